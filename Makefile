@@ -1,0 +1,34 @@
+# Set-up and checks for a fresh Debian/Ubuntu machine with Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: install demo test check-system-packages worker clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV) || { echo "venv failed: install it with 'sudo apt-get install python3.11-venv'"; exit 1; }
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## make demo: the site on its embedded default (SQLite, in-process tasks) with demo data.
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Open http://127.0.0.1:8000/ and log in with one of the demo logins above."
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## make test: the whole suite against real PostgreSQL, Redis and a Celery worker.
+test: install
+	$(BIN)/python scripts/with_test_services.py $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make worker: a Celery worker for the configured broker (CELERY_BROKER_URL).
+worker: install
+	$(BIN)/celery -A mabench_site worker --loglevel=INFO --concurrency=2
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,57 @@
+"""The Django admin lists every model read-only: content changes must go through
+the audited services (the review pages, imports and management commands)."""
+
+from django.contrib import admin
+
+from .models import AuditEvent, Benchmark, Caption, QAItem, Video
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_admin_role
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_admin_role
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Benchmark)
+class BenchmarkAdmin(ReadOnlyAdmin):
+    list_display = ("name", "kind", "version", "created_at")
+    search_fields = ("name",)
+
+
+@admin.register(Video)
+class VideoAdmin(ReadOnlyAdmin):
+    list_display = ("clip_name", "benchmark", "status", "frame_count", "width", "height", "sha256")
+    list_filter = ("benchmark", "status")
+    search_fields = ("clip_name", "sha256")
+
+
+@admin.register(Caption)
+class CaptionAdmin(ReadOnlyAdmin):
+    list_display = ("video", "coarse_label", "fine_label", "trend", "review_status", "version")
+    list_filter = ("review_status", "coarse_label", "trend")
+    search_fields = ("video__clip_name", "description")
+
+
+@admin.register(QAItem)
+class QAItemAdmin(ReadOnlyAdmin):
+    list_display = ("qid", "benchmark", "task", "answer", "review_status", "version", "generated_by")
+    list_filter = ("benchmark", "task", "review_status")
+    search_fields = ("qid", "question", "video__clip_name")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "at", "event_type", "target_kind", "target_id", "target_version", "actor_display")
+    list_filter = ("event_type", "target_kind")
+    search_fields = ("actor_source", "actor_user__username", "reason")

@@ -1,0 +1,178 @@
+"""The one write path for audited content.
+
+Every create, edit and status change of a benchmark, video, caption or QA item
+goes through these functions. Each takes a row lock, applies the change and
+appends an ``AuditEvent`` in the same transaction. Locking policy: one row at a
+time, locked with ``select_for_update()`` (on SQLite the IMMEDIATE transaction
+mode serialises writers instead); a service that needs several rows locks them
+in the order video -> caption -> QA item, ascending primary key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import transaction
+
+from annotation.models import AuditedModel, AuditEvent, json_normalized
+
+M = TypeVar("M", bound=AuditedModel)
+Event = AuditEvent.EventType
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: a person, or the machine source that generated content."""
+
+    user: Any = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.user is None) == (not self.source):
+            raise ValueError("an actor is either a user or a machine source, not both or neither")
+
+    @classmethod
+    def person(cls, user: Any) -> Actor:
+        return cls(user=user)
+
+    @classmethod
+    def machine(cls, source: str) -> Actor:
+        return cls(source=source)
+
+    def event_fields(self) -> dict[str, Any]:
+        return {"actor_user": self.user, "actor_source": self.source}
+
+
+class EditConflict(Exception):
+    """An edit based on a version that is no longer current."""
+
+    def __init__(self, *, target: str, seen_version: int, current_version: int, current_values: dict[str, Any]):
+        self.target, self.seen_version, self.current_version = target, seen_version, current_version
+        self.current_values = current_values
+        super().__init__(
+            f"{target} was changed meanwhile: your edit was made on version {seen_version}, "
+            f"it is now at version {current_version}. Your attempt is kept in the audit trail; "
+            "reload to see the current version and apply your change again."
+        )
+
+
+def _event(*, obj: AuditedModel, actor: Actor, event_type: str, before, after, reason: str, version) -> AuditEvent:
+    return AuditEvent(
+        **actor.event_fields(),
+        event_type=event_type,
+        target_kind=obj.audit_kind,
+        target_id=obj.pk,
+        target_version=version,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
+def _validate(obj: AuditedModel, *, with_relations: bool) -> None:
+    if with_relations:
+        obj.full_clean()
+        return
+    # Bulk creation: the caller passes related objects, so skip the per-row
+    # foreign-key and uniqueness queries; the database constraints still hold.
+    relation_names = [f.name for f in obj._meta.concrete_fields if f.is_relation]
+    obj.clean_fields(exclude=relation_names)
+    obj.clean()
+
+
+def create_audited(*, model: type[M], actor: Actor, values: Mapping[str, Any], reason: str = "") -> M:
+    with transaction.atomic():
+        obj = model(**values)
+        _validate(obj, with_relations=True)
+        obj.save(force_insert=True)
+        _event(obj=obj, actor=actor, event_type=Event.CREATED, before=None, after=obj.audit_snapshot(),
+               reason=reason, version=obj.version).save()  # fmt: skip
+    return obj
+
+
+def create_audited_many(
+    *, model: type[M], actor: Actor, rows: Iterable[Mapping[str, Any]], reason: str = "", batch_size: int = 1000
+) -> list[M]:
+    """Create many rows and their events in two bulk inserts, all or nothing."""
+    objs = [model(**values) for values in rows]
+    for obj in objs:
+        _validate(obj, with_relations=False)
+    with transaction.atomic():
+        model.objects.bulk_create(objs, batch_size=batch_size)
+        events = [
+            _event(obj=obj, actor=actor, event_type=Event.CREATED, before=None, after=obj.audit_snapshot(),
+                   reason=reason, version=obj.version)  # fmt: skip
+            for obj in objs
+        ]
+        AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+    return objs
+
+
+def change_audited(
+    *,
+    model: type[M],
+    pk: int,
+    actor: Actor,
+    changes: Mapping[str, Any],
+    expected_version: int | None,
+    reason: str = "",
+) -> M:
+    """Apply ``changes`` to one row if ``expected_version`` is still current.
+
+    ``expected_version`` is the version the editor saw; ``None`` is for machine
+    writers (workers) that apply a change to whatever is current. A stale
+    version raises ``EditConflict`` after recording the refused attempt, so the
+    version that won and the one that lost both stay in the trail.
+    """
+    unknown = set(changes) - set(model.audited_fields)
+    if unknown:
+        raise ValueError(f"{model.__name__} has no audited field(s) {', '.join(sorted(unknown))}")
+    conflict = None
+    with transaction.atomic():
+        obj = model.objects.select_for_update().get(pk=pk)
+        if expected_version is not None and obj.version != expected_version:
+            conflict = _refuse_stale(obj, actor=actor, changes=changes, seen_version=expected_version, reason=reason)
+        else:
+            _apply(obj, actor=actor, changes=changes, reason=reason)
+    if conflict:
+        raise conflict
+    return obj
+
+
+def _refuse_stale(obj: AuditedModel, *, actor: Actor, changes, seen_version: int, reason: str) -> EditConflict:
+    current = obj.audit_snapshot(tuple(changes))
+    attempted = {name: json_normalized(value) for name, value in changes.items()}
+    _event(obj=obj, actor=actor, event_type=Event.EDIT_REFUSED, before=current, after=attempted,
+           reason=reason, version=seen_version).save()  # fmt: skip
+    return EditConflict(target=obj.audit_label(), seen_version=seen_version, current_version=obj.version,
+                        current_values=current)  # fmt: skip
+
+
+def _apply(obj: AuditedModel, *, actor: Actor, changes, reason: str) -> None:
+    before = obj.audit_snapshot(tuple(changes))
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    after = obj.audit_snapshot(tuple(changes))
+    changed = [name for name in changes if before[name] != after[name]]
+    if not changed:
+        return
+    status = obj.status_field
+    if status in changed:
+        obj.transitions.check(target=obj.audit_label(), current=before[status], requested=after[status])
+    _validate(obj, with_relations=True)
+    obj.version += 1
+    obj.save()
+    event_type = Event.STATUS_CHANGED if changed == [status] else Event.EDITED
+    _event(obj=obj, actor=actor, event_type=event_type, before={k: before[k] for k in changed},
+           after={k: after[k] for k in changed}, reason=reason, version=obj.version).save()  # fmt: skip
+
+
+def record_import(*, benchmark: AuditedModel, actor: Actor, summary: Mapping[str, Any], reason: str = "") -> AuditEvent:
+    """The event that says an import happened, with its summary."""
+    return AuditEvent.objects.create(
+        **actor.event_fields(), event_type=Event.IMPORTED, target_kind=benchmark.audit_kind,
+        target_id=benchmark.pk, target_version=benchmark.version, after=dict(summary), reason=reason,
+    )  # fmt: skip
+

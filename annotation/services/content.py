@@ -1,0 +1,92 @@
+"""Services for benchmark content; each write goes through ``audited_writes``."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from annotation.models import AuditedModel, Benchmark, Caption, QAItem, Video
+from annotation.transitions import VideoStatus
+
+from .audited_writes import Actor, change_audited, create_audited
+
+FINGERPRINT_SOURCE = "mabench-review fingerprint worker"
+ITEM_EDITABLE_FIELDS = ("task", "question", "options", "answer")
+CAPTION_EDITABLE_FIELDS = (
+    "coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path",
+    "phase_early", "phase_middle", "phase_late", "trend", "contact", "description",
+)  # fmt: skip
+
+
+def benchmark_create(*, name: str, actor: Actor, kind: str = Benchmark.Kind.EVAL, description: str = "") -> Benchmark:
+    return create_audited(model=Benchmark, actor=actor, values={"name": name, "kind": kind, "description": description})
+
+
+def video_register(*, benchmark: Benchmark, clip_name: str, actor: Actor) -> Video:
+    return create_audited(model=Video, actor=actor, values={"benchmark": benchmark, "clip_name": clip_name})
+
+
+def video_attach_file(*, video: Video, source: Path, actor: Actor) -> Video:
+    """Store ``source`` as the clip file of ``video`` and fingerprint it on a worker."""
+    with source.open("rb") as handle:
+        stored_name = default_storage.save(f"clips/{video.benchmark_id}/{video.clip_name}{source.suffix}", File(handle))
+    with transaction.atomic():
+        video = change_audited(
+            model=Video, pk=video.pk, actor=actor, expected_version=None, reason="clip file linked",
+            changes={"file": stored_name, "sha256": "", "size_bytes": None, "status": VideoStatus.PENDING},
+        )  # fmt: skip
+        transaction.on_commit(lambda: _enqueue_fingerprint(video.pk))
+    return video
+
+
+def _enqueue_fingerprint(video_id: int) -> None:
+    from annotation.tasks import fingerprint_video
+
+    fingerprint_video.delay(video_id)
+
+
+def video_fingerprint(*, video_id: int) -> Video:
+    """Record the sha256 and size of the stored clip file."""
+    video = Video.objects.get(pk=video_id)
+    digest, size = hashlib.sha256(), 0
+    with default_storage.open(video.file.name, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return change_audited(
+        model=Video, pk=video_id, actor=Actor.machine(FINGERPRINT_SOURCE), expected_version=None,
+        changes={"sha256": digest.hexdigest(), "size_bytes": size},
+    )  # fmt: skip
+
+
+def _edit(model: type[AuditedModel], editable: tuple[str, ...], *, pk: int, actor: Actor,
+          expected_version: int, changes: Mapping[str, Any], reason: str):  # fmt: skip
+    not_editable = set(changes) - set(editable)
+    if not_editable:
+        raise ValueError(f"{model.__name__} field(s) {', '.join(sorted(not_editable))} cannot be edited here")
+    return change_audited(model=model, pk=pk, actor=actor, changes=changes,
+                          expected_version=expected_version, reason=reason)  # fmt: skip
+
+
+def item_edit(*, item_id: int, actor: Actor, expected_version: int, changes: Mapping[str, Any], reason: str = "") -> QAItem:
+    return _edit(QAItem, ITEM_EDITABLE_FIELDS, pk=item_id, actor=actor, expected_version=expected_version,
+                 changes=changes, reason=reason)  # fmt: skip
+
+
+def caption_edit(*, caption_id: int, actor: Actor, expected_version: int, changes: Mapping[str, Any],
+                 reason: str = "") -> Caption:  # fmt: skip
+    return _edit(Caption, CAPTION_EDITABLE_FIELDS, pk=caption_id, actor=actor, expected_version=expected_version,
+                 changes=changes, reason=reason)  # fmt: skip
+
+
+def review_status_set(*, model: type[QAItem] | type[Caption], pk: int, status: str, actor: Actor,
+                      expected_version: int | None, reason: str = ""):  # fmt: skip
+    """Move a QA item or caption to another review status, as the transition map allows."""
+    return change_audited(model=model, pk=pk, actor=actor, changes={"review_status": status},
+                          expected_version=expected_version, reason=reason)  # fmt: skip

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from annotation.services.content import video_fingerprint
+
+
+@shared_task(name="annotation.fingerprint_video")
+def fingerprint_video(video_id: int) -> None:
+    video_fingerprint(video_id=video_id)

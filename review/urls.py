@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("benchmarks/<int:pk>/", views.benchmark_detail, name="benchmark-detail"),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+
+from annotation.models import Benchmark, QAItem, Video
+from annotation.services.audited_writes import Actor, create_audited
+from annotation.services.content import benchmark_create, video_register
+from review.models import User
+from review.services import user_create
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("MABENCH_SHARED_DATA", PROJECT_DIR.parent / "shared" / "data"))
+
+# The acceptance tests read ../shared/data; where it is absent they are not collected.
+collect_ignore = [] if SHARED_DATA.is_dir() else ["acceptance"]
+
+GENERATOR = Actor.machine("test-generator 0.1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory):
+    root = Path(os.environ.get("MEDIA_ROOT") or tmp_path_factory.mktemp("media"))
+    with override_settings(MEDIA_ROOT=str(root)):
+        yield root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture
+def generator() -> Actor:
+    return GENERATOR
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str, username: str | None = None) -> User:
+        return user_create(username=username or f"{role}-{User.objects.count() + 1}", password="pw-for-tests-1", role=role)
+
+    return make
+
+
+@pytest.fixture
+def annotator(make_user) -> User:
+    return make_user(User.Role.ANNOTATOR, "annotator")
+
+
+@pytest.fixture
+def reviewer(make_user) -> User:
+    return make_user(User.Role.REVIEWER, "reviewer")
+
+
+@pytest.fixture
+def admin_user(make_user) -> User:
+    return make_user(User.Role.ADMIN, "admin")
+
+
+@pytest.fixture
+def benchmark(db) -> Benchmark:
+    return benchmark_create(name="Test bench", actor=GENERATOR)
+
+
+@pytest.fixture
+def video(benchmark) -> Video:
+    return video_register(benchmark=benchmark, clip_name="clip_001", actor=GENERATOR)
+
+
+@pytest.fixture
+def make_item(benchmark, video):
+    def make(qid: str, task: str = "SAD", **values) -> QAItem:
+        defaults = {"question": f"Does the head move down in {qid}?", "options": [], "answer": "Yes"}
+        if task == "FMAR":
+            defaults |= {"question": "Which fine-grained label fits?", "answer": "A",
+                         "options": ["Nodding", "Shaking head", "Waving", "Shrugging", "Tiptoe"]}  # fmt: skip
+        return create_audited(model=QAItem, actor=GENERATOR, values={
+            "benchmark": benchmark, "video": video, "qid": qid, "task": task, "generated_by": GENERATOR.source,
+            **defaults, **values,
+        })  # fmt: skip
+
+    return make
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, media_root, tmp_path_factory):
+    """A real Celery worker process on the test database and the run's own queue."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or connection.vendor != "postgresql":
+        pytest.fail("the worker tests need CELERY_BROKER_URL and a PostgreSQL DATABASE_URL (run them with `make test`)")
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {**os.environ, "DATABASE_URL": _database_url(), "MEDIA_ROOT": str(media_root), "CONN_MAX_AGE": "0"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "mabench_site", "worker", "--pool=prefork", "--concurrency=1",
+             "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, seconds=60)
+        if process.poll() is not None:
+            pytest.fail(f"the Celery worker exited at start:\n{log_path.read_text()}")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_for(condition, *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {seconds} s")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def wait_for():
+    return _wait_for

@@ -1,0 +1,97 @@
+import pytest
+from django.urls import reverse
+
+from review.models import User
+
+ROLES = ("anonymous", User.Role.ANNOTATOR, User.Role.REVIEWER, User.Role.ADMIN)
+
+
+@pytest.fixture
+def client_as(client, make_user):
+    def login(role: str):
+        if role != "anonymous":
+            client.force_login(make_user(role))
+        return client
+
+    return login
+
+
+def page_urls(benchmark):
+    return {
+        "home": reverse("home"),
+        "benchmark": reverse("benchmark-detail", args=[benchmark.pk]),
+        "admin": reverse("admin:index"),
+        "admin-items": reverse("admin:annotation_qaitem_changelist"),
+        "admin-users": reverse("admin:review_user_changelist"),
+        "healthz": reverse("healthz"),
+    }
+
+
+# What each role gets: 200, 403, or "login" (a redirect to a login page).
+EXPECTED = {
+    "home": {"anonymous": "login", "annotator": 200, "reviewer": 200, "admin": 200},
+    "benchmark": {"anonymous": "login", "annotator": 403, "reviewer": 200, "admin": 200},
+    "admin": {"anonymous": "login", "annotator": "login", "reviewer": "login", "admin": 200},
+    "admin-items": {"anonymous": "login", "annotator": "login", "reviewer": "login", "admin": 200},
+    "admin-users": {"anonymous": "login", "annotator": "login", "reviewer": "login", "admin": 200},
+    "healthz": {"anonymous": 200, "annotator": 200, "reviewer": 200, "admin": 200},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", EXPECTED)
+def test_each_role_gets_what_it_may_see(client_as, benchmark, make_item, role, page):
+    make_item("SAD_0001")
+    response = client_as(role).get(page_urls(benchmark)[page])
+    expected = EXPECTED[page][role]
+    if expected == "login":
+        assert response.status_code == 302 and "login" in response["Location"]
+    else:
+        assert response.status_code == expected
+
+
+def test_annotators_are_told_they_have_no_queue_and_see_no_content(client_as, benchmark, make_item):
+    make_item("SAD_0001")
+    page = client_as(User.Role.ANNOTATOR).get(reverse("home")).content.decode()
+    assert "No review queue is assigned to you yet" in page
+    assert "Test bench" not in page
+
+
+def test_the_benchmark_list_counts_clips_and_questions(client_as, benchmark, make_item):
+    for n in range(3):
+        make_item(f"SAD_{n:04d}")
+    response = client_as(User.Role.REVIEWER).get(reverse("home"))
+    [row] = response.context["benchmarks"]
+    assert (row.name, row.video_count, row.item_count) == ("Test bench", 1, 3)
+
+
+def test_machine_generated_text_is_escaped(client_as, benchmark, make_item):
+    make_item("FMAR_0001", task="FMAR", question="Which? <script>alert('q')</script>",
+              options=["<img src=x onerror=alert(1)>", "Nodding", "Waving", "Shrugging", "Tiptoe"])  # fmt: skip
+    page = client_as(User.Role.REVIEWER).get(reverse("benchmark-detail", args=[benchmark.pk])).content.decode()
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#x27;q&#x27;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_filters_swap_only_the_items_table_for_htmx(client_as, benchmark, make_item):
+    make_item("SAD_0001")
+    make_item("FMAR_0001", task="FMAR")
+    client = client_as(User.Role.ADMIN)
+    url = reverse("benchmark-detail", args=[benchmark.pk])
+    partial = client.get(url, {"task": "FMAR"}, headers={"HX-Request": "true"}).content.decode()
+    assert "FMAR_0001" in partial and "SAD_0001" not in partial
+    assert "<html" not in partial
+    full = client.get(url).content.decode()
+    assert "FMAR_0001" in full and "SAD_0001" in full and "<html" in full
+
+
+def test_unknown_filter_values_are_ignored_not_errors(client_as, benchmark, make_item):
+    make_item("SAD_0001")
+    response = client_as(User.Role.ADMIN).get(reverse("benchmark-detail", args=[benchmark.pk]), {"task": "NOPE", "status": "x"})
+    assert response.status_code == 200 and "SAD_0001" in response.content.decode()
+
+
+def test_pages_refuse_writes(client_as, benchmark):
+    client = client_as(User.Role.ADMIN)
+    assert client.post(reverse("benchmark-detail", args=[benchmark.pk])).status_code == 405
