@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install demo test check-system-packages worker clean
+.PHONY: install demo test bench worker clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -24,6 +24,7 @@ demo: install
 
 ## make test: the whole suite against real PostgreSQL, Redis and a Celery worker.
 test: install
+	scripts/ensure_system_packages.sh
 	$(BIN)/python scripts/with_test_services.py $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make worker: a Celery worker for the configured broker (CELERY_BROKER_URL).
@@ -32,3 +33,7 @@ worker: install
 
 clean:
 	rm -rf $(VENV) var
+
+## make bench: the benchmarks under bench/, on the same services as the tests.
+bench: install
+	$(BIN)/python scripts/with_test_services.py $(BIN)/python bench/audited_writes.py

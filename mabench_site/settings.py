@@ -20,7 +20,7 @@ VAR_DIR = Path(env("MABENCH_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 _DEMO_SECRET_KEY = "insecure-embedded-default-key-only-for-local-demo-use"
-SECRET_KEY = env("SECRET_KEY", default=_DEMO_SECRET_KEY)
+SECRET_KEY = env("SECRET_KEY", default="") or _DEMO_SECRET_KEY
 EMBEDDED_DEFAULT = "DATABASE_URL" not in env
 if SECRET_KEY == _DEMO_SECRET_KEY and not (DEBUG or EMBEDDED_DEFAULT):
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off and DATABASE_URL is set")

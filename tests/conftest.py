@@ -33,6 +33,11 @@ def media_root(tmp_path_factory):
         yield root
 
 
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return SHARED_DATA
+
+
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hashing():
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):

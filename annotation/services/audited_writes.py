@@ -71,9 +71,13 @@ def _event(*, obj: AuditedModel, actor: Actor, event_type: str, before, after, r
     )
 
 
-def _validate(obj: AuditedModel, *, with_relations: bool) -> None:
+def _validate(obj: AuditedModel, *, with_relations: bool, only: list[str] | None = None) -> None:
     if with_relations:
-        obj.full_clean()
+        # Field checks (and their uniqueness and foreign-key queries) only for the
+        # fields that changed; the model's cross-field clean() always runs.
+        skipped = None if only is None else [f.name for f in obj._meta.concrete_fields
+                                             if f.name not in only and f.attname not in only]  # fmt: skip
+        obj.full_clean(exclude=skipped)
         return
     # Bulk creation: the caller passes related objects, so skip the per-row
     # foreign-key and uniqueness queries; the database constraints still hold.
@@ -161,7 +165,7 @@ def _apply(obj: AuditedModel, *, actor: Actor, changes, reason: str) -> None:
     status = obj.status_field
     if status in changed:
         obj.transitions.check(target=obj.audit_label(), current=before[status], requested=after[status])
-    _validate(obj, with_relations=True)
+    _validate(obj, with_relations=True, only=changed)
     obj.version += 1
     obj.save()
     event_type = Event.STATUS_CHANGED if changed == [status] else Event.EDITED

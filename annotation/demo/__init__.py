@@ -1,0 +1,1 @@
+"""Synthetic demo material: rendered stick-figure clips and machine-style captions and questions."""

@@ -1,0 +1,67 @@
+"""What the audit trail costs: audited writes against plain ORM writes, same run.
+
+Run with `make bench` (PostgreSQL as for the tests), or directly with
+`python bench/audited_writes.py` on whatever DATABASE_URL names; it works in a
+throwaway database of its own.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from throwaway_database import throwaway_database
+
+from annotation.models import QAItem  # noqa: E402
+from annotation.services.audited_writes import Actor, create_audited_many  # noqa: E402
+from annotation.services.content import benchmark_create, item_edit, video_register  # noqa: E402
+
+ITEMS = 12_000  # the size of MA-Bench
+EDITS = 300
+ACTOR = Actor.machine("bench")
+
+
+def item_rows(benchmark, videos, prefix):
+    return [
+        {"benchmark": benchmark, "video": videos[n % len(videos)], "qid": f"{prefix}_{n:05d}", "task": "SAD",
+         "question": f"Does the head move down in clip {n}?", "answer": "Yes" if n % 2 else "No"}
+        for n in range(ITEMS)
+    ]  # fmt: skip
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    with throwaway_database() as connection:
+        print(f"database: {connection.vendor}")
+        benchmark = benchmark_create(name="bench: audited writes", actor=ACTOR)
+        videos = [video_register(benchmark=benchmark, clip_name=f"clip_{n:04d}", actor=ACTOR) for n in range(1000)]
+        report_creation(benchmark, videos)
+        report_edits(list(QAItem.objects.filter(benchmark=benchmark, qid__startswith="AUDIT")[:EDITS]))
+
+
+def report_creation(benchmark, videos) -> None:
+    plain = timed(lambda: QAItem.objects.bulk_create(
+        [QAItem(**row) for row in item_rows(benchmark, videos, "PLAIN")], batch_size=1000))  # fmt: skip
+    audited = timed(lambda: create_audited_many(model=QAItem, actor=ACTOR, rows=item_rows(benchmark, videos, "AUDIT")))
+    print(f"create {ITEMS} items: plain bulk_create {plain:.2f} s, audited {audited:.2f} s, ratio {audited / plain:.2f}x")
+
+
+def report_edits(items) -> None:
+    plain, audited = [], []
+    for item in items:
+        item.question += " (plain)"
+        plain.append(timed(lambda: item.save(update_fields=["question"])))
+        flipped = "No" if item.answer == "Yes" else "Yes"
+        audited.append(timed(lambda: item_edit(item_id=item.pk, actor=ACTOR, expected_version=1,
+                                               changes={"answer": flipped})))  # fmt: skip
+    p_med, a_med = statistics.median(plain) * 1000, statistics.median(audited) * 1000
+    print(f"edit one item (median of {len(items)}): plain save {p_med:.2f} ms, audited {a_med:.2f} ms, "
+          f"ratio {a_med / p_med:.2f}x")  # fmt: skip
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""Playwright drives Debian's Chromium (package `chromium`); no browser is downloaded."""
+
+import os
+import shutil
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls around it
+# (fixtures, database teardown) stay synchronous. tests/test_deploy_check.py drops it again.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("browser tests need Debian's Chromium: sudo apt-get install chromium fonts-liberation")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"],
+    }  # fmt: skip
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    def log_in_as(user, password="pw-for-tests-1"):
+        page.goto(live_server.url + "/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        return page
+
+    return log_in_as
