@@ -79,7 +79,7 @@ def postgres_bin_dir() -> Path | None:
 class Services:
     def __init__(self, workdir: Path):
         self.workdir = workdir
-        self.stops: list[list[str]] = []
+        self.stops: list[tuple[list[str], Path]] = []
 
     def as_postgres_user(self, argv: list[str]) -> list[str]:
         return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
@@ -95,12 +95,12 @@ class Services:
         data, port = pg_dir / "data", free_port()
         subprocess.run(self.as_postgres_user(
             [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
-        ), check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        ), check=True, stdout=subprocess.DEVNULL, cwd=pg_dir)  # fmt: skip
         options = f"-p {port} -k {pg_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
         pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data)]
         subprocess.run(self.as_postgres_user([*pg_ctl, "-o", options, "-l", str(pg_dir / "log"), "-w", "start"]),
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
-        self.stops.append(self.as_postgres_user([*pg_ctl, "-m", "immediate", "stop"]))
+                       check=True, stdout=subprocess.DEVNULL, cwd=pg_dir)  # fmt: skip
+        self.stops.append((self.as_postgres_user([*pg_ctl, "-m", "immediate", "stop"]), pg_dir))
         say(f"started a throwaway PostgreSQL on 127.0.0.1:{port} in {pg_dir}")
         return f"postgres://postgres@127.0.0.1:{port}/mabench"
 
@@ -116,13 +116,13 @@ class Services:
             if answers(port, b"PING\r\n", b"PONG"):
                 break
             time.sleep(0.1)
-        self.stops.append(["kill", (self.workdir / "redis.pid").read_text().strip()])
+        self.stops.append((["kill", (self.workdir / "redis.pid").read_text().strip()], self.workdir))
         say(f"started a throwaway Redis on 127.0.0.1:{port}")
         return f"redis://127.0.0.1:{port}/0"
 
     def stop_all(self) -> None:
-        for argv in reversed(self.stops):
-            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for argv, cwd in reversed(self.stops):
+            subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main(argv: list[str]) -> int:
