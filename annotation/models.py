@@ -87,6 +87,15 @@ class Video(AuditedModel):
     start_pts = models.BigIntegerField(null=True, blank=True)
     time_base = models.CharField(max_length=32, blank=True)
     rotation = models.SmallIntegerField(default=0)
+    # Written by the frame pipeline (annotation/frames/); derived, so not audited.
+    processing_attempts = models.PositiveSmallIntegerField(default=0)
+    frames_manifest = models.CharField(
+        max_length=500, blank=True, help_text="Storage path of the frame manifest; written last, so present = complete"
+    )
+    scrub_stride = models.PositiveIntegerField(default=1)
+    model_view_indices = models.JSONField(default=dict, blank=True, help_text="Sampling strategy -> frame indices")
+    proxy_file = models.CharField(max_length=500, blank=True, help_text="Browser proxy MP4, when the source is not one")
+    processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     audit_kind = "video"
@@ -276,3 +285,62 @@ class AuditEvent(models.Model):
     @property
     def actor_display(self) -> str:
         return self.actor_user.username if self.actor_user_id else f"machine: {self.actor_source}"
+
+
+class QualityFlag(models.Model):
+    """A suspected fault of an item, a caption or a whole benchmark, raised by lint,
+    import or a baseline model. Queues filter and sort by open flags."""
+
+    class Kind(models.TextChoices):
+        MISSING_ANSWER_KEY = "missing_answer_key", "Answer key missing"
+        INVALID_ANSWER_KEY = "invalid_answer_key", "Answer key invalid"
+        LABEL_LEAK = "label_leak", "Label leaked into the question"
+        DUPLICATE_OPTIONS = "duplicate_options", "Duplicate options"
+        OPTIONS_MISFIT = "options_misfit", "Options do not fit the task"
+        MARE_FORMAT = "mare_format", "MARE answer lacks the label line"
+        MARE_LABEL_MISMATCH = "mare_label_mismatch", "MARE labels disagree with CMAR/FMAR keys"
+        YES_NO_BALANCE = "yes_no_balance", "Yes/No answer balance outside 45-55%"
+        ANSWER_LENGTH_OUTLIER = "answer_length_outlier", "Open answer length is an outlier"
+        NEAR_DUPLICATE_QUESTION = "near_duplicate_question", "Near-duplicate question in the clip"
+        CAPTION_LABEL = "caption_label", "Caption labels inconsistent"
+        IMPORT_CONFLICT = "import_conflict", "Generator changed a human-edited item"
+        BLIND_SOLVABLE = "blind_solvable", "Answered right without the video"
+        ALL_MODELS_WRONG = "all_models_wrong", "Every baseline model disagrees with the key"
+
+    class Severity(models.TextChoices):
+        ERROR = "error", "Error"
+        WARNING = "warning", "Warning"
+        INFO = "info", "Info"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        WAIVED = "waived", "Waived"
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="flags")
+    item = models.ForeignKey(QAItem, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
+    caption = models.ForeignKey(Caption, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
+    target_key = models.CharField(max_length=40, help_text="item:<id>, caption:<id> or benchmark; one open flag per kind")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.WARNING)
+    source = models.CharField(max_length=200, help_text="lint, import, or the baseline run that raised it")
+    message = models.TextField()
+    details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    waived_reason = models.TextField(blank=True)
+    target_version = models.PositiveIntegerField(null=True, blank=True, help_text="Item or caption version it was raised on")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        indexes = [models.Index(fields=("benchmark", "status", "kind")), models.Index(fields=("item", "status"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("benchmark", "target_key", "kind"), condition=Q(status="open"),
+                name="qualityflag_one_open_per_target_and_kind",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.item_id or self.caption_id or 'benchmark'}"
