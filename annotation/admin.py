@@ -3,7 +3,7 @@ the audited services (the review pages, imports and management commands)."""
 
 from django.contrib import admin
 
-from .models import AuditEvent, Benchmark, Caption, QAItem, Video
+from .models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Video
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -55,3 +55,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "at", "event_type", "target_kind", "target_id", "target_version", "actor_display")
     list_filter = ("event_type", "target_kind")
     search_fields = ("actor_source", "actor_user__username", "reason")
+
+
+@admin.register(QualityFlag)
+class QualityFlagAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "severity", "status", "benchmark", "item", "caption", "source", "created_at")
+    list_filter = ("benchmark", "kind", "severity", "status", "source")
+    search_fields = ("item__qid", "message")
