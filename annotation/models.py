@@ -17,10 +17,17 @@ from .taxonomy import CHOICE_LETTERS, COARSE_LABELS, FINE_LABELS, TASKS, YES_NO_
 from .transitions import REVIEW_TRANSITIONS, VIDEO_TRANSITIONS, ReviewStatus, TransitionMap, VideoStatus
 
 
+_JSON_PLAIN = (str, int, bool, type(None))
+
+
 def json_normalized(value: Any) -> Any:
     """The value as it looks after a round trip through the audit trail's JSON."""
+    if isinstance(value, _JSON_PLAIN):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
     if isinstance(value, models.fields.files.FieldFile):
-        value = value.name or ""
+        return value.name or ""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
@@ -297,7 +304,7 @@ class QualityFlag(models.Model):
         LABEL_LEAK = "label_leak", "Label leaked into the question"
         DUPLICATE_OPTIONS = "duplicate_options", "Duplicate options"
         OPTIONS_MISFIT = "options_misfit", "Options do not fit the task"
-        MARE_FORMAT = "mare_format", "MARE answer lacks the label line"
+        MARE_FORMAT = "mare_format", "MARE label line missing or inexact"
         MARE_LABEL_MISMATCH = "mare_label_mismatch", "MARE labels disagree with CMAR/FMAR keys"
         YES_NO_BALANCE = "yes_no_balance", "Yes/No answer balance outside 45-55%"
         ANSWER_LENGTH_OUTLIER = "answer_length_outlier", "Open answer length is an outlier"

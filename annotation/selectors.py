@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from annotation.models import Benchmark, QAItem, Video
+from annotation.models import Benchmark, QAItem, QualityFlag, Video
 
 
 def _count_of(model, **filters) -> Coalesce:
@@ -21,15 +21,31 @@ def benchmark_videos(*, benchmark: Benchmark) -> QuerySet[Video]:
     return benchmark.videos.annotate(item_count=Count("items")).order_by("clip_name")
 
 
-def benchmark_items(*, benchmark: Benchmark, task: str = "", status: str = "") -> QuerySet[QAItem]:
-    items = benchmark.items.select_related("video").order_by("video__clip_name", "qid")
+def benchmark_items(*, benchmark: Benchmark, task: str = "", status: str = "", flag: str = "") -> QuerySet[QAItem]:
+    """Items with their open flags as ``item.open_flags``."""
+    open_flags = QualityFlag.objects.filter(status=QualityFlag.Status.OPEN).order_by("kind")
+    items = benchmark.items.select_related("video").prefetch_related(
+        Prefetch("flags", queryset=open_flags, to_attr="open_flags")
+    ).order_by("video__clip_name", "qid")
     if task:
         items = items.filter(task=task)
     if status:
         items = items.filter(review_status=status)
+    if flag:
+        items = items.filter(flags__kind=flag, flags__status=QualityFlag.Status.OPEN).distinct()
     return items
+
+
+def benchmark_level_flags(*, benchmark: Benchmark) -> QuerySet[QualityFlag]:
+    """Open flags about the benchmark as a whole (e.g. yes/no balance of a task)."""
+    return benchmark.flags.filter(status=QualityFlag.Status.OPEN, item__isnull=True, caption__isnull=True).order_by("kind")
 
 
 def item_counts_by_status(*, benchmark: Benchmark) -> dict[str, int]:
     rows = benchmark.items.order_by().values_list("review_status").annotate(n=Count("pk"))
     return dict(rows)
+
+
+def open_flag_counts(*, benchmark: Benchmark) -> dict[str, int]:
+    rows = QualityFlag.objects.filter(benchmark=benchmark, status=QualityFlag.Status.OPEN).order_by("kind")
+    return dict(rows.values_list("kind").annotate(n=Count("id")))

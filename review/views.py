@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
@@ -5,8 +7,15 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from annotation.models import Benchmark
-from annotation.selectors import benchmark_items, benchmark_videos, benchmarks_with_counts, item_counts_by_status
+from annotation.models import Benchmark, QualityFlag
+from annotation.selectors import (
+    benchmark_items,
+    benchmark_level_flags,
+    benchmark_videos,
+    benchmarks_with_counts,
+    item_counts_by_status,
+    open_flag_counts,
+)
 from annotation.taxonomy import TASKS
 from annotation.transitions import ReviewStatus
 
@@ -26,15 +35,20 @@ def home(request):
 @role_required(may_browse_content)
 def benchmark_detail(request, pk: int):
     benchmark = get_object_or_404(Benchmark, pk=pk)
-    task, status = request.GET.get("task", ""), request.GET.get("status", "")
-    items = benchmark_items(benchmark=benchmark, task=task if task in TASKS else "",
-                            status=status if status in ReviewStatus.values else "")  # fmt: skip
-    page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"benchmark": benchmark, "page": page, "task": task, "status": status,
-               "tasks": TASKS, "statuses": ReviewStatus.choices}  # fmt: skip
+    filters = {name: request.GET.get(name, "") for name in ("task", "status", "flag")}
+    known = {"task": TASKS, "status": ReviewStatus.values, "flag": QualityFlag.Kind.values}
+    filters = {name: value if value in known[name] else "" for name, value in filters.items()}
+    page = Paginator(benchmark_items(benchmark=benchmark, **filters), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"benchmark": benchmark, "page": page, "filters": filters, "query": urlencode(filters), "tasks": TASKS,
+               "statuses": ReviewStatus.choices, "flag_kinds": QualityFlag.Kind.choices}  # fmt: skip
     if request.htmx:
         return render(request, "review/_items_table.html", context)
-    context |= {"videos": benchmark_videos(benchmark=benchmark), "status_counts": item_counts_by_status(benchmark=benchmark)}
+    context |= {
+        "videos": benchmark_videos(benchmark=benchmark),
+        "status_counts": item_counts_by_status(benchmark=benchmark),
+        "flag_counts": {QualityFlag.Kind(kind).label: n for kind, n in open_flag_counts(benchmark=benchmark).items()},
+        "benchmark_flags": benchmark_level_flags(benchmark=benchmark),
+    }
     return render(request, "review/benchmark_detail.html", context)
 
 

@@ -18,6 +18,8 @@ from django.db import transaction
 
 from annotation.models import AuditedModel, AuditEvent, json_normalized
 
+from .bulk_insert import insert_many
+
 M = TypeVar("M", bound=AuditedModel)
 Event = AuditEvent.EventType
 
@@ -97,20 +99,20 @@ def create_audited(*, model: type[M], actor: Actor, values: Mapping[str, Any], r
 
 
 def create_audited_many(
-    *, model: type[M], actor: Actor, rows: Iterable[Mapping[str, Any]], reason: str = "", batch_size: int = 1000
+    *, model: type[M], actor: Actor, rows: Iterable[Mapping[str, Any]], reason: str = ""
 ) -> list[M]:
     """Create many rows and their events in two bulk inserts, all or nothing."""
     objs = [model(**values) for values in rows]
     for obj in objs:
         _validate(obj, with_relations=False)
     with transaction.atomic():
-        model.objects.bulk_create(objs, batch_size=batch_size)
+        insert_many(model, objs)
         events = [
             _event(obj=obj, actor=actor, event_type=Event.CREATED, before=None, after=obj.audit_snapshot(),
                    reason=reason, version=obj.version)  # fmt: skip
             for obj in objs
         ]
-        AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+        insert_many(AuditEvent, events)
     return objs
 
 

@@ -15,6 +15,7 @@ from annotation.models import AuditedModel, Benchmark, Caption, QAItem, Video
 from annotation.transitions import VideoStatus
 
 from .audited_writes import Actor, change_audited, create_audited
+from .flags import lint_run
 
 FINGERPRINT_SOURCE = "mabench-review fingerprint worker"
 ITEM_EDITABLE_FIELDS = ("task", "question", "options", "answer")
@@ -75,14 +76,19 @@ def _edit(model: type[AuditedModel], editable: tuple[str, ...], *, pk: int, acto
 
 
 def item_edit(*, item_id: int, actor: Actor, expected_version: int, changes: Mapping[str, Any], reason: str = "") -> QAItem:
-    return _edit(QAItem, ITEM_EDITABLE_FIELDS, pk=item_id, actor=actor, expected_version=expected_version,
+    """Edit a QA item's content, then re-lint its clip and the benchmark-wide checks."""
+    item = _edit(QAItem, ITEM_EDITABLE_FIELDS, pk=item_id, actor=actor, expected_version=expected_version,
                  changes=changes, reason=reason)  # fmt: skip
+    lint_run(benchmark=item.benchmark, video_ids=[item.video_id])
+    return item
 
 
 def caption_edit(*, caption_id: int, actor: Actor, expected_version: int, changes: Mapping[str, Any],
                  reason: str = "") -> Caption:  # fmt: skip
-    return _edit(Caption, CAPTION_EDITABLE_FIELDS, pk=caption_id, actor=actor, expected_version=expected_version,
-                 changes=changes, reason=reason)  # fmt: skip
+    caption = _edit(Caption, CAPTION_EDITABLE_FIELDS, pk=caption_id, actor=actor, expected_version=expected_version,
+                    changes=changes, reason=reason)  # fmt: skip
+    lint_run(benchmark=caption.video.benchmark, video_ids=[caption.video_id])
+    return caption
 
 
 def review_status_set(*, model: type[QAItem] | type[Caption], pk: int, status: str, actor: Actor,

@@ -95,3 +95,21 @@ def test_unknown_filter_values_are_ignored_not_errors(client_as, benchmark, make
 def test_pages_refuse_writes(client_as, benchmark):
     client = client_as(User.Role.ADMIN)
     assert client.post(reverse("benchmark-detail", args=[benchmark.pk])).status_code == 405
+
+
+def test_the_benchmark_page_shows_flags_and_filters_by_them(client_as, benchmark, make_item):
+    from annotation.services.flags import lint_run
+
+    make_item("SAD_0001")
+    make_item("FMAR_0001", task="FMAR", options=["Nodding", "Waving", "Waving", "Tiptoe", "Shrugging"])
+    for n in range(20):  # 20 SAD keys, all Yes: a benchmark-level balance flag
+        make_item(f"SAD_{n + 2:04d}", question=f"Does part {n} move?")
+    lint_run(benchmark=benchmark)
+    client = client_as(User.Role.REVIEWER)
+    url = reverse("benchmark-detail", args=[benchmark.pk])
+    page = client.get(url).content.decode()
+    assert "SAD: 100.0% of 21 keys are Yes (expected 45-55%)." in page
+    assert "Duplicate options: 1" in page
+    flagged = client.get(url, {"flag": "duplicate_options"}, headers={"HX-Request": "true"}).content.decode()
+    assert "FMAR_0001" in flagged and "SAD_0001" not in flagged
+    assert 'title="Options B and C are the same: &#x27;Waving&#x27;."' in flagged

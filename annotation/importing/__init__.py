@@ -1,0 +1,1 @@
+"""Reading and validating machine-generated benchmark files before anything is written."""

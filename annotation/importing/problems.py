@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, and where: file, row (1-based), qid, field."""
+
+    file: str
+    message: str
+    row: int | None = None
+    qid: str = ""
+    field: str = ""
+
+    def __str__(self) -> str:
+        place = self.file
+        if self.row is not None:
+            place += f", row {self.row}"
+        if self.qid:
+            place += f" ({self.qid})"
+        if self.field:
+            place += f", field '{self.field}'"
+        return f"{place}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class ImportRejected(Exception):
+    """The file has problems; nothing was written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{len(problems)} problem(s); nothing was imported:\n{shown}{more}")

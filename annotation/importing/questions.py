@@ -1,0 +1,133 @@
+"""Validate published-format question rows completely before anything is written."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from annotation.mac_format import OptionLinesError, clip_name_of, item_fields_from_row, split_embedded_options
+from annotation.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat
+
+from .problems import ImportRejected, Problem
+from .reading import Row
+
+MAX_QID = 64
+MAX_TEXT = 20_000
+MARKUP = re.compile(r"<\s*/?\s*(script|style|iframe|object|embed|img|svg|a|div|span|p|b|i|br|html|body)\b[^>]*>", re.I)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CLIP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,254}$")
+
+
+@dataclass(frozen=True)
+class IncomingItem:
+    row: int
+    clip_name: str
+    qid: str
+    task: str
+    question: str
+    options: list[str]
+    answer: str
+
+
+def validate_question_rows(rows: list[Row], *, file: str) -> list[IncomingItem]:
+    """Every row checked; all problems reported together, or none and the items."""
+    items, problems, first_row_of_qid = [], [], {}
+    for row in rows:
+        row_problems = list(_row_problems(row, file=file))
+        if row_problems:
+            problems += row_problems
+            continue
+        item = _incoming_item(row)
+        if item.qid in first_row_of_qid:
+            problems.append(Problem(file, f"duplicate qid: also on row {first_row_of_qid[item.qid]}", row.number,
+                                    item.qid, "qid"))  # fmt: skip
+            continue
+        first_row_of_qid[item.qid] = row.number
+        items.append(item)
+    if problems:
+        raise ImportRejected(problems)
+    if not items:
+        raise ImportRejected([Problem(file, "the file holds no rows")])
+    return items
+
+
+def clip_name_problem(name: object) -> str | None:
+    if not isinstance(name, str) or not name:
+        return "missing: each row names its clip in 'video' (with .mp4) or 'video_name'"
+    if not CLIP_NAME.match(name.removesuffix(".mp4")):
+        return f"'{name[:80]}' is not a clip file name (letters, digits, '.', '_', '-'; no folders)"
+    return None
+
+
+def text_problem(value: object, *, required: bool) -> str | None:
+    if value is None or value == "":
+        return "missing" if required else None
+    if not isinstance(value, str):
+        return f"must be a string, found {type(value).__name__}"
+    if len(value) > MAX_TEXT:
+        return f"is {len(value)} characters; the limit is {MAX_TEXT}"
+    if CONTROL.search(value):
+        return f"contains the control character {CONTROL.search(value).group(0)!r}"
+    if MARKUP.search(value):
+        return f"contains HTML markup {MARKUP.search(value).group(0)[:40]!r}; questions are plain text"
+    return None
+
+
+def _row_problems(row: Row, *, file: str) -> Iterator[Problem]:
+    data = row.data
+    if not isinstance(data, dict):
+        yield Problem(file, f"a row must be a JSON object, found {type(data).__name__}", row.number)
+        return
+    qid = data.get("qid")
+    qid_text = qid if isinstance(qid, str) else ""
+
+    def problem(field: str, message: str) -> Problem:
+        return Problem(file, message, row.number, qid_text, field)
+
+    if not isinstance(qid, str) or not qid.strip():
+        yield problem("qid", "missing")
+    elif len(qid) > MAX_QID or not CLIP_NAME.match(qid):
+        yield problem("qid", f"'{qid[:80]}' is not a qid (letters, digits, '_', '-'; at most {MAX_QID})")
+    yield from (problem(field, message) for field, message in _clip_problems(data))
+    task = data.get("task")
+    if task not in TASKS:
+        yield problem("task", f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    for field, required in (("question", True), ("answer", False)):
+        message = text_problem(data.get(field), required=required)
+        if message:
+            yield problem(field, message)
+    if task in TASKS and isinstance(data.get("question"), str) and isinstance(data.get("answer", ""), (str, type(None))):
+        yield from (problem(field, message) for field, message in _answer_problems(TASKS[task], data))
+
+
+def _clip_problems(data: dict) -> Iterator[tuple[str, str]]:
+    video, video_name = data.get("video"), data.get("video_name")
+    field = "video" if video is not None else "video_name"
+    message = clip_name_problem(video if video is not None else video_name)
+    if message:
+        yield field, message
+    elif video is not None and video_name is not None and video.removesuffix(".mp4") != video_name:
+        yield "video_name", f"'{video_name}' disagrees with video '{video}'"
+
+
+def _answer_problems(task, data: dict) -> Iterator[tuple[str, str]]:
+    answer = data.get("answer") or ""
+    if task.answer_format == AnswerFormat.CHOICE:
+        try:
+            _, options = split_embedded_options(data["question"])
+        except OptionLinesError as error:
+            yield "question", str(error)
+            return
+        if len(options) < 2:
+            yield "question", f"{task.code} needs option lines 'A. ...'; found {len(options)}"
+            return
+        letters = CHOICE_LETTERS[: len(options)]
+        if answer and answer not in letters:
+            yield "answer", f"letter '{answer[:20]}' is not one of the options {', '.join(letters)}"
+    elif task.answer_format == AnswerFormat.YES_NO and answer and answer not in YES_NO_ANSWERS:
+        yield "answer", f"'{answer[:20]}' is not Yes or No"
+
+
+def _incoming_item(row: Row) -> IncomingItem:
+    return IncomingItem(row=row.number, clip_name=clip_name_of(row.data), **item_fields_from_row(row.data))

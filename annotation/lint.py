@@ -1,0 +1,297 @@
+"""Automatic quality checks on QA items and captions: pure functions from content to findings.
+
+``annotation.services.flags`` turns findings into ``QualityFlag`` rows. The checks
+look for the faults caption-and-question generators make: labels leaked into the
+question, duplicate or ill-fitting options, missing or invalid keys, reasoning
+answers without their label line, unbalanced yes/no keys, outlier answer lengths
+and near-duplicate questions.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .taxonomy import (
+    CHOICE_LETTERS,
+    COARSE_BY_NAME,
+    COARSE_LABELS,
+    FINE_BY_NAME,
+    FINE_LABELS,
+    TASKS,
+    YES_NO_ANSWERS,
+    AnswerFormat,
+)
+
+Kind = str  # a QualityFlag.Kind value
+LABEL_CODE = re.compile(r"(?<![A-Za-z0-9])[A-G](?:[1-9]|1[0-3])(?![A-Za-z0-9])")
+MARE_LABEL_LINE = re.compile(
+    r"\[Body part \(coarse-grained\)\]\s*(?P<coarse>[^|\]\[]+?)\s*\|\s*"
+    r"\[Micro-action \(fine-grained\)\]\s*(?P<fine>[^|\]\[]+?)[\s*.]*$"
+)
+BALANCE_RANGE = (0.45, 0.55)
+BALANCE_MIN_ITEMS = 20
+LENGTH_MIN_ITEMS = 20
+LENGTH_MAD_FACTOR = 4.0
+LENGTH_MIN_WORDS = 8
+FILLER_WORDS = frozenset(
+    "a an the of in on at to this that video clip does do did is are was were noticeably clearly "
+    "continue continues to during phase stage segment".split()
+)
+
+
+class LintedItem(Protocol):
+    id: int
+    qid: str
+    task: str
+    question: str
+    options: list[str]
+    answer: str
+    video_id: int
+    version: int
+
+
+class LintedCaption(Protocol):
+    id: int
+    video_id: int
+    coarse_label: str
+    fine_label: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Kind
+    severity: str
+    message: str
+    item: LintedItem | None = None
+    caption: LintedCaption | None = None
+    task: str = ""  # benchmark-level findings are per task
+    details: dict = field(default_factory=dict)
+
+    @property
+    def target_key(self) -> str:
+        if self.item is not None:
+            return f"item:{self.item.id}"
+        if self.caption is not None:
+            return f"caption:{self.caption.id}"
+        return f"task:{self.task}"
+
+
+def normalized(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _mentions(text: str, label_name: str) -> bool:
+    return re.search(rf"(?<![a-z]){re.escape(label_name.lower())}(?![a-z])", text.lower()) is not None
+
+
+def key_option(item: LintedItem) -> str | None:
+    letters = CHOICE_LETTERS[: len(item.options)]
+    return item.options[letters.index(item.answer)] if item.answer and item.answer in letters else None
+
+
+# --- checks on one item -----------------------------------------------------------
+
+
+def item_findings(item: LintedItem) -> list[Finding]:
+    checks = (_answer_key, _duplicate_options, _options_misfit, _label_codes, _mare_format)
+    return [finding for check in checks for finding in check(item)]
+
+
+def _answer_key(item: LintedItem) -> Iterable[Finding]:
+    task = TASKS[item.task]
+    if not item.answer.strip():
+        yield Finding("missing_answer_key", "error", "No answer key: a reviewer must supply it.", item=item)
+    elif task.answer_format == AnswerFormat.CHOICE and key_option(item) is None:
+        yield Finding("invalid_answer_key", "error", f"Key '{item.answer}' is not an option letter.", item=item)
+    elif task.answer_format == AnswerFormat.YES_NO and item.answer not in YES_NO_ANSWERS:
+        yield Finding("invalid_answer_key", "error", f"Key '{item.answer}' is not Yes or No.", item=item)
+    elif task.answer_format == AnswerFormat.OPEN and (item.answer in YES_NO_ANSWERS or len(item.answer) <= 1):
+        yield Finding("invalid_answer_key", "error", f"'{item.answer}' is not a reference answer.", item=item)
+
+
+def _duplicate_options(item: LintedItem) -> Iterable[Finding]:
+    seen: dict[str, str] = {}
+    for letter, option in zip(CHOICE_LETTERS, item.options):
+        key = normalized(option)
+        if key in seen:
+            yield Finding("duplicate_options", "error", f"Options {seen[key]} and {letter} are the same: '{option}'.",
+                          item=item, details={"letters": [seen[key], letter], "option": option})  # fmt: skip
+            return
+        seen[key] = letter
+
+
+def _options_misfit(item: LintedItem) -> Iterable[Finding]:
+    if item.task == "CMAR":
+        expected, names = {c.name.lower() for c in COARSE_LABELS.values()}, COARSE_BY_NAME
+    elif item.task == "FMAR":
+        expected, names = None, FINE_BY_NAME
+    else:
+        return
+    options = [option.strip().lower() for option in item.options]
+    unknown = [option for option, low in zip(item.options, options) if low not in names]
+    count = TASKS[item.task].option_count
+    problems = []
+    if len(options) != count:
+        problems.append(f"{len(options)} options, expected {count}")
+    if unknown:
+        problems.append(f"not MA-52 {'coarse' if expected else 'fine'} labels: {', '.join(repr(u) for u in unknown)}")
+    if expected is not None and not unknown and set(options) != expected:
+        problems.append(f"missing coarse labels: {', '.join(sorted(expected - set(options)))}")
+    if problems:
+        yield Finding("options_misfit", "error", "Options do not fit the task: " + "; ".join(problems) + ".",
+                      item=item, details={"unknown": unknown})  # fmt: skip
+
+
+def _label_codes(item: LintedItem) -> Iterable[Finding]:
+    for letter, option in zip(CHOICE_LETTERS, item.options):
+        code = LABEL_CODE.search(option)
+        if code and code.group(0) in FINE_LABELS:
+            yield Finding("label_leak", "error", f"Option {letter} carries the label code {code.group(0)}: '{option}'.",
+                          item=item, details={"code": code.group(0), "letter": letter})  # fmt: skip
+            return
+
+
+def mare_labels(answer: str) -> tuple[str, str] | None:
+    """The (coarse, fine) texts of a MARE answer's closing label line, if it has one."""
+    match = MARE_LABEL_LINE.search(answer.strip())
+    return (match["coarse"].strip(" *"), match["fine"].strip(" *")) if match else None
+
+
+def _known_label(stated: str, names: dict) -> str | None:
+    """The longest label name that ``stated`` starts with (generators append words after it)."""
+    low = stated.lower()
+    starts = [name for name in names if low == name or low.startswith(name + " ") or low.startswith(name + "*")
+              or low.startswith(name + ",")]  # fmt: skip
+    return max(starts, key=len) if starts else None
+
+
+def _mare_format(item: LintedItem) -> Iterable[Finding]:
+    if item.task != "MARE" or not item.answer.strip():
+        return
+    labels = mare_labels(item.answer)
+    if labels is None:
+        yield Finding("mare_format", "warning", "The answer does not end in "
+                      "'[Body part (coarse-grained)] X | [Micro-action (fine-grained)] Y'.", item=item)  # fmt: skip
+        return
+    coarse, fine = labels
+    inexact = [text for text, names in ((coarse, COARSE_BY_NAME), (fine, FINE_BY_NAME)) if text.lower() not in names]
+    if inexact:
+        yield Finding("mare_format", "warning", "The label line does not name exactly MA-52 labels: "
+                      + "; ".join(repr(text[:80]) for text in inexact) + ".", item=item)  # fmt: skip
+
+
+# --- checks across the questions of one clip ----------------------------------------------
+
+
+def clip_findings(items: Sequence[LintedItem], caption: LintedCaption | None) -> list[Finding]:
+    by_task = defaultdict(list)
+    for item in items:
+        by_task[item.task].append(item)
+    keys = {task: key_option(by_task[task][0]) for task in ("CMAR", "FMAR") if len(by_task[task]) == 1}
+    return [
+        *_stems_naming_the_key(items, keys.get("FMAR")),
+        *_mare_against_keys(by_task["MARE"], keys),
+        *_caption_against_keys(caption, keys),
+        *_near_duplicates(items),
+    ]
+
+
+def _stems_naming_the_key(items: Sequence[LintedItem], fine_key: str | None) -> Iterable[Finding]:
+    if not fine_key:
+        return
+    for item in items:
+        if item.task not in ("MADU", "MARE") and _mentions(item.question, fine_key):
+            yield Finding("label_leak", "error", f"The question names the clip's fine-grained label '{fine_key}' "
+                          "(the FMAR answer).", item=item, details={"label": fine_key})  # fmt: skip
+
+
+def _mare_against_keys(mare_items: Sequence[LintedItem], keys: dict[str, str | None]) -> Iterable[Finding]:
+    for item in mare_items:
+        labels = mare_labels(item.answer)
+        if labels is None:
+            continue
+        stated = {"CMAR": _known_label(labels[0], COARSE_BY_NAME), "FMAR": _known_label(labels[1], FINE_BY_NAME)}
+        wrong = [f"{task} key is '{keys[task]}', answer says '{stated[task]}'"
+                 for task in ("CMAR", "FMAR") if keys.get(task) and stated[task] and keys[task].lower() != stated[task]]  # fmt: skip
+        if wrong:
+            yield Finding("mare_label_mismatch", "error", "MARE labels disagree with the clip's keys: " + "; ".join(wrong) + ".",
+                          item=item, details={"stated": stated, "keys": keys})  # fmt: skip
+
+
+def _caption_against_keys(caption: LintedCaption | None, keys: dict[str, str | None]) -> Iterable[Finding]:
+    if caption is None:
+        return
+    labels = {"CMAR": COARSE_LABELS[caption.coarse_label].name, "FMAR": FINE_LABELS[caption.fine_label].name}
+    wrong = [f"caption says '{labels[task]}', {task} key is '{keys[task]}'"
+             for task in ("CMAR", "FMAR") if keys.get(task) and keys[task].lower() != labels[task].lower()]  # fmt: skip
+    if wrong:
+        yield Finding("caption_label", "warning", "Caption labels disagree with the clip's keys: " + "; ".join(wrong) + ".",
+                      caption=caption)  # fmt: skip
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> tuple[str, ...]:
+    """The stems that carry meaning, in order (order matters: "A before B" is not "B before A")."""
+    return tuple(_stem(word) for word in normalized(text).split() if word not in FILLER_WORDS)
+
+
+def _near_duplicates(items: Sequence[LintedItem]) -> Iterable[Finding]:
+    seen: dict[tuple[str, ...], LintedItem] = {}
+    for item in sorted(items, key=lambda i: i.qid):
+        words = content_words(item.question)
+        if words in seen:
+            first = seen[words]
+            yield Finding("near_duplicate_question", "warning", f"Asks the same as {first.qid} with other filler words.",
+                          item=item, details={"duplicate_of": first.qid})  # fmt: skip
+        else:
+            seen[words] = item
+
+
+# --- checks across a whole benchmark -------------------------------------------------
+
+
+def yes_no_balance_findings(answers_by_task: dict[str, list[str]]) -> list[Finding]:
+    findings = []
+    low, high = BALANCE_RANGE
+    for task, answers in sorted(answers_by_task.items()):
+        keyed = [a for a in answers if a in YES_NO_ANSWERS]
+        if len(keyed) < BALANCE_MIN_ITEMS:
+            continue
+        share = keyed.count("Yes") / len(keyed)
+        if not low <= share <= high:
+            findings.append(Finding(
+                "yes_no_balance", "warning", f"{task}: {share:.1%} of {len(keyed)} keys are Yes (expected 45-55%).",
+                task=task, details={"yes": keyed.count("Yes"), "no": keyed.count("No"), "share_yes": round(share, 4)},
+            ))  # fmt: skip
+    return findings
+
+
+def answer_length_findings(open_items_by_task: dict[str, Sequence[LintedItem]]) -> list[Finding]:
+    findings = []
+    for task, items in sorted(open_items_by_task.items()):
+        keyed = [(item, len(item.answer.split())) for item in items if item.answer.strip()]
+        if len(keyed) < LENGTH_MIN_ITEMS:
+            continue
+        lengths = [n for _, n in keyed]
+        median = statistics.median(lengths)
+        spread = LENGTH_MAD_FACTOR * 1.4826 * max(statistics.median(abs(n - median) for n in lengths), 1)
+        for item, words in keyed:
+            if abs(words - median) > spread or words < LENGTH_MIN_WORDS:
+                findings.append(Finding(
+                    "answer_length_outlier", "warning",
+                    f"{words} words; {task} answers have a median of {median:g} (outside {max(median - spread, 0):.0f}"
+                    f"-{median + spread:.0f}).", item=item, details={"words": words, "median": median},
+                ))  # fmt: skip
+    return findings

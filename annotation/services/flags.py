@@ -1,0 +1,105 @@
+"""Quality flags: run lint over a benchmark (or some of its clips) and keep the
+open lint flags equal to what lint finds now."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from annotation import lint
+from annotation.models import Benchmark, Caption, QAItem, QualityFlag
+from annotation.taxonomy import TASKS, AnswerFormat
+
+LINT_SOURCE = "lint"
+ITEM_FIELDS = ("id", "qid", "task", "question", "options", "answer", "video_id", "version")
+Status = QualityFlag.Status
+
+
+def lint_run(*, benchmark: Benchmark, video_ids: Iterable[int] | None = None) -> Counter:
+    """Lint the given clips (all when None) and the benchmark-wide checks.
+
+    Returns the number of flags newly raised, by kind.
+    """
+    video_ids = None if video_ids is None else set(video_ids)
+    items = QAItem.objects.filter(benchmark=benchmark).only(*ITEM_FIELDS)
+    if video_ids is not None:
+        items = items.filter(video_id__in=video_ids)
+    captions = Caption.objects.filter(video__benchmark=benchmark).only("id", "video_id", "coarse_label", "fine_label", "version")
+    if video_ids is not None:
+        captions = captions.filter(video_id__in=video_ids)
+    findings = _clip_and_item_findings(list(items), {c.video_id: c for c in captions})
+    findings += _benchmark_findings(benchmark)
+    with transaction.atomic():
+        return _sync_lint_flags(benchmark, findings, video_ids)
+
+
+def _clip_and_item_findings(items: Sequence[QAItem], captions: dict[int, Caption]) -> list[lint.Finding]:
+    by_clip = defaultdict(list)
+    for item in items:
+        by_clip[item.video_id].append(item)
+    findings = [finding for item in items for finding in lint.item_findings(item)]
+    for video_id in by_clip.keys() | captions.keys():
+        findings += lint.clip_findings(by_clip.get(video_id, []), captions.get(video_id))
+    return findings
+
+
+def _benchmark_findings(benchmark: Benchmark) -> list[lint.Finding]:
+    yes_no = [code for code, task in TASKS.items() if task.answer_format == AnswerFormat.YES_NO]
+    answers = defaultdict(list)
+    for task, answer in QAItem.objects.filter(benchmark=benchmark, task__in=yes_no).values_list("task", "answer"):
+        answers[task].append(answer)
+    open_tasks = [code for code, task in TASKS.items() if task.answer_format == AnswerFormat.OPEN]
+    open_items = defaultdict(list)
+    for item in QAItem.objects.filter(benchmark=benchmark, task__in=open_tasks).only(*ITEM_FIELDS):
+        open_items[item.task].append(item)
+    return lint.yes_no_balance_findings(answers) + lint.answer_length_findings(open_items)
+
+
+def _flags_in_scope(benchmark: Benchmark, video_ids: set[int] | None):
+    flags = QualityFlag.objects.filter(benchmark=benchmark, source=LINT_SOURCE)
+    if video_ids is None:
+        return flags
+    # Benchmark-wide checks (length outliers included) are always in scope.
+    wide = {"yes_no_balance", "answer_length_outlier"}
+    return flags.filter(item__video_id__in=video_ids) | flags.filter(caption__video_id__in=video_ids) | \
+        flags.filter(kind__in=wide)  # fmt: skip
+
+
+def _sync_lint_flags(benchmark: Benchmark, findings: list[lint.Finding], video_ids: set[int] | None) -> Counter:
+    scope = _flags_in_scope(benchmark, video_ids)
+    open_flags = {(f.target_key, f.kind): f for f in scope.filter(status=Status.OPEN)}
+    waived = set(scope.filter(status=Status.WAIVED).values_list("target_key", "kind", "target_version"))
+    found = {(f.target_key, f.kind): f for f in findings}
+    new_flags, changed = [], []
+    for key, finding in found.items():
+        version = _target_version(finding)
+        if key in open_flags:
+            flag = open_flags[key]
+            if (flag.message, flag.details, flag.target_version) != (finding.message, finding.details, version):
+                flag.message, flag.details, flag.target_version = finding.message, finding.details, version
+                changed.append(flag)
+        elif (*key, version) not in waived:
+            new_flags.append(_flag_of(benchmark, finding, version))
+    QualityFlag.objects.bulk_create(new_flags, batch_size=1000)
+    QualityFlag.objects.bulk_update(changed, ["message", "details", "target_version"], batch_size=1000)
+    gone = [flag.pk for key, flag in open_flags.items() if key not in found]
+    QualityFlag.objects.filter(pk__in=gone).update(status=Status.RESOLVED, closed_at=timezone.now())
+    return Counter(flag.kind for flag in new_flags)
+
+
+def _target_version(finding: lint.Finding) -> int | None:
+    target = finding.item or finding.caption
+    return target.version if target is not None else None
+
+
+def _flag_of(benchmark: Benchmark, finding: lint.Finding, version: int | None) -> QualityFlag:
+    return QualityFlag(
+        benchmark=benchmark, item_id=finding.item.id if finding.item else None,
+        caption_id=finding.caption.id if finding.caption else None, target_key=finding.target_key,
+        kind=finding.kind, severity=finding.severity, source=LINT_SOURCE, message=finding.message,
+        details=finding.details, target_version=version,
+    )  # fmt: skip
+

@@ -1,0 +1,210 @@
+"""Import machine-generated questions and captions into a benchmark.
+
+Everything is validated before anything is written; then one transaction creates
+what is new, revises what the generator changed (as the generator), leaves human
+edits alone with an ``import_conflict`` flag, links clip files found by name, records
+the import in the audit trail and lints the benchmark. Re-importing the same file
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from annotation.importing.captions import IncomingCaption, validate_caption_rows
+from annotation.importing.problems import ImportRejected, Problem
+from annotation.importing.questions import IncomingItem, validate_question_rows
+from annotation.importing.reading import read_rows
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Video, json_normalized
+from annotation.transitions import ReviewStatus
+
+from .audited_writes import Actor, change_audited, create_audited_many, record_import
+from .content import benchmark_create, video_attach_file
+from .flags import lint_run
+
+CLIP_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi")
+ITEM_CONTENT = ("video_id", "task", "question", "options", "answer")
+REVIEWED = (ReviewStatus.IN_REVIEW, ReviewStatus.ACCEPTED, ReviewStatus.REJECTED)
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    name: str
+    content: bytes
+
+
+@dataclass
+class ImportSummary:
+    benchmark: str
+    source: str
+    dry_run: bool
+    rows_read: int = 0
+    items_created: int = 0
+    items_updated: int = 0
+    items_unchanged: int = 0
+    items_kept_human_edit: int = 0
+    captions_created: int = 0
+    captions_updated: int = 0
+    captions_unchanged: int = 0
+    captions_kept_human_edit: int = 0
+    videos_created: int = 0
+    videos_linked: int = 0
+    videos_missing_file: list[str] = field(default_factory=list)
+    flags_raised: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def benchmark_import(
+    *,
+    benchmark_name: str,
+    source: str,
+    questions: ImportFile | None = None,
+    captions: ImportFile | None = None,
+    videos_dir: Path | None = None,
+    dry_run: bool = False,
+    user=None,
+) -> ImportSummary:
+    if questions is None and captions is None and videos_dir is None:
+        raise ImportRejected([Problem("(arguments)", "nothing to import: give a question file, a caption file or a clip folder")])
+    if videos_dir is not None and not videos_dir.is_dir():
+        raise ImportRejected([Problem(str(videos_dir), "clip folder not found")])
+    incoming_items = validate_question_rows(read_rows(questions.content, file=questions.name), file=questions.name) if questions else []
+    incoming_captions = validate_caption_rows(read_rows(captions.content, file=captions.name), file=captions.name) if captions else []
+    summary = ImportSummary(benchmark=benchmark_name, source=source, dry_run=dry_run,
+                            rows_read=len(incoming_items) + len(incoming_captions))  # fmt: skip
+    with transaction.atomic():
+        _write(summary, incoming_items, incoming_captions, videos_dir, Actor.machine(source), user)
+        if dry_run:
+            transaction.set_rollback(True)
+    return summary
+
+
+def _write(summary, items: list[IncomingItem], captions: list[IncomingCaption], videos_dir, machine: Actor, user) -> None:
+    importer = Actor.person(user) if user is not None else machine
+    benchmark = Benchmark.objects.filter(name=summary.benchmark).first() or \
+        benchmark_create(name=summary.benchmark, actor=importer)  # fmt: skip
+    videos = _videos_for(benchmark, {i.clip_name for i in items} | {c.clip_name for c in captions}, machine, summary)
+    _import_items(benchmark, items, videos, machine, summary)
+    _import_captions(benchmark, captions, videos, machine, summary)
+    if videos_dir is not None:
+        _link_clip_files(benchmark, videos_dir, importer, summary)
+    record_import(benchmark=benchmark, actor=importer, summary=summary.as_dict())
+    summary.flags_raised = dict(lint_run(benchmark=benchmark))
+
+
+def _videos_for(benchmark: Benchmark, clip_names: set[str], machine: Actor, summary: ImportSummary) -> dict[str, Video]:
+    videos = {v.clip_name: v for v in Video.objects.filter(benchmark=benchmark, clip_name__in=clip_names)}
+    new = sorted(clip_names - videos.keys())
+    created = create_audited_many(model=Video, actor=machine, rows=[{"benchmark": benchmark, "clip_name": n} for n in new])
+    summary.videos_created = len(created)
+    return videos | {v.clip_name: v for v in created}
+
+
+def _machine_versions_of_human_edited(kind: str, ids: Iterable[int]) -> dict[int, dict]:
+    """For rows a person has edited: the values as the generator last wrote them,
+    folded from the trail's machine events."""
+    edited = set(AuditEvent.objects.filter(
+        target_kind=kind, target_id__in=list(ids), actor_user__isnull=False, event_type=AuditEvent.EventType.EDITED,
+    ).values_list("target_id", flat=True))  # fmt: skip
+    machine_values: dict[int, dict] = {target: {} for target in edited}
+    events = AuditEvent.objects.filter(target_kind=kind, target_id__in=edited, actor_user__isnull=True,
+                                       event_type__in=[AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED])  # fmt: skip
+    for target_id, after in events.order_by("id").values_list("target_id", "after"):
+        machine_values[target_id].update(after)
+    return machine_values
+
+
+def _import_items(benchmark, incoming: list[IncomingItem], videos, machine: Actor, summary: ImportSummary) -> None:
+    existing = {i.qid: i for i in QAItem.objects.filter(benchmark=benchmark, qid__in=[i.qid for i in incoming])}
+    human_edited = _machine_versions_of_human_edited(QAItem.audit_kind, (i.pk for i in existing.values()))
+    new_rows = []
+    for row in incoming:
+        values = {"video_id": videos[row.clip_name].pk, "task": row.task, "question": row.question,
+                  "options": row.options, "answer": row.answer}  # fmt: skip
+        current = existing.get(row.qid)
+        if current is None:
+            new_rows.append({"benchmark": benchmark, "video": videos[row.clip_name], "qid": row.qid,
+                             "generated_by": machine.source, **{k: v for k, v in values.items() if k != "video_id"}})  # fmt: skip
+            continue
+        _revise(current, values, human_edited, machine, summary, prefix="items")
+    create_audited_many(model=QAItem, actor=machine, rows=new_rows)
+    summary.items_created = len(new_rows)
+
+
+def _import_captions(benchmark, incoming: list[IncomingCaption], videos, machine: Actor, summary: ImportSummary) -> None:
+    existing = {c.video_id: c for c in Caption.objects.filter(video__benchmark=benchmark,
+                                                               video_id__in=[videos[c.clip_name].pk for c in incoming])}  # fmt: skip
+    human_edited = _machine_versions_of_human_edited(Caption.audit_kind, (c.pk for c in existing.values()))
+    new_rows = []
+    for row in incoming:
+        video = videos[row.clip_name]
+        current = existing.get(video.pk)
+        if current is None:
+            new_rows.append({"video": video, "generated_by": machine.source, **row.fields})
+            continue
+        _revise(current, row.fields, human_edited, machine, summary, prefix="captions")
+    create_audited_many(model=Caption, actor=machine, rows=new_rows)
+    summary.captions_created = len(new_rows)
+
+
+def _revise(current, incoming: dict, human_edited: dict[int, dict], machine: Actor, summary: ImportSummary, *,
+            prefix: str) -> None:  # fmt: skip
+    """A row the generator changed becomes its new revision, unless a person edited
+    the row: then the person's version stays and a flag shows what the generator changed."""
+    def count(outcome: str) -> None:
+        setattr(summary, f"{prefix}_{outcome}", getattr(summary, f"{prefix}_{outcome}") + 1)
+
+    if current.pk in human_edited:
+        generated = human_edited[current.pk]
+        changes = {k: v for k, v in incoming.items() if json_normalized(v) != generated.get(k)}
+        if changes:
+            _flag_import_conflict(current, changes, machine)
+            count("kept_human_edit")
+        else:
+            count("unchanged")
+        return
+    changes = {k: v for k, v in incoming.items() if getattr(current, k) != v}
+    if not changes:
+        count("unchanged")
+        return
+    if current.review_status in REVIEWED:
+        changes["review_status"] = ReviewStatus.IMPORTED  # regenerated: review again
+    change_audited(model=type(current), pk=current.pk, actor=machine, expected_version=None,
+                   changes={**changes, "generated_by": machine.source}, reason="revised by re-import")  # fmt: skip
+    count("updated")
+
+
+def _flag_import_conflict(target, changes: dict, machine: Actor) -> None:
+    is_item = isinstance(target, QAItem)
+    benchmark_id = target.benchmark_id if is_item else target.video.benchmark_id
+    key = f"{'item' if is_item else 'caption'}:{target.pk}"
+    QualityFlag.objects.update_or_create(
+        benchmark_id=benchmark_id, target_key=key, kind=QualityFlag.Kind.IMPORT_CONFLICT, status=QualityFlag.Status.OPEN,
+        defaults={
+            "item": target if is_item else None, "caption": None if is_item else target, "severity": "warning",
+            "source": f"import: {machine.source}", "target_version": target.version, "details": {"incoming": changes},
+            "message": f"{machine.source} changed {', '.join(sorted(changes))}, but a person edited this; "
+                       "their version is kept. Compare and decide.",
+        },
+    )  # fmt: skip
+
+
+def _link_clip_files(benchmark, videos_dir: Path, importer: Actor, summary: ImportSummary) -> None:
+    """Link clip files found by name in ``videos_dir`` to clips that have none yet;
+    list the clips that still have none."""
+    files = {p.stem: p for p in sorted(videos_dir.iterdir()) if p.suffix.lower() in CLIP_EXTENSIONS and p.is_file()}
+    for video in Video.objects.filter(benchmark=benchmark, file="").order_by("clip_name"):
+        path = files.get(video.clip_name)
+        if path is None:
+            summary.videos_missing_file.append(video.clip_name)
+            continue
+        if not summary.dry_run:
+            video_attach_file(video=video, source=path, actor=importer)
+        summary.videos_linked += 1
