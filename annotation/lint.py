@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -37,7 +37,7 @@ BALANCE_RANGE = (0.45, 0.55)
 BALANCE_MIN_ITEMS = 20
 LENGTH_MIN_ITEMS = 20
 LENGTH_MAD_FACTOR = 4.0
-LENGTH_MIN_WORDS = 8
+LENGTH_MIN_CHARS = 40
 FILLER_WORDS = frozenset(
     "a an the of in on at to this that video clip does do did is are was were noticeably clearly "
     "continue continues to during phase stage segment".split()
@@ -91,8 +91,11 @@ def _mentions(text: str, label_name: str) -> bool:
 
 
 def key_option(item: LintedItem) -> str | None:
+    """The text of the keyed option, without a leaked label code (reported on its own)."""
     letters = CHOICE_LETTERS[: len(item.options)]
-    return item.options[letters.index(item.answer)] if item.answer and item.answer in letters else None
+    if not item.answer or item.answer not in letters:
+        return None
+    return LABEL_CODE.sub("", item.options[letters.index(item.answer)]).strip(" -()") or None
 
 
 # --- checks on one item -----------------------------------------------------------
@@ -262,36 +265,38 @@ def _near_duplicates(items: Sequence[LintedItem]) -> Iterable[Finding]:
 # --- checks across a whole benchmark -------------------------------------------------
 
 
-def yes_no_balance_findings(answers_by_task: dict[str, list[str]]) -> list[Finding]:
+def yes_no_balance_findings(key_counts_by_task: dict[str, Counter]) -> list[Finding]:
+    """``key_counts_by_task``: for each yes/no task, how many items have each key."""
     findings = []
     low, high = BALANCE_RANGE
-    for task, answers in sorted(answers_by_task.items()):
-        keyed = [a for a in answers if a in YES_NO_ANSWERS]
-        if len(keyed) < BALANCE_MIN_ITEMS:
+    for task, counts in sorted(key_counts_by_task.items()):
+        yes, no = counts.get("Yes", 0), counts.get("No", 0)
+        if yes + no < BALANCE_MIN_ITEMS:
             continue
-        share = keyed.count("Yes") / len(keyed)
+        share = yes / (yes + no)
         if not low <= share <= high:
             findings.append(Finding(
-                "yes_no_balance", "warning", f"{task}: {share:.1%} of {len(keyed)} keys are Yes (expected 45-55%).",
-                task=task, details={"yes": keyed.count("Yes"), "no": keyed.count("No"), "share_yes": round(share, 4)},
+                "yes_no_balance", "warning", f"{task}: {share:.1%} of {yes + no} keys are Yes (expected 45-55%).",
+                task=task, details={"yes": yes, "no": no, "share_yes": round(share, 4)},
             ))  # fmt: skip
     return findings
 
 
-def answer_length_findings(open_items_by_task: dict[str, Sequence[LintedItem]]) -> list[Finding]:
+def answer_length_findings(lengths_by_task: dict[str, Sequence[tuple[LintedItem, int]]]) -> list[Finding]:
+    """``lengths_by_task``: each open task's keyed items with their answer length in characters."""
     findings = []
-    for task, items in sorted(open_items_by_task.items()):
-        keyed = [(item, len(item.answer.split())) for item in items if item.answer.strip()]
+    for task, keyed in sorted(lengths_by_task.items()):
         if len(keyed) < LENGTH_MIN_ITEMS:
             continue
         lengths = [n for _, n in keyed]
         median = statistics.median(lengths)
         spread = LENGTH_MAD_FACTOR * 1.4826 * max(statistics.median(abs(n - median) for n in lengths), 1)
-        for item, words in keyed:
-            if abs(words - median) > spread or words < LENGTH_MIN_WORDS:
+        for item, length in keyed:
+            if abs(length - median) > spread or length < LENGTH_MIN_CHARS:
                 findings.append(Finding(
                     "answer_length_outlier", "warning",
-                    f"{words} words; {task} answers have a median of {median:g} (outside {max(median - spread, 0):.0f}"
-                    f"-{median + spread:.0f}).", item=item, details={"words": words, "median": median},
+                    f"{length} characters; {task} answers have a median of {median:g} (expected "
+                    f"{max(median - spread, LENGTH_MIN_CHARS):.0f}-{median + spread:.0f}).",
+                    item=item, details={"characters": length, "median": median},
                 ))  # fmt: skip
     return findings

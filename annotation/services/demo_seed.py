@@ -16,6 +16,7 @@ from annotation.models import Benchmark, Caption, QAItem
 
 from .audited_writes import Actor, create_audited_many, record_import
 from .content import benchmark_create, video_attach_file, video_register
+from .flags import lint_run
 
 DEMO_SOURCE = "mabench-demo-generator 1.0"
 DEMO_DESCRIPTION = "Synthetic clips of a stick figure performing MA-52 micro-actions, with machine-written captions and questions."
@@ -50,4 +51,5 @@ def demo_benchmark_seed(*, name: str, clip_count: int = 12, progress: Callable[[
                 "videos_created": len(videos), "captions_created": len(captions), "items_created": len(items),
                 "deliberate_faults": [f"{row['qid']}: {row['demo_fault']}" for row in rows if "demo_fault" in row],
             })  # fmt: skip
+            lint_run(benchmark=benchmark)
     return benchmark

@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
+from types import SimpleNamespace
+
 from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from annotation import lint
@@ -47,15 +51,21 @@ def _clip_and_item_findings(items: Sequence[QAItem], captions: dict[int, Caption
 
 
 def _benchmark_findings(benchmark: Benchmark) -> list[lint.Finding]:
-    yes_no = [code for code, task in TASKS.items() if task.answer_format == AnswerFormat.YES_NO]
-    answers = defaultdict(list)
-    for task, answer in QAItem.objects.filter(benchmark=benchmark, task__in=yes_no).values_list("task", "answer"):
-        answers[task].append(answer)
-    open_tasks = [code for code, task in TASKS.items() if task.answer_format == AnswerFormat.OPEN]
-    open_items = defaultdict(list)
-    for item in QAItem.objects.filter(benchmark=benchmark, task__in=open_tasks).only(*ITEM_FIELDS):
-        open_items[item.task].append(item)
-    return lint.yes_no_balance_findings(answers) + lint.answer_length_findings(open_items)
+    """Yes/no balance and open-answer lengths, from aggregates rather than whole rows."""
+    items = QAItem.objects.filter(benchmark=benchmark).order_by()
+    key_counts = defaultdict(Counter)
+    for task, answer, n in items.filter(task__in=_tasks_of(AnswerFormat.YES_NO)).values_list("task", "answer") \
+            .annotate(n=Count("id")):  # fmt: skip
+        key_counts[task][answer] = n
+    lengths = defaultdict(list)
+    keyed_open = items.filter(task__in=_tasks_of(AnswerFormat.OPEN)).exclude(answer="")
+    for pk, qid, task, version, length in keyed_open.values_list("id", "qid", "task", "version", Length("answer")):
+        lengths[task].append((SimpleNamespace(id=pk, qid=qid, version=version), length))
+    return lint.yes_no_balance_findings(key_counts) + lint.answer_length_findings(lengths)
+
+
+def _tasks_of(answer_format: AnswerFormat) -> list[str]:
+    return [code for code, task in TASKS.items() if task.answer_format == answer_format]
 
 
 def _flags_in_scope(benchmark: Benchmark, video_ids: set[int] | None):

@@ -1,5 +1,6 @@
 """Each lint check on a small fixture of its own, then the flag lifecycle in the database."""
 
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
@@ -102,18 +103,18 @@ def test_near_duplicate_questions_within_a_clip_but_not_reversed_order():
 
 
 def test_yes_no_balance_is_a_benchmark_level_finding_per_task():
-    findings = lint.yes_no_balance_findings({"SAD": ["Yes"] * 12 + ["No"] * 8, "MAD": ["Yes"] * 10 + ["No"] * 10,
-                                             "PPR": ["Yes"] * 5})  # fmt: skip
+    findings = lint.yes_no_balance_findings({"SAD": Counter(Yes=12, No=8), "MAD": Counter(Yes=10, No=10),
+                                             "PPR": Counter(Yes=5)})  # fmt: skip
     assert [(f.kind, f.task, f.target_key) for f in findings] == [("yes_no_balance", "SAD", "task:SAD")]
     assert "60.0% of 20 keys are Yes" in findings[0].message
 
 
 def test_open_answer_length_outliers():
-    typical = [item("MADU", "Describe.", answer=" ".join(["word"] * (60 + n % 7))) for n in range(30)]
-    long_one = item("MADU", "Describe.", answer=" ".join(["word"] * 400))
-    short_one = item("MADU", "Describe.", answer="Head moves.")
+    typical = [(item("MADU"), 400 + n % 7 * 10) for n in range(30)]
+    long_one, short_one = (item("MADU"), 2000), (item("MADU"), 12)
     findings = lint.answer_length_findings({"MADU": [*typical, long_one, short_one]})
-    assert sorted(f.item.id for f in findings) == sorted([long_one.id, short_one.id])
+    assert sorted(f.item.id for f in findings) == sorted([long_one[0].id, short_one[0].id])
+    assert "2000 characters; MADU answers have a median of 430" in findings[0].message
 
 
 # --- the flag lifecycle -------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.core.management import call_command
 
 from annotation.audit_replay import replay_mismatches
-from annotation.models import AuditEvent, Benchmark, Caption, QAItem
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
 from annotation.services.demo_seed import DEMO_SOURCE
 from annotation.taxonomy import QUESTIONS_PER_VIDEO, TASKS
 from review.models import User
@@ -56,7 +56,16 @@ def test_the_deliberate_faults_are_in_the_data_and_named_in_the_import_event(see
     imported = AuditEvent.objects.get(event_type="imported", target_kind="benchmark", target_id=benchmark.pk)
     assert imported.actor_source == DEMO_SOURCE
     assert len(imported.after["deliberate_faults"]) == 3
-    assert {duplicated[0].qid, leaked[0].qid} < {fault.split(":")[0] for fault in imported.after["deliberate_faults"]}
+    faulty = {fault.split(":")[0] for fault in imported.after["deliberate_faults"]}
+    assert {duplicated[0].qid, leaked[0].qid} < faulty
+    # Lint ran after seeding and points a reviewer at each of the three.
+    flags = QualityFlag.objects.filter(benchmark=benchmark, status="open")
+    assert flags.get(kind="duplicate_options").item == duplicated[0]
+    assert flags.get(kind="label_leak").item == leaked[0]
+    [wrong_key] = faulty - {duplicated[0].qid, leaked[0].qid}
+    wrong_clip = QAItem.objects.get(benchmark=benchmark, qid=wrong_key).video
+    assert flags.get(kind="caption_label").caption.video == wrong_clip
+    assert flags.get(kind="mare_label_mismatch").item.video == wrong_clip
 
 
 def test_everything_seeded_is_in_the_trail_and_replays_exactly(seeded):
