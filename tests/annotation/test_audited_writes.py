@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
 
-from annotation.models import AuditEvent, QAItem
+from annotation.models import AuditEvent
 from annotation.services.audited_writes import Actor, EditConflict
 from annotation.services.content import item_edit
 

@@ -1,20 +1,16 @@
-"""Benchmark content: clips, their structured captions and their QA items, and
-the append-only audit trail every change to them is written to."""
+"""Benchmark content: clips, their structured captions and their QA items."""
 
 from __future__ import annotations
 
 import json
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Q
-from django.utils import timezone
 
-from .taxonomy import CHOICE_LETTERS, COARSE_LABELS, FINE_LABELS, TASKS, YES_NO_ANSWERS, AnswerFormat, Tier, Trend
-from .transitions import REVIEW_TRANSITIONS, VIDEO_TRANSITIONS, ReviewStatus, TransitionMap, VideoStatus
+from annotation.taxonomy import CHOICE_LETTERS, COARSE_LABELS, FINE_LABELS, TASKS, YES_NO_ANSWERS, AnswerFormat, Tier, Trend
+from annotation.transitions import REVIEW_TRANSITIONS, VIDEO_TRANSITIONS, ReviewStatus, TransitionMap, VideoStatus
 
 
 _JSON_PLAIN = (str, int, bool, type(None))
@@ -244,110 +240,3 @@ class QAItem(AuditedModel):
             raise ValidationError({"options": f"{task.code} questions have no options"})
         if task.answer_format == AnswerFormat.YES_NO and self.answer and self.answer not in YES_NO_ANSWERS:
             raise ValidationError({"answer": f"'{self.answer}' is not Yes or No"})
-
-
-class AuditEvent(models.Model):
-    """One row per change, never updated or deleted (PostgreSQL enforces it).
-
-    The actor is a person or the machine source that generated the content.
-    ``before``/``after`` hold the changed fields; a created row's ``after`` is
-    its whole snapshot, so replaying a target's events rebuilds its state.
-    """
-
-    class EventType(models.TextChoices):
-        CREATED = "created", "Created"
-        EDITED = "edited", "Edited"
-        STATUS_CHANGED = "status_changed", "Status changed"
-        EDIT_REFUSED = "edit_refused", "Edit refused (stale version)"
-        IMPORTED = "imported", "Import recorded"
-
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
-    )
-    actor_source = models.CharField(max_length=200, blank=True, help_text="Machine source, when no person acted")
-    event_type = models.CharField(max_length=20, choices=EventType.choices)
-    target_kind = models.CharField(max_length=16)
-    target_id = models.BigIntegerField()
-    target_version = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Version after the change; for a refused edit, the stale version sent"
-    )
-    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
-    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
-    reason = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ("id",)
-        indexes = [models.Index(fields=("target_kind", "target_id", "id"))]
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(actor_user__isnull=False) & Q(actor_source="")) | (Q(actor_user__isnull=True) & ~Q(actor_source="")),
-                name="auditevent_exactly_one_actor",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event_type} {self.target_kind}#{self.target_id} by {self.actor_display}"
-
-    @property
-    def actor_display(self) -> str:
-        return self.actor_user.username if self.actor_user_id else f"machine: {self.actor_source}"
-
-
-class QualityFlag(models.Model):
-    """A suspected fault of an item, a caption or a whole benchmark, raised by lint,
-    import or a baseline model. Queues filter and sort by open flags."""
-
-    class Kind(models.TextChoices):
-        MISSING_ANSWER_KEY = "missing_answer_key", "Answer key missing"
-        INVALID_ANSWER_KEY = "invalid_answer_key", "Answer key invalid"
-        LABEL_LEAK = "label_leak", "Label leaked into the question"
-        DUPLICATE_OPTIONS = "duplicate_options", "Duplicate options"
-        OPTIONS_MISFIT = "options_misfit", "Options do not fit the task"
-        MARE_FORMAT = "mare_format", "MARE label line missing or inexact"
-        MARE_LABEL_MISMATCH = "mare_label_mismatch", "MARE labels disagree with CMAR/FMAR keys"
-        YES_NO_BALANCE = "yes_no_balance", "Yes/No answer balance outside 45-55%"
-        ANSWER_LENGTH_OUTLIER = "answer_length_outlier", "Open answer length is an outlier"
-        NEAR_DUPLICATE_QUESTION = "near_duplicate_question", "Near-duplicate question in the clip"
-        CAPTION_LABEL = "caption_label", "Caption labels inconsistent"
-        IMPORT_CONFLICT = "import_conflict", "Generator changed a human-edited item"
-        BLIND_SOLVABLE = "blind_solvable", "Answered right without the video"
-        ALL_MODELS_WRONG = "all_models_wrong", "Every baseline model disagrees with the key"
-
-    class Severity(models.TextChoices):
-        ERROR = "error", "Error"
-        WARNING = "warning", "Warning"
-        INFO = "info", "Info"
-
-    class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
-        WAIVED = "waived", "Waived"
-
-    benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="flags")
-    item = models.ForeignKey(QAItem, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
-    caption = models.ForeignKey(Caption, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
-    target_key = models.CharField(max_length=40, help_text="item:<id>, caption:<id> or benchmark; one open flag per kind")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.WARNING)
-    source = models.CharField(max_length=200, help_text="lint, import, or the baseline run that raised it")
-    message = models.TextField()
-    details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
-    waived_reason = models.TextField(blank=True)
-    target_version = models.PositiveIntegerField(null=True, blank=True, help_text="Item or caption version it was raised on")
-    created_at = models.DateTimeField(default=timezone.now)
-    closed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ("-created_at", "id")
-        indexes = [models.Index(fields=("benchmark", "status", "kind")), models.Index(fields=("item", "status"))]
-        constraints = [
-            models.UniqueConstraint(
-                fields=("benchmark", "target_key", "kind"), condition=Q(status="open"),
-                name="qualityflag_one_open_per_target_and_kind",
-            ),
-        ]  # fmt: skip
-
-    def __str__(self) -> str:
-        return f"{self.kind} on {self.item_id or self.caption_id or 'benchmark'}"
