@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from annotation.models import Benchmark, QAItem, QualityFlag, Video
+from annotation.models import Benchmark, QAItem, QualityFlag, Release, ReleaseItem, Video
 
 
 def _count_of(model, **filters) -> Coalesce:
@@ -49,3 +51,13 @@ def item_counts_by_status(*, benchmark: Benchmark) -> dict[str, int]:
 def open_flag_counts(*, benchmark: Benchmark) -> dict[str, int]:
     rows = QualityFlag.objects.filter(benchmark=benchmark, status=QualityFlag.Status.OPEN).order_by("kind")
     return dict(rows.values_list("kind").annotate(n=Count("id")))
+
+
+def release_rows(*, release: Release) -> Iterator[ReleaseItem]:
+    """A release's items in export order, streamed (one server-side cursor on PostgreSQL)."""
+    rows = ReleaseItem.objects.filter(release_id=release.pk).order_by("position")
+    return rows.only("qid", "item_version", "content", "caption", "provenance").iterator(chunk_size=2000)
+
+
+def release_by_tag(*, benchmark_name: str, tag: str) -> Release | None:
+    return Release.objects.select_related("benchmark", "created_by").filter(benchmark__name=benchmark_name, tag=tag).first()

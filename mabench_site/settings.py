@@ -144,6 +144,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "URL_FORMAT_OVERRIDE": None,  # ?format= names a release export format, not a renderer
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MA-Bench Review API",
@@ -152,6 +153,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "BenchmarkKindEnum": "annotation.models.Benchmark.Kind",
+        "FlagKindEnum": "annotation.models.QualityFlag.Kind",
+        "FlagStatusEnum": "annotation.models.QualityFlag.Status",
+        "ReviewStatusEnum": "annotation.transitions.ReviewStatus",
+        "VideoStatusEnum": "annotation.transitions.VideoStatus",
+    },
 }
 
 # Production hardening; all on unless DEBUG. Behind a TLS-terminating proxy set

@@ -6,3 +6,21 @@ class IsAdminRole(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_admin_role)
+
+
+class IsAdminOrReviewer(BasePermission):
+    """Whole-benchmark content (answer keys included) and exports: admins and reviewers."""
+
+    message = "Only admins and reviewers may read benchmark content."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.may_browse_content)
+
+
+class AdminWrites(IsAdminOrReviewer):
+    """Reviewers read; only admins write."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return super().has_permission(request, view)
+        return bool(request.user and request.user.is_authenticated and request.user.is_admin_role)

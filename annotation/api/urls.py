@@ -1,10 +1,21 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
+from .content import BenchmarkViewSet, ItemViewSet, VideoViewSet
 from .imports import BenchmarkImportView
+from .releases import FlagViewSet, ReleaseViewSet
+
+router = DefaultRouter()
+router.register("benchmarks", BenchmarkViewSet, basename="benchmark")
+router.register("videos", VideoViewSet, basename="video")
+router.register("items", ItemViewSet, basename="item")
+router.register("flags", FlagViewSet, basename="flag")
+router.register("releases", ReleaseViewSet, basename="release")
 
 urlpatterns = [
     path("imports/", BenchmarkImportView.as_view(), name="api-import"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
 ]

@@ -1,0 +1,108 @@
+"""Releases: list, create (admins), diff, streamed exports with ETags; flag waivers."""
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from annotation.models import Benchmark, QualityFlag, Release
+from annotation.release_export import CONTENT_TYPES, FILE_SUFFIXES, FORMATS, export_chunks
+from annotation.selectors import release_rows
+from annotation.services.releases import ReleaseBlocked, flag_waive, release_create, release_diff, release_manifest
+
+from .content import IdCursorPagination
+from .permissions import AdminWrites, IsAdminOrReviewer
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    benchmark = serializers.SlugRelatedField(slug_field="name", queryset=Benchmark.objects.all())
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = Release
+        fields = ("id", "benchmark", "tag", "notes", "created_by", "created_at", "item_count", "task_counts",
+                  "sha256", "export_sha256")  # fmt: skip
+        read_only_fields = ("created_at", "item_count", "task_counts", "sha256", "export_sha256")
+        validators = []  # the service reports a taken tag with the other blockers
+
+
+class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Release.objects.select_related("benchmark", "created_by")
+    serializer_class = ReleaseSerializer
+    permission_classes = [AdminWrites]
+    pagination_class = IdCursorPagination
+
+    @extend_schema(responses={201: ReleaseSerializer, 409: OpenApiResponse(description="blockers: what keeps it from release")})
+    def create(self, request, *args, **kwargs):
+        params = self.get_serializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        try:
+            release = release_create(benchmark=data["benchmark"], tag=data["tag"], notes=data.get("notes", ""),
+                                     user=request.user)  # fmt: skip
+        except ReleaseBlocked as blocked:
+            return Response({"detail": "The benchmark is not ready for release.", "blockers": blocked.blockers},
+                            status=status.HTTP_409_CONFLICT)  # fmt: skip
+        return Response(self.get_serializer(release).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[OpenApiParameter("against", str, required=True, description="the older tag")],
+                   responses={200: OpenApiResponse(description="added, removed and changed qids")})  # fmt: skip
+    @action(detail=True, methods=["get"])
+    def diff(self, request, pk=None):
+        release = self.get_object()
+        old = get_object_or_404(Release, benchmark=release.benchmark, tag=request.query_params.get("against", ""))
+        return Response(release_diff(old=old, new=release).as_dict())
+
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=FORMATS, description="default mac")],
+                   responses={(200, "application/json"): OpenApiResponse(description="the export, streamed"),
+                              304: OpenApiResponse(description="not modified (If-None-Match)")})  # fmt: skip
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        release = self.get_object()
+        fmt = request.query_params.get("format", "mac")
+        if fmt not in FORMATS:
+            return Response({"detail": f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}"}, status=400)
+        etag = f'"{release.export_sha256[fmt]}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponse(status=304)
+        else:
+            chunks = export_chunks(fmt, release_manifest(release), release_rows(release=release))
+            response = StreamingHttpResponse(chunks, content_type=f"{CONTENT_TYPES[fmt]}; charset=utf-8")
+            name = f"{release.benchmark.name}-{release.tag}{FILE_SUFFIXES[fmt]}".replace(" ", "_")
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, max-age=0, must-revalidate"
+        return response
+
+
+class WaiveSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class FlagViewSet(viewsets.ReadOnlyModelViewSet):
+    """Quality flags; admins and reviewers may waive an open one with a reason."""
+
+    queryset = QualityFlag.objects.order_by("id")
+    permission_classes = [IsAdminOrReviewer]
+    pagination_class = IdCursorPagination
+
+    class Output(serializers.ModelSerializer):
+        class Meta:
+            model = QualityFlag
+            fields = ("id", "benchmark", "item", "caption", "target_key", "kind", "severity", "status", "source",
+                      "message", "details", "waived_reason", "created_at", "closed_at")  # fmt: skip
+
+    serializer_class = Output
+
+    @extend_schema(request=WaiveSerializer, responses={200: Output})
+    @action(detail=True, methods=["post"])
+    def waive(self, request, pk=None):
+        params = WaiveSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            flag = flag_waive(flag=self.get_object(), user=request.user, reason=params.validated_data["reason"])
+        except ValueError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(self.Output(flag).data)

@@ -1,0 +1,51 @@
+"""Releases: frozen, immutable snapshots of a benchmark's accepted items."""
+
+from django.conf import settings
+from django.db import models
+
+from .content import Benchmark, QAItem
+
+
+class Release(models.Model):
+    """A tag of a benchmark, frozen at creation. Never updated (PostgreSQL refuses it)."""
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="releases")
+    tag = models.CharField(max_length=64)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="releases")
+    created_at = models.DateTimeField()
+    item_count = models.PositiveIntegerField()
+    task_counts = models.JSONField(help_text="Items per task")
+    last_event_id = models.BigIntegerField(help_text="Provenance is the audit trail up to this event")
+    sha256 = models.CharField(max_length=64, help_text="Digest of the canonical (jsonl) export")
+    export_sha256 = models.JSONField(help_text="Digest of each export format's bytes (its ETag)")
+
+    class Meta:
+        ordering = ("benchmark", "-created_at")
+        constraints = [models.UniqueConstraint(fields=("benchmark", "tag"), name="release_tag_unique_per_benchmark")]
+
+    def __str__(self) -> str:
+        return f"{self.benchmark.name} {self.tag}"
+
+
+class ReleaseItem(models.Model):
+    """One released item, as it was: its content, its clip's caption and its provenance."""
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="items")
+    position = models.PositiveIntegerField(help_text="Order in the export (the benchmark's import order)")
+    item = models.ForeignKey(QAItem, on_delete=models.PROTECT, related_name="releases")
+    item_version = models.PositiveIntegerField()
+    qid = models.CharField(max_length=64)
+    content = models.JSONField(help_text="clip, task, question stem, options, answer, generator")
+    caption = models.JSONField(null=True, blank=True)
+    provenance = models.JSONField()
+
+    class Meta:
+        ordering = ("release", "position")
+        constraints = [
+            models.UniqueConstraint(fields=("release", "position"), name="releaseitem_position_unique"),
+            models.UniqueConstraint(fields=("release", "qid"), name="releaseitem_qid_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.qid} v{self.item_version}"

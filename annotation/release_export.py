@@ -1,0 +1,107 @@
+"""The export formats of a release, produced as a stream of byte chunks.
+
+The same functions compute a release's digests at creation and serve its exports
+later, so an export is byte-identical every time. Rows are built in a fixed key
+order (``mac``: exactly the published shape) or with sorted keys (rich formats),
+never in the order a database returns JSON keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from .mac_format import join_embedded_options
+from .taxonomy import TASKS
+
+CHUNK_ROWS = 500
+
+
+class ReleasedRow(Protocol):
+    qid: str
+    item_version: int
+    content: dict
+    caption: dict | None
+    provenance: dict
+
+
+def mac_row(row: ReleasedRow) -> dict:
+    """The published MA-Bench / MAC row: what existing evaluation code reads."""
+    c = row.content
+    return {"video": f"{c['clip']}.mp4", "task": c["task"], "qid": row.qid,
+            "question": join_embedded_options(c["question"], c["options"]), "answer": c["answer"]}  # fmt: skip
+
+
+def questions_only_row(row: ReleasedRow) -> dict:
+    """The published full-benchmark shape for blind test sets: no answer key."""
+    c = row.content
+    return {"video_name": c["clip"], "task": c["task"], "qid": row.qid,
+            "question": join_embedded_options(c["question"], c["options"])}  # fmt: skip
+
+
+def rich_row(row: ReleasedRow) -> dict:
+    c = row.content
+    task = TASKS[c["task"]]
+    return {
+        "qid": row.qid, "task": c["task"], "tier": task.tier.value, "answer_format": task.answer_format.value,
+        "video": f"{c['clip']}.mp4", "question": c["question"], "options": c["options"], "answer": c["answer"],
+        "item_version": row.item_version, "generated_by": c["generated_by"], "caption": row.caption,
+        "provenance": row.provenance,
+    }  # fmt: skip
+
+
+def _dumps(value, *, sorted_keys: bool) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=sorted_keys)
+
+
+def _array(rows: Iterable[ReleasedRow], to_row, *, sorted_keys: bool, opening: str = "[", closing: str = "]\n"):
+    yield opening.encode()
+    buffer, first = [], True
+    for row in rows:
+        buffer.append(("\n" if first else ",\n") + _dumps(to_row(row), sorted_keys=sorted_keys))
+        first = False
+        if len(buffer) >= CHUNK_ROWS:
+            yield "".join(buffer).encode()
+            buffer = []
+    buffer.append("\n" + closing)
+    yield "".join(buffer).encode()
+
+
+def _lines(rows: Iterable[ReleasedRow]) -> Iterator[bytes]:
+    buffer = []
+    for row in rows:
+        buffer.append(_dumps(rich_row(row), sorted_keys=True) + "\n")
+        if len(buffer) >= CHUNK_ROWS:
+            yield "".join(buffer).encode()
+            buffer = []
+    if buffer:
+        yield "".join(buffer).encode()
+
+
+def export_chunks(fmt: str, manifest: dict, rows: Iterable[ReleasedRow]) -> Iterator[bytes]:
+    """``fmt``'s bytes for a release with ``manifest`` (see ``releases.release_manifest``)."""
+    if fmt == "mac":
+        return _array(rows, mac_row, sorted_keys=False)
+    if fmt == "questions-only":
+        return _array(rows, questions_only_row, sorted_keys=False)
+    if fmt == "jsonl":
+        return _lines(rows)
+    if fmt == "json":
+        opening = '{"release": ' + _dumps(manifest, sorted_keys=True) + ', "items": ['
+        return _array(rows, rich_row, sorted_keys=True, opening=opening, closing="]}\n")
+    raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+FORMATS = ("mac", "questions-only", "jsonl", "json")
+CONTENT_TYPES = {"mac": "application/json", "questions-only": "application/json", "jsonl": "application/x-ndjson",
+                 "json": "application/json"}  # fmt: skip
+FILE_SUFFIXES = {"mac": ".json", "questions-only": ".questions.json", "jsonl": ".jsonl", "json": ".rich.json"}
+
+
+def export_digest(fmt: str, manifest: dict, rows: Iterable[ReleasedRow]) -> str:
+    digest = hashlib.sha256()
+    for chunk in export_chunks(fmt, manifest, rows):
+        digest.update(chunk)
+    return digest.hexdigest()

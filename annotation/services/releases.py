@@ -1,0 +1,175 @@
+"""Cut releases: check a benchmark is complete, freeze its accepted items with their
+captions and provenance, and compute the digest of every export format."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
+from annotation.release_export import FORMATS, export_digest
+from annotation.taxonomy import COARSE_LABELS, FINE_LABELS
+from annotation.transitions import ReviewStatus
+
+from .bulk_insert import insert_many
+
+RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
+CAPTION_FIELDS = ("coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path", "phase_early",
+                  "phase_middle", "phase_late", "trend", "contact", "description", "review_status", "version")  # fmt: skip
+Event = AuditEvent.EventType
+
+
+class ReleaseBlocked(Exception):
+    """The benchmark is not complete; ``blockers`` says what stands in the way."""
+
+    def __init__(self, blockers: list[str]):
+        self.blockers = blockers
+        shown = "\n".join(f"  {b}" for b in blockers[:100])
+        more = f"\n  ... and {len(blockers) - 100} more" if len(blockers) > 100 else ""
+        super().__init__(f"the release is blocked by {len(blockers)} problem(s):\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class ReleaseDiff:
+    added: list[str]
+    removed: list[str]
+    changed: dict[str, list[str]]  # qid -> fields that differ
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, "removed": self.removed, "changed": self.changed}
+
+
+def release_blockers(*, benchmark: Benchmark) -> list[str]:
+    """Everything that keeps ``benchmark`` from being released, in words."""
+    blockers = [
+        f"{qid}: review status is {status}; accept it or exclude it"
+        for qid, status in benchmark.items.exclude(review_status__in=RELEASABLE).order_by("qid")
+        .values_list("qid", "review_status")
+    ]  # fmt: skip
+    open_flags = QualityFlag.objects.filter(benchmark=benchmark, status=QualityFlag.Status.OPEN)
+    accepted = benchmark.items.filter(review_status=ReviewStatus.ACCEPTED)
+    for flag in open_flags.filter(item__in=accepted).select_related("item").order_by("item__qid", "kind"):
+        blockers.append(f"{flag.item.qid}: open flag {flag.kind} ({flag.message}); fix it or waive it with a reason")
+    for flag in open_flags.filter(caption__video__items__in=accepted).distinct().select_related("caption__video"):
+        blockers.append(f"caption of {flag.caption.video.clip_name}: open flag {flag.kind}; fix it or waive it")
+    for flag in open_flags.filter(item__isnull=True, caption__isnull=True).order_by("kind"):
+        blockers.append(f"benchmark: open flag {flag.kind} ({flag.message}); fix it or waive it with a reason")
+    if not accepted.exists():
+        blockers.append("no accepted item: nothing to release")
+    return blockers
+
+
+def release_manifest(release: Release) -> dict:
+    return {
+        "benchmark": release.benchmark.name, "tag": release.tag, "notes": release.notes,
+        "created_by": release.created_by.username, "created_at": release.created_at.isoformat(),
+        "item_count": release.item_count, "task_counts": release.task_counts,
+    }  # fmt: skip
+
+
+def release_create(*, benchmark: Benchmark, tag: str, notes: str = "", user) -> Release:
+    with transaction.atomic():
+        Benchmark.objects.select_for_update().get(pk=benchmark.pk)  # one release of a benchmark at a time
+        if Release.objects.filter(benchmark=benchmark, tag=tag).exists():
+            raise ReleaseBlocked([f"tag {tag!r} exists already; releases are immutable, use a new tag"])
+        blockers = release_blockers(benchmark=benchmark)
+        if blockers:
+            raise ReleaseBlocked(blockers)
+        items = list(benchmark.items.filter(review_status=ReviewStatus.ACCEPTED).select_related("video").order_by("id"))
+        last_event_id = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
+        release = Release(
+            benchmark=benchmark, tag=tag, notes=notes, created_by=user, created_at=timezone.now(),
+            item_count=len(items), task_counts=dict(sorted(Counter(i.task for i in items).items())),
+            last_event_id=last_event_id,
+        )  # fmt: skip
+        rows = _released_rows(release, items, last_event_id)
+        manifest = release_manifest(release)
+        release.export_sha256 = {fmt: export_digest(fmt, manifest, rows) for fmt in FORMATS}
+        release.sha256 = release.export_sha256["jsonl"]
+        release.save(force_insert=True)
+        for row in rows:
+            row.release = release
+        insert_many(ReleaseItem, rows)
+    return release
+
+
+def _released_rows(release: Release, items: list[QAItem], last_event_id: int) -> list[ReleaseItem]:
+    provenance = item_provenance([i.pk for i in items], last_event_id)
+    captions = _caption_snapshots({i.video_id for i in items})
+    return [
+        ReleaseItem(
+            release=release, position=position, item=item, item_version=item.version, qid=item.qid,
+            content={"clip": item.video.clip_name, "task": item.task, "question": item.question,
+                     "options": item.options, "answer": item.answer, "generated_by": item.generated_by},
+            caption=captions.get(item.video_id), provenance=provenance[item.pk],
+        )  # fmt: skip
+        for position, item in enumerate(items, start=1)
+    ]
+
+
+def _caption_snapshots(video_ids: set[int]) -> dict[int, dict]:
+    snapshots = {}
+    for caption in Caption.objects.filter(video_id__in=video_ids):
+        snapshot = {name: getattr(caption, name) for name in CAPTION_FIELDS}
+        snapshot["coarse_name"] = COARSE_LABELS[caption.coarse_label].name
+        snapshot["fine_name"] = FINE_LABELS[caption.fine_label].name
+        snapshots[caption.video_id] = snapshot
+    return snapshots
+
+
+def item_provenance(item_ids: list[int], last_event_id: int) -> dict[int, dict]:
+    """Who generated, edited and reviewed each item, from the audit trail up to ``last_event_id``."""
+    events = AuditEvent.objects.filter(target_kind=QAItem.audit_kind, target_id__in=item_ids, id__lte=last_event_id)
+    events = list(events.order_by("id").values_list("target_id", "event_type", "actor_user_id", "actor_source", "at",
+                                                    "target_version", "before", "after", "reason"))  # fmt: skip
+    users = dict(get_user_model().objects.filter(pk__in={e[2] for e in events if e[2]}).values_list("pk", "username"))
+    provenance = defaultdict(lambda: {"generated_by": "", "revisions": [], "reviews": [], "adjudication": None})
+    for target_id, kind, user_id, source, at, version, before, after, reason in events:
+        record = provenance[target_id]
+        who = users.get(user_id, source)
+        step = {"by": who, "by_person": user_id is not None, "at": at.isoformat(), "version": version}
+        if kind == Event.CREATED:
+            record["generated_by"], record["generated_at"] = source or who, at.isoformat()
+        elif kind == Event.EDITED:
+            record["revisions"].append(step | {"fields": sorted(after), "reason": reason})
+        elif kind == Event.STATUS_CHANGED:
+            review = step | {"from": before["review_status"], "to": after["review_status"], "reason": reason}
+            record["reviews"].append(review)
+            if review["from"] == ReviewStatus.NEEDS_ADJUDICATION:
+                record["adjudication"] = review
+    for record in provenance.values():
+        record["reviewers"] = sorted({r["by"] for r in record["reviews"] if r["by_person"]})
+    return {pk: provenance[pk] for pk in item_ids}
+
+
+def release_diff(*, old: Release, new: Release) -> ReleaseDiff:
+    before = {qid: (v, c) for qid, v, c in old.items.values_list("qid", "item_version", "content")}
+    after = {qid: (v, c) for qid, v, c in new.items.values_list("qid", "item_version", "content")}
+    changed = {}
+    for qid in sorted(before.keys() & after.keys()):
+        fields = sorted(k for k in before[qid][1].keys() | after[qid][1].keys() if before[qid][1].get(k) != after[qid][1].get(k))
+        if fields:
+            changed[qid] = fields
+    return ReleaseDiff(added=sorted(after.keys() - before.keys()), removed=sorted(before.keys() - after.keys()),
+                       changed=changed)  # fmt: skip
+
+
+def flag_waive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
+    """A person decides a flag is not a fault; the reason is required and recorded in the trail."""
+    if not reason.strip():
+        raise ValueError("a waiver needs a reason")
+    with transaction.atomic():
+        flag = QualityFlag.objects.select_for_update().get(pk=flag.pk)
+        if flag.status != QualityFlag.Status.OPEN:
+            raise ValueError(f"flag #{flag.pk} is {flag.status}, not open")
+        flag.status, flag.waived_reason, flag.closed_at = QualityFlag.Status.WAIVED, reason, timezone.now()
+        flag.save(update_fields=["status", "waived_reason", "closed_at"])
+        AuditEvent.objects.create(actor_user=user, event_type=Event.STATUS_CHANGED, target_kind="qualityflag",
+                                  target_id=flag.pk, before={"status": "open"}, after={"status": "waived"},
+                                  reason=reason)  # fmt: skip
+    return flag
