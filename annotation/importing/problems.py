@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from annotation.problem_lists import indented_list
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -32,6 +34,4 @@ class ImportRejected(Exception):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        shown = "\n".join(f"  {p}" for p in problems[:50])
-        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{len(problems)} problem(s); nothing was imported:\n{shown}{more}")
+        super().__init__(f"{len(problems)} problem(s); nothing was imported:\n{indented_list(problems, limit=50)}")

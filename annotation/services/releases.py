@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotation.problem_lists import indented_list
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
 from annotation.release_export import FORMATS, export_digest
 from annotation.taxonomy import COARSE_LABELS, FINE_LABELS
@@ -29,9 +30,7 @@ class ReleaseBlocked(Exception):
 
     def __init__(self, blockers: list[str]):
         self.blockers = blockers
-        shown = "\n".join(f"  {b}" for b in blockers[:100])
-        more = f"\n  ... and {len(blockers) - 100} more" if len(blockers) > 100 else ""
-        super().__init__(f"the release is blocked by {len(blockers)} problem(s):\n{shown}{more}")
+        super().__init__(f"the release is blocked by {len(blockers)} problem(s):\n{indented_list(blockers, limit=100)}")
 
 
 @dataclass(frozen=True)
