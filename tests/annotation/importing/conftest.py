@@ -8,7 +8,7 @@ from annotation.mac_format import join_embedded_options
 COARSE = ["Body", "Head", "Upper limb", "Lower limb", "Body-hand", "Head-hand", "Leg-hand"]
 
 
-def clip_rows(clip: str, first: int = 1, *, answers: bool = True) -> list[dict]:
+def _clip_rows(clip: str, first: int = 1, *, answers: bool = True) -> list[dict]:
     """The 12 published-shape questions of one clip, keys included."""
     n = first
     rows = [
@@ -51,3 +51,9 @@ def run_import(capsys):
         return json.loads(capsys.readouterr().out)
 
     return run
+
+
+@pytest.fixture
+def clip_rows():
+    """Builds the 12 published-shape questions of a clip: ``clip_rows("clip_a", first=1, answers=True)``."""
+    return _clip_rows

@@ -8,7 +8,6 @@ from annotation.importing.captions import SCHEMA_PATH
 from annotation.models import AuditEvent, Caption, QualityFlag
 from annotation.taxonomy import COARSE_LABELS, FINE_LABELS, Trend
 
-from conftest import clip_rows  # tests/annotation/importing/conftest.py
 
 CAPTION = {
     "video": "clip_a.mp4", "coarse_label": "B", "fine_label": "B1", "dominant_part": "head",
@@ -73,7 +72,7 @@ def test_a_clip_without_video_or_video_name_is_refused(db, tmp_path):
         import_captions(tmp_path, [row])
 
 
-def test_questions_and_captions_import_together_and_lint_compares_them(db, tmp_path):
+def test_questions_and_captions_import_together_and_lint_compares_them(db, tmp_path, clip_rows):
     questions = tmp_path / "q.json"
     questions.write_text(json.dumps(clip_rows("clip_a")))  # CMAR key Head, FMAR key Nodding
     captions = tmp_path / "c.json"

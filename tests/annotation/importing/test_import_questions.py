@@ -12,11 +12,10 @@ from annotation.services.audited_writes import Actor
 from annotation.services.content import item_edit, review_status_set
 from annotation.transitions import ReviewStatus
 
-from conftest import clip_rows  # tests/annotation/importing/conftest.py
 
 
 @pytest.fixture
-def two_clips(write_file):
+def two_clips(write_file, clip_rows):
     return write_file(clip_rows("clip_a", 1) + clip_rows("clip_b", 2))
 
 
@@ -33,7 +32,7 @@ def test_import_creates_items_on_one_video_per_clip_and_reports_a_summary(db, ru
     assert replay_mismatches() == []
 
 
-def test_the_unkeyed_published_shape_imports_with_empty_keys_and_flags(db, run_import, write_file):
+def test_the_unkeyed_published_shape_imports_with_empty_keys_and_flags(db, run_import, write_file, clip_rows):
     rows = [{"video_name": r["video"].removesuffix(".mp4"), **{k: v for k, v in r.items() if k != "video"}}
             for r in clip_rows("clip_a", answers=False)]  # fmt: skip
     summary = run_import(write_file(rows, "full.jsonl", jsonl=True))
@@ -52,7 +51,7 @@ def test_reimporting_the_same_file_changes_nothing(db, run_import, two_clips):
     assert QualityFlag.objects.count() == flags and QAItem.objects.filter(version=1).count() == 24
 
 
-def test_a_changed_row_becomes_a_revision_by_the_source_and_goes_back_to_review(db, run_import, write_file, reviewer):
+def test_a_changed_row_becomes_a_revision_by_the_source_and_goes_back_to_review(db, run_import, write_file, reviewer, clip_rows):
     rows = clip_rows("clip_a")
     run_import(write_file(rows))
     item = QAItem.objects.get(qid="SAD_0002")
@@ -70,7 +69,7 @@ def test_a_changed_row_becomes_a_revision_by_the_source_and_goes_back_to_review(
     assert revision.before["question"] == "SAD question 0 about the clip_a head motion?"
 
 
-def test_a_human_edit_is_never_overwritten_by_a_reimport(db, run_import, write_file, annotator):
+def test_a_human_edit_is_never_overwritten_by_a_reimport(db, run_import, write_file, annotator, clip_rows):
     rows = clip_rows("clip_a")
     run_import(write_file(rows))
     item = QAItem.objects.get(qid="SAD_0002")
@@ -105,7 +104,7 @@ def test_clip_files_link_by_name_now_or_when_they_arrive_later(db, run_import, t
         f"clips/{Video.objects.first().benchmark_id}/clip_a.mp4", f"clips/{Video.objects.first().benchmark_id}/clip_b.mp4"}
 
 
-def test_the_query_count_does_not_grow_with_the_rows(db, write_file):
+def test_the_query_count_does_not_grow_with_the_rows(db, write_file, clip_rows):
     def queries(clips: int, name: str) -> int:
         rows = [row for n in range(clips) for row in clip_rows(f"clip_{n}", n + 1)]
         path = write_file(rows, f"{name}.json")
@@ -116,7 +115,7 @@ def test_the_query_count_does_not_grow_with_the_rows(db, write_file):
     assert queries(3, "small") == queries(30, "large")
 
 
-def test_errors_name_row_qid_and_field_and_nothing_is_written(db, write_file):
+def test_errors_name_row_qid_and_field_and_nothing_is_written(db, write_file, clip_rows):
     rows = clip_rows("clip_a")
     rows[0]["task"] = "CMAC"
     rows[1]["answer"] = "F"
@@ -133,7 +132,7 @@ def test_errors_name_row_qid_and_field_and_nothing_is_written(db, write_file):
     assert not Benchmark.objects.exists() and not AuditEvent.objects.exists()
 
 
-def test_reimporting_after_a_human_edit_is_quiet_when_the_generator_changed_nothing(db, run_import, write_file, annotator):
+def test_reimporting_after_a_human_edit_is_quiet_when_the_generator_changed_nothing(db, run_import, write_file, annotator, clip_rows):
     path = write_file(clip_rows("clip_a"))
     run_import(path)
     item = QAItem.objects.get(qid="SAD_0002")

@@ -12,7 +12,6 @@ from annotation.models import QualityFlag, Release
 from annotation.services.releases import release_create
 from review.models import User
 
-from conftest import accept  # tests/annotation/releases/conftest.py
 
 ROLES = ("anonymous", User.Role.ANNOTATOR, User.Role.REVIEWER, User.Role.ADMIN)
 READERS = {"anonymous": 403, "annotator": 403, "reviewer": 200, "admin": 200}
@@ -76,7 +75,7 @@ def test_exports_stream_with_the_release_digest_as_etag_and_answer_304_when_unch
     assert client.get(f"/api/releases/{release.pk}/export/", {"format": "xml"}).status_code == 400
 
 
-def test_the_export_query_count_does_not_grow_with_the_items(as_role, benchmark, make_item, reviewer, admin_user):
+def test_the_export_query_count_does_not_grow_with_the_items(as_role, benchmark, make_item, reviewer, admin_user, accept):
     client = as_role("reviewer")
 
     def queries(tag, new_items):

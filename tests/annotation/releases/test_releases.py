@@ -14,7 +14,6 @@ from annotation.services.content import item_edit, review_status_set
 from annotation.services.flags import lint_run
 from annotation.services.releases import ReleaseBlocked, flag_waive, release_create, release_diff, release_manifest
 
-from conftest import accept  # tests/annotation/releases/conftest.py
 
 
 def export_bytes(release, fmt):
@@ -66,7 +65,8 @@ def test_rich_exports_carry_tier_caption_slot_and_provenance_from_the_trail(benc
     assert whole["release"]["tag"] == "v1.0" and len(whole["items"]) == 5
 
 
-def test_an_incomplete_benchmark_is_refused_with_what_blocks_it(benchmark, make_item, accepted_items, admin_user, reviewer):
+def test_an_incomplete_benchmark_is_refused_with_what_blocks_it(benchmark, make_item, accepted_items, admin_user, reviewer,
+                                                               accept):
     make_item("SAD_0099")  # never reviewed
     duplicate = accept(make_item("FMAR_0002", task="FMAR", question="Which label is it?",
                                  options=["Nodding", "Waving", "Waving", "Tiptoe", "Shrugging"]), reviewer)  # fmt: skip
@@ -104,7 +104,7 @@ def test_releases_are_immutable_in_the_database(benchmark, accepted_items, admin
 
 
 def test_a_diff_lists_added_removed_and_changed_items_with_their_fields(benchmark, accepted_items, make_item,
-                                                                         admin_user, annotator, reviewer):  # fmt: skip
+                                                                         admin_user, annotator, reviewer, accept):  # fmt: skip
     old = release_create(benchmark=benchmark, tag="v1.0", user=admin_user)
     first, second = accepted_items[0], accepted_items[1]
     first = item_edit(item_id=first.pk, actor=Actor.person(annotator), expected_version=first.version,
