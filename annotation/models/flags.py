@@ -26,7 +26,8 @@ class QualityFlag(models.Model):
         CAPTION_LABEL = "caption_label", "Caption labels inconsistent"
         IMPORT_CONFLICT = "import_conflict", "Generator changed a human-edited item"
         BLIND_SOLVABLE = "blind_solvable", "Answered right without the video"
-        ALL_MODELS_WRONG = "all_models_wrong", "Every baseline model disagrees with the key"
+        ALL_MODELS_WRONG = "all_models_wrong", "Every vision model disagrees with the key"
+        KEY_DISPUTED = "key_disputed", "Most predictors agree on another answer"
 
     class Severity(models.TextChoices):
         ERROR = "error", "Error"

@@ -37,7 +37,7 @@ def lint_run(*, benchmark: Benchmark, video_ids: Iterable[int] | None = None) ->
     findings = _clip_and_item_findings(list(items), {c.video_id: c for c in captions})
     findings += _benchmark_findings(benchmark)
     with transaction.atomic():
-        return _sync_lint_flags(benchmark, findings, video_ids)
+        return sync_flags(benchmark, findings, _flags_in_scope(benchmark, video_ids, LINT_SOURCE), LINT_SOURCE)
 
 
 def _clip_and_item_findings(items: Sequence[QAItem], captions: dict[int, Caption]) -> list[lint.Finding]:
@@ -68,8 +68,8 @@ def _tasks_of(answer_format: AnswerFormat) -> list[str]:
     return [code for code, task in TASKS.items() if task.answer_format == answer_format]
 
 
-def _flags_in_scope(benchmark: Benchmark, video_ids: set[int] | None):
-    flags = QualityFlag.objects.filter(benchmark=benchmark, source=LINT_SOURCE)
+def _flags_in_scope(benchmark: Benchmark, video_ids: set[int] | None, source: str):
+    flags = QualityFlag.objects.filter(benchmark=benchmark, source=source)
     if video_ids is None:
         return flags
     # Benchmark-wide checks (length outliers included) are always in scope.
@@ -78,8 +78,9 @@ def _flags_in_scope(benchmark: Benchmark, video_ids: set[int] | None):
         flags.filter(kind__in=wide)  # fmt: skip
 
 
-def _sync_lint_flags(benchmark: Benchmark, findings: list[lint.Finding], video_ids: set[int] | None) -> Counter:
-    scope = _flags_in_scope(benchmark, video_ids)
+def sync_flags(benchmark: Benchmark, findings: list[lint.Finding], scope, source: str) -> Counter:
+    """Make the open flags in ``scope`` (a QualityFlag queryset) equal ``findings``: raise
+    the new, update the changed, resolve the gone; a waiver holds for its target version."""
     open_flags = {(f.target_key, f.kind): f for f in scope.filter(status=Status.OPEN)}
     waived = set(scope.filter(status=Status.WAIVED).values_list("target_key", "kind", "target_version"))
     found = {(f.target_key, f.kind): f for f in findings}
@@ -92,7 +93,7 @@ def _sync_lint_flags(benchmark: Benchmark, findings: list[lint.Finding], video_i
                 flag.message, flag.details, flag.target_version = finding.message, finding.details, version
                 changed.append(flag)
         elif (*key, version) not in waived:
-            new_flags.append(_flag_of(benchmark, finding, version))
+            new_flags.append(_flag_of(benchmark, finding, version, source))
     QualityFlag.objects.bulk_create(new_flags, batch_size=1000)
     QualityFlag.objects.bulk_update(changed, ["message", "details", "target_version"], batch_size=1000)
     gone = [flag.pk for key, flag in open_flags.items() if key not in found]
@@ -105,11 +106,11 @@ def _target_version(finding: lint.Finding) -> int | None:
     return target.version if target is not None else None
 
 
-def _flag_of(benchmark: Benchmark, finding: lint.Finding, version: int | None) -> QualityFlag:
+def _flag_of(benchmark: Benchmark, finding: lint.Finding, version: int | None, source: str) -> QualityFlag:
     return QualityFlag(
         benchmark=benchmark, item_id=finding.item.id if finding.item else None,
         caption_id=finding.caption.id if finding.caption else None, target_key=finding.target_key,
-        kind=finding.kind, severity=finding.severity, source=LINT_SOURCE, message=finding.message,
+        kind=finding.kind, severity=finding.severity, source=source, message=finding.message,
         details=finding.details, target_version=version,
     )  # fmt: skip
 

@@ -1,0 +1,111 @@
+"""Baseline model runs over a benchmark, their predictions and judge scores."""
+
+from django.conf import settings as django_settings
+from django.db import models
+
+from .content import Benchmark, QAItem
+
+
+class BaselineRun(models.Model):
+    """One predictor with one set of settings over (some tasks of) a benchmark; resumable."""
+
+    class Predictor(models.TextChoices):
+        OPENAI_COMPATIBLE = "openai-compatible", "OpenAI-compatible endpoint, with frames"
+        BLIND = "blind", "OpenAI-compatible endpoint, question only"
+        RANDOM = "random", "Random choice"
+        PRIOR = "prior", "Answer prior per task"
+        EXTERNAL = "external", "Imported predictions (MAC submission)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="runs")
+    name = models.CharField(max_length=200, help_text="How reports name it, e.g. the model")
+    predictor = models.CharField(max_length=24, choices=Predictor.choices)
+    settings = models.JSONField(default=dict, blank=True, help_text="Endpoint, model, sampling...; never the API key")
+    settings_hash = models.CharField(max_length=64, help_text="Predictor and settings; a rerun with the same resumes")
+    tasks = models.JSONField(default=list, blank=True, help_text="Tasks covered; empty means all")
+    concurrency = models.PositiveSmallIntegerField(default=4)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("benchmark", "-created_at")
+        constraints = [
+            models.UniqueConstraint(fields=("benchmark", "settings_hash"), name="baselinerun_one_per_settings"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.benchmark}"
+
+
+class RunChunk(models.Model):
+    """A slice of a run's items, predicted by one Celery task; claimed one at a time."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    run = models.ForeignKey(BaselineRun, on_delete=models.CASCADE, related_name="chunks")
+    item_ids = models.JSONField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("run", "id")
+        indexes = [models.Index(fields=("run", "status"))]
+
+
+class Prediction(models.Model):
+    class Outcome(models.TextChoices):
+        PARSED = "parsed", "Parsed"
+        UNPARSEABLE = "unparseable", "Unparseable (counted wrong)"
+        ERROR = "error", "Request failed (retried on resume)"
+
+    run = models.ForeignKey(BaselineRun, on_delete=models.CASCADE, related_name="predictions")
+    item = models.ForeignKey(QAItem, on_delete=models.PROTECT, related_name="predictions")
+    item_version = models.PositiveIntegerField()
+    prompt = models.JSONField(default=list, blank=True, help_text="Messages as sent, images as placeholders")
+    raw_reply = models.TextField(blank=True)
+    parsed_answer = models.TextField(blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    correct = models.BooleanField(null=True, help_text="Closed tasks: against the key at prediction time")
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("run", "item")
+        constraints = [
+            models.UniqueConstraint(fields=("run", "item", "item_version"), name="prediction_once_per_item_version"),
+        ]
+
+
+class JudgeScore(models.Model):
+    """A judge model's (or a reviewer's) 0-5 scores of an open answer on the task's three dimensions."""
+
+    prediction = models.ForeignKey(Prediction, on_delete=models.CASCADE, related_name="judge_scores")
+    judge = models.CharField(max_length=200, help_text="Judge model, or 'human:<username>'")
+    l1 = models.PositiveSmallIntegerField()
+    l2 = models.PositiveSmallIntegerField()
+    l3 = models.PositiveSmallIntegerField()
+    reasoning = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("prediction", "judge"), name="judgescore_once_per_judge"),
+            models.CheckConstraint(condition=models.Q(l1__lte=5, l2__lte=5, l3__lte=5), name="judgescore_0_to_5"),
+        ]

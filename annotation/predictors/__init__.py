@@ -1,0 +1,1 @@
+"""Baseline predictors behind one interface: ``predict(item) -> Reply``."""

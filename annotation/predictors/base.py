@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from annotation.mac_format import join_embedded_options
+
+
+@dataclass(frozen=True)
+class ItemPrompt:
+    """What a predictor may see of an item: never its answer key."""
+
+    item_id: int
+    qid: str
+    task: str
+    question: str  # the stem
+    options: list[str]
+    video_id: int
+
+    @property
+    def published_question(self) -> str:
+        """The question as MA-Bench publishes it, options embedded as ``A. ...`` lines."""
+        return join_embedded_options(self.question, self.options)
+
+
+@dataclass
+class Reply:
+    raw: str
+    prompt: list = field(default_factory=list)  # messages as sent, images as placeholders
+    latency_ms: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class PredictorError(Exception):
+    """The predictor could not answer (after its retries); the item is retried when the run resumes."""
+
+
+class Predictor(Protocol):
+    def predict(self, item: ItemPrompt) -> Reply: ...
