@@ -137,3 +137,24 @@ def _wait_for(condition, *, seconds: float) -> None:
 @pytest.fixture
 def wait_for():
     return _wait_for
+
+
+@pytest.fixture
+def tasks_in_process(django_capture_on_commit_callbacks):
+    """``with tasks_in_process(): ...`` runs the Celery tasks enqueued on commit in this
+    process when the block ends (the embedded default's mode)."""
+    from contextlib import contextmanager
+
+    from mabench_site.celery import app
+
+    @contextmanager
+    def in_process():
+        previous = app.conf.task_always_eager
+        app.conf.task_always_eager = True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                yield
+        finally:
+            app.conf.task_always_eager = previous
+
+    return in_process

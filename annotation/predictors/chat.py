@@ -39,18 +39,25 @@ class ChatPredictor:
 
     def predict(self, item: ItemPrompt) -> Reply:
         messages, recorded = self.messages(item)
+        try:
+            return self.complete(messages, recorded=recorded)
+        except PredictorError as error:
+            raise PredictorError(f"{item.qid}: {error}") from error
+
+    def complete(self, messages: list[dict], *, recorded: list[dict] | None = None) -> Reply:
+        """One chat completion; ``recorded`` is what the reply keeps as its prompt."""
         start = time.perf_counter()
         try:
             response = self.client.chat.completions.create(
                 model=self.model, messages=messages, temperature=self.temperature, max_tokens=self.max_tokens)  # fmt: skip
         except (openai.APIError, ValueError) as error:  # ValueError: a body that is not JSON
-            raise PredictorError(f"{item.qid}: {type(error).__name__}: {error}") from error
+            raise PredictorError(f"{type(error).__name__}: {error}") from error
         latency = round((time.perf_counter() - start) * 1000)
         if not getattr(response, "choices", None):
-            raise PredictorError(f"{item.qid}: the endpoint answered without choices")
+            raise PredictorError("the endpoint answered without choices")
         usage = response.usage
         return Reply(
-            raw=response.choices[0].message.content or "", prompt=recorded, latency_ms=latency,
-            prompt_tokens=usage.prompt_tokens if usage else None,
+            raw=response.choices[0].message.content or "", prompt=messages if recorded is None else recorded,
+            latency_ms=latency, prompt_tokens=usage.prompt_tokens if usage else None,
             completion_tokens=usage.completion_tokens if usage else None,
         )  # fmt: skip

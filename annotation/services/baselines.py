@@ -110,10 +110,11 @@ def _prediction(run: BaselineRun, predictor: Predictor, item: QAItem) -> Predict
     except PredictorError as error:
         prediction.outcome, prediction.error = Prediction.Outcome.ERROR, str(error)[:2000]
         return prediction
-    return _scored(prediction, reply, item)
+    return prediction_scored(prediction, reply, item)
 
 
-def _scored(prediction: Prediction, reply: Reply, item: QAItem) -> Prediction:
+def prediction_scored(prediction: Prediction, reply: Reply, item: QAItem) -> Prediction:
+    """Fill ``prediction`` from ``reply``: parsed answer, outcome, and whether it matches the key."""
     prediction.prompt, prediction.raw_reply = reply.prompt, reply.raw
     prediction.latency_ms, prediction.prompt_tokens = reply.latency_ms, reply.prompt_tokens
     prediction.completion_tokens = reply.completion_tokens

@@ -1,0 +1,36 @@
+"""Judge a run's open answers (MADU, MARE) with an OpenAI-compatible judge model."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from annotation.models import BaselineRun, JudgeScore, Prediction
+from annotation.predictors.base import PredictorError
+from annotation.predictors.chat import ChatPredictor
+from annotation.predictors.judge import Judge
+from annotation.scoring import OPEN_TASKS
+
+
+def run_judge(*, run: BaselineRun, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
+              concurrency: int = 4) -> dict[str, int]:  # fmt: skip
+    """Score every parsed open answer of ``run`` not yet judged by ``model``; resumable."""
+    chat = ChatPredictor(base_url=base_url, model=model, api_key=os.environ.get(api_key_env, ""), frames=None,
+                         max_tokens=400)  # fmt: skip
+    judge = Judge(chat)
+    todo = list(Prediction.objects.filter(run=run, item__task__in=OPEN_TASKS, outcome=Prediction.Outcome.PARSED)
+                .exclude(judge_scores__judge=model).select_related("item"))  # fmt: skip
+
+    def score(prediction: Prediction) -> JudgeScore | str:
+        item = prediction.item
+        try:
+            j = judge.judge(task=item.task, question=item.question, reference=item.answer, answer=prediction.parsed_answer)
+        except PredictorError as error:
+            return f"{item.qid}: {error}"
+        return JudgeScore(prediction=prediction, judge=model, l1=j.l1, l2=j.l2, l3=j.l3, reasoning=j.reasoning)
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        results = list(pool.map(score, todo))
+    JudgeScore.objects.bulk_create([r for r in results if isinstance(r, JudgeScore)])
+    errors = [r for r in results if isinstance(r, str)]
+    return {"judged": len(results) - len(errors), "errors": len(errors), "first_error": errors[0] if errors else ""}
