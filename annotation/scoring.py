@@ -45,6 +45,14 @@ class RunScores:
         subscores = list(self.accuracy.values()) + [20 * v for dims in self.open_scores.values() for v in dims.values()]
         return sum(subscores) / len(subscores)
 
+    @property
+    def accuracy_row(self) -> list[tuple[str, float | None]]:
+        return [(task, self.accuracy.get(task)) for task in CLOSED_TASKS]
+
+    @property
+    def open_row(self) -> list[tuple[str, dict | None]]:
+        return [(task, self.open_scores.get(task)) for task in OPEN_TASKS]
+
     def as_dict(self) -> dict:
         return {"accuracy": self.accuracy, "scored": self.scored, "open_scores": self.open_scores,
                 "closed_average": self.closed_average, "open_average": self.open_average, "mac_final": self.mac_final}  # fmt: skip

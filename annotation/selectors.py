@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from annotation.models import Benchmark, QAItem, QualityFlag, Release, ReleaseItem, Video
+from annotation.models import BaselineRun, Benchmark, QAItem, QualityFlag, Release, ReleaseItem, Video
+from annotation.scoring import RunScores, run_scores
 
 
 def _count_of(model, **filters) -> Coalesce:
@@ -61,3 +62,8 @@ def release_rows(*, release: Release) -> Iterator[ReleaseItem]:
 
 def release_by_tag(*, benchmark_name: str, tag: str) -> Release | None:
     return Release.objects.select_related("benchmark", "created_by").filter(benchmark__name=benchmark_name, tag=tag).first()
+
+
+def benchmark_report(*, benchmark: Benchmark) -> list[tuple[BaselineRun, RunScores]]:
+    """Every run of the benchmark with its scores, newest first."""
+    return [(run, run_scores(run)) for run in benchmark.runs.order_by("-created_at")]

@@ -16,6 +16,10 @@ from annotation.selectors import (
     item_counts_by_status,
     open_flag_counts,
 )
+from annotation.selectors import benchmark_report as benchmark_report_rows
+from annotation.scoring import CLOSED_TASKS
+
+from .charts import accuracy_chart
 from annotation.taxonomy import TASKS
 from annotation.transitions import ReviewStatus
 
@@ -50,6 +54,16 @@ def benchmark_detail(request, pk: int):
         "benchmark_flags": benchmark_level_flags(benchmark=benchmark),
     }
     return render(request, "review/benchmark_detail.html", context)
+
+
+@require_GET
+@role_required(may_browse_content)
+def benchmark_report(request, pk: int):
+    benchmark = get_object_or_404(Benchmark, pk=pk)
+    rows = benchmark_report_rows(benchmark=benchmark)
+    return render(request, "review/benchmark_report.html", {
+        "benchmark": benchmark, "rows": rows, "closed_tasks": CLOSED_TASKS, "chart": accuracy_chart(rows),
+    })  # fmt: skip
 
 
 @require_GET

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from .content import BenchmarkViewSet, ItemViewSet, VideoViewSet
 from .imports import BenchmarkImportView
 from .releases import FlagViewSet, ReleaseViewSet
+from .runs import RunViewSet
 
 router = DefaultRouter()
 router.register("benchmarks", BenchmarkViewSet, basename="benchmark")
@@ -12,6 +13,7 @@ router.register("videos", VideoViewSet, basename="video")
 router.register("items", ItemViewSet, basename="item")
 router.register("flags", FlagViewSet, basename="flag")
 router.register("releases", ReleaseViewSet, basename="release")
+router.register("runs", RunViewSet, basename="run")
 
 urlpatterns = [
     path("imports/", BenchmarkImportView.as_view(), name="api-import"),

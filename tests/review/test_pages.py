@@ -20,6 +20,7 @@ def page_urls(benchmark):
     return {
         "home": reverse("home"),
         "benchmark": reverse("benchmark-detail", args=[benchmark.pk]),
+        "report": reverse("benchmark-report", args=[benchmark.pk]),
         "admin": reverse("admin:index"),
         "admin-items": reverse("admin:annotation_qaitem_changelist"),
         "admin-users": reverse("admin:review_user_changelist"),
@@ -31,6 +32,7 @@ def page_urls(benchmark):
 EXPECTED = {
     "home": {"anonymous": "login", "annotator": 200, "reviewer": 200, "admin": 200},
     "benchmark": {"anonymous": "login", "annotator": 403, "reviewer": 200, "admin": 200},
+    "report": {"anonymous": "login", "annotator": 403, "reviewer": 200, "admin": 200},
     "admin": {"anonymous": "login", "annotator": "login", "reviewer": "login", "admin": 200},
     "admin-items": {"anonymous": "login", "annotator": "login", "reviewer": "login", "admin": 200},
     "admin-users": {"anonymous": "login", "annotator": "login", "reviewer": "login", "admin": 200},
@@ -113,3 +115,18 @@ def test_the_benchmark_page_shows_flags_and_filters_by_them(client_as, benchmark
     flagged = client.get(url, {"flag": "duplicate_options"}, headers={"HX-Request": "true"}).content.decode()
     assert "FMAR_0001" in flagged and "SAD_0001" not in flagged
     assert 'title="Options B and C are the same: &#x27;Waving&#x27;."' in flagged
+
+
+def test_the_report_shows_each_runs_scores_in_a_table_and_a_chart(client_as, benchmark, make_item):
+    from annotation.models import BaselineRun, Prediction
+
+    items = [make_item(f"SAD_{n:04d}", question=f"Does part {n} move?") for n in range(4)]
+    for name, correct in (("<b>vlm</b>", 3), ("random", 2)):
+        run = BaselineRun.objects.create(benchmark=benchmark, name=name, predictor="external", settings_hash=name,
+                                         status="done", total=4, done=4)  # fmt: skip
+        for n, item in enumerate(items):
+            Prediction.objects.create(run=run, item=item, item_version=1, outcome="parsed", correct=n < correct)
+    page = client_as(User.Role.REVIEWER).get(reverse("benchmark-report", args=[benchmark.pk])).content.decode()
+    assert "&lt;b&gt;vlm&lt;/b&gt;" in page and "<b>vlm</b>" not in page
+    assert page.count("<rect") == 2 and "random · SAD: 50.0%" in page and "&lt;b&gt;vlm&lt;/b&gt; · SAD: 75.0%" in page
+    assert '<td class="num">75.0</td>' in page and '<td class="num">50.0</td>' in page

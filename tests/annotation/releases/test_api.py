@@ -35,7 +35,19 @@ def as_role(client, make_user):
 def read_urls(release):
     return ["/api/benchmarks/", f"/api/benchmarks/{release.benchmark_id}/", "/api/videos/", "/api/items/",
             "/api/flags/", "/api/releases/", f"/api/releases/{release.pk}/",
-            f"/api/releases/{release.pk}/export/?format=mac", f"/api/releases/{release.pk}/diff/?against=v1.0"]  # fmt: skip
+            f"/api/releases/{release.pk}/export/?format=mac", f"/api/releases/{release.pk}/diff/?against=v1.0",
+            "/api/runs/", f"/api/runs/{run_of(release).pk}/", f"/api/runs/{run_of(release).pk}/predictions/"]  # fmt: skip
+
+
+def run_of(release):
+    from annotation.models import BaselineRun, Prediction
+
+    run, created = BaselineRun.objects.get_or_create(benchmark=release.benchmark, settings_hash="api-test",
+                                                     defaults={"name": "m", "predictor": "external"})  # fmt: skip
+    if created:
+        item = release.benchmark.items.order_by("qid").last()  # SAD_0004
+        Prediction.objects.create(run=run, item=item, item_version=item.version, outcome="parsed", correct=True)
+    return run
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -141,3 +153,12 @@ def test_the_openapi_schema_validates(as_role):
     schema = SchemaGenerator().get_schema(request=None, public=True)
     validate_schema(schema)
     assert "/api/releases/{id}/export/" in schema["paths"] and "/api/items/" in schema["paths"]
+
+
+def test_runs_report_their_scores_and_predictions(as_role, release):
+    run = run_of(release)
+    client = as_role("reviewer")
+    body = client.get(f"/api/runs/{run.pk}/").json()
+    assert body["scores"]["accuracy"] == {"SAD": 100.0} and body["scores"]["closed_average"] is None
+    [prediction] = client.get(f"/api/runs/{run.pk}/predictions/").json()["results"]
+    assert (prediction["qid"], prediction["correct"], prediction["outcome"]) == ("SAD_0004", True, "parsed")
