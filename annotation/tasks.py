@@ -10,6 +10,8 @@ def fingerprint_video(video_id: int) -> None:
 
 @shared_task(name="annotation.predict_chunk", acks_late=True)
 def predict_chunk(chunk_id: int) -> None:
-    from annotation.services.baselines import chunk_predict
+    from annotation.services.baselines import chunk_predict, dispatch_next_chunk
 
-    chunk_predict(chunk_id)
+    run_id = chunk_predict(chunk_id)
+    if run_id is not None:
+        dispatch_next_chunk(run_id)

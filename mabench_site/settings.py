@@ -136,6 +136,9 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # Redis redelivers unacknowledged tasks after this; keep it well above the hard limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A baseline run keeps this many chunks in flight (one per worker process you run); its
+# concurrency against the model endpoint is shared among them.
+BASELINE_PARALLEL_CHUNKS = env.int("BASELINE_PARALLEL_CHUNKS", default=2)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -182,5 +185,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # In-process tasks would log every success into the site's console.
-    "loggers": {"celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"}},
+    "loggers": {
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+        "httpx": {"level": "WARNING"},  # one line per model request otherwise
+    },
 }

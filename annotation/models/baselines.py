@@ -53,6 +53,7 @@ class RunChunk(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
 

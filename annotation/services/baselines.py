@@ -8,6 +8,7 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -49,13 +50,13 @@ def run_prepare(*, benchmark: Benchmark, predictor: str, name: str, settings: di
         done = set(run.predictions.exclude(outcome=Prediction.Outcome.ERROR).values_list("item_id", "item_version"))
         todo = [pk for pk, version in items.values_list("id", "version") if (pk, version) not in done]
         run.predictions.filter(outcome=Prediction.Outcome.ERROR, item_id__in=todo).delete()  # retried now
-        run.chunks.filter(status__in=[RunChunk.Status.PENDING, RunChunk.Status.RUNNING]).delete()
-        size = max(CHUNK_MIN, concurrency * 8)
+        run.chunks.exclude(status=RunChunk.Status.DONE).delete()
+        size = max(CHUNK_MIN, concurrency * 24)  # big enough that per-chunk costs vanish, small enough to show progress
         RunChunk.objects.bulk_create(RunChunk(run=run, item_ids=todo[i:i + size]) for i in range(0, len(todo), size))
         run.total, run.done, run.errors = items.count(), items.count() - len(todo), 0
         run.concurrency, run.status, run.finished_at = concurrency, BaselineRun.Status.RUNNING, None
         run.save()
-        transaction.on_commit(lambda: dispatch_next_chunk(run.pk))
+        transaction.on_commit(lambda: dispatch_chunks(run.pk))
     return run
 
 
@@ -66,29 +67,51 @@ def _target_items(run: BaselineRun):
     return items.filter(task__in=run.tasks) if run.tasks else items
 
 
+def dispatch_chunks(run_id: int) -> None:
+    """Start the run: ``BASELINE_PARALLEL_CHUNKS`` chains of chunks, one per worker process."""
+    for _ in range(1 if _in_process() else django_settings.BASELINE_PARALLEL_CHUNKS):
+        dispatch_next_chunk(run_id)
+
+
 def dispatch_next_chunk(run_id: int) -> None:
-    """Enqueue the run's next pending chunk, or finish the run. One chunk is in flight at a
-    time and it uses ``run.concurrency`` threads: the endpoint sees at most that many requests."""
+    """Enqueue the run's next pending chunk, or finish the run when none is left.
+
+    Each chain has one chunk in flight, predicted with ``concurrency / chains`` threads,
+    so the endpoint sees at most ``run.concurrency`` requests at once. In-process (the
+    embedded default) the chunks run in a loop: a chain of eager tasks would nest calls."""
     from annotation.tasks import predict_chunk
 
-    chunk = RunChunk.objects.filter(run_id=run_id, status=RunChunk.Status.PENDING).order_by("id").first()
-    if chunk is None:
+    chunks = RunChunk.objects.filter(run_id=run_id)
+    while chunk := chunks.filter(status=RunChunk.Status.PENDING).order_by("id").first():
+        if _in_process():
+            chunk_predict(chunk.pk)
+            continue
+        if chunks.filter(pk=chunk.pk, status=RunChunk.Status.PENDING).update(status=RunChunk.Status.QUEUED):
+            predict_chunk.delay(chunk.pk)  # that task dispatches the next one when it is done
+            return
+    if not chunks.exclude(status=RunChunk.Status.DONE).exists():
         run_finish(run_id)
-        return
-    predict_chunk.delay(chunk.pk)
 
 
-def chunk_predict(chunk_id: int) -> None:
-    claimed = RunChunk.objects.filter(pk=chunk_id, status=RunChunk.Status.PENDING) \
+def _in_process() -> bool:
+    from mabench_site.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def chunk_predict(chunk_id: int) -> int | None:
+    """Predict one chunk's items; returns its run's id, or None if another worker had it."""
+    claimed = RunChunk.objects.filter(pk=chunk_id, status__in=[RunChunk.Status.PENDING, RunChunk.Status.QUEUED]) \
         .update(status=RunChunk.Status.RUNNING, claimed_at=timezone.now())  # fmt: skip
     if not claimed:
-        return  # a duplicate delivery: another worker has it
+        return None  # a duplicate delivery
     chunk = RunChunk.objects.select_related("run").get(pk=chunk_id)
     run = chunk.run
     items = list(QAItem.objects.filter(pk__in=chunk.item_ids).select_related("video"))
     # Built here, so the threads below touch no database: they only call the predictor.
     predictor = predictor_for(run, videos={item.video_id: item.video for item in items})
-    with ThreadPoolExecutor(max_workers=max(1, run.concurrency)) as pool:
+    chains = 1 if _in_process() else django_settings.BASELINE_PARALLEL_CHUNKS
+    with ThreadPoolExecutor(max_workers=max(1, run.concurrency // chains)) as pool:
         predictions = list(pool.map(lambda item: _prediction(run, predictor, item), items))
     with transaction.atomic():
         insert_many(Prediction, predictions)
@@ -98,7 +121,7 @@ def chunk_predict(chunk_id: int) -> None:
             last_error=errors[-1].error if errors else F("last_error"),
         )  # fmt: skip
         RunChunk.objects.filter(pk=chunk_id).update(status=RunChunk.Status.DONE)
-        transaction.on_commit(lambda: dispatch_next_chunk(run.pk))
+    return run.pk
 
 
 def _prediction(run: BaselineRun, predictor: Predictor, item: QAItem) -> Prediction:
@@ -138,7 +161,7 @@ def predictor_for(run: BaselineRun, *, videos: dict) -> Predictor:
         strategy = settings.get("sampling", "mac2026")
         frames = None if run.predictor == P.BLIND else (lambda video_id: stored_model_view_frames(videos[video_id], strategy))
         return ChatPredictor(
-            base_url=settings["base_url"], model=settings["model"], frames=frames,
+            base_url=settings["base_url"], model=settings["model"], frames=frames,  # one client per chunk
             api_key=os.environ.get(settings.get("api_key_env", "OPENAI_API_KEY"), ""),
             temperature=float(settings.get("temperature", 0.0)), max_tokens=int(settings.get("max_tokens", 512)),
             timeout=float(settings.get("timeout", 60)), max_retries=int(settings.get("max_retries", 4)),
@@ -159,5 +182,7 @@ def run_finish(run_id: int) -> None:
 
     run = BaselineRun.objects.get(pk=run_id)
     status = BaselineRun.Status.DONE if run.errors == 0 else BaselineRun.Status.FAILED
-    BaselineRun.objects.filter(pk=run_id).update(status=status, finished_at=timezone.now())
-    model_flags_sync(benchmark=run.benchmark)
+    finished = BaselineRun.objects.filter(pk=run_id, status=BaselineRun.Status.RUNNING) \
+        .update(status=status, finished_at=timezone.now())  # fmt: skip
+    if finished:  # two chains ending together both get here; one finishes the run
+        model_flags_sync(benchmark=run.benchmark)
