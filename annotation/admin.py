@@ -3,7 +3,7 @@ the audited services (the review pages, imports and management commands)."""
 
 from django.contrib import admin
 
-from .models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Video
+from .models import AuditEvent, BaselineRun, Benchmark, Caption, Prediction, QAItem, QualityFlag, Release, Video
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -62,3 +62,36 @@ class QualityFlagAdmin(ReadOnlyAdmin):
     list_display = ("kind", "severity", "status", "benchmark", "item", "caption", "source", "created_at")
     list_filter = ("benchmark", "kind", "severity", "status", "source")
     search_fields = ("item__qid", "message")
+
+
+@admin.register(BaselineRun)
+class BaselineRunAdmin(ReadOnlyAdmin):
+    list_display = ("name", "benchmark", "predictor", "status", "progress", "errors", "created_at", "finished_at")
+    list_filter = ("benchmark", "predictor", "status")
+    actions = ("resume",)
+
+    @admin.display(description="done / total")
+    def progress(self, run):
+        return f"{run.done} / {run.total}"
+
+    @admin.action(description="Resume (predict what is missing or failed)")
+    def resume(self, request, queryset):
+        from annotation.services.baselines import run_prepare
+
+        for run in queryset.exclude(predictor=BaselineRun.Predictor.EXTERNAL):
+            run_prepare(benchmark=run.benchmark, predictor=run.predictor, name=run.name, settings=run.settings,
+                        tasks=run.tasks, concurrency=run.concurrency, user=request.user)  # fmt: skip
+        self.message_user(request, f"Resumed {queryset.count()} run(s); progress shows here as chunks finish.")
+
+
+@admin.register(Prediction)
+class PredictionAdmin(ReadOnlyAdmin):
+    list_display = ("item", "run", "item_version", "parsed_answer", "outcome", "correct", "latency_ms")
+    list_filter = ("run", "outcome", "correct")
+    search_fields = ("item__qid", "raw_reply")
+
+
+@admin.register(Release)
+class ReleaseAdmin(ReadOnlyAdmin):
+    list_display = ("tag", "benchmark", "item_count", "created_by", "created_at", "sha256")
+    list_filter = ("benchmark",)

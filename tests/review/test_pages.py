@@ -24,6 +24,7 @@ def page_urls(benchmark):
         "admin": reverse("admin:index"),
         "admin-items": reverse("admin:annotation_qaitem_changelist"),
         "admin-users": reverse("admin:review_user_changelist"),
+        "admin-runs": reverse("admin:annotation_baselinerun_changelist"),
         "healthz": reverse("healthz"),
     }
 
@@ -36,6 +37,7 @@ EXPECTED = {
     "admin": {"anonymous": "login", "annotator": "login", "reviewer": "login", "admin": 200},
     "admin-items": {"anonymous": "login", "annotator": "login", "reviewer": "login", "admin": 200},
     "admin-users": {"anonymous": "login", "annotator": "login", "reviewer": "login", "admin": 200},
+    "admin-runs": {"anonymous": "login", "annotator": "login", "reviewer": "login", "admin": 200},
     "healthz": {"anonymous": 200, "annotator": 200, "reviewer": 200, "admin": 200},
 }
 
@@ -130,3 +132,16 @@ def test_the_report_shows_each_runs_scores_in_a_table_and_a_chart(client_as, ben
     assert "&lt;b&gt;vlm&lt;/b&gt;" in page and "<b>vlm</b>" not in page
     assert page.count("<rect") == 2 and "random · SAD: 50.0%" in page and "&lt;b&gt;vlm&lt;/b&gt; · SAD: 75.0%" in page
     assert '<td class="num">75.0</td>' in page and '<td class="num">50.0</td>' in page
+
+
+def test_admins_resume_a_run_from_the_admin(client_as, benchmark, make_item):
+    from annotation.models import BaselineRun
+    from annotation.services.baselines import run_prepare
+
+    make_item("SAD_0001")
+    run = run_prepare(benchmark=benchmark, predictor="random", name="random", settings={"seed": 1})
+    client = client_as(User.Role.ADMIN)
+    response = client.post(reverse("admin:annotation_baselinerun_changelist"),
+                           {"action": "resume", "_selected_action": [run.pk]}, follow=True)  # fmt: skip
+    assert "Resumed 1 run(s)" in response.content.decode()
+    assert BaselineRun.objects.get(pk=run.pk).chunks.count() == 1  # re-chunked: nothing was predicted yet
