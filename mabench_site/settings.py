@@ -139,6 +139,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A baseline run keeps this many chunks in flight (one per worker process you run); its
 # concurrency against the model endpoint is shared among them.
 BASELINE_PARALLEL_CHUNKS = env.int("BASELINE_PARALLEL_CHUNKS", default=2)
+CELERY_BEAT_SCHEDULE = {
+    # Claims ignore expired leases anyway; the sweep makes queue progress show them as free.
+    "sweep-expired-leases": {"task": "review.sweep_expired_leases", "schedule": 60.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -190,3 +194,23 @@ LOGGING = {
         "httpx": {"level": "WARNING"},  # one line per model request otherwise
     },
 }
+
+# Frame pipeline (annotation/frames/): what the workers precompute for each clip.
+# Changing an output setting changes the settings key, so clips are reprocessed.
+FRAMES_SCRUB_WIDTH = env.int("FRAMES_SCRUB_WIDTH", default=320)  # px, never upscaled
+FRAMES_SCRUB_MAX_FRAMES = env.int("FRAMES_SCRUB_MAX_FRAMES", default=600)  # above: an even stride
+FRAMES_SCRUB_JPEG_QUALITY = env.int("FRAMES_SCRUB_JPEG_QUALITY", default=80)
+FRAMES_MODEL_MAX_SIDE = env.int("FRAMES_MODEL_MAX_SIDE", default=1280)  # px; 0 = full resolution
+FRAMES_MODEL_JPEG_QUALITY = env.int("FRAMES_MODEL_JPEG_QUALITY", default=95)  # as the MAC 2026 runner
+FRAMES_UNIFORM_K = env.int("FRAMES_UNIFORM_K", default=8)
+FRAMES_PROXY_MAX_SIDE = env.int("FRAMES_PROXY_MAX_SIDE", default=1280)
+FRAMES_PROXY_GOP = env.int("FRAMES_PROXY_GOP", default=10)  # frames between keyframes
+FRAMES_PROXY_CRF = env.int("FRAMES_PROXY_CRF", default=23)
+FRAMES_MAX_PIXELS = env.int("FRAMES_MAX_PIXELS", default=4096 * 2304)  # refuse larger frames (8K) clearly
+FRAMES_MAX_ATTEMPTS = env.int("FRAMES_MAX_ATTEMPTS", default=3)  # runs interrupted by kills before giving up
+FRAMES_TASK_SOFT_TIME_LIMIT = env.int("FRAMES_TASK_SOFT_TIME_LIMIT", default=300)
+FRAMES_TASK_TIME_LIMIT = env.int("FRAMES_TASK_TIME_LIMIT", default=360)
+# Staging folders left by killed workers are removed once older than this.
+FRAMES_STALE_STAGING_SECONDS = env.int("FRAMES_STALE_STAGING_SECONDS", default=FRAMES_TASK_TIME_LIMIT + 60)
+# For tests only: a pause after each decoded frame, so a test can kill a worker mid-clip.
+FRAMES_TEST_FRAME_DELAY_SECONDS = env.float("MABENCH_TEST_FRAME_DELAY_SECONDS", default=0.0)

@@ -20,3 +20,86 @@ class User(AbstractUser):
     def may_browse_content(self) -> bool:
         """Admins and reviewers see whole benchmarks, answer keys included."""
         return self.is_admin_role or self.role == self.Role.REVIEWER
+
+
+class Queue(models.Model):
+    """A review queue over (part of) a benchmark: which clips, at which stage, by whom, how."""
+
+    class Stage(models.TextChoices):
+        FIRST_PASS = "first_pass", "First pass"
+        VERIFICATION = "verification", "Verification"
+        ADJUDICATION = "adjudication", "Adjudication"
+
+    class Order(models.TextChoices):
+        FLAGGED_FIRST = "flagged_first", "Flagged items first"
+        MODEL_DISAGREEMENT = "model_disagreement", "Model disagreement first"
+        RANDOM = "random", "Random"
+        CLIP = "clip", "Clip order"
+
+    benchmark = models.ForeignKey("annotation.Benchmark", on_delete=models.PROTECT, related_name="queues")
+    name = models.CharField(max_length=200)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.FIRST_PASS)
+    filters = models.JSONField(default=dict, blank=True, help_text="tasks, tiers, statuses, flags, clips")
+    overlap = models.PositiveSmallIntegerField(default=1, help_text="Different people who review each clip")
+    blind = models.BooleanField(default=True, help_text="Answer first; keys and predictions shown after")
+    lease_seconds = models.PositiveIntegerField(default=1800)
+    order = models.CharField(max_length=20, choices=Order.choices, default=Order.FLAGGED_FIRST)
+    paused = models.BooleanField(default=False)
+    annotators = models.ManyToManyField(User, related_name="queues", blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="queues_created")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("benchmark", "name")
+        constraints = [models.UniqueConstraint(fields=("benchmark", "name"), name="queue_name_unique_per_benchmark")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueSlot(models.Model):
+    """One review of one clip in a queue; a clip has ``overlap`` slots. Claiming a slot leases it."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="slots")
+    video = models.ForeignKey("annotation.Video", on_delete=models.PROTECT, related_name="queue_slots")
+    copy = models.PositiveSmallIntegerField(help_text="1..overlap")
+    position = models.PositiveIntegerField(help_text="Claim order")
+    claimed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="claims")
+    lease_expires = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("queue", "position")
+        constraints = [models.UniqueConstraint(fields=("queue", "video", "copy"), name="queueslot_copy_unique")]
+        indexes = [
+            models.Index(fields=("queue", "position"), condition=models.Q(completed_at__isnull=True),
+                         name="queueslot_open_by_position"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.video_id} #{self.copy} in {self.queue_id}"
+
+
+class Review(models.Model):
+    """What one person decided about one item in one slot: their blind answer and decision."""
+
+    class Decision(models.TextChoices):
+        ACCEPT = "accept", "Accept"
+        FIX = "fix", "Fix"
+        REJECT = "reject", "Reject"
+
+    slot = models.ForeignKey(QueueSlot, on_delete=models.PROTECT, related_name="reviews")
+    item = models.ForeignKey("annotation.QAItem", on_delete=models.PROTECT, related_name="reviews")
+    item_version = models.PositiveIntegerField(help_text="The version the reviewer saw")
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reviews")
+    stage = models.CharField(max_length=16, choices=Queue.Stage.choices)
+    blind_answer = models.TextField(blank=True)
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    seconds_spent = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("item", "created_at")
+        constraints = [models.UniqueConstraint(fields=("slot", "item"), name="review_once_per_slot_item")]

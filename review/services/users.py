@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import User
+from review.models import User
 
 DEMO_USERS = (
     ("admin", "demo-admin", User.Role.ADMIN),

@@ -1,0 +1,190 @@
+"""Where the outputs live, through Django's storage API.
+
+Layout: ``frames/<video id>/<sha256[:16]>-<settings key>/`` holding ``scrub/NNNNNN.jpg``,
+``model/NNNNNN.jpg``, ``proxy.mp4`` (when one is needed), ``index.json`` and
+``manifest.json``. Everything is written to a staging folder first. On local storage
+the finished folder is renamed into place in one step (``os.replace``), so a killed
+worker leaves only a hidden ``.staging-*`` folder, never a half-filled version
+folder; on remote storage (django-storages) the files are uploaded one by one and
+the manifest last, so its presence is the completeness marker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.files import File
+from django.core.files.storage import Storage, default_storage
+
+from .manifest import MANIFEST_NAME
+from .options import FrameOptions
+
+FRAMES_ROOT = "frames"
+STAGING_PREFIX, TRASH_PREFIX = ".staging-", ".trash-"
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # a local file PyAV can open
+    name: str  # the storage name
+    sha256: str
+    size: int
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": self.name, "sha256": self.sha256, "size": self.size}
+
+
+def local_root(storage: Storage = default_storage) -> Path | None:
+    """The folder behind a local storage; None for remote storage (S3 and the like)."""
+    try:
+        return Path(storage.path(""))
+    except NotImplementedError:
+        return None
+
+
+@contextmanager
+def local_source(name: str, storage: Storage = default_storage) -> Iterator[SourceFile]:
+    """The stored clip as a local file (remote storage: a temporary download), hashed on the way."""
+    root = local_root(storage)
+    if root is not None:
+        path = Path(storage.path(name))
+        with path.open("rb") as handle:
+            digest, size = _hash(handle, None)
+        yield SourceFile(path=path, name=name, sha256=digest, size=size)
+        return
+    with tempfile.TemporaryDirectory(prefix="mabench-source-") as tmp:
+        path = Path(tmp) / Path(name).name
+        with storage.open(name, "rb") as remote, path.open("wb") as local:
+            digest, size = _hash(remote, local)
+        yield SourceFile(path=path, name=name, sha256=digest, size=size)
+
+
+def _hash(handle, copy_to) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    for chunk in iter(lambda: handle.read(CHUNK), b""):
+        digest.update(chunk)
+        size += len(chunk)
+        if copy_to is not None:
+            copy_to.write(chunk)
+    return digest.hexdigest(), size
+
+
+def video_folder(video_id: int) -> str:
+    return f"{FRAMES_ROOT}/{video_id}"
+
+
+def version_folder(*, video_id: int, sha256: str, options: FrameOptions) -> str:
+    return f"{video_folder(video_id)}/{sha256[:16]}-{options.key()}"
+
+
+def read_manifest(name: str, storage: Storage = default_storage) -> dict[str, Any] | None:
+    if not name or not storage.exists(name):
+        return None
+    try:
+        with storage.open(name, "rb") as handle:
+            return json.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+
+
+class Staging:
+    """A private folder the outputs are written into, then published as a whole."""
+
+    def __init__(self, *, video_id: int, storage: Storage = default_storage):
+        self.storage, self.video_id = storage, video_id
+        self._root = local_root(storage)
+        if self._root is not None:
+            parent = self._root / video_folder(video_id)
+            parent.mkdir(parents=True, exist_ok=True)
+            self.dir = parent / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+            self.dir.mkdir()
+        else:
+            self.dir = Path(tempfile.mkdtemp(prefix="mabench-frames-"))
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)  # gone after publishing; else a failed run
+
+    def publish(self, folder: str, *, replace: bool) -> None:
+        """Make the staged files the contents of ``folder``; the manifest must be staged."""
+        if not (self.dir / MANIFEST_NAME).is_file():
+            raise RuntimeError("refusing to publish frames without their manifest")
+        if self._root is not None:
+            self._rename_into_place(self._root / folder, replace=replace)
+        else:
+            self._upload(folder)
+
+    def _rename_into_place(self, target: Path, *, replace: bool) -> None:
+        trash = target.with_name(f"{TRASH_PREFIX}{secrets.token_hex(4)}")
+        if replace and target.exists():
+            os.replace(target, trash)
+        try:
+            os.replace(self.dir, target)  # atomic; refused when a non-empty target exists
+        except OSError:
+            if (target / MANIFEST_NAME).is_file():
+                return  # a duplicate run published first; its files are the same
+            raise
+        finally:
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def _upload(self, folder: str) -> None:
+        names = sorted(p.relative_to(self.dir).as_posix() for p in self.dir.rglob("*") if p.is_file())
+        names.remove(MANIFEST_NAME)
+        for relative in [*names, MANIFEST_NAME]:  # the manifest last: the completeness marker
+            name = f"{folder}/{relative}"
+            if self.storage.exists(name):
+                self.storage.delete(name)
+            with (self.dir / relative).open("rb") as handle:
+                saved = self.storage.save(name, File(handle))
+            if saved != name:
+                raise RuntimeError(f"storage saved {name!r} as {saved!r}; the frame layout needs exact names")
+
+
+def prune_video_folder(*, video_id: int, keep: str | None, stale_seconds: float,
+                       storage: Storage = default_storage) -> None:  # fmt: skip
+    """Remove other versions of a clip's outputs, and staging left by killed workers."""
+    root = local_root(storage)
+    if root is not None:
+        _prune_local(root / video_folder(video_id), keep=keep, stale_seconds=stale_seconds)
+        return
+    folder = video_folder(video_id)
+    if not storage.exists(folder):
+        return
+    for name in storage.listdir(folder)[0]:
+        if f"{folder}/{name}" != keep:
+            _delete_tree(storage, f"{folder}/{name}")
+
+
+def _prune_local(folder: Path, *, keep: str | None, stale_seconds: float) -> None:
+    if not folder.is_dir():
+        return
+    now = time.time()
+    for entry in folder.iterdir():
+        if keep and entry.name == keep.rsplit("/", 1)[-1]:
+            continue
+        hidden = entry.name.startswith((STAGING_PREFIX, TRASH_PREFIX))
+        if hidden and now - entry.stat().st_mtime < stale_seconds:
+            continue  # maybe a run still in progress
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _delete_tree(storage: Storage, folder: str) -> None:
+    folders, files = storage.listdir(folder)
+    for name in files:
+        storage.delete(f"{folder}/{name}")
+    for name in folders:
+        _delete_tree(storage, f"{folder}/{name}")
