@@ -1,10 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import review_page, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("benchmarks/<int:pk>/", views.benchmark_detail, name="benchmark-detail"),
     path("benchmarks/<int:pk>/report/", views.benchmark_report, name="benchmark-report"),
+    path("queues/<int:queue_id>/start/", review_page.queue_start, name="queue-start"),
+    path("review/<int:slot_id>/", review_page.review_slot, name="review-slot"),
+    path("review/<int:slot_id>/clip.mp4", review_page.clip_file, name="review-clip"),
+    path("review/<int:slot_id>/items/<int:item_id>/answer/", review_page.review_blind_answer, name="review-answer"),
+    path("review/<int:slot_id>/items/<int:item_id>/decide/", review_page.review_decide, name="review-decide"),
     path("healthz", views.healthz, name="healthz"),
 ]

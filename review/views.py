@@ -20,6 +20,7 @@ from annotation.selectors import benchmark_report as benchmark_report_rows
 from annotation.scoring import CLOSED_TASKS
 
 from .charts import accuracy_chart
+from .selectors import my_queues
 from annotation.taxonomy import TASKS
 from annotation.transitions import ReviewStatus
 
@@ -32,7 +33,7 @@ ITEMS_PER_PAGE = 50
 @login_required
 def home(request):
     benchmarks = benchmarks_with_counts() if request.user.may_browse_content else None
-    return render(request, "review/home.html", {"benchmarks": benchmarks})
+    return render(request, "review/home.html", {"benchmarks": benchmarks, "queues": my_queues(user=request.user)})
 
 
 @require_GET

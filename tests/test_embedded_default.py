@@ -99,6 +99,19 @@ def test_the_demo_runs_on_sqlite_with_in_process_tasks_and_serves_its_content(de
     assert "audit trail rebuilds all" in manage(embedded_env, "verify_audit_trail")
 
 
+def test_the_demo_annotator_starts_the_demo_queue(demo_site):
+    base, _ = demo_site
+    browser = Browser(base)
+    browser.get("/accounts/login/")
+    home = browser.post_form("/accounts/login/", {"username": "annotator", "password": "demo-annotator"})
+    assert "Demo first pass" in home
+    start = re.search(r'action="(/queues/\d+/start/)"', home).group(1)
+    page = browser.post_form(start, {})
+    assert "Your answer from the video" in page and re.search(r"<h1>demo_\w+ <small>Demo first pass", page)
+    assert page.count("Your answer from the video") == 10  # every closed question, blind
+    assert "Key:" not in page and "· key:" not in page  # open questions show their reference answer to review
+
+
 def test_seeding_twice_changes_nothing(demo_site, embedded_env):
     again = manage(embedded_env, "seed_demo", "--clips", "2")
     assert "already exists; nothing to seed" in again

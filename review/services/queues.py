@@ -61,3 +61,12 @@ def queue_create(*, benchmark: Benchmark, name: str, created_by: User, stage: st
         for copy in range(1, overlap + 1) for n, video_id in enumerate(ordered)
     )
     return queue
+
+
+def demo_queue_ensure(*, benchmark: Benchmark) -> Queue:
+    """A blind first-pass queue over the demo benchmark, assigned to the demo annotator."""
+    existing = Queue.objects.filter(benchmark=benchmark, name="Demo first pass").first()
+    if existing:
+        return existing
+    return queue_create(benchmark=benchmark, name="Demo first pass", created_by=User.objects.get(username="admin"),
+                        annotators=User.objects.filter(username="annotator"))  # fmt: skip

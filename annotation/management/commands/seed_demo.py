@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from annotation.models import Benchmark
 from annotation.services.demo_seed import demo_benchmark_seed
 from review.services import demo_users_ensure
+from review.services.queues import demo_queue_ensure
 
 
 class Command(BaseCommand):
@@ -20,6 +21,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"Seeded {created.name!r}: {created.videos.count()} clips, {created.items.count()} questions."
             ))  # fmt: skip
+        logins = demo_users_ensure()
+        demo_queue_ensure(benchmark=Benchmark.objects.get(name=benchmark))
         self.stdout.write("Demo logins (username / password / role):")
-        for username, password, role in demo_users_ensure():
+        for username, password, role in logins:
             self.stdout.write(f"  {username} / {password} / {role}")

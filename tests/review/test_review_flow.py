@@ -1,0 +1,102 @@
+"""The annotator's path: start from a queue, answer blind, then decide; who may see what."""
+
+import pytest
+from django.urls import reverse
+
+from annotation.models import QAItem
+from annotation.services.audited_writes import Actor
+from annotation.services.content import item_edit
+from review.models import QueueSlot, Review, User
+from review.services.queues import queue_create
+
+
+@pytest.fixture
+def queue(benchmark, make_item, admin_user, annotator):
+    make_item("SAD_0001", answer="Yes")
+    make_item("FMAR_0001", task="FMAR", answer="C")
+    return queue_create(benchmark=benchmark, name="first pass", created_by=admin_user, annotators=[annotator])
+
+
+@pytest.fixture
+def started(client, queue, annotator):
+    client.force_login(annotator)
+    response = client.post(reverse("queue-start", args=[queue.pk]))
+    slot = QueueSlot.objects.get(queue=queue)
+    assert response.status_code == 302 and response["Location"] == reverse("review-slot", args=[slot.pk])
+    return client, slot
+
+
+def card(client, slot, item, action, data):
+    return client.post(reverse(f"review-{action}", args=[slot.pk, item.pk]), data, headers={"HX-Request": "true"})
+
+
+def test_the_annotators_home_lists_their_queue_with_a_start_button(client, queue, annotator):
+    client.force_login(annotator)
+    page = client.get(reverse("home")).content.decode()
+    assert "first pass" in page and reverse("queue-start", args=[queue.pk]) in page
+
+
+def test_blind_mode_keeps_keys_on_the_server_until_the_person_answers(started):
+    client, slot = started
+    page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
+    assert "SAD_0001" in page and "FMAR_0001" in page and "Your answer from the video" in page
+    assert "Key:" not in page and "key: " not in page  # no answer key anywhere in the page
+    fmar = QAItem.objects.get(qid="FMAR_0001")
+    revealed = card(client, slot, fmar, "answer", {"answer": "B"}).content.decode()
+    assert "Your answer: <b>B</b> · key: <b>C</b>" in revealed and "differs" in revealed
+    again = card(client, slot, fmar, "answer", {"answer": "C"}).content.decode()
+    assert "Your answer: <b>B</b>" in again  # the first answer counts
+
+
+def test_deciding_records_the_review_and_settles_the_item(started, annotator):
+    client, slot = started
+    sad, fmar = QAItem.objects.get(qid="SAD_0001"), QAItem.objects.get(qid="FMAR_0001")
+    assert card(client, slot, sad, "decide", {"decision": "accept", "version": 1}).status_code == 400  # blind first
+    card(client, slot, sad, "answer", {"answer": "Yes"})
+    response = card(client, slot, sad, "decide", {"decision": "accept", "version": 1, "reason": "clear"})
+    assert response.status_code == 200 and "Your decision: <b>Accept</b>" in response.content.decode()
+    review = Review.objects.get(item=sad)
+    assert (review.reviewer, review.blind_answer, review.decision, review.stage) == (annotator, "Yes", "accept", "first_pass")
+    assert QAItem.objects.get(pk=sad.pk).review_status == "accepted"
+
+    card(client, slot, fmar, "answer", {"answer": "B"})  # differs from the key C
+    card(client, slot, fmar, "decide", {"decision": "accept", "version": 1})
+    assert QAItem.objects.get(pk=fmar.pk).review_status == "needs_adjudication"
+    assert QueueSlot.objects.get(pk=slot.pk).completed_by == annotator  # every question decided: the clip is done
+
+
+def test_a_fix_on_a_stale_version_is_refused_with_a_conflict(started, reviewer):
+    client, slot = started
+    sad = QAItem.objects.get(qid="SAD_0001")
+    card(client, slot, sad, "answer", {"answer": "Yes"})
+    item_edit(item_id=sad.pk, actor=Actor.person(reviewer), expected_version=1, changes={"question": "Edited meanwhile?"})
+    response = card(client, slot, sad, "decide", {"decision": "fix", "version": 1, "question": "My fix?", "answer": "Yes"})
+    assert response.status_code == 409 and "changed meanwhile" in response.content.decode()
+    assert QAItem.objects.get(pk=sad.pk).question == "Edited meanwhile?"
+    assert not Review.objects.exists()
+    fixed = card(client, slot, sad, "decide", {"decision": "fix", "version": 2, "question": "My fix?", "answer": "Yes"})
+    assert fixed.status_code == 200 and QAItem.objects.get(pk=sad.pk).question == "My fix?"
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 302), ("other annotator", 403), ("reviewer", 403),
+                                               ("admin", 200), ("claimer", 200)])  # fmt: skip
+def test_only_the_claimer_and_admins_open_a_claimed_clip(client, started, make_user, who, expected):
+    claimer_client, slot = started
+    if who == "claimer":
+        client = claimer_client
+    else:
+        client.logout()
+        if who != "anonymous":
+            role = {"other annotator": User.Role.ANNOTATOR, "reviewer": User.Role.REVIEWER, "admin": User.Role.ADMIN}[who]
+            client.force_login(make_user(role, f"{role}-x"))
+    assert client.get(reverse("review-slot", args=[slot.pk])).status_code == expected
+    sad = QAItem.objects.get(qid="SAD_0001")
+    if expected == 403:
+        assert card(client, slot, sad, "answer", {"answer": "Yes"}).status_code == 403
+        assert client.get(reverse("review-clip", args=[slot.pk])).status_code == 403
+
+
+def test_people_not_assigned_to_a_queue_cannot_start_it(client, queue, make_user):
+    client.force_login(make_user(User.Role.ANNOTATOR, "outsider"))
+    assert client.post(reverse("queue-start", args=[queue.pk])).status_code == 403
+    assert not QueueSlot.objects.filter(claimed_by__isnull=False).exists()
