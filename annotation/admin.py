@@ -4,6 +4,7 @@ the audited services (the review pages, imports and management commands)."""
 from django.contrib import admin
 
 from .models import AuditEvent, BaselineRun, Benchmark, Caption, Prediction, QAItem, QualityFlag, Release, Video
+from .services.video_processing import video_processing_request
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -31,9 +32,18 @@ class BenchmarkAdmin(ReadOnlyAdmin):
 
 @admin.register(Video)
 class VideoAdmin(ReadOnlyAdmin):
-    list_display = ("clip_name", "benchmark", "status", "frame_count", "width", "height", "sha256")
-    list_filter = ("benchmark", "status")
-    search_fields = ("clip_name", "sha256")
+    list_display = ("clip_name", "benchmark", "status", "error", "processing_attempts", "frame_count", "width", "height",
+                    "sha256")  # fmt: skip
+    list_filter = ("benchmark", "status", "processing_attempts")
+    search_fields = ("clip_name", "sha256", "error")
+    actions = ["retry_processing"]
+
+    @admin.action(description="Retry / reprocess the frame pipeline for the selected clips")
+    def retry_processing(self, request, queryset):
+        """Through the processing service, like every write; a fresh attempt budget, forced."""
+        video_ids = list(queryset.exclude(file="").values_list("pk", flat=True))
+        video_processing_request(video_ids=video_ids, force=True)
+        self.message_user(request, f"Queued {len(video_ids)} clip(s) for the frame pipeline.")
 
 
 @admin.register(Caption)

@@ -1,6 +1,13 @@
-from celery import shared_task
+"""Celery tasks: thin interfaces to the services. Workers acknowledge late, so a
+killed worker's task is delivered again; every task here is safe to run twice."""
+
+from celery import chain, shared_task
+from celery.canvas import Signature
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from annotation.services.content import video_fingerprint
+from annotation.services.video_processing import video_process, video_processing_timed_out
 
 
 @shared_task(name="annotation.fingerprint_video")
@@ -15,3 +22,23 @@ def predict_chunk(chunk_id: int) -> None:
     run_id = chunk_predict(chunk_id)
     if run_id is not None:
         dispatch_next_chunk(run_id)
+
+
+@shared_task(
+    name="annotation.process_video",
+    acks_late=True,
+    reject_on_worker_lost=True,  # redelivered after SIGKILL/OOM; the service counts attempts and gives up
+    soft_time_limit=settings.FRAMES_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.FRAMES_TASK_TIME_LIMIT,
+)
+def process_video(video_id: int, force: bool = False) -> str:
+    try:
+        return video_process(video_id=video_id, force=force).status
+    except SoftTimeLimitExceeded:
+        # The staging folder was removed as the exception unwound the pipeline.
+        return video_processing_timed_out(video_id=video_id, seconds=settings.FRAMES_TASK_SOFT_TIME_LIMIT).status
+
+
+def processing_chain(video_id: int, *, force: bool = False) -> Signature:
+    """Frames first (the pipeline hashes the bytes it decodes), then the audited fingerprint."""
+    return chain(process_video.si(video_id, force), fingerprint_video.si(video_id))

@@ -199,7 +199,7 @@ LOGGING = {
 # Changing an output setting changes the settings key, so clips are reprocessed.
 FRAMES_SCRUB_WIDTH = env.int("FRAMES_SCRUB_WIDTH", default=320)  # px, never upscaled
 FRAMES_SCRUB_MAX_FRAMES = env.int("FRAMES_SCRUB_MAX_FRAMES", default=600)  # above: an even stride
-FRAMES_SCRUB_JPEG_QUALITY = env.int("FRAMES_SCRUB_JPEG_QUALITY", default=80)
+FRAMES_SCRUB_JPEG_QSCALE = env.int("FRAMES_SCRUB_JPEG_QSCALE", default=5)  # FFmpeg's mjpeg -q:v, 2-31; 5 ~ quality 80
 FRAMES_MODEL_MAX_SIDE = env.int("FRAMES_MODEL_MAX_SIDE", default=1280)  # px; 0 = full resolution
 FRAMES_MODEL_JPEG_QUALITY = env.int("FRAMES_MODEL_JPEG_QUALITY", default=95)  # as the MAC 2026 runner
 FRAMES_UNIFORM_K = env.int("FRAMES_UNIFORM_K", default=8)

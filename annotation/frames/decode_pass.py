@@ -1,8 +1,8 @@
 """One decode of a clip writes every output: scrub frames, model-view frames, proxy.
 
 A frame's index is its position in the decoded stream (presentation order, what
-players show); each keeps its pts. Frames are streamed: only the current one is
-held, so memory stays bounded by one full-size frame plus the decoder's own queue.
+players show); each keeps its pts. Frames are streamed: the decoder's own queue plus
+at most ``ImageJobs``' in-flight frames are held, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from pathlib import Path
 
 import av
 
-from .frame_images import JpegWriter, Size, display_size, fit_longest_side, fit_width, normalized_rotation
+from .frame_images import (
+    ImageJobs, ModelJpegWriter, ScrubJpegWriter, Size, display_size, fit_longest_side, fit_width, normalized_rotation,
+)
 from .options import FrameOptions
-from .probe import ClipFailure, ClipProbe, open_video
+from .probe import ClipFailure, ClipProbe, OpenClip
 from .proxy import ProxyEncoder
 
 SCRUB_DIR, MODEL_DIR, PROXY_NAME = "scrub", "model", "proxy.mp4"
@@ -64,17 +66,19 @@ class _Outputs:
     def __init__(self, *, first: av.VideoFrame, probe: ClipProbe, plan: DecodePlan, out_dir: Path,
                  options: FrameOptions, result: DecodeResult):  # fmt: skip
         self.plan, self.out_dir, self.result = plan, out_dir, result
+        self.jobs = ImageJobs()
         result.rotation = rotation = normalized_rotation(first.rotation)
         shown = display_size(width=first.width, height=first.height,
                              sample_aspect_ratio=probe.sample_aspect_ratio, rotation=rotation)  # fmt: skip
         self.scrub = self.model = self.proxy = None
         if plan.scrub_stride:
-            result.scrub_size = fit_width(shown, options.scrub_width)
-            self.scrub = JpegWriter(size=result.scrub_size, rotation=rotation, quality=options.scrub_jpeg_quality)
+            self.scrub = ScrubJpegWriter(size=fit_width(shown, options.scrub_width), rotation=rotation,
+                                         qscale=options.scrub_jpeg_qscale)  # fmt: skip
+            result.scrub_size = self.scrub.size
             (out_dir / SCRUB_DIR).mkdir(exist_ok=True)
         if plan.model_indices:
             result.model_size = fit_longest_side(shown, options.model_max_side)
-            self.model = JpegWriter(size=result.model_size, rotation=rotation, quality=options.model_jpeg_quality)
+            self.model = ModelJpegWriter(size=result.model_size, rotation=rotation, quality=options.model_jpeg_quality)
             (out_dir / MODEL_DIR).mkdir(exist_ok=True)
         if plan.proxy:
             self.proxy = ProxyEncoder(out_dir / PROXY_NAME, probe=probe, rotation=rotation, options=options)
@@ -82,41 +86,46 @@ class _Outputs:
 
     def take(self, index: int, frame: av.VideoFrame) -> None:
         if self.scrub and index % self.plan.scrub_stride == 0:
-            self.scrub.write(frame, self.out_dir / scrub_name(index))
+            self.jobs.submit(self.scrub, frame, self.out_dir / scrub_name(index))
         if self.model and index in self.plan.model_indices:
-            self.model.write(frame, self.out_dir / model_name(index))
+            self.jobs.submit(self.model, frame, self.out_dir / model_name(index))
             self.result.model_files[index] = model_name(index)
         if self.proxy:
             self.proxy.add(frame, index)
 
     def finish(self) -> None:
+        try:
+            self.jobs.finish()
+        except BaseException:
+            self.abandon()
+            raise
         if self.proxy:
             self.proxy.finish()
 
     def abandon(self) -> None:
+        self.jobs.abandon()
         if self.proxy:
             self.proxy.abandon()
 
 
-def decode_pass(source: Path, *, probe: ClipProbe, plan: DecodePlan, out_dir: Path, options: FrameOptions) -> DecodeResult:
-    """Decode ``source`` once, writing the planned outputs into ``out_dir``."""
-    result, outputs = DecodeResult(), None
-    with open_video(source) as (container, stream):
-        stream.thread_type = "AUTO"  # frame and slice threads: about 1.5x faster (field notes)
-        try:
-            for index, frame in enumerate(container.decode(stream)):
-                outputs = outputs or _Outputs(first=frame, probe=probe, plan=plan, out_dir=out_dir,
-                                              options=options, result=result)  # fmt: skip
-                result.frames.append(_record(index, frame, result.frames, probe))
-                outputs.take(index, frame)
-                if options.test_frame_delay:
-                    time.sleep(options.test_frame_delay)
-        except av.FFmpegError as error:
-            _abandon(outputs)
-            raise ClipFailure(_broken_stream_reason(error, result.frame_count, probe)) from error
-        except BaseException:
-            _abandon(outputs)
-            raise
+def decode_pass(clip: OpenClip, *, plan: DecodePlan, out_dir: Path, options: FrameOptions) -> DecodeResult:
+    """Decode the freshly opened ``clip`` once, writing the planned outputs into ``out_dir``."""
+    result, outputs, probe = DecodeResult(), None, clip.probe
+    clip.stream.thread_type = "AUTO"  # frame and slice threads: about 1.5x faster (field notes)
+    try:
+        for index, frame in enumerate(clip.container.decode(clip.stream)):
+            outputs = outputs or _Outputs(first=frame, probe=probe, plan=plan, out_dir=out_dir,
+                                          options=options, result=result)  # fmt: skip
+            result.frames.append(_record(index, frame, result.frames, probe))
+            outputs.take(index, frame)
+            if options.test_frame_delay:
+                time.sleep(options.test_frame_delay)
+    except av.FFmpegError as error:
+        _abandon(outputs)
+        raise ClipFailure(_broken_stream_reason(error, result.frame_count, probe)) from error
+    except BaseException:
+        _abandon(outputs)
+        raise
     if outputs is None:
         raise ClipFailure("zero frames: the video stream holds no decodable frame")
     outputs.finish()

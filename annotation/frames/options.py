@@ -16,7 +16,7 @@ PIPELINE_VERSION = 1
 class FrameOptions:
     scrub_width: int
     scrub_max_frames: int
-    scrub_jpeg_quality: int
+    scrub_jpeg_qscale: int
     model_max_side: int
     model_jpeg_quality: int
     uniform_k: int
@@ -31,7 +31,7 @@ class FrameOptions:
         return cls(
             scrub_width=settings.FRAMES_SCRUB_WIDTH,
             scrub_max_frames=settings.FRAMES_SCRUB_MAX_FRAMES,
-            scrub_jpeg_quality=settings.FRAMES_SCRUB_JPEG_QUALITY,
+            scrub_jpeg_qscale=settings.FRAMES_SCRUB_JPEG_QSCALE,
             model_max_side=settings.FRAMES_MODEL_MAX_SIDE,
             model_jpeg_quality=settings.FRAMES_MODEL_JPEG_QUALITY,
             uniform_k=settings.FRAMES_UNIFORM_K,

@@ -71,6 +71,11 @@ def local_source(name: str, storage: Storage = default_storage) -> Iterator[Sour
         yield SourceFile(path=path, name=name, sha256=digest, size=size)
 
 
+def stored_sha256(name: str, storage: Storage = default_storage) -> str:
+    with storage.open(name, "rb") as handle:
+        return _hash(handle, None)[0]
+
+
 def _hash(handle, copy_to) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     for chunk in iter(lambda: handle.read(CHUNK), b""):
@@ -162,9 +167,11 @@ def prune_video_folder(*, video_id: int, keep: str | None, stale_seconds: float,
         _prune_local(root / video_folder(video_id), keep=keep, stale_seconds=stale_seconds)
         return
     folder = video_folder(video_id)
-    if not storage.exists(folder):
+    try:
+        versions = storage.listdir(folder)[0]
+    except FileNotFoundError:
         return
-    for name in storage.listdir(folder)[0]:
+    for name in versions:
         if f"{folder}/{name}" != keep:
             _delete_tree(storage, f"{folder}/{name}")
 
@@ -180,6 +187,10 @@ def _prune_local(folder: Path, *, keep: str | None, stale_seconds: float) -> Non
         if hidden and now - entry.stat().st_mtime < stale_seconds:
             continue  # maybe a run still in progress
         shutil.rmtree(entry, ignore_errors=True)
+    try:
+        folder.rmdir()  # only when empty: no outputs left for this clip
+    except OSError:
+        pass
 
 
 def _delete_tree(storage: Storage, folder: str) -> None:

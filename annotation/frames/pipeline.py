@@ -17,7 +17,7 @@ from .decode_pass import DecodePlan, DecodeResult, decode_pass
 from .manifest import INDEX_NAME, MANIFEST_NAME, index_document, manifest_document, manifest_matches, write_json
 from .options import FrameOptions
 from .outputs import SourceFile, Staging, read_manifest, version_folder
-from .probe import ClipProbe, open_video
+from .probe import ClipProbe, OpenClip, open_video, opened_clip
 from .proxy import proxy_reason
 from .sampling import model_view_indices, scrub_stride
 
@@ -46,29 +46,30 @@ class ClipOutputs:
         }  # fmt: skip
 
 
-def produce_outputs(*, video_id: int, source: SourceFile, probe: ClipProbe, options: FrameOptions,
+def produce_outputs(*, video_id: int, source: SourceFile, clip: OpenClip, options: FrameOptions,
                     force: bool) -> ClipOutputs:  # fmt: skip
-    """Write every output of the clip, unless a complete set for these bytes and settings exists."""
+    """Write every output of the opened clip, unless a complete set for these bytes and settings exists."""
     folder = version_folder(video_id=video_id, sha256=source.sha256, options=options)
     existing = read_manifest(f"{folder}/{MANIFEST_NAME}")
     if not force and manifest_matches(existing, sha256=source.sha256, options=options):
         return ClipOutputs(folder=folder, manifest=existing, reused=True)
     with Staging(video_id=video_id) as staging:
-        manifest = _write_outputs(source, probe, staging.dir, options)
+        manifest = _write_outputs(source, clip, staging.dir, options)
         staging.publish(folder, replace=force)
     return ClipOutputs(folder=folder, manifest=manifest, reused=False)
 
 
-def _write_outputs(source: SourceFile, probe: ClipProbe, out_dir: Path, options: FrameOptions) -> dict[str, Any]:
+def _write_outputs(source: SourceFile, clip: OpenClip, out_dir: Path, options: FrameOptions) -> dict[str, Any]:
+    probe = clip.probe
     expected = probe.container_frame_count or packet_count(source.path)
     stride = scrub_stride(expected, options.scrub_max_frames)
     strategies = _strategies(expected, probe, options)
     reason = proxy_reason(probe)
     plan = DecodePlan(scrub_stride=stride, model_indices=_union(strategies), proxy=reason is not None)
-    result = decode_pass(source.path, probe=probe, plan=plan, out_dir=out_dir, options=options)
+    result = decode_pass(clip, plan=plan, out_dir=out_dir, options=options)
     if result.frame_count != expected:  # the container's count was missing or wrong
         strategies = _strategies(result.frame_count, probe, options)
-        _redo_model_frames(source, probe, result, out_dir, options, wanted=_union(strategies))
+        _redo_model_frames(source, result, out_dir, options, wanted=_union(strategies))
     write_json(out_dir / INDEX_NAME, index_document(result, scrub_stride=stride))
     manifest = manifest_document(source=source.summary(), probe=probe, result=result, scrub_stride=stride,
                                  strategies=strategies, proxy_reason=reason, options=options)  # fmt: skip
@@ -84,15 +85,16 @@ def _union(strategies: dict[str, list[int]]) -> frozenset[int]:
     return frozenset(i for indices in strategies.values() for i in indices)
 
 
-def _redo_model_frames(source: SourceFile, probe: ClipProbe, result: DecodeResult, out_dir: Path,
-                       options: FrameOptions, *, wanted: frozenset[int]) -> None:  # fmt: skip
+def _redo_model_frames(source: SourceFile, result: DecodeResult, out_dir: Path, options: FrameOptions, *,
+                       wanted: frozenset[int]) -> None:  # fmt: skip
     """A second, model-frames-only pass for the indices the true frame count moved to."""
     for index in set(result.model_files) - wanted:
         (out_dir / result.model_files.pop(index)).unlink()
     missing = wanted - set(result.model_files)
     if missing:
         plan = DecodePlan(scrub_stride=0, model_indices=frozenset(missing), proxy=False)
-        again = decode_pass(source.path, probe=probe, plan=plan, out_dir=out_dir, options=options)
+        with opened_clip(source.path, max_pixels=options.max_pixels) as clip:
+            again = decode_pass(clip, plan=plan, out_dir=out_dir, options=options)
         result.model_files.update(again.model_files)
         result.model_size = again.model_size
 

@@ -110,11 +110,31 @@ def _video_stream(container: InputContainer) -> VideoStream:
     return stream
 
 
-def probe_clip(path: Path, *, max_pixels: int) -> ClipProbe:
+@dataclass(frozen=True)
+class OpenClip:
+    """A clip opened once for probing and decoding (opening costs a few tens of ms:
+    FFmpeg reads ahead to find the stream parameters)."""
+
+    path: Path
+    container: InputContainer
+    stream: VideoStream
+    probe: ClipProbe
+
+
+@contextmanager
+def opened_clip(path: Path, *, max_pixels: int) -> Iterator[OpenClip]:
+    """The clip, open and probed; a ``ClipFailure`` when it cannot be processed."""
     with open_video(path) as (container, stream):
         probe = _probe(container, stream, path)
-    _check_size(probe, max_pixels)
-    return probe
+        _check_complete(probe)
+        _check_size(probe, max_pixels)
+        yield OpenClip(path=path, container=container, stream=stream, probe=probe)
+
+
+def _check_complete(probe: ClipProbe) -> None:
+    if probe.mp4 and probe.mp4.truncated:
+        raise ClipFailure(f"truncated file: the MP4's '{probe.mp4.boxes[-1]}' box runs past the end of the file "
+                          "(it was cut off while being written or copied)")  # fmt: skip
 
 
 def _probe(container: InputContainer, stream: VideoStream, path: Path) -> ClipProbe:

@@ -42,14 +42,15 @@ def video_attach_file(*, video: Video, source: Path, actor: Actor) -> Video:
             model=Video, pk=video.pk, actor=actor, expected_version=None, reason="clip file linked",
             changes={"file": stored_name, "sha256": "", "size_bytes": None, "status": VideoStatus.PENDING},
         )  # fmt: skip
-        transaction.on_commit(lambda: _enqueue_fingerprint(video.pk))
+        transaction.on_commit(lambda: _enqueue_processing(video.pk))
     return video
 
 
-def _enqueue_fingerprint(video_id: int) -> None:
-    from annotation.tasks import fingerprint_video
+def _enqueue_processing(video_id: int) -> None:
+    """The frame pipeline, then the fingerprint, with a fresh attempt budget for the new file."""
+    from annotation.services.video_processing import video_processing_request
 
-    fingerprint_video.delay(video_id)
+    video_processing_request(video_ids=[video_id])
 
 
 def video_fingerprint(*, video_id: int) -> Video:
