@@ -41,6 +41,8 @@ class Queue(models.Model):
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.FIRST_PASS)
     filters = models.JSONField(default=dict, blank=True, help_text="tasks, tiers, statuses, flags, clips")
     overlap = models.PositiveSmallIntegerField(default=1, help_text="Different people who review each clip")
+    overlap_sample_percent = models.PositiveSmallIntegerField(
+        default=100, help_text="Share of clips (random, seeded by the queue) that get the overlap; the rest get one review")
     blind = models.BooleanField(default=True, help_text="Answer first; keys and predictions shown after")
     lease_seconds = models.PositiveIntegerField(default=1800)
     order = models.CharField(max_length=20, choices=Order.choices, default=Order.FLAGGED_FIRST)
@@ -89,6 +91,15 @@ class Review(models.Model):
         FIX = "fix", "Fix"
         REJECT = "reject", "Reject"
 
+    class RejectReason(models.TextChoices):
+        WRONG_KEY = "wrong_key", "Wrong key"
+        AMBIGUOUS = "ambiguous", "Ambiguous"
+        NOT_ANSWERABLE = "not_answerable", "Not answerable from the video"
+        LEAKS_ANSWER = "leaks_answer", "Leaks the answer"
+        DUPLICATE_OPTION = "duplicate_option", "Duplicate option"
+        UNNATURAL_LANGUAGE = "unnatural_language", "Unnatural language"
+        OTHER = "other", "Other (see note)"
+
     slot = models.ForeignKey(QueueSlot, on_delete=models.PROTECT, related_name="reviews")
     item = models.ForeignKey("annotation.QAItem", on_delete=models.PROTECT, related_name="reviews")
     item_version = models.PositiveIntegerField(help_text="The version the reviewer saw")
@@ -96,7 +107,8 @@ class Review(models.Model):
     stage = models.CharField(max_length=16, choices=Queue.Stage.choices)
     blind_answer = models.TextField(blank=True)
     decision = models.CharField(max_length=8, choices=Decision.choices)
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, help_text="Free-text note")
+    reject_reasons = models.JSONField(default=list, blank=True, help_text="RejectReason codes")
     seconds_spent = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
