@@ -115,3 +115,22 @@ class Review(models.Model):
     class Meta:
         ordering = ("item", "created_at")
         constraints = [models.UniqueConstraint(fields=("slot", "item"), name="review_once_per_slot_item")]
+
+
+class CaptionReview(models.Model):
+    """What one person decided about a clip's structured caption in one slot."""
+
+    slot = models.ForeignKey(QueueSlot, on_delete=models.PROTECT, related_name="caption_reviews")
+    caption = models.ForeignKey("annotation.Caption", on_delete=models.PROTECT, related_name="reviews")
+    caption_version = models.PositiveIntegerField(help_text="The version the reviewer saw (after their fix, if any)")
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="caption_reviews")
+    stage = models.CharField(max_length=16, choices=Queue.Stage.choices)
+    decision = models.CharField(max_length=8, choices=Review.Decision.choices)
+    reject_reasons = models.JSONField(default=list, blank=True)
+    reason = models.TextField(blank=True, help_text="Free-text note")
+    seconds_spent = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("caption", "created_at")
+        constraints = [models.UniqueConstraint(fields=("slot", "caption"), name="captionreview_once_per_slot")]

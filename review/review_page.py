@@ -1,30 +1,36 @@
 """The annotator's side: start work from a queue, then review the claimed clip's questions
-(blind answer first when the queue is blind, then accept / fix / reject)."""
+(blind answer first when the queue is blind, then accept / fix / reject).
+
+A page loads every card's data in a fixed number of queries (reviews, predictions, flags
+and hand scores of the whole clip at once), so its cost does not grow with the questions."""
 
 from __future__ import annotations
+
+import json
+import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from annotation.models import Prediction, QAItem
+from annotation.models import JudgeScore, Prediction, QAItem, QualityFlag
+from annotation.predictors.judge import DIMENSIONS
 from annotation.services.audited_writes import EditConflict
 from annotation.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat, Tier
+from review.caption_pane import caption_context
+from review.edit_diffs import field_changes
+from review.form_errors import error_text
 from review.models import Queue, QueueSlot, Review
+from review.review_access import own_slot
+from review.scrubber import scrub_view
 from review.services.claims import NothingToClaim, QueuePaused, claim_next
-from review.services.reviews import NotYourClaim, review_record
+from review.services.reviews import NotYourClaim, review_record, slot_open_work
 
 TIER_ORDER = (Tier.PERCEPTION, Tier.COMPREHENSION, Tier.REASONING)
-
-
-def _own_slot(request, slot_id: int) -> QueueSlot:
-    slot = get_object_or_404(QueueSlot.objects.select_related("queue", "video__caption"), pk=slot_id)
-    if slot.claimed_by_id != request.user.pk and not request.user.is_admin_role:
-        raise PermissionDenied
-    return slot
+MAX_SECONDS_PER_ITEM = 3600  # a card left open overnight is not an hour of work
 
 
 @require_POST
@@ -41,86 +47,149 @@ def queue_start(request, queue_id: int):
     return redirect("review-slot", slot_id=slot.pk)
 
 
-def _blind_key(slot: QueueSlot, item: QAItem) -> str:
-    return f"blind:{slot.pk}:{item.pk}"
+def _session_key(kind: str, slot: QueueSlot, item: QAItem) -> str:
+    return f"{kind}:{slot.pk}:{item.pk}"
 
 
-def _card_context(request, slot: QueueSlot, item: QAItem) -> dict:
-    review = Review.objects.filter(slot=slot, item=item).first()
-    blind_answer = request.session.get(_blind_key(slot, item), "")
-    answer_format = TASKS[item.task].answer_format
-    needs_blind = slot.queue.blind and answer_format != AnswerFormat.OPEN and not blind_answer and review is None
+def _choices(item: QAItem) -> list[str]:
+    return list(CHOICE_LETTERS[: len(item.options)]) if item.options else list(YES_NO_ANSWERS)
+
+
+def _cards(request, slot: QueueSlot, items: list[QAItem]) -> list[dict]:
+    """Card contexts for ``items``: four queries whatever their number."""
+    ids = [item.pk for item in items]
+    reviews = {r.item_id: r for r in Review.objects.filter(slot=slot, item_id__in=ids)}
+    predictions: dict[int, list[Prediction]] = {}
+    for prediction in Prediction.objects.filter(item_id__in=ids).select_related("run").order_by("run__name"):
+        predictions.setdefault(prediction.item_id, []).append(prediction)
+    flags: dict[int, list[QualityFlag]] = {}
+    for flag in QualityFlag.objects.filter(item_id__in=ids, status=QualityFlag.Status.OPEN).order_by("kind"):
+        flags.setdefault(flag.item_id, []).append(flag)
+    mine = {s.prediction_id: s for s in JudgeScore.objects.filter(
+        prediction__item_id__in=ids, judge=f"human:{request.user.username}")}  # fmt: skip
+    return [_card(request, slot, item, reviews.get(item.pk), predictions.get(item.pk, []), flags.get(item.pk, []), mine)
+            for item in items]  # fmt: skip
+
+
+def _card(request, slot, item, review, predictions, flags, my_scores) -> dict:
+    request.session.setdefault(_session_key("seen", slot, item), time.time())
+    blind_answer = review.blind_answer if review else request.session.get(_session_key("blind", slot, item), "")
+    open_task = TASKS[item.task].answer_format == AnswerFormat.OPEN
+    needs_blind = slot.queue.blind and not open_task and not blind_answer and review is None
     context = {"slot": slot, "item": item, "review": review, "blind_answer": blind_answer, "needs_blind": needs_blind,
-               "choices": list(CHOICE_LETTERS[: len(item.options)]) if item.options else list(YES_NO_ANSWERS)}  # fmt: skip
+               "choices": _choices(item), "reject_reasons": Review.RejectReason.choices}  # fmt: skip
     if not needs_blind:  # only now may keys, predictions and flags leave the server
-        context["predictions"] = Prediction.objects.filter(item=item, item_version=item.version).select_related("run")
-        context["flags"] = item.flags.filter(status="open")
-        context["options_text"] = "\n".join(item.options)
+        current = [p for p in predictions if p.item_version == item.version]
+        context |= {"predictions": current, "flags": flags, "options_text": "\n".join(item.options)}
+        if open_task:
+            context["scoring"] = {"scale": range(6), "rows": [_score_row(p, my_scores.get(p.pk), item.task)
+                                                              for p in current if p.parsed_answer]}  # fmt: skip
     return context
+
+
+def _score_row(prediction: Prediction, mine: JudgeScore | None, task: str) -> dict:
+    dims = [(code.lower(), name, question, getattr(mine, code.lower()) if mine else None)
+            for code, name, question in DIMENSIONS[task]]  # fmt: skip
+    return {"prediction": prediction, "scored": mine is not None, "dims": dims}
 
 
 @require_GET
 @login_required
 def review_slot(request, slot_id: int):
-    slot = _own_slot(request, slot_id)
-    items = QAItem.objects.filter(video_id=slot.video_id).order_by("qid")
-    tiers = [(tier, [_card_context(request, slot, i) for i in items if TASKS[i.task].tier == tier]) for tier in TIER_ORDER]
-    return render(request, "review/review_slot.html", {"slot": slot, "tiers": tiers, "caption": getattr(slot.video, "caption", None)})
+    slot = own_slot(request, slot_id)
+    items = list(QAItem.objects.filter(video_id=slot.video_id).order_by("qid"))
+    cards = _cards(request, slot, items)
+    tiers = [(tier, [c for c in cards if TASKS[c["item"].task].tier == tier]) for tier in TIER_ORDER]
+    scrub = scrub_view(slot.video)
+    first_frame = f"{reverse('review-frame', args=[slot.pk, 0])}?v={scrub.version}" if scrub else ""
+    return render(request, "review/review_slot.html", {
+        "slot": slot, "tiers": tiers, "scrub": scrub, "caption": caption_context(request, slot),
+        "first_frame_url": first_frame,
+        "scrub_data": scrub.client_data(first_frame.replace("/0.jpg?", "/{index}.jpg?")) if scrub else None,
+        "clip_url": reverse("review-clip", args=[slot.pk]) if (slot.video.proxy_file or slot.video.file) else "",
+    })  # fmt: skip
+
+
+def card_response(request, slot: QueueSlot, item: QAItem, status: int = 200, saved: bool = False, **extra):
+    context = _cards(request, slot, [QAItem.objects.get(pk=item.pk)])[0] | extra
+    response = render(request, "review/_question_card.html", context, status=status)
+    if saved:  # the browser drops its autosaved edits of this card
+        response["X-Mabench-Saved"] = f"item:{slot.pk}:{item.pk}"
+    open_items, caption_open = slot_open_work(slot)
+    response["HX-Trigger"] = json.dumps({"slotProgress": {"openItems": open_items, "captionOpen": caption_open}})
+    return response
+
+
+@require_GET
+@login_required
+def review_card(request, slot_id: int, item_id: int):
+    slot = own_slot(request, slot_id)
+    return card_response(request, slot, get_object_or_404(QAItem, pk=item_id, video_id=slot.video_id))
 
 
 @require_POST
 @login_required
 def review_blind_answer(request, slot_id: int, item_id: int):
-    slot = _own_slot(request, slot_id)
+    slot = own_slot(request, slot_id)
     item = get_object_or_404(QAItem, pk=item_id, video_id=slot.video_id)
     answer = request.POST.get("answer", "")
-    allowed = list(CHOICE_LETTERS[: len(item.options)]) if item.options else list(YES_NO_ANSWERS)
-    if answer not in allowed:
-        return render(request, "review/_question_card.html", _card_context(request, slot, item) | {
-            "error": f"Answer with one of {', '.join(allowed)}."}, status=400)  # fmt: skip
-    request.session.setdefault(_blind_key(slot, item), answer)  # the first answer counts
-    request.session.modified = True
-    return render(request, "review/_question_card.html", _card_context(request, slot, item))
+    if answer not in _choices(item):
+        return card_response(request, slot, item, 400, error=f"Answer with one of {', '.join(_choices(item))}.")
+    request.session.setdefault(_session_key("blind", slot, item), answer)  # the first answer counts
+    return card_response(request, slot, item)
+
+
+def _seconds_spent(request, slot: QueueSlot, item: QAItem) -> int | None:
+    seen = request.session.get(_session_key("seen", slot, item))
+    return None if seen is None else int(min(MAX_SECONDS_PER_ITEM, max(0.0, time.time() - seen)))
 
 
 @require_POST
 @login_required
 def review_decide(request, slot_id: int, item_id: int):
-    slot = _own_slot(request, slot_id)
+    slot = own_slot(request, slot_id)
     item = get_object_or_404(QAItem, pk=item_id, video_id=slot.video_id)
-    context = _card_context(request, slot, item)
-    if context["needs_blind"]:
-        return render(request, "review/_question_card.html", context | {"error": "Answer from the video first."}, status=400)
-    decision = request.POST.get("decision", "")
-    fix = _fix_fields(request.POST, item) if decision == Review.Decision.FIX else None
+    blind_answer = request.session.get(_session_key("blind", slot, item), "")
+    if slot.queue.blind and TASKS[item.task].answer_format != AnswerFormat.OPEN and not blind_answer:
+        return card_response(request, slot, item, 400, error="Answer from the video first.")
+    decision, post = request.POST.get("decision", ""), request.POST
+    reason = post.get("reason") or post.get(f"{decision}_note", "")
+    fix = _fix_fields(post, item) if decision == Review.Decision.FIX else None
+    if fix is not None and not post.get("confirm"):
+        return _fix_preview(request, slot, item, fix, reason)
     try:
-        review_record(slot=slot, item=item, user=request.user, decision=decision, reason=request.POST.get("reason", ""),
-                      seen_version=int(request.POST.get("version", 0)), blind_answer=context["blind_answer"], fix=fix)  # fmt: skip
+        review_record(slot=slot, item=item, user=request.user, decision=decision, reason=reason,
+                      reject_reasons=post.getlist("reject_reasons"), seen_version=int(post.get("version") or 0),
+                      blind_answer=blind_answer, seconds_spent=_seconds_spent(request, slot, item), fix=fix)  # fmt: skip
     except EditConflict as conflict:
-        return render(request, "review/_question_card.html", _card_context(request, slot, QAItem.objects.get(pk=item.pk))
-                      | {"error": str(conflict)}, status=409)  # fmt: skip
+        return card_response(request, slot, item, 409, error=str(conflict), conflict=_conflict(item, fix, post, reason))
     except (ValueError, ValidationError, NotYourClaim) as error:  # shown on the card, nothing written
-        return render(request, "review/_question_card.html", context | {"error": _message(error)}, status=400)
-    return render(request, "review/_question_card.html", _card_context(request, slot, QAItem.objects.get(pk=item.pk)))
+        return card_response(request, slot, item, 400, error=error_text(error))
+    for kind in ("seen", "blind"):  # the review row keeps them now
+        request.session.pop(_session_key(kind, slot, item), None)
+    return card_response(request, slot, item, saved=True)
 
 
-def _message(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
-    return str(error)
+def _fix_preview(request, slot: QueueSlot, item: QAItem, fix: dict, reason: str):
+    changes = field_changes({"question": item.question, "options": item.options, "answer": item.answer}, fix)
+    if not changes:
+        return card_response(request, slot, item, 400, error="The fix changes nothing: accept the item instead.")
+    return card_response(request, slot, item, preview={"changes": changes, "fix": fix, "version": request.POST.get("version"),
+                        "reason": reason, "options_text": "\n".join(fix.get("options", []))})  # fmt: skip
+
+
+def _conflict(item: QAItem, fix: dict | None, post, reason: str) -> dict:
+    """Both versions side by side, and the annotator's own change ready to apply again on the current one."""
+    current = QAItem.objects.get(pk=item.pk)
+    theirs = {"question": current.question, "options": current.options, "answer": current.answer}
+    return {"theirs": theirs, "current_version": current.version, "seen_version": post.get("version"),
+            "decision": post.get("decision", ""), "fix": fix, "changes": field_changes(theirs, fix) if fix else [],
+            "options_text": "\n".join(fix.get("options", [])) if fix else "",
+            "reject_reasons": post.getlist("reject_reasons"), "reason": reason}  # fmt: skip
 
 
 def _fix_fields(post, item: QAItem) -> dict:
-    fields = {"question": post.get("question", item.question), "answer": post.get("answer", item.answer)}
+    fields = {"question": post.get("question", item.question).strip(), "answer": post.get("answer", item.answer).strip()}
     if item.options:
         fields["options"] = [line.strip() for line in post.get("options", "").splitlines() if line.strip()]
     return fields
-
-
-@require_GET
-@login_required
-def clip_file(request, slot_id: int):
-    slot = _own_slot(request, slot_id)
-    if not slot.video.file:
-        raise Http404("this clip has no file yet")
-    return FileResponse(slot.video.file.open("rb"), content_type="video/mp4")

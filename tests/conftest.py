@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from annotation.models import Benchmark, QAItem, Video
+from annotation.models import Benchmark, Caption, QAItem, Video
 from annotation.services.audited_writes import Actor, create_audited
 from annotation.services.content import benchmark_create, video_register
 from review.models import User
@@ -93,6 +93,30 @@ def make_item(benchmark, video):
             "benchmark": benchmark, "video": video, "qid": qid, "task": task, "generated_by": GENERATOR.source,
             **defaults, **values,
         })  # fmt: skip
+
+    return make
+
+
+@pytest.fixture
+def processed_clip(video, generator, tmp_path):
+    """The ``video`` fixture with a rendered stick-figure clip (frame counter drawn in) run through the frame pipeline."""
+    from annotation.demo.figure_clips import render_micro_action_clip
+    from annotation.services.content import video_attach_file
+    from annotation.services.video_processing import video_processing_run_here
+
+    clip = render_micro_action_clip(tmp_path / "clip_001.mp4", action="B1", seconds=2.4, fps=25, width=160, height=120)
+    video_attach_file(video=video, source=clip.path, actor=generator)
+    video_processing_run_here(video_id=video.pk)
+    return Video.objects.get(pk=video.pk)
+
+
+@pytest.fixture
+def make_caption(video, generator):
+    def make(**values) -> Caption:
+        defaults = {"video": video, "coarse_label": "B", "fine_label": "B1", "dominant_part": "head", "trend": "repetitive",
+                    "phase_early": "head dips", "phase_middle": "head rises", "phase_late": "head dips again",
+                    "description": "The person nods twice.", "generated_by": generator.source}  # fmt: skip
+        return create_audited(model=Caption, actor=generator, values=defaults | values)
 
     return make
 

@@ -129,6 +129,9 @@ class Caption(AuditedModel):
     phase_early = models.TextField(blank=True)
     phase_middle = models.TextField(blank=True)
     phase_late = models.TextField(blank=True)
+    # Where the middle and late phases begin, as frame indices of the decoded stream (never times).
+    phase_middle_start = models.PositiveIntegerField(null=True, blank=True)
+    phase_late_start = models.PositiveIntegerField(null=True, blank=True)
     trend = models.CharField(max_length=16, choices=[(t.value, t.value) for t in Trend])
     contact = models.TextField(blank=True)
     description = models.TextField(blank=True)
@@ -139,8 +142,8 @@ class Caption(AuditedModel):
     audit_kind = "caption"
     audited_fields = (
         "video_id", "coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path",
-        "phase_early", "phase_middle", "phase_late", "trend", "contact", "description",
-        "review_status", "generated_by",
+        "phase_early", "phase_middle", "phase_late", "phase_middle_start", "phase_late_start", "trend", "contact",
+        "description", "review_status", "generated_by",
     )  # fmt: skip
     status_field = "review_status"
     transitions = REVIEW_TRANSITIONS
@@ -159,6 +162,9 @@ class Caption(AuditedModel):
             )
         if not isinstance(self.other_parts, list) or not all(isinstance(p, str) for p in self.other_parts):
             raise ValidationError({"other_parts": "must be a list of body-part names"})
+        middle, late = self.phase_middle_start, self.phase_late_start
+        if middle is not None and late is not None and late <= middle:
+            raise ValidationError({"phase_late_start": f"frame {late} is not after the middle phase's start ({middle})"})
 
 
 class QAItemQuerySet(models.QuerySet):

@@ -21,7 +21,8 @@ FINGERPRINT_SOURCE = "mabench-review fingerprint worker"
 ITEM_EDITABLE_FIELDS = ("task", "question", "options", "answer")
 CAPTION_EDITABLE_FIELDS = (
     "coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path",
-    "phase_early", "phase_middle", "phase_late", "trend", "contact", "description",
+    "phase_early", "phase_middle", "phase_late", "phase_middle_start", "phase_late_start", "trend", "contact",
+    "description",
 )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from annotation.predictors.base import PredictorError
 from annotation.predictors.chat import ChatPredictor
 from annotation.predictors.judge import Judge
 from annotation.scoring import OPEN_TASKS
+from annotation.taxonomy import TASKS, AnswerFormat
 
 
 def run_judge(*, run: BaselineRun, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
@@ -34,3 +35,18 @@ def run_judge(*, run: BaselineRun, base_url: str, model: str, api_key_env: str =
     JudgeScore.objects.bulk_create([r for r in results if isinstance(r, JudgeScore)])
     errors = [r for r in results if isinstance(r, str)]
     return {"judged": len(results) - len(errors), "errors": len(errors), "first_error": errors[0] if errors else ""}
+
+
+def human_score_record(*, prediction: Prediction, user, scores: dict[str, int], reasoning: str = "") -> JudgeScore:
+    """A reviewer's own 0-5 scores of a model's open answer, on the judge's dimensions; scoring again replaces them."""
+    if TASKS[prediction.item.task].answer_format != AnswerFormat.OPEN:
+        raise ValueError(f"{prediction.item.qid}: only open answers are scored by hand")
+    values = {}
+    for dimension in ("l1", "l2", "l3"):
+        raw = scores.get(dimension)
+        if raw is None or not str(raw).isdigit() or not 0 <= int(raw) <= 5:
+            raise ValueError(f"{dimension}: give an integer from 0 to 5 (got {raw!r})")
+        values[dimension] = int(raw)
+    score, _ = JudgeScore.objects.update_or_create(prediction=prediction, judge=f"human:{user.username}",
+                                                   defaults=values | {"reasoning": reasoning})  # fmt: skip
+    return score

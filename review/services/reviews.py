@@ -11,11 +11,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from annotation.models import QAItem
-from annotation.services.audited_writes import Actor
-from annotation.services.content import item_edit, review_status_set
+from annotation.models import Caption, QAItem
+from annotation.services.audited_writes import Actor, EditConflict
+from annotation.services.content import caption_edit, item_edit, review_status_set
 from annotation.transitions import ReviewStatus
-from review.models import QueueSlot, Review, User
+from review.models import CaptionReview, QueueSlot, Review, User
 
 S = ReviewStatus
 D = Review.Decision
@@ -25,44 +25,114 @@ class NotYourClaim(Exception):
     pass
 
 
-def review_record(*, slot: QueueSlot, item: QAItem, user: User, decision: str, seen_version: int,
-                  blind_answer: str = "", reason: str = "", seconds_spent: int | None = None,
-                  fix: dict | None = None) -> Review:  # fmt: skip
-    """One review; a fix edits the item first (a stale version raises EditConflict)."""
+def _checked_decision(*, slot: QueueSlot, user: User, decision: str, reject_reasons: list[str], reason: str,
+                      fix: dict | None) -> list[str]:  # fmt: skip
     if slot.claimed_by_id != user.pk or slot.completed_at is not None:
         raise NotYourClaim(f"slot #{slot.pk} is not an open claim of {user.username}")
-    if item.video_id != slot.video_id:
-        raise ValueError(f"{item.qid} is not a question of this clip")
+    if decision not in D.values:
+        raise ValueError(f"decision: {decision!r} is not one of {', '.join(D.values)}")
     if decision == D.FIX and not fix:
         raise ValueError("a fix needs the corrected fields")
+    if decision != D.REJECT:
+        return []
+    unknown = sorted(set(reject_reasons) - set(Review.RejectReason.values))
+    if unknown:
+        raise ValueError(f"reject reasons: unknown code(s) {', '.join(unknown)}")
+    if not reject_reasons:
+        raise ValueError("reject reasons: pick at least one")
+    if Review.RejectReason.OTHER in reject_reasons and not reason.strip():
+        raise ValueError("note: 'other' needs a note saying what is wrong")
+    return sorted(set(reject_reasons))
+
+
+def review_record(*, slot: QueueSlot, item: QAItem, user: User, decision: str, seen_version: int,
+                  blind_answer: str = "", reason: str = "", reject_reasons: list[str] = (),
+                  seconds_spent: int | None = None, fix: dict | None = None) -> Review:  # fmt: skip
+    """One review; a fix edits the item first (a stale version raises EditConflict)."""
+    reject_reasons = _checked_decision(slot=slot, user=user, decision=decision, reject_reasons=list(reject_reasons),
+                                       reason=reason, fix=fix)  # fmt: skip
+    if item.video_id != slot.video_id:
+        raise ValueError(f"{item.qid} is not a question of this clip")
+    if Review.objects.filter(slot=slot, item=item).exists():
+        raise ValueError(f"{item.qid} is already decided in this clip's review")
     actor = Actor.person(user)
     with transaction.atomic():
         if decision == D.FIX:
             item = item_edit(item_id=item.pk, actor=actor, expected_version=seen_version, changes=fix, reason=reason)
             seen_version = item.version
+        else:
+            item = _unchanged_since_seen(QAItem, item.pk, seen_version, ("question", "options", "answer"))
         review = Review.objects.create(slot=slot, item=item, item_version=seen_version, reviewer=user,
                                        stage=slot.queue.stage, blind_answer=blind_answer, decision=decision,
-                                       reason=reason, seconds_spent=seconds_spent)  # fmt: skip
-        _settle(QAItem.objects.get(pk=item.pk), slot, actor)
+                                       reject_reasons=reject_reasons, reason=reason, seconds_spent=seconds_spent)  # fmt: skip
+        reviews = list(Review.objects.filter(item=item, slot__queue=slot.queue))
+        answers = {r.blind_answer for r in reviews if r.blind_answer}
+        answers_disputed = len(answers) > 1 or bool(answers and item.answer and answers != {item.answer})
+        _settle(QAItem, item.pk, [r.decision for r in reviews], answers_disputed, slot, actor)
         _complete_slot_if_done(slot, user)
     return review
 
 
-def _settle(item: QAItem, slot: QueueSlot, actor: Actor) -> None:
-    reviews = list(Review.objects.filter(item=item, slot__queue=slot.queue))
-    if item.review_status == S.IMPORTED:
-        item = review_status_set(model=QAItem, pk=item.pk, status=S.IN_REVIEW, actor=actor, expected_version=None)
-    if len(reviews) < slot.queue.overlap or item.review_status != S.IN_REVIEW:
+def caption_review_record(*, slot: QueueSlot, caption: Caption, user: User, decision: str, seen_version: int,
+                          reason: str = "", reject_reasons: list[str] = (), seconds_spent: int | None = None,
+                          fix: dict | None = None) -> CaptionReview:  # fmt: skip
+    """One decision on the clip's structured caption; a fix edits it first (a stale version raises EditConflict)."""
+    reject_reasons = _checked_decision(slot=slot, user=user, decision=decision, reject_reasons=list(reject_reasons),
+                                       reason=reason, fix=fix)  # fmt: skip
+    if caption.video_id != slot.video_id:
+        raise ValueError(f"caption #{caption.pk} is not this clip's caption")
+    if CaptionReview.objects.filter(slot=slot, caption=caption).exists():
+        raise ValueError("the caption is already decided in this clip's review")
+    actor = Actor.person(user)
+    with transaction.atomic():
+        if decision == D.FIX:
+            caption = caption_edit(caption_id=caption.pk, actor=actor, expected_version=seen_version, changes=fix,
+                                   reason=reason)  # fmt: skip
+            seen_version = caption.version
+        else:
+            caption = _unchanged_since_seen(Caption, caption.pk, seen_version, ("fine_label", "description"))
+        review = CaptionReview.objects.create(slot=slot, caption=caption, caption_version=seen_version, reviewer=user,
+                                              stage=slot.queue.stage, decision=decision, reason=reason,
+                                              reject_reasons=reject_reasons, seconds_spent=seconds_spent)  # fmt: skip
+        decisions = list(CaptionReview.objects.filter(caption=caption, slot__queue=slot.queue)
+                         .values_list("decision", flat=True))  # fmt: skip
+        _settle(Caption, caption.pk, decisions, False, slot, actor)
+        _complete_slot_if_done(slot, user)
+    return review
+
+
+def _unchanged_since_seen(model, pk: int, seen_version: int, shown: tuple[str, ...]):
+    """Accepting or rejecting judges what the person saw: refuse when it changed since (row locked until commit)."""
+    current = model.objects.select_for_update().get(pk=pk)
+    if current.version != seen_version:
+        raise EditConflict(target=current.audit_label(), seen_version=seen_version, current_version=current.version,
+                           current_values=current.audit_snapshot(shown))  # fmt: skip
+    return current
+
+
+def _settle(model: type[QAItem] | type[Caption], pk: int, decisions: list[str], answers_disputed: bool,
+            slot: QueueSlot, actor: Actor) -> None:  # fmt: skip
+    status_now = model.objects.values_list("review_status", flat=True).get(pk=pk)
+    if status_now == S.IMPORTED:
+        status_now = review_status_set(model=model, pk=pk, status=S.IN_REVIEW, actor=actor,
+                                       expected_version=None).review_status  # fmt: skip
+    if len(decisions) < slot.queue.overlap or status_now != S.IN_REVIEW:
         return
-    accepted = {r.decision in (D.ACCEPT, D.FIX) for r in reviews}
-    answers = {r.blind_answer for r in reviews if r.blind_answer}
-    disputed = len(accepted) > 1 or len(answers) > 1 or (answers and item.answer and answers != {item.answer})
+    accepted = {d in (D.ACCEPT, D.FIX) for d in decisions}
+    disputed = len(accepted) > 1 or answers_disputed
     status = S.NEEDS_ADJUDICATION if disputed else (S.ACCEPTED if accepted == {True} else S.REJECTED)
-    review_status_set(model=QAItem, pk=item.pk, status=status, actor=actor, expected_version=None,
-                      reason=f"{len(reviews)} review(s) in {slot.queue.name}")  # fmt: skip
+    review_status_set(model=model, pk=pk, status=status, actor=actor, expected_version=None,
+                      reason=f"{len(decisions)} review(s) in {slot.queue.name}")  # fmt: skip
+
+
+def slot_open_work(slot: QueueSlot) -> tuple[int, bool]:
+    """Questions of the slot's clip still without a decision, and whether its caption still needs one."""
+    open_items = QAItem.objects.filter(video_id=slot.video_id).exclude(reviews__slot=slot).count()
+    caption_open = Caption.objects.filter(video_id=slot.video_id).exclude(reviews__slot=slot).exists()
+    return open_items, caption_open
 
 
 def _complete_slot_if_done(slot: QueueSlot, user: User) -> None:
-    open_items = QAItem.objects.filter(video_id=slot.video_id).exclude(reviews__slot=slot)
-    if not open_items.exists():
+    open_items, caption_open = slot_open_work(slot)
+    if not open_items and not caption_open:
         QueueSlot.objects.filter(pk=slot.pk).update(completed_by=user, completed_at=timezone.now())

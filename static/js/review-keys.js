@@ -1,19 +1,58 @@
-// Keyboard path on the review page: the focused question card takes letter keys.
-// A-G or Y/N answer from the video (blind); then "a" accepts, "r" rejects.
-// Tab / Shift+Tab move between cards.
+// Keyboard path on the review page. On the focused question card:
+// A-G or Y/N answer from the video (blind); then Enter accepts, E opens the edit fields,
+// R the reject reasons; Escape goes back. Tab / Shift+Tab move between cards; n claims the next clip.
+function openPanel(card, id) {
+  for (const panel of card.querySelectorAll("fieldset.fix, fieldset.reject")) panel.hidden = panel.id !== id;
+  const panel = document.getElementById(id);
+  const first = panel && panel.querySelector("textarea, input");
+  if (first) first.focus();
+}
+
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-opens]");
+  if (opener) openPanel(opener.closest(".question-card"), opener.dataset.opens);
+});
+
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
-  if (target.matches("input, textarea, select")) return;
   const card = target.closest(".question-card");
-  if (!card) return;
-  const button = card.querySelector(`button[data-key="${event.key.toLowerCase()}"]`);
-  if (button) {
-    event.preventDefault();
-    button.click();
+  if (target.matches("input, textarea, select")) {
+    if (event.key === "Escape" && card) {
+      event.preventDefault();
+      card.focus();
+    } else if (event.key === "Enter" && target.matches("input") && target.closest("fieldset")) {
+      // Enter in a fix or reject field submits that panel, never the card's first button (Accept)
+      const own = target.closest("fieldset").querySelector('button[type="submit"]');
+      if (own) {
+        event.preventDefault();
+        own.click();
+      }
+    }
+    return;
   }
+  if (target.matches("button, summary, a") && (event.key === "Enter" || event.key === " ")) return;
+  if (!card) {
+    if (event.key === "n") document.getElementById("next-clip")?.click();
+    return;
+  }
+  const button = card.querySelector(`[data-key="${CSS.escape(event.key.toLowerCase())}"]`);
+  if (!button) return;
+  event.preventDefault();
+  if (button.dataset.opens) openPanel(card, button.dataset.opens);
+  else button.click();
 });
+
 document.body.addEventListener("htmx:afterSwap", (event) => {
-  const card = event.detail.target.id ? document.getElementById(event.detail.target.id) : null;
-  if (card && card.classList.contains("question-card")) card.focus();
+  const swapped = event.detail.target.id ? document.getElementById(event.detail.target.id) : null;
+  if (swapped && swapped.classList.contains("question-card")) swapped.focus();
+});
+
+document.body.addEventListener("slotProgress", (event) => {
+  const { openItems, captionOpen } = event.detail;
+  const progress = document.getElementById("slot-progress");
+  if (!progress) return;
+  progress.textContent = openItems || captionOpen
+    ? `${openItems} question(s)${captionOpen ? " and the caption" : ""} still to decide`
+    : "Clip done: press n or “Next clip” for the next one.";
 });

@@ -1,32 +1,142 @@
+import re
+
 import pytest
+from django.core.files.storage import default_storage
 from playwright.sync_api import expect
 
-from annotation.models import QAItem
+from annotation.models import AuditEvent, QAItem
 from review.models import Review
+from review.scrubber import scrub_view
 from review.services.queues import queue_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_an_annotator_reviews_a_clip_from_the_keyboard(log_in, annotator, admin_user, benchmark, make_item, tmp_path):
+def settled(card):
+    """Wait until htmx has finished swapping the card in (clicks during the swap land on the old one)."""
+    expect(card).not_to_have_class(re.compile(r"htmx-(added|settling|swapping|request)"))
+    return card
+
+
+def answer_then_edit(card, answer_key: str, question: str):
+    """Blind answer from the keyboard, E for the edit fields, then type a new question."""
+    card.press(answer_key)
+    expect(card.get_by_role("button", name="Edit…")).to_be_visible()
+    card.press("e")
+    card.locator("textarea[name=question]").fill(question)
+    return card
+
+
+@pytest.fixture
+def clip_in_queue(processed_clip, make_caption, make_item, benchmark, admin_user, annotator, make_user):
+    make_caption()
     make_item("SAD_0001", answer="Yes", question="Does the <b>head</b> move down?")
+    make_item("SAD_0002", answer="No", question="Does the head move <script>alert(1)</script> left?")
     make_item("FMAR_0001", task="FMAR", answer="B")
-    queue_create(benchmark=benchmark, name="first pass", created_by=admin_user, annotators=[annotator])
+    second = make_user("annotator", "second")
+    queue = queue_create(benchmark=benchmark, name="first pass", created_by=admin_user, annotators=[annotator, second],
+                         overlap=2)  # fmt: skip
+    return queue, second
+
+
+def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(log_in, annotator, clip_in_queue, processed_clip,
+                                                                        tmp_path):  # fmt: skip
     page = log_in(annotator)
     page.get_by_role("button", name="Start").click()
+    frame_number, image = page.locator("#frame-number"), page.locator("#frame-image")
+    expect(frame_number).to_have_text("0")
+    page.locator("body").press(".")
+    page.locator("body").press(".")
+    page.locator("body").press(".")
+    expect(frame_number).to_have_text("3")
+    expect(image).to_have_attribute("data-frame", "3")
+    page.locator("body").press(",")
+    expect(frame_number).to_have_text("2")
+    page.locator("body").press("9")  # nine tenths of 0..59
+    expect(frame_number).to_have_text("53")
+    expect(page.locator("#frame-time")).to_have_text("2.120")  # the decoder's offset of frame 53 at 25 fps
+    model_frames = sorted({i for indices in processed_clip.model_view_indices.values() for i in indices})
+    assert len(processed_clip.model_view_indices) == 2  # uniform-8 and the MAC 2026 protocol
+    page.locator("body").press("[")
+    expect(frame_number).to_have_text(str(max(i for i in model_frames if i < 53)))
+    shown = int(frame_number.inner_text())
+    src = image.evaluate("img => img.src")  # absolute
+    assert f"/frames/{shown}.jpg" in src
+    with default_storage.open(scrub_view(processed_clip).scrub_file(shown), "rb") as stored:
+        assert page.request.get(src).body() == stored.read()  # the image on screen is stored frame N itself
+    strip = page.locator(".model-frame")
+    target = strip.nth(3)
+    target.click()
+    expect(frame_number).to_have_text(target.get_attribute("data-frame"))
+
     sad = page.locator("article", has_text="SAD_0001")
     expect(sad).to_contain_text("Does the <b>head</b> move down?")  # machine text stays text
     expect(page.locator("body")).not_to_contain_text("Key:")
-
-    sad.press("y")  # the focused card takes the key: blind answer Yes
+    sad.press("y")  # blind answer
     expect(sad).to_contain_text("Your answer: Yes · key: Yes")
-    expect(sad.get_by_role("button", name="Accept")).to_be_visible()
-    sad.press("a")  # accept
+    expect(sad.get_by_role("button", name="Accept")).to_be_visible()  # the swapped-in card has the focus
+    sad.press("Enter")  # accept
     expect(sad).to_contain_text("Your decision: Accept")
+
+    fix = page.locator("article", has_text="SAD_0002")
+    expect(fix).to_contain_text("<script>alert(1)</script>")
+    answer_then_edit(fix, "n", "Does the head move right?")
+    fix.locator("input[name=fix_note]").press("Enter")  # Enter in the fix panel shows the changes, never accepts
+    expect(fix.locator(".diff")).to_contain_text("right?")
+    expect(fix.locator("del")).to_contain_text("<script>alert(1)</script> left?")
+    page.screenshot(path=tmp_path / "review-fix-preview.png", full_page=True)
+    settled(fix).get_by_role("button", name="Save fix").click()
+    expect(page.locator("article", has_text="SAD_0002")).to_contain_text("Your decision: Fix")
 
     fmar = page.locator("article", has_text="FMAR_0001")
     fmar.press("c")
     expect(page.locator("article", has_text="FMAR_0001")).to_contain_text("differs")
+    fmar = page.locator("article", has_text="FMAR_0001")
+    expect(fmar.get_by_role("button", name="Reject…")).to_be_visible()
+    fmar.press("r")
+    fmar.get_by_label("Wrong key").check()
+    fmar.get_by_label("Ambiguous").check()
+    fmar.get_by_role("button", name="Reject", exact=True).click()
+    expect(page.locator("article", has_text="FMAR_0001")).to_contain_text("Your decision: Reject (ambiguous, wrong_key)")
     page.screenshot(path=tmp_path / "review.png", full_page=True)
+
+    reviews = {(r.item.qid, r.decision, tuple(r.reject_reasons)) for r in Review.objects.select_related("item")}
+    assert reviews == {("SAD_0001", "accept", ()), ("SAD_0002", "fix", ()), ("FMAR_0001", "reject", ("ambiguous", "wrong_key"))}
     assert Review.objects.get(item__qid="SAD_0001").blind_answer == "Yes"
-    assert QAItem.objects.get(qid="SAD_0001").review_status == "accepted"
+    edits = AuditEvent.objects.filter(actor_user=annotator, target_kind="qaitem").exclude(after__has_key="review_status")
+    assert [(e.target_id, e.after) for e in edits] == [(QAItem.objects.get(qid="SAD_0002").pk, {"question": "Does the head move right?"})]
+
+
+def test_a_save_over_a_change_made_in_another_browser_gets_the_conflict_view(log_in, annotator, clip_in_queue, browser,
+                                                                              live_server, tmp_path):  # fmt: skip
+    queue, second = clip_in_queue
+    page = log_in(annotator)
+    page.get_by_role("button", name="Start").click()
+    card = answer_then_edit(page.locator("article", has_text="SAD_0001"), "y", "Does the head move up?")
+
+    other = browser.new_context().new_page()  # the second reviewer of this clip (overlap 2), elsewhere
+    other.goto(live_server.url + "/")
+    other.get_by_label("Username").fill(second.username)
+    other.get_by_label("Password").fill("pw-for-tests-1")
+    other.get_by_role("button", name="Log in").click()
+    other.get_by_role("button", name="Start").click()
+    theirs = answer_then_edit(other.locator("article", has_text="SAD_0001"), "y", "Does the head dip forward?")
+    theirs.get_by_role("button", name="Show changes…").click()
+    settled(other.locator("article", has_text="SAD_0001")).get_by_role("button", name="Save fix").click()
+    expect(other.locator("article", has_text="SAD_0001")).to_contain_text("Your decision: Fix")
+
+    page.reload()  # the unsaved edit survives a reload (autosaved in this browser)
+    card = page.locator("article", has_text="SAD_0001")
+    expect(card.locator(".restored")).to_be_visible()
+    expect(card.locator("textarea[name=question]")).to_have_value("Does the head move up?")
+    card.get_by_role("button", name="Show changes…").click()
+    settled(page.locator("article", has_text="SAD_0001")).get_by_role("button", name="Save fix").click()
+    conflict = page.locator("article", has_text="SAD_0001").locator(".conflict")
+    expect(conflict).to_contain_text("Someone else changed this question")
+    expect(conflict).to_contain_text("Does the head dip forward?")
+    expect(conflict).to_contain_text("up?")
+    page.screenshot(path=tmp_path / "conflict.png", full_page=True)
+    settled(page.locator("article", has_text="SAD_0001"))
+    conflict.get_by_role("button", name="Apply mine on v").click()
+    expect(page.locator("article", has_text="SAD_0001")).to_contain_text("Your decision: Fix")
+    assert QAItem.objects.get(qid="SAD_0001").question == "Does the head move up?"

@@ -65,17 +65,87 @@ def test_deciding_records_the_review_and_settles_the_item(started, annotator):
     assert QueueSlot.objects.get(pk=slot.pk).completed_by == annotator  # every question decided: the clip is done
 
 
-def test_a_fix_on_a_stale_version_is_refused_with_a_conflict(started, reviewer):
+def test_a_fix_shows_its_changes_before_it_is_saved(started):
+    client, slot = started
+    sad = QAItem.objects.get(qid="SAD_0001")
+    card(client, slot, sad, "answer", {"answer": "Yes"})
+    fix = {"decision": "fix", "version": 1, "question": "Does the <script>head</script> move up?", "answer": "No"}
+    preview = card(client, slot, sad, "decide", fix).content.decode()
+    assert "<del>down in SAD_0001?</del>" in preview and "<ins>up?</ins>" in preview
+    assert "&lt;script&gt;head&lt;/script&gt;" in preview and "<script>head" not in preview  # escaped in the diff too
+    assert QAItem.objects.get(pk=sad.pk).version == 1 and not Review.objects.exists()  # nothing saved yet
+    saved = card(client, slot, sad, "decide", fix | {"confirm": "1"})
+    assert saved.status_code == 200 and saved["X-Mabench-Saved"] == f"item:{slot.pk}:{sad.pk}"
+    item = QAItem.objects.get(pk=sad.pk)
+    assert (item.question, item.answer) == ("Does the <script>head</script> move up?", "No")
+    review = Review.objects.get(item=sad)
+    assert (review.decision, review.item_version) == ("fix", 2)  # the version the fix made
+
+
+def test_a_fix_that_changes_nothing_is_refused(started):
+    client, slot = started
+    sad = QAItem.objects.get(qid="SAD_0001")
+    card(client, slot, sad, "answer", {"answer": "Yes"})
+    response = card(client, slot, sad, "decide", {"decision": "fix", "version": 1, "question": sad.question, "answer": "Yes"})
+    assert response.status_code == 400 and "changes nothing" in response.content.decode()
+
+
+def test_a_fix_on_a_stale_version_is_refused_with_both_versions_and_can_be_reapplied(started, reviewer):
     client, slot = started
     sad = QAItem.objects.get(qid="SAD_0001")
     card(client, slot, sad, "answer", {"answer": "Yes"})
     item_edit(item_id=sad.pk, actor=Actor.person(reviewer), expected_version=1, changes={"question": "Edited meanwhile?"})
-    response = card(client, slot, sad, "decide", {"decision": "fix", "version": 1, "question": "My fix?", "answer": "Yes"})
-    assert response.status_code == 409 and "changed meanwhile" in response.content.decode()
-    assert QAItem.objects.get(pk=sad.pk).question == "Edited meanwhile?"
-    assert not Review.objects.exists()
-    fixed = card(client, slot, sad, "decide", {"decision": "fix", "version": 2, "question": "My fix?", "answer": "Yes"})
+    mine = {"decision": "fix", "version": 1, "question": "My fix?", "answer": "Yes", "confirm": "1"}
+    response = card(client, slot, sad, "decide", mine)
+    page = response.content.decode()
+    assert response.status_code == 409 and "changed meanwhile" in page
+    assert "Current (v2)" in page and "Edited meanwhile?" in page and "My fix?" in page and "Apply mine on v2" in page
+    assert QAItem.objects.get(pk=sad.pk).question == "Edited meanwhile?" and not Review.objects.exists()
+    fixed = card(client, slot, sad, "decide", mine | {"version": 2})  # what "Apply mine on v2" posts
     assert fixed.status_code == 200 and QAItem.objects.get(pk=sad.pk).question == "My fix?"
+
+
+def test_accepting_an_item_that_changed_since_it_was_shown_is_a_conflict(started, reviewer):
+    client, slot = started
+    sad = QAItem.objects.get(qid="SAD_0001")
+    card(client, slot, sad, "answer", {"answer": "Yes"})
+    item_edit(item_id=sad.pk, actor=Actor.person(reviewer), expected_version=1, changes={"answer": "No"})
+    response = card(client, slot, sad, "decide", {"decision": "accept", "version": 1})
+    assert response.status_code == 409 and "Apply mine on v2" in response.content.decode()
+    assert not Review.objects.exists()
+
+
+def test_a_reject_needs_reason_codes_and_other_needs_a_note(started):
+    client, slot = started
+    sad = QAItem.objects.get(qid="SAD_0001")
+    card(client, slot, sad, "answer", {"answer": "Yes"})
+    none = card(client, slot, sad, "decide", {"decision": "reject", "version": 1})
+    assert none.status_code == 400 and "reject reasons: pick at least one" in none.content.decode()
+    other = card(client, slot, sad, "decide", {"decision": "reject", "version": 1, "reject_reasons": ["other"]})
+    assert other.status_code == 400 and "needs a note" in other.content.decode()
+    bogus = card(client, slot, sad, "decide", {"decision": "reject", "version": 1, "reject_reasons": ["made_up"]})
+    assert bogus.status_code == 400 and "made_up" in bogus.content.decode()
+    assert not Review.objects.exists()
+    done = card(client, slot, sad, "decide", {"decision": "reject", "version": 1, "reject_note": "camera cut",
+                                              "reject_reasons": ["not_answerable", "other"]})  # fmt: skip
+    assert done.status_code == 200
+    review = Review.objects.get(item=sad)
+    assert (review.reject_reasons, review.reason) == (["not_answerable", "other"], "camera cut")
+    assert QAItem.objects.get(pk=sad.pk).review_status == "rejected"
+
+
+def test_time_spent_per_item_is_recorded_from_first_sight(started, monkeypatch):
+    import review.review_page as review_page
+
+    client, slot = started
+    sad = QAItem.objects.get(qid="SAD_0001")
+    clock = [1_000_000.0]
+    monkeypatch.setattr(review_page.time, "time", lambda: clock[0])
+    client.get(reverse("review-slot", args=[slot.pk]))
+    clock[0] += 42.6
+    card(client, slot, sad, "answer", {"answer": "Yes"})
+    card(client, slot, sad, "decide", {"decision": "accept", "version": 1})
+    assert Review.objects.get(item=sad).seconds_spent == 42
 
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 302), ("other annotator", 403), ("reviewer", 403),
