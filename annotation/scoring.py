@@ -19,6 +19,7 @@ from .taxonomy import TASKS, AnswerFormat
 CLOSED_TASKS = [code for code, task in TASKS.items() if task.answer_format != AnswerFormat.OPEN]
 OPEN_TASKS = [code for code, task in TASKS.items() if task.answer_format == AnswerFormat.OPEN]
 DIMENSIONS = ("l1", "l2", "l3")
+HUMAN_JUDGE_PREFIX = "human:"
 
 
 @dataclass
@@ -73,8 +74,8 @@ def run_scores(run: BaselineRun, *, judge: str | None = None) -> RunScores:
         if per_task[task]:
             scores.accuracy[task], scores.scored[task] = accuracy_of(per_task[task]), len(per_task[task])
     judged = JudgeScore.objects.filter(prediction__run=run, prediction__item__task__in=OPEN_TASKS)
-    if judge:
-        judged = judged.filter(judge=judge)
+    # the model judge's scores by default; reviewers' hand scores ("human:<name>") are compared, not averaged in
+    judged = judged.filter(judge=judge) if judge else judged.exclude(judge__startswith=HUMAN_JUDGE_PREFIX)
     for row in judged.values("prediction__item__task").annotate(**{d: Avg(d) for d in DIMENSIONS}):
         scores.open_scores[row["prediction__item__task"]] = {d: float(row[d]) for d in DIMENSIONS}
     return scores

@@ -16,6 +16,7 @@ from annotation.selectors import (
     item_counts_by_status,
     open_flag_counts,
 )
+from annotation.judge_agreement import judge_human_agreement
 from annotation.selectors import benchmark_report as benchmark_report_rows
 from annotation.scoring import CLOSED_TASKS
 
@@ -64,6 +65,7 @@ def benchmark_report(request, pk: int):
     rows = benchmark_report_rows(benchmark=benchmark)
     return render(request, "review/benchmark_report.html", {
         "benchmark": benchmark, "rows": rows, "closed_tasks": CLOSED_TASKS, "chart": accuracy_chart(rows),
+        "judge_agreement": judge_human_agreement(benchmark=benchmark),
     })  # fmt: skip
 
 

@@ -145,3 +145,19 @@ def test_admins_resume_a_run_from_the_admin(client_as, benchmark, make_item):
                            {"action": "resume", "_selected_action": [run.pk]}, follow=True)  # fmt: skip
     assert "Resumed 1 run(s)" in response.content.decode()
     assert BaselineRun.objects.get(pk=run.pk).chunks.count() == 1  # re-chunked: nothing was predicted yet
+
+
+def test_the_report_compares_the_judge_with_hand_scores(client_as, benchmark, make_item):
+    from annotation.models import BaselineRun, JudgeScore, Prediction
+
+    run = BaselineRun.objects.create(benchmark=benchmark, name="vlm", predictor="external", settings_hash="vlm")
+    item = make_item("MARE_0001", task="MARE", answer="reference")
+    prediction = Prediction.objects.create(run=run, item=item, item_version=1, outcome="parsed", parsed_answer="x")
+    client = client_as(User.Role.REVIEWER)
+    url = reverse("benchmark-report", args=[benchmark.pk])
+    assert "No open answer is scored both by the judge and by hand yet" in client.get(url).content.decode()
+    JudgeScore.objects.create(prediction=prediction, judge="judge-model", l1=4, l2=3, l3=2)
+    JudgeScore.objects.create(prediction=prediction, judge="human:reviewer", l1=4, l2=1, l3=2)
+    page = client.get(url).content.decode()
+    table = page[page.index('id="judge-agreement"'):]
+    assert "<td>MARE</td><td>L2</td>" in table and '<td class="num">0.0</td><td class="num">0.0</td><td class="num">2.00</td>' in table
