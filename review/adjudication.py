@@ -36,7 +36,7 @@ def adjudication_list(request):
 
 def _fix_fields(post, item: QAItem) -> dict:
     fields = {"question": post.get("question", item.question).strip(), "answer": post.get("answer", item.answer).strip()}
-    if item.options:
+    if item.options and "options" in post:
         fields["options"] = [line.strip() for line in post.get("options", "").splitlines() if line.strip()]
     return {name: value for name, value in fields.items() if value != getattr(item, name)}
 

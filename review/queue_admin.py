@@ -32,41 +32,45 @@ def queue_overview(request):
     return render(request, "review/admin/queue_overview.html", {"benchmarks": benchmarks})
 
 
+def _queue_form_page(request, benchmark: Benchmark, form, create):
+    """Run ``create(form)`` on a valid POST; it returns where to go. Service errors go beside their fields."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            return create(form)
+        except ValidationError as error:
+            errors_onto(form, error)
+    bulk = isinstance(form, QueueBulkForm)
+    return render(request, "review/admin/queue_form.html", {"benchmark": benchmark, "form": form, "bulk": bulk},
+                  status=400 if request.method == "POST" else 200)  # fmt: skip
+
+
 @require_http_methods(["GET", "POST"])
 @admin_only
 def queue_new(request, pk: int):
     benchmark = get_object_or_404(Benchmark, pk=pk)
-    form = QueueCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            queue = queue_create(benchmark=benchmark, name=form.cleaned_data["name"], created_by=request.user,
-                                 **form.settings())  # fmt: skip
-        except ValidationError as error:
-            errors_onto(form, error)
-        else:
-            messages.success(request, f"Queue {queue.name!r} created with {queue.slots.count()} slots.")
-            return redirect("queue-manage", queue_id=queue.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "review/admin/queue_form.html", {"benchmark": benchmark, "form": form, "bulk": False}, status=status)
+
+    def create(form):
+        queue = queue_create(benchmark=benchmark, name=form.cleaned_data["name"], created_by=request.user,
+                             **form.settings())  # fmt: skip
+        messages.success(request, f"Queue {queue.name!r} created with {queue.slots.count()} slots.")
+        return redirect("queue-manage", queue_id=queue.pk)
+
+    return _queue_form_page(request, benchmark, QueueCreateForm(request.POST or None), create)
 
 
 @require_http_methods(["GET", "POST"])
 @admin_only
 def queue_bulk_new(request, pk: int):
     benchmark = get_object_or_404(Benchmark, pk=pk)
-    form = QueueBulkForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            queues = queues_bulk_create(benchmark=benchmark, name_prefix=form.cleaned_data["name_prefix"],
-                                        split_by=form.cleaned_data["split_by"], created_by=request.user,
-                                        **form.settings())  # fmt: skip
-        except ValidationError as error:
-            errors_onto(form, error)
-        else:
-            messages.success(request, f"Created {len(queues)} queues: {', '.join(q.name for q in queues)}.")
-            return redirect("queue-overview")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "review/admin/queue_form.html", {"benchmark": benchmark, "form": form, "bulk": True}, status=status)
+
+    def create(form):
+        queues = queues_bulk_create(benchmark=benchmark, name_prefix=form.cleaned_data["name_prefix"],
+                                    split_by=form.cleaned_data["split_by"], created_by=request.user,
+                                    **form.settings())  # fmt: skip
+        messages.success(request, f"Created {len(queues)} queues: {', '.join(q.name for q in queues)}.")
+        return redirect("queue-overview")
+
+    return _queue_form_page(request, benchmark, QueueBulkForm(request.POST or None), create)
 
 
 def _manage_context(queue: Queue, annotators_form: AnnotatorsForm | None = None) -> dict:
