@@ -40,13 +40,17 @@ def _y_axis(chart: dict, *, top_value: float, suffix: str = "") -> None:
 
 def stacked_bars(categories: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, label: str,
                  percent: bool = False) -> dict:  # fmt: skip
-    """One bar per category, one coloured segment per series; ``percent`` scales each bar to 100 %."""
+    """One bar per category, one coloured segment per series; ``percent`` scales each bar to 100 %.
+
+    A series keeps its colour by its place in ``series``; series with no value are left out of the legend.
+    """
     totals = [sum(values[i] for _, values in series) for i in range(len(categories))]
     top_value = 100 if percent else _nice_top(max(totals, default=0))
-    chart = _chart(label=label, width=LEFT + len(categories) * (BAR + GAP) + GAP, height=TOP + PLOT_HEIGHT + 30)
+    step = max(BAR + GAP, max((len(c) for c in categories), default=0) * CHAR_WIDTH + 8)
+    chart = _chart(label=label, width=LEFT + len(categories) * step + GAP, height=TOP + PLOT_HEIGHT + 30)
     _y_axis(chart, top_value=top_value, suffix=" %" if percent else "")
     for i, category in enumerate(categories):
-        x, base = LEFT + GAP + i * (BAR + GAP), TOP + PLOT_HEIGHT
+        x, base = LEFT + GAP + i * step + (step - GAP - BAR) / 2, TOP + PLOT_HEIGHT
         for s, (name, values) in enumerate(series):
             value = values[i]
             if not value:
@@ -58,7 +62,8 @@ def stacked_bars(categories: Sequence[str], series: Sequence[tuple[str, Sequence
             chart["rects"].append({"x": x, "y": base, "width": BAR, "height": height,
                                    "colour": PALETTE[s % len(PALETTE)], "title": title})  # fmt: skip
         chart["texts"].append({"x": x + BAR / 2, "y": TOP + PLOT_HEIGHT + 16, "text": category, "cls": "axis-label"})
-    chart["legend"] = [{"name": name, "colour": PALETTE[s % len(PALETTE)]} for s, (name, _) in enumerate(series)]
+    chart["legend"] = [{"name": name, "colour": PALETTE[s % len(PALETTE)]}
+                       for s, (name, values) in enumerate(series) if any(values)]  # fmt: skip
     return chart
 
 
@@ -87,7 +92,7 @@ def timeline(days: Sequence[tuple[date, int]], *, label: str) -> dict:
     first, last = days[0][0], days[-1][0]
     span = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     step = max(3.0, min(BAR + GAP, 640 / len(span)))
-    chart = _chart(label=label, width=LEFT + step * len(span) + 60, height=TOP + PLOT_HEIGHT + 30)
+    chart = _chart(label=label, width=max(LEFT + step * len(span) + 60, 160), height=TOP + PLOT_HEIGHT + 30)
     top_value = _nice_top(max(counts.values()))
     _y_axis(chart, top_value=top_value)
     total, points, grand_total = 0, [], sum(counts.values())
@@ -100,11 +105,11 @@ def timeline(days: Sequence[tuple[date, int]], *, label: str) -> dict:
                                "title": f"{day.isoformat()}: {value} reviews, {total} in all"})  # fmt: skip
         points.append(f"{x + step / 2:.1f},{TOP + PLOT_HEIGHT * (1 - total / grand_total):.1f}")
     chart["polylines"].append({"points": " ".join(points), "colour": PALETTE[1]})
-    chart["texts"] += [
-        {"x": LEFT, "y": TOP + PLOT_HEIGHT + 16, "text": first.isoformat(), "cls": "axis-start"},
-        {"x": LEFT + step * len(span), "y": TOP + PLOT_HEIGHT + 16, "text": last.isoformat(), "cls": "tick"},
-        {"x": LEFT + step * len(span) + 4, "y": TOP, "text": f"{grand_total} in all", "cls": "value"},
-    ]  # fmt: skip
+    chart["texts"].append({"x": LEFT, "y": TOP + PLOT_HEIGHT + 16, "text": first.isoformat(), "cls": "axis-start"})
+    if last != first:
+        chart["texts"].append({"x": LEFT + step * len(span), "y": TOP + PLOT_HEIGHT + 16, "text": last.isoformat(),
+                               "cls": "tick"})  # fmt: skip
+    chart["texts"].append({"x": LEFT + step * len(span) + 4, "y": TOP, "text": f"{grand_total} in all", "cls": "value"})
     chart["legend"] = [{"name": "reviews per day", "colour": PALETTE[0]},
                        {"name": "cumulative (right end = all)", "colour": PALETTE[1]}]  # fmt: skip
     return chart
