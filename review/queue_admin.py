@@ -3,6 +3,8 @@ bulk-create from filters, reassign annotators, release a claim, pause and resume
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,7 +30,10 @@ admin_only = role_required(is_admin_role)
 @require_GET
 @admin_only
 def queue_overview(request):
-    benchmarks = [(b, queues_with_progress(benchmark=b)) for b in Benchmark.objects.order_by("name")]
+    by_benchmark = defaultdict(list)
+    for queue in queues_with_progress():
+        by_benchmark[queue.benchmark_id].append(queue)
+    benchmarks = [(b, by_benchmark[b.pk]) for b in Benchmark.objects.order_by("name")]
     return render(request, "review/admin/queue_overview.html", {"benchmarks": benchmarks})
 
 

@@ -35,19 +35,21 @@ def human_accuracy_by_task(benchmark: Benchmark) -> dict[str, float | None]:
     return {task: 100.0 * counts[task][0] / counts[task][1] if task in counts else None for task in TASKS}
 
 
-def queues_with_progress(*, benchmark: Benchmark, only: Queue | None = None) -> list[Queue]:
-    """The benchmark's queues (or ``only`` that one) with slot counts (total, done, claimed now), reviews and annotators."""
+def queues_with_progress(*, benchmark: Benchmark | None = None, only: Queue | None = None) -> list[Queue]:
+    """Queues (of ``benchmark``, or ``only`` that one, or all) with slot counts (total, done, claimed now),
+    review counts and annotator names; three queries whatever the number of queues."""
     now = timezone.now()
-    queues = benchmark.queues.filter(pk=only.pk) if only else benchmark.queues.all()
-    queues = list(queues.annotate(
+    scope = Q(pk=only.pk) if only else Q(benchmark=benchmark) if benchmark else Q()
+    queues = list(Queue.objects.filter(scope).select_related("benchmark").annotate(
         slots_total=Count("slots"),
         slots_done=Count("slots", filter=Q(slots__completed_at__isnull=False)),
         slots_claimed=Count("slots", filter=Q(slots__completed_at__isnull=True, slots__lease_expires__gte=now)),
-    ).order_by("name"))  # fmt: skip
-    reviews = dict(Review.objects.filter(slot__queue__benchmark=benchmark).order_by().values_list("slot__queue_id")
+    ).order_by("benchmark__name", "name"))  # fmt: skip
+    ids = [queue.pk for queue in queues]
+    reviews = dict(Review.objects.filter(slot__queue_id__in=ids).order_by().values_list("slot__queue_id")
                    .annotate(n=Count("pk")))  # fmt: skip
     annotators = defaultdict(list)
-    for queue_id, username in Queue.annotators.through.objects.filter(queue__benchmark=benchmark) \
+    for queue_id, username in Queue.annotators.through.objects.filter(queue_id__in=ids) \
             .order_by("user__username").values_list("queue_id", "user__username"):  # fmt: skip
         annotators[queue_id].append(username)
     for queue in queues:

@@ -4,6 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from annotation.services.audited_writes import Actor
+from annotation.services.content import benchmark_create
 from review.models import Queue, QueueSlot, User
 from review.services.claims import QueuePaused, claim_next
 from review.services.queues import (
@@ -168,3 +170,17 @@ def test_manage_page_reassigns_releases_and_pauses(admin_client, benchmark, clip
     assert Queue.objects.get(pk=queue.pk).paused
     admin_client.post(reverse("queue-pause", args=[queue.pk]), {"paused": "0"})
     assert not Queue.objects.get(pk=queue.pk).paused
+
+
+def test_the_overview_reads_a_fixed_number_of_queries(admin_client, benchmark, clips, admin_user, annotator,
+                                                      django_assert_max_num_queries):  # fmt: skip
+    queue_create(benchmark=benchmark, name="one", created_by=admin_user, annotators=[annotator])
+    with django_assert_max_num_queries(10) as first:
+        admin_client.get(reverse("queue-overview"))
+    other = benchmark_create(name="Second bench", actor=Actor.person(admin_user))
+    for n in range(3):
+        queues_bulk_create(benchmark=benchmark, name_prefix=f"bulk {n}", split_by="task", created_by=admin_user,
+                           annotators=[annotator])  # fmt: skip
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        page = admin_client.get(reverse("queue-overview")).content.decode()
+    assert "bulk 2 · SAD" in page and other.name in page
