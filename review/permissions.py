@@ -25,3 +25,7 @@ def role_required(allowed: Callable[[object], bool]):
 
 def may_browse_content(user) -> bool:
     return user.may_browse_content
+
+
+def is_admin_role(user) -> bool:
+    return user.is_admin_role

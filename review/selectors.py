@@ -1,10 +1,16 @@
-"""Reads for the human side: queues and progress."""
+"""Reads for the human side: queues, progress, adjudication and human accuracy."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from collections import defaultdict
 
-from review.models import Queue, User
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from annotation.models import Benchmark, QAItem
+from annotation.taxonomy import TASKS
+from annotation.transitions import ReviewStatus
+from review.models import Queue, QueueSlot, Review, User
 
 
 def my_queues(*, user: User) -> list[Queue]:
@@ -15,3 +21,53 @@ def my_queues(*, user: User) -> list[Queue]:
             open_slots=Count("slots", filter=Q(slots__completed_at__isnull=True)),
         ).order_by("benchmark__name", "name")
     )  # fmt: skip
+
+
+def human_accuracy_by_task(benchmark: Benchmark) -> dict[str, float | None]:
+    """Per task, % of blind answers that equal the item's current key (None: no blind answer yet).
+
+    Open-answer tasks have no blind answers, so they are always None.
+    """
+    rows = Review.objects.filter(item__benchmark=benchmark).exclude(blind_answer="").exclude(item__answer="") \
+        .order_by().values_list("item__task").annotate(
+            total=Count("pk"), right=Count("pk", filter=Q(blind_answer=F("item__answer"))))  # fmt: skip
+    counts = {task: (right, total) for task, total, right in rows}
+    return {task: 100.0 * counts[task][0] / counts[task][1] if task in counts else None for task in TASKS}
+
+
+def queues_with_progress(*, benchmark: Benchmark | None = None, only: Queue | None = None) -> list[Queue]:
+    """Queues (of ``benchmark``, or ``only`` that one, or all) with slot counts (total, done, claimed now),
+    review counts and annotator names; three queries whatever the number of queues."""
+    now = timezone.now()
+    scope = Q(pk=only.pk) if only else Q(benchmark=benchmark) if benchmark else Q()
+    queues = list(Queue.objects.filter(scope).select_related("benchmark").annotate(
+        slots_total=Count("slots"),
+        slots_done=Count("slots", filter=Q(slots__completed_at__isnull=False)),
+        slots_claimed=Count("slots", filter=Q(slots__completed_at__isnull=True, slots__lease_expires__gte=now)),
+    ).order_by("benchmark__name", "name"))  # fmt: skip
+    ids = [queue.pk for queue in queues]
+    reviews = dict(Review.objects.filter(slot__queue_id__in=ids).order_by().values_list("slot__queue_id")
+                   .annotate(n=Count("pk")))  # fmt: skip
+    annotators = defaultdict(list)
+    for queue_id, username in Queue.annotators.through.objects.filter(queue_id__in=ids) \
+            .order_by("user__username").values_list("queue_id", "user__username"):  # fmt: skip
+        annotators[queue_id].append(username)
+    for queue in queues:
+        queue.review_count, queue.annotator_names = reviews.get(queue.pk, 0), annotators[queue.pk]
+        queue.percent_done = 100 * queue.slots_done / queue.slots_total if queue.slots_total else 0
+    return queues
+
+
+def open_claims(*, queue: Queue) -> QuerySet[QueueSlot]:
+    """Slots someone holds now (lease not expired, not done)."""
+    return queue.slots.filter(completed_at__isnull=True, lease_expires__gte=timezone.now()) \
+        .select_related("claimed_by", "video").order_by("lease_expires")  # fmt: skip
+
+
+def adjudication_items(*, benchmark: Benchmark | None = None) -> QuerySet[QAItem]:
+    """Items awaiting adjudication with their reviews (reviewer, queue) as ``item.all_reviews``."""
+    reviews = Review.objects.select_related("reviewer", "slot__queue").order_by("created_at", "pk")
+    items = QAItem.objects.filter(review_status=ReviewStatus.NEEDS_ADJUDICATION).select_related("video", "benchmark") \
+        .prefetch_related(Prefetch("reviews", queryset=reviews, to_attr="all_reviews")) \
+        .order_by("benchmark__name", "video__clip_name", "qid")  # fmt: skip
+    return items.filter(benchmark=benchmark) if benchmark else items

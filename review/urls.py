@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import caption_pane, clip_media, hand_scores, review_page, views
+from . import adjudication, caption_pane, clip_media, dashboards, hand_scores, queue_admin, review_page, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,5 +16,16 @@ urlpatterns = [
          name="review-score"),
     path("review/<int:slot_id>/items/<int:item_id>/answer/", review_page.review_blind_answer, name="review-answer"),
     path("review/<int:slot_id>/items/<int:item_id>/decide/", review_page.review_decide, name="review-decide"),
+    path("queues/", queue_admin.queue_overview, name="queue-overview"),
+    path("benchmarks/<int:pk>/queues/new/", queue_admin.queue_new, name="queue-new"),
+    path("benchmarks/<int:pk>/queues/bulk/", queue_admin.queue_bulk_new, name="queue-bulk-new"),
+    path("queues/<int:queue_id>/manage/", queue_admin.queue_manage, name="queue-manage"),
+    path("queues/<int:queue_id>/annotators/", queue_admin.queue_annotators, name="queue-annotators"),
+    path("queues/<int:queue_id>/pause/", queue_admin.queue_pause, name="queue-pause"),
+    path("queues/<int:queue_id>/slots/<int:slot_id>/release/", queue_admin.queue_release, name="queue-release"),
+    path("benchmarks/<int:pk>/dashboard/", dashboards.benchmark_dashboard, name="benchmark-dashboard"),
+    path("queues/<int:queue_id>/dashboard/", dashboards.queue_dashboard, name="queue-dashboard"),
+    path("adjudication/", adjudication.adjudication_list, name="adjudication-list"),
+    path("adjudication/items/<int:item_id>/", adjudication.adjudication_decide, name="adjudication-decide"),
     path("healthz", views.healthz, name="healthz"),
 ]

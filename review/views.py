@@ -1,3 +1,4 @@
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -18,10 +19,10 @@ from annotation.selectors import (
 )
 from annotation.judge_agreement import judge_human_agreement
 from annotation.selectors import benchmark_report as benchmark_report_rows
-from annotation.scoring import CLOSED_TASKS
+from annotation.scoring import CLOSED_TASKS, RunScores
 
 from .charts import accuracy_chart
-from .selectors import my_queues
+from .selectors import human_accuracy_by_task, my_queues
 from annotation.taxonomy import TASKS
 from annotation.transitions import ReviewStatus
 
@@ -63,10 +64,17 @@ def benchmark_detail(request, pk: int):
 def benchmark_report(request, pk: int):
     benchmark = get_object_or_404(Benchmark, pk=pk)
     rows = benchmark_report_rows(benchmark=benchmark)
+    human = RunScores(accuracy={task: value for task, value in human_accuracy_by_task(benchmark).items()
+                                if value is not None and task in CLOSED_TASKS})  # fmt: skip
+    charted = rows + ([(HUMAN_ROW, human)] if human.accuracy else [])
     return render(request, "review/benchmark_report.html", {
-        "benchmark": benchmark, "rows": rows, "closed_tasks": CLOSED_TASKS, "chart": accuracy_chart(rows),
+        "benchmark": benchmark, "rows": rows, "human": human if human.accuracy else None,
+        "closed_tasks": CLOSED_TASKS, "chart": accuracy_chart(charted),
         "judge_agreement": judge_human_agreement(benchmark=benchmark),
     })  # fmt: skip
+
+
+HUMAN_ROW = SimpleNamespace(name="Human (blind answers)")
 
 
 @require_GET

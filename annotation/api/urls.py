@@ -8,6 +8,7 @@ from .releases import FlagViewSet, ReleaseViewSet
 from .runs import RunViewSet
 
 router = DefaultRouter()
+router.include_format_suffixes = False  # no ".json" twins of each URL: ?format= names an export format
 router.register("benchmarks", BenchmarkViewSet, basename="benchmark")
 router.register("videos", VideoViewSet, basename="video")
 router.register("items", ItemViewSet, basename="item")

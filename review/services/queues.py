@@ -1,16 +1,33 @@
-"""Build review queues: pick the clips that match the filters, lay out overlap slots in order."""
+"""Build and run review queues: pick the clips that match the filters, lay out overlap slots
+in order; reassign, release, pause.
+
+Bad settings raise ``django.core.exceptions.ValidationError`` keyed by the form field
+(``name``, ``overlap``, ``tasks``, ``clips`` ...), so a page can show each error beside its field.
+"""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
 from annotation.models import Benchmark, Prediction, QAItem, QualityFlag
-from annotation.taxonomy import tasks_in_tier
+from annotation.taxonomy import TASKS, Tier, tasks_in_tier
+from annotation.transitions import ReviewStatus
 from review.models import Queue, QueueSlot, User
+
+from .claims import claim_release
+
+FILTER_CHOICES = {
+    "tasks": list(TASKS),
+    "tiers": [t.value for t in Tier],
+    "statuses": list(ReviewStatus.values),
+    "flags": list(QualityFlag.Kind.values),
+}
+MIN_LEASE_SECONDS = 60
 
 
 def matching_items(benchmark: Benchmark, filters: dict):
@@ -44,22 +61,128 @@ def _clip_order(queue: Queue, video_ids: list[int]) -> list[int]:
     return sorted(video_ids, key=lambda v: (-weight.get(v, 0), v))
 
 
+def overlap_sample(queue: Queue, video_ids: list[int]) -> set[int]:
+    """The clips that get ``overlap`` slots: a share of them, drawn at random seeded by the queue."""
+    if queue.overlap <= 1:
+        return set()
+    count = round(len(video_ids) * queue.overlap_sample_percent / 100)
+    return set(random.Random(f"overlap-{queue.pk}").sample(sorted(video_ids), count))
+
+
+def _filters_check(benchmark: Benchmark, filters: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    unknown_keys = set(filters) - set(FILTER_CHOICES) - {"clips"}
+    if unknown_keys:
+        errors["filters"] = [f"unknown filter(s): {', '.join(sorted(unknown_keys))}"]
+    for key, allowed in FILTER_CHOICES.items():
+        unknown = [v for v in filters.get(key, []) if v not in allowed]
+        if unknown:
+            errors[key] = [f"unknown {key}: {', '.join(map(str, unknown))}; expected some of {', '.join(allowed)}"]
+    clips = filters.get("clips", [])
+    if clips:
+        known = set(benchmark.videos.filter(clip_name__in=clips).values_list("clip_name", flat=True))
+        missing = [c for c in clips if c not in known]
+        if missing:
+            errors["clips"] = [f"no clip named {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''} "
+                               f"in {benchmark.name}"]  # fmt: skip
+    return errors
+
+
+def _settings_check(*, benchmark: Benchmark, name: str, stage: str, overlap: int, overlap_sample_percent: int,
+                    lease_seconds: int, order: str) -> dict[str, list[str]]:  # fmt: skip
+    checks = {
+        "name": (not name.strip(), "give the queue a name"),
+        "stage": (stage not in Queue.Stage.values, f"unknown stage {stage!r}"),
+        "order": (order not in Queue.Order.values, f"unknown order {order!r}"),
+        "overlap": (not 1 <= overlap <= 10, "overlap must be between 1 and 10 reviews per clip"),
+        "overlap_sample_percent": (not 0 <= overlap_sample_percent <= 100, "the sample must be 0 to 100 %"),
+        "lease_seconds": (lease_seconds < MIN_LEASE_SECONDS, f"a lease lasts at least {MIN_LEASE_SECONDS} s"),
+    }
+    errors = {field: [message] for field, (failed, message) in checks.items() if failed}
+    if name.strip() and Queue.objects.filter(benchmark=benchmark, name=name.strip()).exists():
+        errors["name"] = [f"{benchmark.name} has a queue named {name.strip()!r} already"]
+    return errors
+
+
 @transaction.atomic
 def queue_create(*, benchmark: Benchmark, name: str, created_by: User, stage: str = Queue.Stage.FIRST_PASS,
-                 filters: dict | None = None, overlap: int = 1, blind: bool = True, lease_seconds: int = 1800,
-                 order: str = Queue.Order.FLAGGED_FIRST, annotators: Iterable[User] = ()) -> Queue:  # fmt: skip
-    if overlap < 1:
-        raise ValueError("overlap must be at least 1")
-    queue = Queue.objects.create(benchmark=benchmark, name=name, stage=stage, filters=filters or {}, overlap=overlap,
-                                 blind=blind, lease_seconds=lease_seconds, order=order, created_by=created_by)  # fmt: skip
+                 filters: dict | None = None, overlap: int = 1, overlap_sample_percent: int = 100, blind: bool = True,
+                 lease_seconds: int = 1800, order: str = Queue.Order.FLAGGED_FIRST,
+                 annotators: Iterable[User] = ()) -> Queue:  # fmt: skip
+    filters = {key: list(values) for key, values in (filters or {}).items() if values}
+    errors = _settings_check(benchmark=benchmark, name=name, stage=stage, overlap=overlap, order=order,
+                             overlap_sample_percent=overlap_sample_percent, lease_seconds=lease_seconds)  # fmt: skip
+    errors |= _filters_check(benchmark, filters)
+    if errors:
+        raise ValidationError(errors)
+    videos = sorted(set(matching_items(benchmark, filters).values_list("video_id", flat=True)))
+    if not videos:
+        raise ValidationError({"filters": ["no question of the benchmark matches these filters"]})
+    queue = Queue.objects.create(benchmark=benchmark, name=name.strip(), stage=stage, filters=filters, overlap=overlap,
+                                 overlap_sample_percent=overlap_sample_percent, blind=blind,
+                                 lease_seconds=lease_seconds, order=order, created_by=created_by)  # fmt: skip
     queue.annotators.set(annotators)
-    videos = sorted(set(matching_items(benchmark, queue.filters).values_list("video_id", flat=True)))
     ordered = _clip_order(queue, videos)
+    sampled = overlap_sample(queue, videos)
     # All first copies come before any second copy: a clip's overlap reviews happen after everything has one.
+    layout = [(video_id, 1) for video_id in ordered]
+    layout += [(video_id, copy) for copy in range(2, overlap + 1) for video_id in ordered if video_id in sampled]
     QueueSlot.objects.bulk_create(
-        QueueSlot(queue=queue, video_id=video_id, copy=copy, position=(copy - 1) * len(ordered) + n)
-        for copy in range(1, overlap + 1) for n, video_id in enumerate(ordered)
+        QueueSlot(queue=queue, video_id=video_id, copy=copy, position=position)
+        for position, (video_id, copy) in enumerate(layout)
     )
+    return queue
+
+
+SPLITS = {"tier": ("tiers", [t.value for t in Tier]), "task": ("tasks", list(TASKS))}
+
+
+@transaction.atomic
+def queues_bulk_create(*, benchmark: Benchmark, name_prefix: str, split_by: str, created_by: User,
+                       filters: dict | None = None, **settings) -> list[Queue]:  # fmt: skip
+    """One queue per tier (or per task) that has matching questions; all of them or none."""
+    if split_by not in SPLITS:
+        raise ValidationError({"split_by": [f"split by one of {', '.join(SPLITS)}, not {split_by!r}"]})
+    key, values = SPLITS[split_by]
+    filters = dict(filters or {})
+    chosen = filters.pop(key, None) or values
+    if not name_prefix.strip():
+        raise ValidationError({"name_prefix": ["give the queues a name prefix"]})
+    queues = []
+    for value in chosen:
+        part = filters | {key: [value]}
+        if matching_items(benchmark, part).exists():
+            queues.append(queue_create(benchmark=benchmark, name=f"{name_prefix.strip()} · {value}",
+                                       created_by=created_by, filters=part, **settings))  # fmt: skip
+    if not queues:
+        raise ValidationError({"filters": ["no question of the benchmark matches these filters"]})
+    return queues
+
+
+@transaction.atomic
+def queue_annotators_set(*, queue: Queue, annotators: Iterable[User]) -> int:
+    """Assign exactly these people; open claims of those taken off go back to the queue. Returns that count."""
+    annotators = list(annotators)
+    queue.annotators.set(annotators)
+    return QueueSlot.objects.filter(queue=queue, completed_at__isnull=True, claimed_by__isnull=False) \
+        .exclude(claimed_by__in=annotators).update(claimed_by=None, lease_expires=None)  # fmt: skip
+
+
+def queue_slot_release(*, queue: Queue, slot_id: int) -> QueueSlot:
+    """An admin gives a person's open claim back to the queue."""
+    slot = QueueSlot.objects.filter(queue=queue, pk=slot_id).select_related("claimed_by").first()
+    if slot is None:
+        raise ValidationError({"slot": [f"queue {queue.name!r} has no slot #{slot_id}"]})
+    if slot.completed_at is not None or slot.claimed_by is None:
+        raise ValidationError({"slot": [f"slot #{slot_id} ({slot.video.clip_name}) is not claimed"]})
+    claim_release(slot=slot, user=slot.claimed_by)
+    slot.refresh_from_db()
+    return slot
+
+
+def queue_pause_set(*, queue: Queue, paused: bool) -> Queue:
+    Queue.objects.filter(pk=queue.pk).update(paused=paused)
+    queue.paused = paused
     return queue
 
 

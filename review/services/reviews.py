@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from annotation.models import Caption, QAItem
+from annotation.models import AuditEvent, Caption, QAItem
 from annotation.services.audited_writes import Actor, EditConflict
 from annotation.services.content import caption_edit, item_edit, review_status_set
 from annotation.transitions import ReviewStatus
@@ -58,7 +58,8 @@ def review_record(*, slot: QueueSlot, item: QAItem, user: User, decision: str, s
     actor = Actor.person(user)
     with transaction.atomic():
         if decision == D.FIX:
-            item = item_edit(item_id=item.pk, actor=actor, expected_version=seen_version, changes=fix, reason=reason)
+            item = item_edit(item_id=item.pk, actor=actor, expected_version=_version_to_edit(QAItem, item.pk, seen_version),
+                             changes=fix, reason=reason)  # fmt: skip
             seen_version = item.version
         else:
             item = _unchanged_since_seen(QAItem, item.pk, seen_version, ("question", "options", "answer"))
@@ -86,8 +87,8 @@ def caption_review_record(*, slot: QueueSlot, caption: Caption, user: User, deci
     actor = Actor.person(user)
     with transaction.atomic():
         if decision == D.FIX:
-            caption = caption_edit(caption_id=caption.pk, actor=actor, expected_version=seen_version, changes=fix,
-                                   reason=reason)  # fmt: skip
+            caption = caption_edit(caption_id=caption.pk, actor=actor, changes=fix, reason=reason,
+                                   expected_version=_version_to_edit(Caption, caption.pk, seen_version))  # fmt: skip
             seen_version = caption.version
         else:
             caption = _unchanged_since_seen(Caption, caption.pk, seen_version, ("fine_label", "description"))
@@ -101,10 +102,25 @@ def caption_review_record(*, slot: QueueSlot, caption: Caption, user: User, deci
     return review
 
 
+def _edited_since(model, pk: int, seen_version: int) -> bool:
+    """Whether the content changed after the version a person saw. Status moves (another reviewer's decision
+    settling the item) bump the version too, but do not change what the person judged."""
+    return AuditEvent.objects.filter(target_kind=model.audit_kind, target_id=pk, target_version__gt=seen_version,
+                                     event_type=AuditEvent.EventType.EDITED).exists()  # fmt: skip
+
+
+def _version_to_edit(model, pk: int, seen_version: int) -> int:
+    """The version a fix is applied to: the current one unless the content changed since it was seen
+    (then the seen one, which the audited edit refuses as stale, recording the attempt)."""
+    if _edited_since(model, pk, seen_version):
+        return seen_version
+    return model.objects.values_list("version", flat=True).get(pk=pk)
+
+
 def _unchanged_since_seen(model, pk: int, seen_version: int, shown: tuple[str, ...]):
-    """Accepting or rejecting judges what the person saw: refuse when it changed since (row locked until commit)."""
+    """Accepting or rejecting judges what the person saw: refuse when it was edited since (row locked until commit)."""
     current = model.objects.select_for_update().get(pk=pk)
-    if current.version != seen_version:
+    if seen_version > current.version or _edited_since(model, pk, seen_version):
         raise EditConflict(target=current.audit_label(), seen_version=seen_version, current_version=current.version,
                            current_values=current.audit_snapshot(shown))  # fmt: skip
     return current

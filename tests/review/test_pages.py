@@ -161,3 +161,23 @@ def test_the_report_compares_the_judge_with_hand_scores(client_as, benchmark, ma
     page = client.get(url).content.decode()
     table = page[page.index('id="judge-agreement"'):]
     assert "<td>MARE</td><td>L2</td>" in table and '<td class="num">0.0</td><td class="num">0.0</td><td class="num">2.00</td>' in table
+
+
+def test_the_report_puts_human_accuracy_from_blind_answers_beside_the_models(client_as, benchmark, make_clip, admin_user,
+                                                                              make_user, add_review):  # fmt: skip
+    from annotation.models import BaselineRun, Prediction
+    from review.services.queues import queue_create
+
+    _, items = make_clip("take_1", {"SAD_0001": ("SAD", "Yes"), "SAD_0002": ("SAD", "No"), "FMAR_0001": ("FMAR", "B")})
+    run = BaselineRun.objects.create(benchmark=benchmark, name="vlm", predictor="external", settings_hash="vlm")
+    Prediction.objects.create(run=run, item=items[0], item_version=1, outcome="parsed", correct=True)
+    queue = queue_create(benchmark=benchmark, name="q", created_by=admin_user, overlap=2)
+    first, second = make_user(User.Role.ANNOTATOR, "h1"), make_user(User.Role.ANNOTATOR, "h2")
+    for user, answers in ((first, ("Yes", "No", "B")), (second, ("Yes", "Yes", "C"))):
+        for item, answer in zip(items, answers):
+            add_review(queue=queue, item=item, user=user, answer=answer)
+    page = client_as(User.Role.REVIEWER).get(reverse("benchmark-report", args=[benchmark.pk])).content.decode()
+    human = page[page.index('class="human-row"'):page.index("</tr>", page.index('class="human-row"'))]
+    assert "Human (blind answers)" in human
+    assert '<td class="num">75.0</td>' in human and '<td class="num">50.0</td>' in human  # SAD 3/4, FMAR 1/2
+    assert "Human (blind answers) · SAD: 75.0%" in page  # and a bar in the chart

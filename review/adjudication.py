@@ -1,0 +1,75 @@
+"""The adjudication page (reviewers and admins): items whose reviewers disagreed, with every
+review and the key; the reviewer accepts as is, fixes then accepts, or rejects."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from annotation.models import Benchmark, QAItem
+from annotation.services.audited_writes import EditConflict
+from review.permissions import may_browse_content, role_required
+from review.selectors import adjudication_items
+from review.services.adjudication import NotAwaitingAdjudication, item_adjudicate
+
+ITEMS_PER_PAGE = 25
+CARD = "review/admin/_adjudication_card.html"
+
+
+def _benchmark_filter(request) -> Benchmark | None:
+    value = request.GET.get("benchmark", "")
+    return Benchmark.objects.filter(pk=value).first() if value.isdigit() else None
+
+
+@require_GET
+@role_required(may_browse_content)
+def adjudication_list(request):
+    benchmark = _benchmark_filter(request)
+    page = Paginator(adjudication_items(benchmark=benchmark), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "review/admin/adjudication_list.html", {
+        "page": page, "benchmark": benchmark, "benchmarks": Benchmark.objects.order_by("name"),
+    })  # fmt: skip
+
+
+def _fix_fields(post, item: QAItem) -> dict:
+    fields = {"question": post.get("question", item.question).strip(), "answer": post.get("answer", item.answer).strip()}
+    if item.options and "options" in post:
+        fields["options"] = [line.strip() for line in post.get("options", "").splitlines() if line.strip()]
+    return {name: value for name, value in fields.items() if value != getattr(item, name)}
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+
+
+def _card(request, item_id: int, *, error: str = "", status: int = 200):
+    item = QAItem.objects.select_related("video").get(pk=item_id)
+    item.all_reviews = list(item.reviews.select_related("reviewer", "slot__queue").order_by("created_at", "pk"))
+    return render(request, CARD, {"item": item, "error": error, "posted": request.POST}, status=status)
+
+
+@require_POST
+@role_required(may_browse_content)
+def adjudication_decide(request, item_id: int):
+    item = get_object_or_404(QAItem, pk=item_id)
+    decision = request.POST.get("decision", "")
+    fix = _fix_fields(request.POST, item) if decision == "fix" else None
+    version = request.POST.get("version", "")
+    if not version.isdigit():
+        return _card(request, item.pk, error="version: missing; reload the page", status=400)
+    try:
+        item_adjudicate(item_id=item.pk, user=request.user, decision=decision, expected_version=int(version), fix=fix,
+                        note=request.POST.get("note", ""))  # fmt: skip
+    except EditConflict as conflict:
+        return _card(request, item.pk, error=str(conflict), status=409)
+    except (ValueError, ValidationError, NotAwaitingAdjudication) as error:  # nothing was written
+        return _card(request, item.pk, error=_error_text(error), status=400)
+    if request.htmx:
+        return _card(request, item.pk)
+    messages.success(request, f"{item.qid} adjudicated.")
+    return redirect("adjudication-list")

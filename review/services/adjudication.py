@@ -1,0 +1,54 @@
+"""Adjudication: a reviewer (or admin) settles an item its reviewers disagreed on.
+
+The decision goes through the audited content services with the person as actor, so
+the trail shows who settled it and why (reason "adjudicated", plus their note). From
+``needs_adjudication`` the transition map allows accepted, rejected and excluded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from annotation.models import QAItem
+from annotation.services.audited_writes import Actor
+from annotation.services.content import item_edit, review_status_set
+from annotation.transitions import ReviewStatus
+from review.models import User
+
+ADJUDICATED = "adjudicated"
+OUTCOMES = {"accept": ReviewStatus.ACCEPTED, "fix": ReviewStatus.ACCEPTED, "reject": ReviewStatus.REJECTED}
+
+
+class NotAwaitingAdjudication(Exception):
+    """The item was settled meanwhile, or never needed adjudication."""
+
+
+def item_adjudicate(*, item_id: int, user: User, decision: str, expected_version: int,
+                    fix: Mapping[str, Any] | None = None, note: str = "") -> QAItem:  # fmt: skip
+    """Accept as is, fix (key, stem, options) then accept, or reject an item awaiting adjudication.
+
+    A stale ``expected_version`` raises ``EditConflict``; a bad fix raises ``ValidationError``
+    naming the field; either way nothing is written.
+    """
+    if not user.may_browse_content:
+        raise PermissionDenied("only reviewers and admins adjudicate")
+    if decision not in OUTCOMES:
+        raise ValueError(f"decide one of {', '.join(OUTCOMES)}, not {decision!r}")
+    if decision == "fix" and not fix:
+        raise ValueError("a fix needs the corrected fields")
+    actor = Actor.person(user)
+    reason = f"{ADJUDICATED}: {note.strip()}" if note.strip() else ADJUDICATED
+    with transaction.atomic():
+        item = QAItem.objects.select_for_update().get(pk=item_id)
+        if item.review_status != ReviewStatus.NEEDS_ADJUDICATION:
+            raise NotAwaitingAdjudication(f"{item.qid} is {item.get_review_status_display().lower()}, "
+                                          "not awaiting adjudication")  # fmt: skip
+        if decision == "fix":
+            item = item_edit(item_id=item_id, actor=actor, expected_version=expected_version, changes=fix, reason=reason)
+            expected_version = item.version
+        return review_status_set(model=QAItem, pk=item_id, status=OUTCOMES[decision], actor=actor,
+                                 expected_version=expected_version, reason=reason)  # fmt: skip
