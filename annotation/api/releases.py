@@ -11,7 +11,7 @@ from annotation.models import Benchmark, QualityFlag, Release
 from annotation.release_export import FORMATS
 from annotation.sft_export import FORMATS as SFT_FORMATS
 from annotation.release_export import content_type_of, default_format, file_suffix_of, formats_of, release_export_chunks
-from annotation.selectors import release_export_rows
+from annotation.selectors import evaluation_benchmarks, release_export_rows
 from annotation.services.releases import ReleaseBlocked, flag_waive, release_create, release_diff, release_manifest
 
 from .content import IdCursorPagination
@@ -21,10 +21,17 @@ from .permissions import AdminWrites, IsAdminOrReviewer
 class ReleaseSerializer(serializers.ModelSerializer):
     benchmark = serializers.SlugRelatedField(slug_field="name", queryset=Benchmark.objects.all())
     created_by = serializers.CharField(source="created_by.username", read_only=True)
-    disjoint_from = serializers.SlugRelatedField(
-        slug_field="name", many=True, required=False, queryset=Benchmark.objects.filter(kind=Benchmark.Kind.EVAL),
-        help_text="training corpus only: evaluation benchmarks it must share no participant with (default: all)",
+    disjoint_from = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False,
+        help_text="training corpus only: names of the evaluation benchmarks it must share no participant with "
+                  "(default: all of them)",
     )  # fmt: skip
+
+    def validate_disjoint_from(self, names: list[str]) -> list[Benchmark]:
+        try:
+            return evaluation_benchmarks(names=names)
+        except LookupError as error:
+            raise serializers.ValidationError(str(error)) from None
 
     class Meta:
         model = Release
