@@ -24,7 +24,9 @@ def exported(tmp_path, fmt, *extra):
     return out, lines, [json.loads(line) for line in lines.decode().splitlines()]
 
 
-def test_video_conversations_parse_and_every_clip_path_exists(release, tmp_path, train_rows):
+def test_video_conversations_parse_and_every_clip_path_exists(release, tmp_path, train_rows, settings):
+    from pathlib import Path
+
     out, raw, rows = exported(tmp_path, "sft-video")
     assert len(rows) == 3 and hashlib.sha256(raw).hexdigest() == release.export_sha256["sft-video"]
     for row, clip in zip(rows, sorted(train_rows.clips)):
@@ -37,6 +39,8 @@ def test_video_conversations_parse_and_every_clip_path_exists(release, tmp_path,
         assert "Early phase: head dips" in assistant["content"] and "Other body parts: neck" in assistant["content"]
         for path in row["videos"]:
             assert (out / path).is_file() and (out / path).read_bytes()[4:8] == b"ftyp"
+        stored = Path(settings.MEDIA_ROOT) / release.clips.get(clip_name=clip).media["file"]
+        assert (out / row["videos"][0]).stat().st_ino == stored.stat().st_ino  # hard-linked, not copied
     info = json.loads((out / "dataset_info.json").read_text())
     assert info == {"train_v1": {"file_name": "sft-video.jsonl", "formatting": "sharegpt",
                                  "columns": {"messages": "messages", "videos": "videos"},
