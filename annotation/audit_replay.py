@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from annotation.models import AuditedModel, AuditEvent, Benchmark, Caption, QAItem, Video
+from annotation.models import AuditedModel, AuditEvent, Benchmark, Caption, QAItem, Video, json_normalized
 
 AUDITED_MODELS: tuple[type[AuditedModel], ...] = (Benchmark, Video, Caption, QAItem)
 _STATE_EVENTS = (AuditEvent.EventType.EDITED, AuditEvent.EventType.STATUS_CHANGED)
@@ -30,10 +30,12 @@ class ReplayMismatch:
 def replayed_state(model: type[AuditedModel]) -> dict[int, dict[str, Any]]:
     """State of every row of ``model`` as the trail tells it, version included."""
     states: dict[int, dict[str, Any]] = {}
+    # A field added to the model later is absent from older creation events: it began at its default.
+    defaults = {name: json_normalized(model._meta.get_field(name).get_default()) for name in model.audited_fields}
     events = AuditEvent.objects.filter(target_kind=model.audit_kind).order_by("id")
     for event in events.iterator(chunk_size=2000):
         if event.event_type == AuditEvent.EventType.CREATED:
-            states[event.target_id] = {**event.after, "version": event.target_version}
+            states[event.target_id] = {**defaults, **event.after, "version": event.target_version}
         elif event.event_type in _STATE_EVENTS:
             states[event.target_id].update(event.after, version=event.target_version)
     return states

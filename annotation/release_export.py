@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+from . import sft_export
 from .mac_format import join_embedded_options
 from .taxonomy import TASKS
 
@@ -105,3 +106,27 @@ def export_digest(fmt: str, manifest: dict, rows: Iterable[ReleasedRow]) -> str:
     for chunk in export_chunks(fmt, manifest, rows):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def formats_of(release) -> tuple[str, ...]:
+    """The export formats of a release: an evaluation benchmark's, or a training corpus's (``sft_export``)."""
+    return sft_export.FORMATS if release.kind == "train" else FORMATS
+
+
+def default_format(release) -> str:
+    return "sft-video" if release.kind == "train" else "mac"
+
+
+def release_export_chunks(release, fmt: str, manifest: dict, rows: Iterable) -> Iterator[bytes]:
+    """``fmt``'s bytes for ``release``, from its stored rows (``selectors.release_export_rows``)."""
+    if release.kind == "train":
+        return sft_export.export_chunks(fmt, rows)
+    return export_chunks(fmt, manifest, rows)
+
+
+def content_type_of(fmt: str) -> str:
+    return CONTENT_TYPES.get(fmt, "application/x-ndjson")
+
+
+def file_suffix_of(fmt: str) -> str:
+    return FILE_SUFFIXES.get(fmt, f".{fmt}.jsonl")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from annotation.models import BaselineRun, Benchmark, QAItem, QualityFlag, Release, ReleaseItem, Video
+from annotation.models import BaselineRun, Benchmark, QAItem, QualityFlag, Release, ReleaseClip, ReleaseItem, Video
 from annotation.scoring import RunScores, run_scores
 
 
@@ -60,6 +62,10 @@ def release_rows(*, release: Release) -> Iterator[ReleaseItem]:
     return rows.only("qid", "item_version", "content", "caption", "provenance").iterator(chunk_size=2000)
 
 
+def release_export_rows(*, release: Release) -> Iterator[ReleaseItem] | Iterator[ReleaseClip]:
+    return release_clip_rows(release=release) if release.kind == Benchmark.Kind.TRAIN else release_rows(release=release)
+
+
 def release_by_tag(*, benchmark_name: str, tag: str) -> Release | None:
     return Release.objects.select_related("benchmark", "created_by").filter(benchmark__name=benchmark_name, tag=tag).first()
 
@@ -67,3 +73,73 @@ def release_by_tag(*, benchmark_name: str, tag: str) -> Release | None:
 def benchmark_report(*, benchmark: Benchmark) -> list[tuple[BaselineRun, RunScores]]:
     """Every run of the benchmark with its scores, newest first."""
     return [(run, run_scores(run)) for run in benchmark.runs.order_by("-created_at")]
+
+
+def release_clip_rows(*, release: Release) -> Iterator[ReleaseClip]:
+    """A training-corpus release's clips in export order, streamed."""
+    rows = ReleaseClip.objects.filter(release_id=release.pk).order_by("position")
+    return rows.only("clip_name", "participant_id", "caption_version", "content", "qa", "media", "provenance") \
+        .iterator(chunk_size=2000)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SharedParticipant:
+    participant_id: str
+    clips: list[str]  # of the training corpus
+    elsewhere: dict[str, list[str]]  # evaluation benchmark name -> its clips of the participant
+
+    def __str__(self) -> str:
+        where = "; ".join(f"{name}: {_some(clips)}" for name, clips in sorted(self.elsewhere.items()))
+        return f"participant {self.participant_id} is in this corpus ({_some(self.clips)}) and in {where}"
+
+
+@dataclass
+class ParticipantReport:
+    """Participants a training corpus shares with evaluation benchmarks, and the clips
+    whose participant is unknown (on either side), so disjointness cannot be shown."""
+
+    benchmark: str
+    against: list[str]
+    shared: list[SharedParticipant] = field(default_factory=list)
+    without_id: dict[str, int] = field(default_factory=dict)  # benchmark name -> clips without a participant id
+
+    def as_dict(self) -> dict:
+        return {"benchmark": self.benchmark, "against": self.against, "without_id": self.without_id,
+                "shared": [{"participant_id": s.participant_id, "clips": s.clips, "elsewhere": s.elsewhere}
+                           for s in self.shared]}  # fmt: skip
+
+
+def _some(names: list[str], limit: int = 5) -> str:
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def evaluation_benchmarks(*, names: Sequence[str] | None = None) -> list[Benchmark]:
+    """The evaluation benchmarks named (all of them when None); raises LookupError for a name that is none."""
+    benchmarks = Benchmark.objects.filter(kind=Benchmark.Kind.EVAL).order_by("name")
+    if names is None:
+        return list(benchmarks)
+    found = {b.name: b for b in benchmarks.filter(name__in=names)}
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise LookupError(f"no evaluation benchmark {', '.join(map(repr, unknown))}")
+    return [found[n] for n in sorted(set(names))]
+
+
+def participant_report(*, benchmark: Benchmark, against: Sequence[Benchmark]) -> ParticipantReport:
+    """Three queries, whatever the sizes: the shared participants' clips on both sides, and the counts of clips without one."""
+    report = ParticipantReport(benchmark=benchmark.name, against=[b.name for b in against])
+    own_ids = Video.objects.filter(benchmark=benchmark).exclude(participant_id="").values("participant_id")
+    elsewhere = defaultdict(lambda: defaultdict(list))
+    rows = Video.objects.filter(benchmark__in=against, participant_id__in=own_ids) \
+        .order_by("participant_id", "benchmark__name", "clip_name").values_list("participant_id", "benchmark__name", "clip_name")  # fmt: skip
+    for participant, name, clip in rows:
+        elsewhere[participant][name].append(clip)
+    own_clips = defaultdict(list)
+    for participant, clip in Video.objects.filter(benchmark=benchmark, participant_id__in=list(elsewhere)) \
+            .order_by("participant_id", "clip_name").values_list("participant_id", "clip_name"):  # fmt: skip
+        own_clips[participant].append(clip)
+    report.shared = [SharedParticipant(p, own_clips[p], dict(elsewhere[p])) for p in sorted(elsewhere)]
+    missing = Video.objects.filter(benchmark__in=[benchmark, *against], participant_id="").order_by() \
+        .values_list("benchmark__name").annotate(n=Count("pk"))  # fmt: skip
+    report.without_id = dict(sorted(missing))
+    return report

@@ -73,6 +73,18 @@ def admin_user(make_user) -> User:
 
 
 @pytest.fixture
+def as_role(client, make_user):
+    """``as_role(role)``: the test client logged in as a new user of ``role`` ("anonymous": not logged in)."""
+
+    def login(role):
+        if role != "anonymous":
+            client.force_login(make_user(role, f"{role}-api"))
+        return client
+
+    return login
+
+
+@pytest.fixture
 def benchmark(db) -> Benchmark:
     return benchmark_create(name="Test bench", actor=GENERATOR)
 

@@ -16,6 +16,8 @@ class ImportRequestSerializer(serializers.Serializer):
     captions = serializers.FileField(required=False, allow_empty_file=True, help_text="structured captions: JSON array or JSONL")
     source = serializers.CharField(max_length=200, required=False, help_text="generator name and version")
     dry_run = serializers.BooleanField(default=False)
+    kind = serializers.ChoiceField(choices=("eval", "train"), required=False,
+                                   help_text="kind of a new benchmark (default eval); must match an existing one's")  # fmt: skip
 
     def validate(self, attrs):
         if "questions" not in attrs and "captions" not in attrs:
@@ -45,6 +47,7 @@ class BenchmarkImportView(APIView):
             summary = benchmark_import(
                 benchmark_name=data["benchmark"], questions=questions, captions=captions, dry_run=data["dry_run"],
                 source=data.get("source") or f"upload of {(questions or captions).name}", user=request.user,
+                kind=data.get("kind"),
             )  # fmt: skip
         except ImportRejected as rejected:
             return Response({"detail": f"{len(rejected.problems)} problem(s); nothing was imported.",

@@ -8,8 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from annotation.models import Benchmark, QualityFlag, Release
-from annotation.release_export import CONTENT_TYPES, FILE_SUFFIXES, FORMATS, export_chunks
-from annotation.selectors import release_rows
+from annotation.release_export import FORMATS
+from annotation.sft_export import FORMATS as SFT_FORMATS
+from annotation.release_export import content_type_of, default_format, file_suffix_of, formats_of, release_export_chunks
+from annotation.selectors import evaluation_benchmarks, release_export_rows
 from annotation.services.releases import ReleaseBlocked, flag_waive, release_create, release_diff, release_manifest
 
 from .content import IdCursorPagination
@@ -19,12 +21,23 @@ from .permissions import AdminWrites, IsAdminOrReviewer
 class ReleaseSerializer(serializers.ModelSerializer):
     benchmark = serializers.SlugRelatedField(slug_field="name", queryset=Benchmark.objects.all())
     created_by = serializers.CharField(source="created_by.username", read_only=True)
+    disjoint_from = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False,
+        help_text="training corpus only: names of the evaluation benchmarks it must share no participant with "
+                  "(default: all of them)",
+    )  # fmt: skip
+
+    def validate_disjoint_from(self, names: list[str]) -> list[Benchmark]:
+        try:
+            return evaluation_benchmarks(names=names)
+        except LookupError as error:
+            raise serializers.ValidationError(str(error)) from None
 
     class Meta:
         model = Release
-        fields = ("id", "benchmark", "tag", "notes", "created_by", "created_at", "item_count", "task_counts",
-                  "sha256", "export_sha256")  # fmt: skip
-        read_only_fields = ("created_at", "item_count", "task_counts", "sha256", "export_sha256")
+        fields = ("id", "benchmark", "kind", "tag", "notes", "created_by", "created_at", "item_count", "task_counts",
+                  "clip_count", "disjoint_from", "sha256", "export_sha256")  # fmt: skip
+        read_only_fields = ("kind", "created_at", "item_count", "task_counts", "clip_count", "sha256", "export_sha256")
         validators = []  # the service reports a taken tag with the other blockers
 
 
@@ -41,7 +54,7 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = params.validated_data
         try:
             release = release_create(benchmark=data["benchmark"], tag=data["tag"], notes=data.get("notes", ""),
-                                     user=request.user)  # fmt: skip
+                                     user=request.user, disjoint_from=data.get("disjoint_from"))  # fmt: skip
         except ReleaseBlocked as blocked:
             return Response({"detail": "The benchmark is not ready for release.", "blockers": blocked.blockers},
                             status=status.HTTP_409_CONFLICT)  # fmt: skip
@@ -55,22 +68,24 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         old = get_object_or_404(Release, benchmark=release.benchmark, tag=request.query_params.get("against", ""))
         return Response(release_diff(old=old, new=release).as_dict())
 
-    @extend_schema(parameters=[OpenApiParameter("format", str, enum=FORMATS, description="default mac")],
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=[*FORMATS, *SFT_FORMATS],
+                                                description="default mac; a training corpus: sft-video")],
                    responses={(200, "application/json"): OpenApiResponse(description="the export, streamed"),
                               304: OpenApiResponse(description="not modified (If-None-Match)")})  # fmt: skip
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         release = self.get_object()
-        fmt = request.query_params.get("format", "mac")
-        if fmt not in FORMATS:
-            return Response({"detail": f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}"}, status=400)
+        fmt = request.query_params.get("format", default_format(release))
+        if fmt not in formats_of(release):
+            return Response({"detail": f"unknown format {fmt!r}; expected one of {', '.join(formats_of(release))}"},
+                            status=400)  # fmt: skip
         etag = f'"{release.export_sha256[fmt]}"'
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponse(status=304)
         else:
-            chunks = export_chunks(fmt, release_manifest(release), release_rows(release=release))
-            response = StreamingHttpResponse(chunks, content_type=f"{CONTENT_TYPES[fmt]}; charset=utf-8")
-            name = f"{release.benchmark.name}-{release.tag}{FILE_SUFFIXES[fmt]}".replace(" ", "_")
+            chunks = release_export_chunks(release, fmt, release_manifest(release), release_export_rows(release=release))
+            response = StreamingHttpResponse(chunks, content_type=f"{content_type_of(fmt)}; charset=utf-8")
+            name = f"{release.benchmark.name}-{release.tag}{file_suffix_of(fmt)}".replace(" ", "_")
             response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["ETag"] = etag
         response["Cache-Control"] = "private, max-age=0, must-revalidate"

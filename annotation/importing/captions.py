@@ -25,6 +25,7 @@ class IncomingCaption:
     row: int
     clip_name: str
     fields: dict  # Caption model fields
+    participant_id: str = ""  # as given in the row; empty when absent
 
 
 @cache
@@ -90,4 +91,4 @@ def _incoming_caption(row: Row) -> IncomingCaption:
         "phase_late": phases.get("late", ""), "trend": data["trend"], "contact": data.get("contact", ""),
         "description": data.get("description", ""),
     }  # fmt: skip
-    return IncomingCaption(row.number, clip, fields)
+    return IncomingCaption(row.number, clip, fields, data.get("participant_id", ""))

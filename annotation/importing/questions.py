@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from annotation.mac_format import OptionLinesError, clip_name_of, item_fields_from_row, split_embedded_options
+from annotation.participants import participant_id_problem
 from annotation.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat
 
 from .problems import ImportRejected, Problem
@@ -28,6 +29,7 @@ class IncomingItem:
     question: str
     options: list[str]
     answer: str
+    participant_id: str = ""  # as given in the row; empty when absent
 
 
 def validate_question_rows(rows: list[Row], *, file: str) -> list[IncomingItem]:
@@ -90,6 +92,8 @@ def _row_problems(row: Row, *, file: str) -> Iterator[Problem]:
     elif len(qid) > MAX_QID or not CLIP_NAME.match(qid):
         yield problem("qid", f"'{qid[:80]}' is not a qid (letters, digits, '_', '-'; at most {MAX_QID})")
     yield from (problem(field, message) for field, message in _clip_problems(data))
+    if "participant_id" in data and participant_id_problem(data["participant_id"]):
+        yield problem("participant_id", participant_id_problem(data["participant_id"]))
     task = data.get("task")
     if task not in TASKS:
         yield problem("task", f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
@@ -130,4 +134,5 @@ def _answer_problems(task, data: dict) -> Iterator[tuple[str, str]]:
 
 
 def _incoming_item(row: Row) -> IncomingItem:
-    return IncomingItem(row=row.number, clip_name=clip_name_of(row.data), **item_fields_from_row(row.data))
+    return IncomingItem(row=row.number, clip_name=clip_name_of(row.data), participant_id=row.data.get("participant_id", ""),
+                        **item_fields_from_row(row.data))  # fmt: skip

@@ -2,10 +2,10 @@ from .audit import AuditEvent
 from .baselines import BaselineRun, JudgeScore, Prediction, RunChunk
 from .content import AuditedModel, Benchmark, Caption, QAItem, QAItemQuerySet, Video, json_normalized
 from .flags import QualityFlag
-from .releases import Release, ReleaseItem
+from .releases import Release, ReleaseClip, ReleaseItem
 
 __all__ = [
     "AuditEvent", "AuditedModel", "BaselineRun", "JudgeScore", "Prediction", "RunChunk", "Benchmark", "Caption", "QAItem", "QAItemQuerySet", "QualityFlag", "Release",
-    "ReleaseItem", "Video",
+    "ReleaseClip", "ReleaseItem", "Video",
     "json_normalized",
 ]  # fmt: skip

@@ -70,10 +70,19 @@ class Benchmark(AuditedModel):
     def audit_label(self) -> str:
         return f"benchmark {self.name!r}"
 
+    @property
+    def is_caption_centric(self) -> bool:
+        """A training corpus is reviewed and released by caption: its queues review
+        captions only and its releases are complete when its captions are."""
+        return self.kind == self.Kind.TRAIN
+
 
 class Video(AuditedModel):
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="videos")
     clip_name = models.CharField(max_length=255, help_text="Clip file name without extension")
+    participant_id = models.CharField(
+        max_length=64, blank=True, help_text="The person filmed; imported, or derived from the clip name (participants.py)"
+    )
     file = models.FileField(upload_to="clips/", blank=True, max_length=500)
     sha256 = models.CharField(max_length=64, blank=True)
     size_bytes = models.BigIntegerField(null=True, blank=True)
@@ -102,13 +111,14 @@ class Video(AuditedModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     audit_kind = "video"
-    audited_fields = ("benchmark_id", "clip_name", "file", "sha256", "size_bytes", "status", "error")
+    audited_fields = ("benchmark_id", "clip_name", "participant_id", "file", "sha256", "size_bytes", "status", "error")
     status_field = "status"
     transitions = VIDEO_TRANSITIONS
 
     class Meta:
         ordering = ("benchmark", "clip_name")
         constraints = [models.UniqueConstraint(fields=("benchmark", "clip_name"), name="video_clip_unique_per_benchmark")]
+        indexes = [models.Index(fields=("benchmark", "participant_id"), name="video_participant_idx")]
 
     def __str__(self) -> str:
         return self.clip_name

@@ -3,13 +3,15 @@
 from django.conf import settings
 from django.db import models
 
-from .content import Benchmark, QAItem
+from .content import Benchmark, Caption, QAItem, Video
 
 
 class Release(models.Model):
     """A tag of a benchmark, frozen at creation. Never updated (PostgreSQL refuses it)."""
 
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="releases")
+    kind = models.CharField(max_length=8, choices=Benchmark.Kind.choices, default=Benchmark.Kind.EVAL,
+                            help_text="eval: QA items (ReleaseItem); train: captioned clips (ReleaseClip)")  # fmt: skip
     tag = models.CharField(max_length=64)
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="releases")
@@ -19,6 +21,10 @@ class Release(models.Model):
     last_event_id = models.BigIntegerField(help_text="Provenance is the audit trail up to this event")
     sha256 = models.CharField(max_length=64, help_text="Digest of the canonical (jsonl) export")
     export_sha256 = models.JSONField(help_text="Digest of each export format's bytes (its ETag)")
+    clip_count = models.PositiveIntegerField(default=0, help_text="Clips of a training-corpus release")
+    disjoint_from = models.JSONField(
+        default=list, blank=True, help_text="Evaluation benchmarks a training corpus was checked to share no participant with"
+    )
 
     class Meta:
         ordering = ("benchmark", "-created_at")
@@ -49,3 +55,30 @@ class ReleaseItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.qid} v{self.item_version}"
+
+
+class ReleaseClip(models.Model):
+    """One clip of a training-corpus release, as it was: its accepted caption, the
+    accepted QA items of the clip, where its media were, and the caption's provenance."""
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="clips")
+    position = models.PositiveIntegerField(help_text="Order in the export (clip name order)")
+    video = models.ForeignKey(Video, on_delete=models.PROTECT, related_name="train_releases")
+    caption = models.ForeignKey(Caption, on_delete=models.PROTECT, related_name="releases")
+    caption_version = models.PositiveIntegerField()
+    clip_name = models.CharField(max_length=255)
+    participant_id = models.CharField(max_length=64)
+    content = models.JSONField(help_text="The caption's fields with the label names")
+    qa = models.JSONField(default=list, help_text="Accepted QA items of the clip: qid, task, question, answer, version")
+    media = models.JSONField(help_text="Clip file (storage name, sha256) and model-view frames at release time")
+    provenance = models.JSONField()
+
+    class Meta:
+        ordering = ("release", "position")
+        constraints = [
+            models.UniqueConstraint(fields=("release", "position"), name="releaseclip_position_unique"),
+            models.UniqueConstraint(fields=("release", "clip_name"), name="releaseclip_clip_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clip_name} caption v{self.caption_version}"

@@ -23,13 +23,9 @@ def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None
         return
     table = model._meta.db_table
     fields = list(model._meta.concrete_fields)
+    for obj, pk in zip(objs, reserved_ids(model, len(objs))):
+        obj.pk = pk
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, model._meta.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall()):
-            obj.pk = pk
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         preparers = [(f.pre_save, f.get_db_prep_save) for f in fields]
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:
@@ -37,3 +33,19 @@ def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None
                 copy.write_row([prepare(pre_save(obj, True), connection) for pre_save, prepare in preparers])
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+def reserved_ids(model: type[models.Model], count: int) -> list[int]:
+    """Primary keys for ``count`` rows inserted later in this transaction (before rows
+    that refer to them: Django's foreign keys are checked at commit). On SQLite, whose
+    writers are serialised, the ids after the largest one."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, model._meta.pk.column, count],
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+    last = model.objects.aggregate(last=models.Max("pk"))["last"] or 0
+    return list(range(last + 1, last + 1 + count))

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.db import transaction
 
 from annotation.importing.captions import IncomingCaption, validate_caption_rows
+from annotation.importing.participant_ids import ClipRow, missing_participant_problems, participants_by_clip
 from annotation.importing.problems import ImportRejected, Problem
 from annotation.importing.questions import IncomingItem, validate_question_rows
 from annotation.importing.reading import read_rows
@@ -53,6 +54,7 @@ class ImportSummary:
     captions_unchanged: int = 0
     captions_kept_human_edit: int = 0
     videos_created: int = 0
+    videos_participant_set: int = 0
     videos_linked: int = 0
     videos_missing_file: list[str] = field(default_factory=list)
     flags_raised: dict[str, int] = field(default_factory=dict)
@@ -70,27 +72,43 @@ def benchmark_import(
     videos_dir: Path | None = None,
     dry_run: bool = False,
     user=None,
+    kind: str | None = None,
 ) -> ImportSummary:
+    """``kind`` (eval or train) is the kind of a benchmark the import creates, and must
+    match an existing one's; a clip of a training corpus needs a participant id."""
     if questions is None and captions is None and videos_dir is None:
         raise ImportRejected([Problem("(arguments)", "nothing to import: give a question file, a caption file or a clip folder")])
     if videos_dir is not None and not videos_dir.is_dir():
         raise ImportRejected([Problem(str(videos_dir), "clip folder not found")])
     incoming_items = validate_question_rows(read_rows(questions.content, file=questions.name), file=questions.name) if questions else []
     incoming_captions = validate_caption_rows(read_rows(captions.content, file=captions.name), file=captions.name) if captions else []
+    clip_rows = [ClipRow(questions.name, i.row, i.clip_name, i.participant_id) for i in incoming_items] + \
+        [ClipRow(captions.name, c.row, c.clip_name, c.participant_id) for c in incoming_captions]  # fmt: skip
+    participants = participants_by_clip(clip_rows)
     summary = ImportSummary(benchmark=benchmark_name, source=source, dry_run=dry_run,
                             rows_read=len(incoming_items) + len(incoming_captions))  # fmt: skip
+    machine = Actor.machine(source)
+    importer = Actor.person(user) if user is not None else machine
     with transaction.atomic():
-        _write(summary, incoming_items, incoming_captions, videos_dir, Actor.machine(source), user)
+        benchmark = _benchmark_for(summary.benchmark, kind, importer)
+        videos = _videos_for(benchmark, participants, clip_rows, machine, summary)
+        _write(benchmark, videos, summary, incoming_items, incoming_captions, videos_dir, machine, importer)
         if dry_run:
             transaction.set_rollback(True)
     return summary
 
 
-def _write(summary, items: list[IncomingItem], captions: list[IncomingCaption], videos_dir, machine: Actor, user) -> None:
-    importer = Actor.person(user) if user is not None else machine
-    benchmark = Benchmark.objects.filter(name=summary.benchmark).first() or \
-        benchmark_create(name=summary.benchmark, actor=importer)  # fmt: skip
-    videos = _videos_for(benchmark, {i.clip_name for i in items} | {c.clip_name for c in captions}, machine, summary)
+def _benchmark_for(name: str, kind: str | None, importer: Actor) -> Benchmark:
+    benchmark = Benchmark.objects.filter(name=name).first()
+    if benchmark is None:
+        return benchmark_create(name=name, actor=importer, kind=kind or Benchmark.Kind.EVAL)
+    if kind and benchmark.kind != kind:
+        raise ImportRejected([Problem("(arguments)", f"benchmark {name!r} is of kind {benchmark.kind}, not {kind}")])
+    return benchmark
+
+
+def _write(benchmark, videos, summary, items: list[IncomingItem], captions: list[IncomingCaption], videos_dir,
+           machine: Actor, importer: Actor) -> None:  # fmt: skip
     _import_items(benchmark, items, videos, machine, summary)
     _import_captions(benchmark, captions, videos, machine, summary)
     if videos_dir is not None:
@@ -99,10 +117,24 @@ def _write(summary, items: list[IncomingItem], captions: list[IncomingCaption], 
     summary.flags_raised = dict(lint_run(benchmark=benchmark))
 
 
-def _videos_for(benchmark: Benchmark, clip_names: set[str], machine: Actor, summary: ImportSummary) -> dict[str, Video]:
-    videos = {v.clip_name: v for v in Video.objects.filter(benchmark=benchmark, clip_name__in=clip_names)}
-    new = sorted(clip_names - videos.keys())
-    created = create_audited_many(model=Video, actor=machine, rows=[{"benchmark": benchmark, "clip_name": n} for n in new])
+def _videos_for(benchmark: Benchmark, participants: dict[str, str], clip_rows: list[ClipRow], machine: Actor,
+                summary: ImportSummary) -> dict[str, Video]:  # fmt: skip
+    """The clips the rows name, created where new; participant ids set where the rows
+    (or the clip names) give one the stored clip lacks or contradicts."""
+    videos = {v.clip_name: v for v in Video.objects.filter(benchmark=benchmark, clip_name__in=participants.keys())}
+    if benchmark.is_caption_centric:
+        missing = {clip for clip, pid in participants.items() if not pid and not getattr(videos.get(clip), "participant_id", "")}
+        if missing:
+            raise ImportRejected(missing_participant_problems(clip_rows, missing))
+    for clip, video in videos.items():
+        if participants[clip] and participants[clip] != video.participant_id:
+            videos[clip] = change_audited(model=Video, pk=video.pk, actor=machine, expected_version=None,
+                                          changes={"participant_id": participants[clip]}, reason="participant id from import")  # fmt: skip
+            summary.videos_participant_set += 1
+    new = sorted(participants.keys() - videos.keys())
+    created = create_audited_many(model=Video, actor=machine, rows=[
+        {"benchmark": benchmark, "clip_name": n, "participant_id": participants[n]} for n in new
+    ])  # fmt: skip
     summary.videos_created = len(created)
     return videos | {v.clip_name: v for v in created}
 

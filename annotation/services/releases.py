@@ -3,10 +3,10 @@ captions and provenance, and compute the digest of every export format."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -14,14 +14,14 @@ from django.utils import timezone
 from annotation.problem_lists import indented_list
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
 from annotation.release_export import FORMATS, export_digest
-from annotation.taxonomy import COARSE_LABELS, FINE_LABELS
+from annotation.selectors import evaluation_benchmarks
 from annotation.transitions import ReviewStatus
 
 from .bulk_insert import insert_many
+from .release_snapshots import caption_snapshot, content_provenance
+from .train_releases import train_release_blockers, train_release_write
 
 RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
-CAPTION_FIELDS = ("coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path", "phase_early",
-                  "phase_middle", "phase_late", "trend", "contact", "description", "review_status", "version")  # fmt: skip
 Event = AuditEvent.EventType
 
 
@@ -43,8 +43,13 @@ class ReleaseDiff:
         return {"added": self.added, "removed": self.removed, "changed": self.changed}
 
 
-def release_blockers(*, benchmark: Benchmark) -> list[str]:
-    """Everything that keeps ``benchmark`` from being released, in words."""
+def release_blockers(*, benchmark: Benchmark, disjoint_from: Sequence[Benchmark] | None = None) -> list[str]:
+    """Everything that keeps ``benchmark`` from being released, in words. A training
+    corpus is checked by caption, and against ``disjoint_from`` (every evaluation
+    benchmark when None) for shared participants."""
+    if benchmark.is_caption_centric:
+        against = evaluation_benchmarks() if disjoint_from is None else list(disjoint_from)
+        return train_release_blockers(benchmark=benchmark, against=against)
     blockers = [
         f"{qid}: review status is {status}; accept it or exclude it"
         for qid, status in benchmark.items.exclude(review_status__in=RELEASABLE).order_by("qid")
@@ -71,14 +76,26 @@ def release_manifest(release: Release) -> dict:
     }  # fmt: skip
 
 
-def release_create(*, benchmark: Benchmark, tag: str, notes: str = "", user) -> Release:
+def release_create(*, benchmark: Benchmark, tag: str, notes: str = "", user,
+                   disjoint_from: Sequence[Benchmark] | None = None) -> Release:  # fmt: skip
+    """Freeze ``benchmark``; a training corpus only when it shares no participant with
+    the evaluation benchmarks ``disjoint_from`` (all of them when None)."""
+    if disjoint_from and not benchmark.is_caption_centric:
+        raise ReleaseBlocked([f"{benchmark.name} is an evaluation benchmark; disjoint_from is for training corpora"])
+    if any(b.kind != Benchmark.Kind.EVAL for b in disjoint_from or ()):
+        raise ReleaseBlocked(["disjoint_from names only evaluation benchmarks"])
     with transaction.atomic():
         Benchmark.objects.select_for_update().get(pk=benchmark.pk)  # one release of a benchmark at a time
         if Release.objects.filter(benchmark=benchmark, tag=tag).exists():
             raise ReleaseBlocked([f"tag {tag!r} exists already; releases are immutable, use a new tag"])
-        blockers = release_blockers(benchmark=benchmark)
+        against = None
+        if benchmark.is_caption_centric:
+            against = evaluation_benchmarks() if disjoint_from is None else sorted(disjoint_from, key=lambda b: b.name)
+        blockers = release_blockers(benchmark=benchmark, disjoint_from=against)
         if blockers:
             raise ReleaseBlocked(blockers)
+        if against is not None:
+            return train_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user, against=against)
         items = list(benchmark.items.filter(review_status=ReviewStatus.ACCEPTED).select_related("video").order_by("id"))
         last_event_id = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
         release = Release(
@@ -112,38 +129,12 @@ def _released_rows(release: Release, items: list[QAItem], last_event_id: int) ->
 
 
 def _caption_snapshots(video_ids: set[int]) -> dict[int, dict]:
-    snapshots = {}
-    for caption in Caption.objects.filter(video_id__in=video_ids):
-        snapshot = {name: getattr(caption, name) for name in CAPTION_FIELDS}
-        snapshot["coarse_name"] = COARSE_LABELS[caption.coarse_label].name
-        snapshot["fine_name"] = FINE_LABELS[caption.fine_label].name
-        snapshots[caption.video_id] = snapshot
-    return snapshots
+    return {caption.video_id: caption_snapshot(caption) for caption in Caption.objects.filter(video_id__in=video_ids)}
 
 
 def item_provenance(item_ids: list[int], last_event_id: int) -> dict[int, dict]:
     """Who generated, edited and reviewed each item, from the audit trail up to ``last_event_id``."""
-    events = AuditEvent.objects.filter(target_kind=QAItem.audit_kind, target_id__in=item_ids, id__lte=last_event_id)
-    events = list(events.order_by("id").values_list("target_id", "event_type", "actor_user_id", "actor_source", "at",
-                                                    "target_version", "before", "after", "reason"))  # fmt: skip
-    users = dict(get_user_model().objects.filter(pk__in={e[2] for e in events if e[2]}).values_list("pk", "username"))
-    provenance = defaultdict(lambda: {"generated_by": "", "revisions": [], "reviews": [], "adjudication": None})
-    for target_id, kind, user_id, source, at, version, before, after, reason in events:
-        record = provenance[target_id]
-        who = users.get(user_id, source)
-        step = {"by": who, "by_person": user_id is not None, "at": at.isoformat(), "version": version}
-        if kind == Event.CREATED:
-            record["generated_by"], record["generated_at"] = source or who, at.isoformat()
-        elif kind == Event.EDITED:
-            record["revisions"].append(step | {"fields": sorted(after), "reason": reason})
-        elif kind == Event.STATUS_CHANGED:
-            review = step | {"from": before["review_status"], "to": after["review_status"], "reason": reason}
-            record["reviews"].append(review)
-            if review["from"] == ReviewStatus.NEEDS_ADJUDICATION:
-                record["adjudication"] = review
-    for record in provenance.values():
-        record["reviewers"] = sorted({r["by"] for r in record["reviews"] if r["by_person"]})
-    return {pk: provenance[pk] for pk in item_ids}
+    return content_provenance(QAItem.audit_kind, item_ids, last_event_id)
 
 
 def release_diff(*, old: Release, new: Release) -> ReleaseDiff:

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.models import Benchmark
+from annotation.selectors import evaluation_benchmarks
 from annotation.services.releases import ReleaseBlocked, release_create
 
 
@@ -13,8 +14,11 @@ class Command(BaseCommand):
         parser.add_argument("tag", help="new release tag, e.g. v1.0")
         parser.add_argument("--user", required=True, help="username of the admin cutting the release")
         parser.add_argument("--notes", default="", help="release notes")
+        parser.add_argument("--disjoint-from", action="append", metavar="EVAL_BENCHMARK", dest="disjoint_from",
+                            help="training corpus: an evaluation benchmark it must share no participant with "
+                                 "(repeat for several; default: every evaluation benchmark)")  # fmt: skip
 
-    def handle(self, *args, benchmark, tag, user, notes, **options):
+    def handle(self, *args, benchmark, tag, user, notes, disjoint_from, **options):
         target = Benchmark.objects.filter(name=benchmark).first()
         admin = get_user_model().objects.filter(username=user).first()
         if target is None or admin is None:
@@ -22,7 +26,13 @@ class Command(BaseCommand):
         if not admin.is_admin_role:
             raise CommandError(f"{user} is not an admin; only admins cut releases")
         try:
-            release = release_create(benchmark=target, tag=tag, notes=notes, user=admin)
-        except ReleaseBlocked as blocked:
-            raise CommandError(str(blocked)) from None
+            against = None if disjoint_from is None else evaluation_benchmarks(names=disjoint_from)
+            release = release_create(benchmark=target, tag=tag, notes=notes, user=admin, disjoint_from=against)
+        except (ReleaseBlocked, LookupError) as refused:
+            raise CommandError(str(refused)) from None
+        if release.kind == Benchmark.Kind.TRAIN:
+            self.stdout.write(f"released {target.name} {tag}: {release.clip_count} clips, {release.item_count} QA items, "
+                              f"no participant shared with {', '.join(release.disjoint_from) or 'any evaluation benchmark (none exist)'}, "
+                              f"sha256 {release.sha256}")  # fmt: skip
+            return
         self.stdout.write(f"released {target.name} {tag}: {release.item_count} items, sha256 {release.sha256}")

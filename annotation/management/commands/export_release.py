@@ -3,25 +3,32 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.release_export import FORMATS, export_chunks
-from annotation.selectors import release_by_tag, release_rows
+from annotation.release_export import FORMATS, default_format, formats_of, release_export_chunks
+from annotation.selectors import release_by_tag, release_export_rows
 from annotation.services.releases import release_manifest
+from annotation.sft_export import FORMATS as SFT_FORMATS
 
 
 class Command(BaseCommand):
-    help = "Write a release's export (mac, questions-only, jsonl or json) to a file or standard output."
+    help = ("Write a release's export to a file or standard output: mac, questions-only, jsonl or json; for a "
+            "training corpus sft-video, sft-video-qa, sft-frames, sft-frames-qa or corpus-jsonl (export_sft writes "
+            "the whole fine-tuning folder with its media).")
 
     def add_arguments(self, parser):
         parser.add_argument("benchmark", help="benchmark name")
         parser.add_argument("tag", help="release tag, e.g. v1.0")
-        parser.add_argument("--format", choices=FORMATS, default="mac", dest="fmt")
+        parser.add_argument("--format", choices=(*FORMATS, *SFT_FORMATS), dest="fmt",
+                            help="default mac; sft-video for a training corpus")  # fmt: skip
         parser.add_argument("--out", type=Path, help="file to write (default: standard output)")
 
     def handle(self, *args, benchmark, tag, fmt, out, **options):
         release = release_by_tag(benchmark_name=benchmark, tag=tag)
         if release is None:
             raise CommandError(f"no release {tag!r} of benchmark {benchmark!r}")
-        chunks = export_chunks(fmt, release_manifest(release), release_rows(release=release))
+        fmt = fmt or default_format(release)
+        if fmt not in formats_of(release):
+            raise CommandError(f"a {release.kind} release exports as {', '.join(formats_of(release))}, not {fmt}")
+        chunks = release_export_chunks(release, fmt, release_manifest(release), release_export_rows(release=release))
         if out is None:
             for chunk in chunks:
                 sys.stdout.buffer.write(chunk)
@@ -31,5 +38,5 @@ class Command(BaseCommand):
             for chunk in chunks:
                 handle.write(chunk)
         partial.replace(out)  # a reader never sees half an export
-        self.stderr.write(f"wrote {release.item_count} items of {benchmark} {tag} as {fmt} to {out} "
+        self.stderr.write(f"wrote {release.clip_count or release.item_count} rows of {benchmark} {tag} as {fmt} to {out} "
                           f"(sha256 {release.export_sha256[fmt]})")  # fmt: skip

@@ -22,16 +22,6 @@ def release(benchmark, accepted_items, admin_user):
     return release_create(benchmark=benchmark, tag="v1.0", user=admin_user)
 
 
-@pytest.fixture
-def as_role(client, make_user):
-    def login(role):
-        if role != "anonymous":
-            client.force_login(make_user(role, f"{role}-api"))
-        return client
-
-    return login
-
-
 def read_urls(release):
     return ["/api/benchmarks/", f"/api/benchmarks/{release.benchmark_id}/", "/api/videos/", "/api/items/",
             "/api/flags/", "/api/releases/", f"/api/releases/{release.pk}/",

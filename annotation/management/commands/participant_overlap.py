@@ -1,0 +1,40 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotation.models import Benchmark
+from annotation.selectors import evaluation_benchmarks, participant_report
+
+
+class Command(BaseCommand):
+    help = "List the participants a training corpus shares with evaluation benchmarks; exits 1 when there is any."
+
+    def add_arguments(self, parser):
+        parser.add_argument("benchmark", help="training corpus name")
+        parser.add_argument("--against", action="append", metavar="EVAL_BENCHMARK",
+                            help="an evaluation benchmark (repeat for several; default: all of them)")  # fmt: skip
+        parser.add_argument("--json", action="store_true", dest="as_json", help="print the report as JSON")
+
+    def handle(self, *args, benchmark, against, as_json, **options):
+        corpus = Benchmark.objects.filter(name=benchmark).first()
+        if corpus is None:
+            raise CommandError(f"no benchmark {benchmark!r}")
+        try:
+            report = participant_report(benchmark=corpus, against=evaluation_benchmarks(names=against))
+        except LookupError as error:
+            raise CommandError(str(error)) from None
+        if as_json:
+            self.stdout.write(json.dumps(report.as_dict(), indent=2))
+        else:
+            self._write_text(report)
+        if report.shared:
+            raise SystemExit(1)
+
+    def _write_text(self, report) -> None:
+        self.stdout.write(f"{report.benchmark} against {', '.join(report.against) or '(no evaluation benchmark)'}: "
+                          f"{len(report.shared)} shared participant(s)")  # fmt: skip
+        for shared in report.shared:
+            self.stdout.write(f"  {shared}")
+        for name, n in report.without_id.items():
+            self.stdout.write(f"  {name}: {n} clip(s) without a participant id")
+

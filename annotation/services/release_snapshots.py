@@ -1,0 +1,48 @@
+"""What a release freezes of a caption, and the provenance of released content from the audit trail."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib.auth import get_user_model
+
+from annotation.models import AuditEvent, Caption
+from annotation.taxonomy import COARSE_LABELS, FINE_LABELS
+from annotation.transitions import ReviewStatus
+
+CAPTION_FIELDS = ("coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path", "phase_early",
+                  "phase_middle", "phase_late", "trend", "contact", "description", "review_status", "version")  # fmt: skip
+Event = AuditEvent.EventType
+
+
+def caption_snapshot(caption: Caption) -> dict:
+    snapshot = {name: getattr(caption, name) for name in CAPTION_FIELDS}
+    snapshot["coarse_name"] = COARSE_LABELS[caption.coarse_label].name
+    snapshot["fine_name"] = FINE_LABELS[caption.fine_label].name
+    return snapshot
+
+
+def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> dict[int, dict]:
+    """Who generated, edited and reviewed each QA item or caption (``kind``), from the
+    audit trail up to ``last_event_id``."""
+    events = AuditEvent.objects.filter(target_kind=kind, target_id__in=target_ids, id__lte=last_event_id)
+    events = list(events.order_by("id").values_list("target_id", "event_type", "actor_user_id", "actor_source", "at",
+                                                    "target_version", "before", "after", "reason"))  # fmt: skip
+    users = dict(get_user_model().objects.filter(pk__in={e[2] for e in events if e[2]}).values_list("pk", "username"))
+    provenance = defaultdict(lambda: {"generated_by": "", "revisions": [], "reviews": [], "adjudication": None})
+    for target_id, event_type, user_id, source, at, version, before, after, reason in events:
+        record = provenance[target_id]
+        who = users.get(user_id, source)
+        step = {"by": who, "by_person": user_id is not None, "at": at.isoformat(), "version": version}
+        if event_type == Event.CREATED:
+            record["generated_by"], record["generated_at"] = source or who, at.isoformat()
+        elif event_type == Event.EDITED:
+            record["revisions"].append(step | {"fields": sorted(after), "reason": reason})
+        elif event_type == Event.STATUS_CHANGED:
+            review = step | {"from": before["review_status"], "to": after["review_status"], "reason": reason}
+            record["reviews"].append(review)
+            if review["from"] == ReviewStatus.NEEDS_ADJUDICATION:
+                record["adjudication"] = review
+    for record in provenance.values():
+        record["reviewers"] = sorted({r["by"] for r in record["reviews"] if r["by_person"]})
+    return {pk: provenance[pk] for pk in target_ids}

@@ -1,0 +1,227 @@
+"""A training-corpus release as a supervised fine-tuning data set.
+
+Shape: LLaMA-Factory's ``sharegpt`` formatting with OpenAI-style message tags (also
+read by ms-swift), one JSON object per line::
+
+    {"messages": [{"role": "user", "content": "<video>Describe ..."},
+                  {"role": "assistant", "content": "[Body part (coarse-grained)] Head | ..."}],
+     "videos": ["media/<clip>.mp4"]}
+
+or, for the model-view frames, ``"<image>"`` once per frame before the instruction and
+``"images": ["media/<clip>/000012.jpg", ...]``. With QA, each accepted QA item of the
+clip that has an answer key follows as one more user turn (the question, options
+embedded as ``A. ...`` lines) and assistant turn (the key). Paths are relative to the
+export folder, which holds the JSONL, ``media/`` and a ``dataset_info.json`` for
+LLaMA-Factory. Rows come in the release's order (clip names), so line n of every
+format is clip n of ``corpus-jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from django.core.files.storage import Storage, default_storage
+
+from .frames.outputs import local_root, read_manifest
+from .mac_format import join_embedded_options
+
+CHUNK_ROWS = 500
+FRAME_STRATEGY = "mac2026"  # the frames the MAC 2026 runner shows a model
+INSTRUCTION = (
+    "Describe the micro-action in this clip: its body-part category and micro-action label, the dominant and other "
+    "body parts involved, the direction and path of the motion, what happens early, in the middle and late, the "
+    "temporal trend, any contact between body parts, and a short overall description."
+)
+CAPTION_LINES = (  # label, caption field; empty fields are left out
+    ("Dominant body part", "dominant_part"), ("Other body parts", "other_parts"),
+    ("Direction and path", "direction_path"), ("Early phase", "phase_early"), ("Middle phase", "phase_middle"),
+    ("Late phase", "phase_late"), ("Temporal trend", "trend"), ("Contact", "contact"), ("Description", "description"),
+)  # fmt: skip
+
+
+class ReleasedClip(Protocol):
+    clip_name: str
+    participant_id: str
+    caption_version: int
+    content: dict
+    qa: list
+    media: dict
+    provenance: dict
+
+
+@dataclass(frozen=True)
+class SftFormat:
+    media: str  # "video" or "frames"
+    with_qa: bool
+
+
+SFT_FORMATS = {
+    "sft-video": SftFormat("video", False), "sft-video-qa": SftFormat("video", True),
+    "sft-frames": SftFormat("frames", False), "sft-frames-qa": SftFormat("frames", True),
+}  # fmt: skip
+FORMATS = (*SFT_FORMATS, "corpus-jsonl")
+CANONICAL = "corpus-jsonl"
+
+
+def caption_text(caption: dict) -> str:
+    """The structured caption as the assistant's answer; the first line is MA-Bench's MARE label line."""
+    lines = [f"[Body part (coarse-grained)] {caption['coarse_name']} | [Micro-action (fine-grained)] {caption['fine_name']}"]
+    for label, name in CAPTION_LINES:
+        value = caption.get(name)
+        value = ", ".join(value) if isinstance(value, list) else value
+        if value:
+            lines.append(f"{label}: {value}")
+    return "\n".join(lines)
+
+
+def video_path(row: ReleasedClip) -> str:
+    return f"media/{row.clip_name}{posixpath.splitext(row.media['file'])[1].lower()}"
+
+
+def frame_paths(row: ReleasedClip) -> list[str]:
+    return [f"media/{row.clip_name}/{index:06d}.jpg" for index in row.media["model_view"][FRAME_STRATEGY]]
+
+
+def conversation(row: ReleasedClip, fmt: SftFormat) -> dict:
+    if fmt.media == "video":
+        media_key, paths, tokens = "videos", [video_path(row)], "<video>"
+    else:
+        paths = frame_paths(row)
+        media_key, tokens = "images", "<image>" * len(paths)
+    messages = [{"role": "user", "content": tokens + INSTRUCTION},
+                {"role": "assistant", "content": caption_text(row.content)}]  # fmt: skip
+    if fmt.with_qa:
+        for qa in row.qa:
+            if qa["answer"]:
+                messages += [{"role": "user", "content": join_embedded_options(qa["question"], qa["options"])},
+                             {"role": "assistant", "content": qa["answer"]}]  # fmt: skip
+    return {"messages": messages, media_key: paths}
+
+
+def corpus_row(row: ReleasedClip) -> dict:
+    return {"clip": row.clip_name, "participant_id": row.participant_id, "caption_version": row.caption_version,
+            "caption": row.content, "caption_text": caption_text(row.content), "qa": row.qa,
+            "video": video_path(row), "model_view": {FRAME_STRATEGY: row.media["model_view"][FRAME_STRATEGY]},
+            "provenance": row.provenance}  # fmt: skip
+
+
+def _row_builder(fmt: str) -> Callable[[ReleasedClip], dict]:
+    if fmt == CANONICAL:
+        return corpus_row
+    if fmt in SFT_FORMATS:
+        return lambda row: conversation(row, SFT_FORMATS[fmt])
+    raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def export_chunks(fmt: str, rows: Iterable[ReleasedClip]) -> Iterator[bytes]:
+    """``fmt``'s bytes: one JSON object per line (keys sorted for the corpus, as built for the conversations)."""
+    build, sorted_keys = _row_builder(fmt), fmt == CANONICAL
+    buffer = []
+    for row in rows:
+        buffer.append(json.dumps(build(row), ensure_ascii=False, sort_keys=sorted_keys) + "\n")
+        if len(buffer) >= CHUNK_ROWS:
+            yield "".join(buffer).encode()
+            buffer = []
+    if buffer:
+        yield "".join(buffer).encode()
+
+
+class MediaMissing(Exception):
+    """A released clip's media are no longer where the release recorded them."""
+
+
+def dataset_info(*, dataset: str, fmt: str) -> dict:
+    """LLaMA-Factory's dataset description for the folder (``--dataset_dir <folder> --dataset <name>``)."""
+    media_key = "videos" if SFT_FORMATS[fmt].media == "video" else "images"
+    return {dataset: {
+        "file_name": f"{fmt}.jsonl", "formatting": "sharegpt", "columns": {"messages": "messages", media_key: media_key},
+        "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"},
+    }}  # fmt: skip
+
+
+def dataset_name(benchmark: str, tag: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", f"{benchmark}_{tag}").strip("_").lower()
+
+
+@dataclass
+class FolderSummary:
+    rows: int = 0
+    media_files: int = 0
+    linked: int = 0
+    copied: int = 0
+
+
+def write_folder(*, out: Path, fmt: str, dataset: str, rows: Iterable[ReleasedClip], link: bool = True,
+                 storage: Storage = default_storage) -> FolderSummary:  # fmt: skip
+    """Write ``<fmt>.jsonl``, ``dataset_info.json`` and ``media/`` into ``out`` (which must not exist).
+
+    Media are hard-linked from local storage when ``link`` (copied across file systems
+    or from remote storage). Built in a hidden sibling folder and renamed into place,
+    so ``out`` never holds half an export.
+    """
+    if fmt not in SFT_FORMATS:
+        raise ValueError(f"a fine-tuning folder is one of {', '.join(SFT_FORMATS)}, not {fmt!r}")
+    if out.exists():
+        raise FileExistsError(f"{out} exists; choose a new folder")
+    staging = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "media").mkdir(parents=True)
+    summary = FolderSummary()
+    try:
+        with (staging / f"{fmt}.jsonl").open("wb") as jsonl:
+            for chunk in export_chunks(fmt, _placing_media(rows, staging, SFT_FORMATS[fmt], link, storage, summary)):
+                jsonl.write(chunk)
+        (staging / "dataset_info.json").write_text(json.dumps(dataset_info(dataset=dataset, fmt=fmt), indent=2) + "\n")
+        staging.replace(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return summary
+
+
+def _placing_media(rows, folder: Path, fmt: SftFormat, link: bool, storage: Storage, summary: FolderSummary):
+    """The rows, each after its media are in ``folder`` (so memory stays bounded)."""
+    root = local_root(storage)
+    for row in rows:
+        for relative, name in _media_of(row, fmt, storage):
+            _place(name, folder / relative, root=root, link=link, storage=storage, summary=summary)
+        summary.rows += 1
+        yield row
+
+
+def _media_of(row: ReleasedClip, fmt: SftFormat, storage: Storage) -> list[tuple[str, str]]:
+    if fmt.media == "video":
+        name, size = row.media["file"], row.media.get("size_bytes")
+        if not storage.exists(name) or (size is not None and storage.size(name) != size):
+            raise MediaMissing(f"{row.clip_name}: the clip file released ({name}) is gone or changed since the release")
+        return [(video_path(row), name)]
+    manifest = read_manifest(row.media["frames_manifest"], storage)
+    if manifest is None:
+        raise MediaMissing(f"{row.clip_name}: the model-view frames released ({row.media['frames_manifest']}) are gone; "
+                           "the clip was reprocessed since the release")  # fmt: skip
+    folder, files = posixpath.dirname(row.media["frames_manifest"]), manifest["model_view"]["files"]
+    return [(path, f"{folder}/{files[str(index)]}")
+            for path, index in zip(frame_paths(row), row.media["model_view"][FRAME_STRATEGY])]  # fmt: skip
+
+
+def _place(name: str, target: Path, *, root: Path | None, link: bool, storage: Storage, summary: FolderSummary) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    summary.media_files += 1
+    if root is not None and link:
+        try:
+            os.link(storage.path(name), target)
+            summary.linked += 1
+            return
+        except OSError:
+            pass  # another file system: copy
+    with storage.open(name, "rb") as source, target.open("wb") as copy:
+        shutil.copyfileobj(source, copy, 1 << 20)
+    summary.copied += 1

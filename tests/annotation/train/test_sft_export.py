@@ -1,0 +1,100 @@
+"""The fine-tuning export: JSONL conversations that parse, media paths that exist, bytes that match the digests."""
+
+import hashlib
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from annotation.sft_export import INSTRUCTION, caption_text
+
+
+@pytest.fixture
+def release(reviewed_corpus, eval_benchmark, admin_user):
+    from annotation.services.releases import release_create
+
+    return release_create(benchmark=reviewed_corpus, tag="v1", user=admin_user, disjoint_from=[eval_benchmark])
+
+
+def exported(tmp_path, fmt, *extra):
+    out = tmp_path / fmt
+    call_command("export_sft", "Train", "v1", "--out", str(out), "--format", fmt, *extra)
+    lines = (out / f"{fmt}.jsonl").read_bytes()
+    return out, lines, [json.loads(line) for line in lines.decode().splitlines()]
+
+
+def test_video_conversations_parse_and_every_clip_path_exists(release, tmp_path, train_rows, settings):
+    from pathlib import Path
+
+    out, raw, rows = exported(tmp_path, "sft-video")
+    assert len(rows) == 3 and hashlib.sha256(raw).hexdigest() == release.export_sha256["sft-video"]
+    for row, clip in zip(rows, sorted(train_rows.clips)):
+        assert set(row) == {"messages", "videos"}
+        assert row["videos"] == [f"media/{clip}.mp4"]
+        user, assistant = row["messages"]
+        assert user == {"role": "user", "content": "<video>" + INSTRUCTION}
+        assert assistant["role"] == "assistant"
+        assert assistant["content"].startswith("[Body part (coarse-grained)] Head | [Micro-action (fine-grained)] Nodding\n")
+        assert "Early phase: head dips" in assistant["content"] and "Other body parts: neck" in assistant["content"]
+        for path in row["videos"]:
+            assert (out / path).is_file() and (out / path).read_bytes()[4:8] == b"ftyp"
+        stored = Path(settings.MEDIA_ROOT) / release.clips.get(clip_name=clip).media["file"]
+        assert (out / row["videos"][0]).stat().st_ino == stored.stat().st_ino  # hard-linked, not copied
+    info = json.loads((out / "dataset_info.json").read_text())
+    assert info == {"train_v1": {"file_name": "sft-video.jsonl", "formatting": "sharegpt",
+                                 "columns": {"messages": "messages", "videos": "videos"},
+                                 "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
+                                          "assistant_tag": "assistant"}}}  # fmt: skip
+
+
+def test_frame_conversations_have_one_image_token_per_existing_jpeg(release, tmp_path):
+    out, raw, rows = exported(tmp_path, "sft-frames-qa", "--copy")
+    assert hashlib.sha256(raw).hexdigest() == release.export_sha256["sft-frames-qa"]
+    for row in rows:
+        assert set(row) == {"messages", "images"} and row["images"]
+        assert row["messages"][0]["content"] == "<image>" * len(row["images"]) + INSTRUCTION
+        for path in row["images"]:
+            assert (out / path).read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG
+        roles = [m["role"] for m in row["messages"]]
+        assert roles == ["user", "assistant"] * 3  # the caption, then the clip's 2 accepted QA items in qid order
+        assert row["messages"][2]["content"].endswith("\nA. Nodding\nB. Shaking head\nC. Waving\nD. Shrugging\nE. Tiptoe")
+        assert row["messages"][3]["content"] == "A"
+        assert row["messages"][4:] == [{"role": "user", "content": "Does the head move down?"},
+                                       {"role": "assistant", "content": "Yes"}]  # fmt: skip
+
+
+def test_the_api_stream_is_the_folder_jsonl(release, tmp_path, client, admin_user):
+    _, raw, _ = exported(tmp_path, "sft-video-qa")
+    client.force_login(admin_user)
+    response = client.get(f"/api/releases/{release.pk}/export/?format=sft-video-qa")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/x-ndjson")
+    assert b"".join(response.streaming_content) == raw
+    assert response["ETag"] == f'"{release.export_sha256["sft-video-qa"]}"'
+    again = client.get(f"/api/releases/{release.pk}/export/?format=sft-video-qa", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+    default = client.get(f"/api/releases/{release.pk}/export/")  # a training corpus: sft-video
+    assert default["ETag"] == f'"{release.export_sha256["sft-video"]}"'
+    corpus = client.get(f"/api/releases/{release.pk}/export/?format=corpus-jsonl")
+    first = json.loads(b"".join(corpus.streaming_content).decode().splitlines()[0])
+    assert first["caption_text"] == caption_text(first["caption"]) and first["participant_id"]
+    assert client.get(f"/api/releases/{release.pk}/export/?format=mac").status_code == 400
+
+
+def test_the_folder_appears_whole_or_not_at_all(release, tmp_path, settings):
+    from pathlib import Path
+
+    from annotation.models import ReleaseClip
+
+    clip_file = Path(settings.MEDIA_ROOT) / ReleaseClip.objects.order_by("position").last().media["file"]
+    clip_file.write_bytes(b"changed")
+    with pytest.raises(CommandError, match="gone or changed since the release; nothing was written"):
+        call_command("export_sft", "Train", "v1", "--out", str(tmp_path / "ft"))
+    assert not (tmp_path / "ft").exists() and not (tmp_path / ".ft.partial").exists()
+
+
+def test_export_release_writes_a_train_format_and_refuses_an_eval_one(release, tmp_path):
+    call_command("export_release", "Train", "v1", "--out", str(tmp_path / "corpus.jsonl"), "--format", "corpus-jsonl")
+    assert hashlib.sha256((tmp_path / "corpus.jsonl").read_bytes()).hexdigest() == release.sha256
+    with pytest.raises(CommandError, match="a train release exports as"):
+        call_command("export_release", "Train", "v1", "--format", "mac")
