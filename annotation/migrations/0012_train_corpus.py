@@ -9,7 +9,7 @@ from annotation.append_only import drop_trigger_sql, run_on_postgresql, trigger_
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotation', '0010_run_chunk_queued'),
+        ('annotation', '0011_caption_phase_boundaries'),
     ]
 
     operations = [
