@@ -8,9 +8,11 @@ completed in the database (outside the timing) and checks them. Completing a cli
 the app takes 12 blind answers and 12 decisions, and the app has no release URL; without a
 completion, `claim_next` would hand the person their current claim again. Before the
 rounds one client claims alone, for the unloaded latency. Every slot is claimed once; a last
-round must find nothing left. Target (issue 6): p95 under 50 ms on 2 cores.
+round must find nothing left. Each request opens its own loopback connection, as sync workers
+serve them. It also prints the CPU each claim costs gunicorn, PostgreSQL and the clients, and
+the SQL of one claim. Target (issue 6): p95 under 50 ms on 2 cores.
 
-    scripts/with_test_services.py .venv/bin/python bench/claims.py [--workers N] [--threads N]
+    scripts/with_test_services.py .venv/bin/python bench/claims.py [--workers N] [--worker-class sync|gthread --threads N]
 """
 
 from __future__ import annotations
