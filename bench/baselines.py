@@ -11,7 +11,6 @@ as in production; the endpoint runs in a process of its own.
 from __future__ import annotations
 
 import contextlib
-import json
 import multiprocessing
 import os
 import subprocess
@@ -31,8 +30,7 @@ from django.db import connection  # noqa: E402
 
 from annotation.models import BaselineRun, Prediction  # noqa: E402
 from annotation.services.baselines import run_prepare  # noqa: E402
-from annotation.services.importing import ImportFile, benchmark_import  # noqa: E402
-from synthetic_benchmark import synthetic_rows  # noqa: E402
+from synthetic_benchmark import synthetic_benchmark_import  # noqa: E402
 
 
 def instant(request, call):
@@ -89,11 +87,7 @@ def main() -> None:
     if django_settings.CELERY_TASK_ALWAYS_EAGER:
         sys.exit("bench/baselines.py needs CELERY_BROKER_URL and DATABASE_URL (run it with `make bench`)")
     with throwaway_database(), celery_worker():
-        benchmark = benchmark_import(benchmark_name="bench: runs", source="bench",
-                                     questions=ImportFile("q.json", json.dumps(synthetic_rows(1000)).encode()))  # fmt: skip
-        from annotation.models import Benchmark
-
-        benchmark = Benchmark.objects.get(name="bench: runs")
+        benchmark = synthetic_benchmark_import("bench: runs", 1000)
         with endpoint_process(instant) as base_url:
             seconds, count = timed_run(benchmark, base_url, "instant", [])
         print(f"instant endpoint: {count} predictions in {seconds:.1f} s, {1000 * seconds / count:.2f} ms per prediction "

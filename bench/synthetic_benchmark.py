@@ -1,10 +1,15 @@
-"""Synthetic MA-Bench-shaped rows for benchmarks: any number of clips, 12 questions each."""
+"""Synthetic MA-Bench-shaped rows for benchmarks: any number of clips, 12 questions each.
+
+Import it after ``throwaway_database`` (which sets Django up)."""
 
 from __future__ import annotations
 
+import json
 import random
 
 from annotation.mac_format import join_embedded_options
+from annotation.models import Benchmark
+from annotation.services.importing import ImportFile, benchmark_import
 from annotation.taxonomy import COARSE_LABELS, FINE_LABELS, TASKS
 
 
@@ -42,3 +47,13 @@ def _question(code: str, rng: random.Random, coarse: list[str], fine: list[str],
     phase = rng.choice(["early", "middle", "late"])
     return {"question": f"In the {phase} phase of clip {clip}, does the {part} move {rng.choice(['up', 'down'])} "
                         f"{rng.randint(0, 10**6)}?", "answer": rng.choice(["Yes", "No"])}  # fmt: skip
+
+
+def synthetic_benchmark_import(name: str, clips: int, *, seed: int = 0, drop: int = 0):
+    """Import ``clips`` synthetic clips as benchmark ``name``; the first clip loses its last ``drop`` questions."""
+    rows = synthetic_rows(clips, seed=seed)
+    first = rows[0]["video"]
+    mine = [n for n, row in enumerate(rows) if row["video"] == first]
+    rows = [row for n, row in enumerate(rows) if n not in mine[len(mine) - drop :]]
+    benchmark_import(benchmark_name=name, source="bench", questions=ImportFile("q.json", json.dumps(rows).encode()))
+    return Benchmark.objects.get(name=name)
