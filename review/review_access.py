@@ -9,7 +9,7 @@ from review.models import QueueSlot
 
 
 def own_slot(request, slot_id: int) -> QueueSlot:
-    slot = get_object_or_404(QueueSlot.objects.select_related("queue", "video__caption"), pk=slot_id)
+    slot = get_object_or_404(QueueSlot.objects.select_related("queue__benchmark", "video__caption"), pk=slot_id)
     if slot.claimed_by_id != request.user.pk and not request.user.is_admin_role:
         raise PermissionDenied
     return slot

@@ -97,13 +97,15 @@ def _score_row(prediction: Prediction, mine: JudgeScore | None, task: str) -> di
 @login_required
 def review_slot(request, slot_id: int):
     slot = own_slot(request, slot_id)
-    items = list(QAItem.objects.filter(video_id=slot.video_id).order_by("qid"))
-    cards = _cards(request, slot, items)
+    caption_only = slot.queue.benchmark.is_caption_centric  # a training corpus: its queues review captions only
+    items = [] if caption_only else list(QAItem.objects.filter(video_id=slot.video_id).order_by("qid"))
+    cards = _cards(request, slot, items) if items else []
     tiers = [(tier, [c for c in cards if TASKS[c["item"].task].tier == tier]) for tier in TIER_ORDER]
     scrub = scrub_view(slot.video)
     first_frame = f"{reverse('review-frame', args=[slot.pk, 0])}?v={scrub.version}" if scrub else ""
     return render(request, "review/review_slot.html", {
-        "slot": slot, "tiers": tiers, "scrub": scrub, "caption": caption_context(request, slot),
+        "slot": slot, "tiers": tiers, "scrub": scrub, "caption": caption_context(request, slot), "caption_only": caption_only,
+        "has_questions": bool(items),
         "first_frame_url": first_frame,
         "scrub_data": scrub.client_data(first_frame.replace("/0.jpg?", "/{index}.jpg?")) if scrub else None,
         "clip_url": reverse("review-clip", args=[slot.pk]) if (slot.video.proxy_file or slot.video.file) else "",

@@ -167,7 +167,8 @@ def _apply(obj: AuditedModel, *, actor: Actor, changes, reason: str) -> None:
     status = obj.status_field
     if status in changed:
         obj.transitions.check(target=obj.audit_label(), current=before[status], requested=after[status])
-    _validate(obj, with_relations=True, only=changed)
+    if changed != [status]:  # a status move alone is checked by the transition map; the content did not change
+        _validate(obj, with_relations=True, only=changed)
     obj.version += 1
     obj.save()
     event_type = Event.STATUS_CHANGED if changed == [status] else Event.EDITED

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
-from annotation.models import Benchmark, Prediction, QAItem, QualityFlag
+from annotation.models import Benchmark, Caption, Prediction, QAItem, QualityFlag
 from annotation.taxonomy import TASKS, Tier, tasks_in_tier
 from annotation.transitions import ReviewStatus
 from review.models import Queue, QueueSlot, User
@@ -30,19 +30,33 @@ FILTER_CHOICES = {
 MIN_LEASE_SECONDS = 60
 
 
+def _by_status_flags_and_clips(rows, filters: dict):
+    """Filters that questions and captions share (same field names on both)."""
+    if filters.get("statuses"):
+        rows = rows.filter(review_status__in=filters["statuses"])
+    if filters.get("flags"):
+        rows = rows.filter(flags__kind__in=filters["flags"], flags__status=QualityFlag.Status.OPEN)
+    if filters.get("clips"):
+        rows = rows.filter(video__clip_name__in=filters["clips"])
+    return rows
+
+
 def matching_items(benchmark: Benchmark, filters: dict):
     items = QAItem.objects.filter(benchmark=benchmark)
     if filters.get("tasks"):
         items = items.filter(task__in=filters["tasks"])
     if filters.get("tiers"):
         items = items.filter(task__in=[t for tier in filters["tiers"] for t in tasks_in_tier(tier)])
-    if filters.get("statuses"):
-        items = items.filter(review_status__in=filters["statuses"])
-    if filters.get("flags"):
-        items = items.filter(flags__kind__in=filters["flags"], flags__status=QualityFlag.Status.OPEN)
-    if filters.get("clips"):
-        items = items.filter(video__clip_name__in=filters["clips"])
-    return items.distinct()
+    return _by_status_flags_and_clips(items, filters).distinct()
+
+
+def matching_video_ids(benchmark: Benchmark, filters: dict) -> list[int]:
+    """The clips a queue over ``filters`` covers: by their questions, or, in a training corpus
+    (caption-centric), by their captions (review status, open caption flags, clip names)."""
+    if not benchmark.is_caption_centric:
+        return sorted(set(matching_items(benchmark, filters).values_list("video_id", flat=True)))
+    captions = _by_status_flags_and_clips(Caption.objects.filter(video__benchmark=benchmark), filters)
+    return sorted(set(captions.values_list("video_id", flat=True)))
 
 
 def _clip_order(queue: Queue, video_ids: list[int]) -> list[int]:
@@ -115,9 +129,13 @@ def queue_create(*, benchmark: Benchmark, name: str, created_by: User, stage: st
     errors |= _filters_check(benchmark, filters)
     if errors:
         raise ValidationError(errors)
-    videos = sorted(set(matching_items(benchmark, filters).values_list("video_id", flat=True)))
+    if benchmark.is_caption_centric and (filters.get("tasks") or filters.get("tiers")):
+        raise ValidationError({"filters": [f"{benchmark.name} is a training corpus: its queues review captions, "
+                                           "so task and tier filters do not apply"]})  # fmt: skip
+    videos = matching_video_ids(benchmark, filters)
     if not videos:
-        raise ValidationError({"filters": ["no question of the benchmark matches these filters"]})
+        what = "caption" if benchmark.is_caption_centric else "question"
+        raise ValidationError({"filters": [f"no {what} of the benchmark matches these filters"]})
     queue = Queue.objects.create(benchmark=benchmark, name=name.strip(), stage=stage, filters=filters, overlap=overlap,
                                  overlap_sample_percent=overlap_sample_percent, blind=blind,
                                  lease_seconds=lease_seconds, order=order, created_by=created_by)  # fmt: skip

@@ -9,9 +9,10 @@ differs from the key -> needs adjudication.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
-from annotation.models import AuditEvent, Caption, QAItem
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, Video
 from annotation.services.audited_writes import Actor, EditConflict
 from annotation.services.content import caption_edit, item_edit, review_status_set
 from annotation.transitions import ReviewStatus
@@ -142,10 +143,14 @@ def _settle(model: type[QAItem] | type[Caption], pk: int, decisions: list[str], 
 
 
 def slot_open_work(slot: QueueSlot) -> tuple[int, bool]:
-    """Questions of the slot's clip still without a decision, and whether its caption still needs one."""
-    open_items = QAItem.objects.filter(video_id=slot.video_id).exclude(reviews__slot=slot).count()
-    caption_open = Caption.objects.filter(video_id=slot.video_id).exclude(reviews__slot=slot).exists()
-    return open_items, caption_open
+    """Questions of the slot's clip still without a decision, and whether its caption still needs one (one query).
+    A training corpus's queues review captions only."""
+    open_items = QAItem.objects.filter(video_id=OuterRef("pk")).exclude(reviews__slot=slot).order_by() \
+        .values("video_id").annotate(n=Count("pk")).values("n")  # fmt: skip
+    open_caption = Caption.objects.filter(video_id=OuterRef("pk")).exclude(reviews__slot=slot)
+    items, caption_open, caption_only = Video.objects.filter(pk=slot.video_id).values_list(
+        Subquery(open_items), Exists(open_caption), F("benchmark__kind")).get()  # fmt: skip
+    return (0 if caption_only == Benchmark.Kind.TRAIN else items or 0), caption_open
 
 
 def _complete_slot_if_done(slot: QueueSlot, user: User) -> None:

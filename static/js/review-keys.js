@@ -34,6 +34,14 @@ document.addEventListener("keydown", (event) => {
   if (target.matches("button, summary, a") && (event.key === "Enter" || event.key === " ")) return;
   if (!card) {
     if (event.key === "n") document.getElementById("next-clip")?.click();
+    // caption-only pages (training corpora): Enter / E / R act on the caption
+    const pageKey = document.querySelector("[data-caption-only]") &&
+      document.querySelector(`[data-page-key="${CSS.escape(event.key.toLowerCase())}"]`);
+    if (pageKey) {
+      event.preventDefault();
+      if (pageKey.matches("select, input, textarea")) pageKey.focus();
+      else pageKey.click();
+    }
     return;
   }
   const button = card.querySelector(`[data-key="${CSS.escape(event.key.toLowerCase())}"]`);

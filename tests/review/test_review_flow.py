@@ -170,3 +170,20 @@ def test_people_not_assigned_to_a_queue_cannot_start_it(client, queue, make_user
     client.force_login(make_user(User.Role.ANNOTATOR, "outsider"))
     assert client.post(reverse("queue-start", args=[queue.pk])).status_code == 403
     assert not QueueSlot.objects.filter(claimed_by__isnull=False).exists()
+
+
+def test_another_reviewers_decision_moving_the_status_does_not_make_a_page_stale(benchmark, make_item, admin_user,
+                                                                                  make_user):  # fmt: skip
+    from review.services.claims import claim_next
+    from review.services.reviews import review_record
+
+    item = make_item("SAD_0009", answer="Yes")
+    first, second = make_user(User.Role.ANNOTATOR, "a1"), make_user(User.Role.ANNOTATOR, "a2")
+    queue = queue_create(benchmark=benchmark, name="pair", created_by=admin_user, overlap=2, annotators=[first, second])
+    slots = {user: claim_next(queue=queue, user=user) for user in (first, second)}  # both pages show v1
+    review_record(slot=slots[first], item=item, user=first, decision="accept", seen_version=1, blind_answer="Yes")
+    assert QAItem.objects.get(pk=item.pk).version == 2  # imported -> in review
+    review_record(slot=slots[second], item=item, user=second, decision="fix", seen_version=1, blind_answer="Yes",
+                  fix={"question": "Does the head dip?", "answer": "Yes"})  # fmt: skip
+    item = QAItem.objects.get(pk=item.pk)
+    assert item.question == "Does the head dip?" and item.review_status == "accepted"
