@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import http.client
 import os
+import random
 import re
 import socket
 import subprocess
@@ -36,6 +37,7 @@ from throwaway_database import throwaway_database
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db import connections as db_connections  # noqa: E402
 from django.db.models import F  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -51,6 +53,7 @@ from synthetic_benchmark import synthetic_benchmark_import  # noqa: E402
 CLIPS = 1000
 PASSWORD = "bench-claims-password"
 SOLO_CLAIMS = 50
+THINK_SECONDS = 1.0  # far quicker than a person reviewing a clip (minutes): 50 claims/s offered
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -180,6 +183,7 @@ class Rounds:
     def __init__(self, queue: Queue, sessions: dict[int, Session]):
         self.queue, self.sessions = queue, sessions
         self.seconds: list[float] = []
+        self.seconds_paced: list[float] = []
         self.handed: list[tuple[int, int]] = []  # (user, slot) as the HTTP answers said
         self.nothing_left = 0  # clients of the last round that found nothing to claim
 
@@ -216,6 +220,41 @@ class Rounds:
         if held != sorted(claimed.items()):
             sys.exit(f"the database holds other claims than the clients were told: {held} != {claimed}")
         QueueSlot.objects.filter(pk__in=claimed.values()).update(completed_by=F("claimed_by"), completed_at=timezone.now())
+
+
+def paced(rounds: Rounds, user_ids: list[int], claims: int, think: float) -> float:
+    """Every client claims, then "works" for a random time (exponential, mean ``think`` s), until ``claims``
+    claims are made: arrivals at a human pace instead of in lock-step. Each client completes its own claim in the
+    database (off the clock), as its work would. Returns the wall time."""
+    remaining = [claims]
+    lock = threading.Lock()
+    results: dict[int, list[tuple[float, int | None]]] = {u: [] for u in user_ids}
+
+    def client(user_id: int) -> None:
+        rng = random.Random(user_id)
+        try:
+            while True:
+                time.sleep(rng.expovariate(1 / think))
+                with lock:
+                    if remaining[0] <= 0:
+                        return
+                    remaining[0] -= 1
+                seconds, slot = rounds.sessions[user_id].claim(rounds.queue.pk)
+                results[user_id].append((seconds, slot))
+                QueueSlot.objects.filter(pk=slot).update(completed_by_id=user_id, completed_at=timezone.now())
+        finally:
+            db_connections.close_all()
+
+    threads = [threading.Thread(target=client, args=(u,)) for u in user_ids]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for user_id, made in results.items():
+        rounds.seconds_paced += [seconds for seconds, _ in made]
+        rounds.handed += [(user_id, slot) for _, slot in made]
+    return time.perf_counter() - start
 
 
 def verify(queue: Queue, rounds: Rounds, clients: int) -> str:
@@ -283,12 +322,16 @@ def report(queue: Queue, rounds: Rounds, user_ids: list[int], master: int) -> No
     solo = len(rounds.seconds)
     wall = 0.0
     with CpuMeter(master) as cpu:
-        while QueueSlot.objects.filter(queue=queue, completed_at__isnull=True).count() >= len(user_ids):
+        while QueueSlot.objects.filter(queue=queue, completed_at__isnull=True).count() >= CLIPS // 2:
             wall += rounds.one_round(user_ids)
     burst = rounds.seconds[solo:]
-    print(f"{len(user_ids)} clients at once, {len(burst) // len(user_ids)} rounds: {summary_ms(burst)}; "
-          f"{len(burst) / wall:.0f} claims/s")  # fmt: skip
+    print(f"{len(user_ids)} clients in lock-step (all claim at the same instant), {len(burst) // len(user_ids)} rounds: "
+          f"{summary_ms(burst)}; {len(burst) / wall:.0f} claims/s")  # fmt: skip
     print(f"CPU per claim under load: {cpu.per_claim(len(burst))}")
+    open_slots = QueueSlot.objects.filter(queue=queue, completed_at__isnull=True).count()
+    wall = paced(rounds, user_ids, open_slots - len(user_ids), THINK_SECONDS)
+    print(f"{len(user_ids)} clients at a human pace (each claims, then works {THINK_SECONDS:.0f} s on average): "
+          f"{summary_ms(rounds.seconds_paced)}; {len(rounds.seconds_paced) / wall:.0f} claims/s offered and served")  # fmt: skip
     while QueueSlot.objects.filter(queue=queue, completed_at__isnull=True).exists():
         rounds.one_round(user_ids)  # the remainder, fewer slots than clients
     rounds.one_round(user_ids)  # must find nothing left for anyone

@@ -26,7 +26,7 @@ from review.form_errors import error_text
 from review.models import Queue, QueueSlot, Review
 from review.review_access import own_slot
 from review.scrubber import scrub_view
-from review.services.claims import NothingToClaim, QueuePaused, claim_next
+from review.services.claims import NothingToClaim, QueuePaused, claim_next_id
 from review.services.reviews import NotYourClaim, review_record, slot_open_work
 
 TIER_ORDER = (Tier.PERCEPTION, Tier.COMPREHENSION, Tier.REASONING)
@@ -36,15 +36,17 @@ MAX_SECONDS_PER_ITEM = 3600  # a card left open overnight is not an hour of work
 @require_POST
 @login_required
 def queue_start(request, queue_id: int):
-    queue = get_object_or_404(Queue, pk=queue_id)
-    if not queue.annotators.filter(pk=request.user.pk).exists():
+    # one query for the queue and the person's assignment: this is the hottest write path of a busy day
+    queue = Queue.objects.filter(pk=queue_id, annotators=request.user).first()
+    if queue is None:
+        get_object_or_404(Queue, pk=queue_id)
         raise PermissionDenied
     try:
-        slot = claim_next(queue=queue, user=request.user)
+        slot_id = claim_next_id(queue=queue, user=request.user)
     except (NothingToClaim, QueuePaused) as error:
         messages.info(request, str(error))
         return redirect("home")
-    return redirect("review-slot", slot_id=slot.pk)
+    return redirect("review-slot", slot_id=slot_id)
 
 
 def _session_key(kind: str, slot: QueueSlot, item: QAItem) -> str:
