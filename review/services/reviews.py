@@ -8,8 +8,7 @@ differs from the key -> needs adjudication.
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db import connection, transaction
 from django.utils import timezone
 
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, Video
@@ -143,14 +142,21 @@ def _settle(model: type[QAItem] | type[Caption], pk: int, decisions: list[str], 
 
 
 def slot_open_work(slot: QueueSlot) -> tuple[int, bool]:
-    """Questions of the slot's clip still without a decision, and whether its caption still needs one (one query).
-    A training corpus's queues review captions only."""
-    open_items = QAItem.objects.filter(video_id=OuterRef("pk")).exclude(reviews__slot=slot).order_by() \
-        .values("video_id").annotate(n=Count("pk")).values("n")  # fmt: skip
-    open_caption = Caption.objects.filter(video_id=OuterRef("pk")).exclude(reviews__slot=slot)
-    items, caption_open, caption_only = Video.objects.filter(pk=slot.video_id).values_list(
-        Subquery(open_items), Exists(open_caption), F("benchmark__kind")).get()  # fmt: skip
-    return (0 if caption_only == Benchmark.Kind.TRAIN else items or 0), caption_open
+    """Questions of the slot's clip still without a decision, and whether its caption still needs one.
+    A training corpus's queues review captions only. One plain query: every save asks it, twice."""
+    tables = {name: model._meta.db_table for name, model in
+              (("item", QAItem), ("review", Review), ("caption", Caption), ("caption_review", CaptionReview),
+               ("video", Video), ("benchmark", Benchmark))}  # fmt: skip
+    sql = """SELECT (SELECT COUNT(*) FROM {item} WHERE video_id = %(video)s)
+                    - (SELECT COUNT(*) FROM {review} WHERE slot_id = %(slot)s),
+                    EXISTS (SELECT 1 FROM {caption} c WHERE c.video_id = %(video)s AND NOT EXISTS
+                            (SELECT 1 FROM {caption_review} r WHERE r.slot_id = %(slot)s AND r.caption_id = c.id)),
+                    (SELECT b.kind FROM {benchmark} b JOIN {video} v ON v.benchmark_id = b.id WHERE v.id = %(video)s)
+          """.format(**tables)  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"video": slot.video_id, "slot": slot.pk})
+        open_items, caption_open, kind = cursor.fetchone()
+    return (0 if kind == Benchmark.Kind.TRAIN else open_items), bool(caption_open)
 
 
 def _complete_slot_if_done(slot: QueueSlot, user: User) -> None:
