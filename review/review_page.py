@@ -165,8 +165,8 @@ def review_decide(request, slot_id: int, item_id: int):
         review_record(slot=slot, item=item, user=request.user, decision=decision, reason=reason,
                       reject_reasons=post.getlist("reject_reasons"), seen_version=int(post.get("version") or 0),
                       blind_answer=blind_answer, seconds_spent=_seconds_spent(request, slot, item), fix=fix)  # fmt: skip
-    except EditConflict as conflict:
-        return card_response(request, slot, item, 409, error=str(conflict), conflict=_conflict(item, fix, post, reason))
+    except EditConflict:
+        return card_response(request, slot, item, 409, conflict=_conflict(item, fix, post, reason))
     except (ValueError, ValidationError, NotYourClaim) as error:  # shown on the card, nothing written
         return card_response(request, slot, item, 400, error=error_text(error))
     for kind in ("seen", "blind"):  # the review row keeps them now

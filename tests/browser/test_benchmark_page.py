@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_reviewer_logs_in_opens_a_benchmark_and_filters_its_questions(log_in, reviewer, make_item, tmp_path):
+def test_a_reviewer_logs_in_opens_a_benchmark_and_filters_its_questions(log_in, reviewer, make_item, artifacts):
     make_item("SAD_0001")
     make_item("FMAR_0001", task="FMAR")
     page = log_in(reviewer)
@@ -20,7 +20,7 @@ def test_a_reviewer_logs_in_opens_a_benchmark_and_filters_its_questions(log_in, 
     expect(items).to_contain_text("Shaking head")
     expect(page).to_have_url(re.compile(r"task=FMAR"))
     assert page.evaluate("typeof window.htmx") == "object"
-    page.screenshot(path=tmp_path / "benchmark.png", full_page=True)
+    page.screenshot(path=artifacts / "benchmark.png", full_page=True)
 
 
 def test_machine_text_that_looks_like_markup_stays_text_in_the_browser(log_in, admin_user, make_item):

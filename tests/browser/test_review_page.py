@@ -40,7 +40,7 @@ def clip_in_queue(processed_clip, make_caption, make_item, benchmark, admin_user
 
 
 def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(log_in, annotator, clip_in_queue, processed_clip,
-                                                                        tmp_path):  # fmt: skip
+                                                                        artifacts):  # fmt: skip
     page = log_in(annotator)
     page.get_by_role("button", name="Start").click()
     frame_number, image = page.locator("#frame-number"), page.locator("#frame-image")
@@ -84,7 +84,7 @@ def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(log_in, 
     fix.locator("input[name=fix_note]").press("Enter")  # Enter in the fix panel shows the changes, never accepts
     expect(fix.locator(".diff")).to_contain_text("right?")
     expect(fix.locator("del")).to_contain_text("<script>alert(1)</script> left?")
-    page.screenshot(path=tmp_path / "review-fix-preview.png", full_page=True)
+    page.screenshot(path=artifacts / "review-fix-preview.png", full_page=True)
     settled(fix).get_by_role("button", name="Save fix").click()
     expect(page.locator("article", has_text="SAD_0002")).to_contain_text("Your decision: Fix")
 
@@ -98,7 +98,7 @@ def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(log_in, 
     fmar.get_by_label("Ambiguous").check()
     fmar.get_by_role("button", name="Reject", exact=True).click()
     expect(page.locator("article", has_text="FMAR_0001")).to_contain_text("Your decision: Reject (ambiguous, wrong_key)")
-    page.screenshot(path=tmp_path / "review.png", full_page=True)
+    page.screenshot(path=artifacts / "review.png", full_page=True)
 
     reviews = {(r.item.qid, r.decision, tuple(r.reject_reasons)) for r in Review.objects.select_related("item")}
     assert reviews == {("SAD_0001", "accept", ()), ("SAD_0002", "fix", ()), ("FMAR_0001", "reject", ("ambiguous", "wrong_key"))}
@@ -108,7 +108,7 @@ def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(log_in, 
 
 
 def test_a_save_over_a_change_made_in_another_browser_gets_the_conflict_view(log_in, annotator, clip_in_queue, browser,
-                                                                              live_server, tmp_path):  # fmt: skip
+                                                                              live_server, artifacts):  # fmt: skip
     queue, second = clip_in_queue
     page = log_in(annotator)
     page.get_by_role("button", name="Start").click()
@@ -135,7 +135,7 @@ def test_a_save_over_a_change_made_in_another_browser_gets_the_conflict_view(log
     expect(conflict).to_contain_text("Someone else changed this question")
     expect(conflict).to_contain_text("Does the head dip forward?")
     expect(conflict).to_contain_text("up?")
-    page.screenshot(path=tmp_path / "conflict.png", full_page=True)
+    page.screenshot(path=artifacts / "conflict.png", full_page=True)
     settled(page.locator("article", has_text="SAD_0001"))
     conflict.get_by_role("button", name="Apply mine on v").click()
     expect(page.locator("article", has_text="SAD_0001")).to_contain_text("Your decision: Fix")

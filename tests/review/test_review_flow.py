@@ -98,7 +98,7 @@ def test_a_fix_on_a_stale_version_is_refused_with_both_versions_and_can_be_reapp
     mine = {"decision": "fix", "version": 1, "question": "My fix?", "answer": "Yes", "confirm": "1"}
     response = card(client, slot, sad, "decide", mine)
     page = response.content.decode()
-    assert response.status_code == 409 and "changed meanwhile" in page
+    assert response.status_code == 409 and "Someone else changed this question" in page
     assert "Current (v2)" in page and "Edited meanwhile?" in page and "My fix?" in page and "Apply mine on v2" in page
     assert QAItem.objects.get(pk=sad.pk).question == "Edited meanwhile?" and not Review.objects.exists()
     fixed = card(client, slot, sad, "decide", mine | {"version": 2})  # what "Apply mine on v2" posts
