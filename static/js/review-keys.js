@@ -47,6 +47,9 @@ document.addEventListener("keydown", (event) => {
   const button = card.querySelector(`[data-key="${CSS.escape(event.key.toLowerCase())}"]`);
   if (!button) return;
   event.preventDefault();
+  // a card swapped in a moment ago may not be wired to htmx yet: wire it first, so the key never
+  // falls through to a plain form submission (process is idempotent)
+  if (window.htmx) window.htmx.process(card);
   if (button.dataset.opens) openPanel(card, button.dataset.opens);
   else button.click();
 });
