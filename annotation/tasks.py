@@ -42,3 +42,14 @@ def process_video(video_id: int, force: bool = False) -> str:
 def processing_chain(video_id: int, *, force: bool = False) -> Signature:
     """Frames first (the pipeline hashes the bytes it decodes), then the audited fingerprint."""
     return chain(process_video.si(video_id, force), fingerprint_video.si(video_id))
+
+
+@shared_task(name="annotation.generate_clip_batch", acks_late=True)
+def generate_clip_batch(run_id: int) -> None:
+    """One batch of a generation run's clips; then the next batch of this chain, or the end of the run."""
+    from annotation.services.generation import clip_batch_generate, generation_finish
+
+    if clip_batch_generate(run_id):
+        generate_clip_batch.delay(run_id)
+    else:
+        generation_finish(run_id)

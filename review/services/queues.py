@@ -6,11 +6,11 @@ import random
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 
-from annotation.models import Benchmark, Prediction, QAItem, QualityFlag
+from annotation.models import AuditEvent, Benchmark, Prediction, QAItem, QualityFlag
 from annotation.taxonomy import tasks_in_tier
-from review.models import Queue, QueueSlot, User
+from review.models import Queue, QueueSlot, Review, User
 
 
 def matching_items(benchmark: Benchmark, filters: dict):
@@ -25,7 +25,19 @@ def matching_items(benchmark: Benchmark, filters: dict):
         items = items.filter(flags__kind__in=filters["flags"], flags__status=QualityFlag.Status.OPEN)
     if filters.get("clips"):
         items = items.filter(video__clip_name__in=filters["clips"])
+    if filters.get("regenerated"):
+        items = _regenerated_since_review(items)
     return items.distinct()
+
+
+def _regenerated_since_review(items):
+    """Reviewed items that a generator (a machine actor: generation run or import) wrote after their last review."""
+    generated = AuditEvent.objects.filter(target_kind=QAItem.audit_kind, target_id=OuterRef("pk"), actor_user__isnull=True,
+                                          event_type__in=[AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED])  # fmt: skip
+    reviewed = Review.objects.filter(item=OuterRef("pk"))
+    return items.annotate(generated_at=Subquery(generated.order_by("-at").values("at")[:1]),
+                          reviewed_at=Subquery(reviewed.order_by("-created_at").values("created_at")[:1])) \
+        .filter(generated_at__gt=F("reviewed_at"))  # fmt: skip
 
 
 def _clip_order(queue: Queue, video_ids: list[int]) -> list[int]:
