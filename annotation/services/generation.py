@@ -96,7 +96,7 @@ def _caption_versions(benchmark: Benchmark, clips: Iterable[str] | None, include
         missing = sorted(set(names) - set(captions.values_list("video__clip_name", flat=True)))
         if missing:
             raise ValueError(f"clip(s) not {wanted}: {', '.join(missing)}")
-    versions = dict(captions.values_list("video_id", "version"))
+    versions = dict(captions.order_by("video__clip_name").values_list("video_id", "version"))  # qids in clip order
     if not versions:
         raise ValueError(f"benchmark {benchmark.name!r} has no clip {wanted}")
     return versions

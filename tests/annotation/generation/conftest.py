@@ -53,10 +53,10 @@ def faithful_reply(request: dict) -> str:
     """What a model that follows the generator's prompt would answer, from the first request of the conversation."""
     task = re.search(r"Task: (\w+)\.", request["messages"][0]["content"]).group(1)
     text = request["messages"][1]["content"]
-    clip = re.search(r"Middle phase: (.*)$", text, re.M).group(1)
     if task in ("MADU", "MARE"):
+        middle = re.search(r"^- Middle phase: (.*)$", text, re.M)
         coarse, fine = _line(text, "Coarse-grained category (body part)"), _line(text, "Fine-grained micro-action")
-        answer = f"The dominant part moves as the caption says ({clip}), rising and falling in a steady rhythm."
+        answer = f"The dominant part moves as the caption says ({middle and middle.group(1)}), rising and falling in a steady rhythm."
         if task == "MARE":
             answer += f" **[Body part (coarse-grained)] {coarse} | [Micro-action (fine-grained)] {fine}**"
         return json.dumps({"answer": answer})
