@@ -49,7 +49,13 @@ def generate_clip_batch(run_id: int) -> None:
     """One batch of a generation run's clips; then the next batch of this chain, or the end of the run."""
     from annotation.services.generation import clip_batch_generate, generation_finish
 
-    if clip_batch_generate(run_id):
+    try:
+        more = clip_batch_generate(run_id)
+    except SoftTimeLimitExceeded:
+        # The batch's clips stay claimed; they can be claimed again once the hard limit has passed.
+        generate_clip_batch.apply_async((run_id,), countdown=settings.CELERY_TASK_TIME_LIMIT)
+        return
+    if more:
         generate_clip_batch.delay(run_id)
     else:
         generation_finish(run_id)

@@ -15,11 +15,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, IntegerField, Max
+from django.db.models import F, IntegerField, Max, Q
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
@@ -59,16 +60,24 @@ def generation_prepare(*, benchmark: Benchmark, generator: str, settings: dict |
             benchmark=benchmark, settings_hash=settings_hash(generator, source, settings),
             defaults={"generator": generator, "source": source, "settings": settings, "created_by": user},
         )  # fmt: skip
-        done = set(run.clips.filter(status=ClipStatus.DONE).values_list("video_id", "caption_version"))
-        todo = {video_id: version for video_id, version in versions.items() if (video_id, version) not in done}
-        run.clips.exclude(status=ClipStatus.DONE).exclude(video_id__in=versions).delete()  # an earlier selection's
-        run.clips.filter(video_id__in=todo).delete()
-        GeneratedClip.objects.bulk_create(GeneratedClip(run=run, video_id=v, caption_version=cv) for v, cv in todo.items())
-        run.total, run.done, run.errors, run.last_error = len(versions), len(versions) - len(todo), 0, ""
+        run.total, run.done, run.errors, run.last_error = len(versions), _clips_reset(run, versions), 0, ""
         run.concurrency, run.status, run.finished_at = max(1, concurrency), GenerationRun.Status.RUNNING, None
         run.save()
         transaction.on_commit(lambda: dispatch_generation(run.pk))
     return run
+
+
+def _clips_reset(run: GenerationRun, versions: dict[int, int]) -> int:
+    """Mark pending the clips to generate: not yet generated from their current caption version,
+    and not being generated right now (a live claim is left to its worker). Returns how many are done."""
+    done = set(run.clips.filter(status=ClipStatus.DONE).values_list("video_id", "caption_version"))
+    live = set(run.clips.filter(status=ClipStatus.RUNNING).exclude(_claimable()).values_list("video_id", flat=True))
+    todo = {video_id: version for video_id, version in versions.items()
+            if (video_id, version) not in done and video_id not in live}  # fmt: skip
+    run.clips.exclude(status=ClipStatus.DONE).exclude(video_id__in=set(versions) | live).delete()  # an earlier selection's
+    run.clips.filter(video_id__in=todo).delete()
+    GeneratedClip.objects.bulk_create(GeneratedClip(run=run, video_id=v, caption_version=cv) for v, cv in todo.items())
+    return sum(pair in done for pair in versions.items())
 
 
 def _checked_tasks(generator: str, tasks: Iterable[str] | None) -> list[str]:
@@ -125,10 +134,16 @@ def dispatch_generation(run_id: int) -> None:
         generate_clip_batch.delay(run_id)
 
 
+def _claimable() -> Q:
+    """Pending clips, and clips whose claim outlived the task's hard time limit (a killed worker's)."""
+    stale = timezone.now() - timedelta(seconds=django_settings.CELERY_TASK_TIME_LIMIT)
+    return Q(status=ClipStatus.PENDING) | Q(status=ClipStatus.RUNNING, claimed_at__lt=stale)
+
+
 def _claim(run: GenerationRun) -> tuple[bool, list[GeneratedClip]]:
-    """Claim up to ``concurrency`` pending clips; also says whether any were pending."""
-    pending = list(run.clips.filter(status=ClipStatus.PENDING).order_by("id").values_list("id", flat=True)[:run.concurrency])
-    mine = [pk for pk in pending if GeneratedClip.objects.filter(pk=pk, status=ClipStatus.PENDING)
+    """Claim up to ``concurrency`` claimable clips; also says whether any were claimable."""
+    pending = list(run.clips.filter(_claimable()).order_by("id").values_list("id", flat=True)[:run.concurrency])
+    mine = [pk for pk in pending if GeneratedClip.objects.filter(_claimable(), pk=pk)
             .update(status=ClipStatus.RUNNING, claimed_at=timezone.now())]  # fmt: skip
     rows = list(GeneratedClip.objects.filter(pk__in=mine).select_related("video__caption").order_by("id"))
     return bool(pending), rows
@@ -185,7 +200,7 @@ def _settle(row: GeneratedClip, outcome: list[GeneratedItem] | str, *, run: Gene
 
 
 def generation_finish(run_id: int) -> None:
-    """Finish the run once no clip is pending or being generated (one of the chains gets here last)."""
+    """Finish the run once no clip is pending or being generated (the chain that gets here last does)."""
     clips = GeneratedClip.objects.filter(run_id=run_id)
     if clips.filter(status__in=[ClipStatus.PENDING, ClipStatus.RUNNING]).exists():
         return

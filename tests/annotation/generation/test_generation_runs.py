@@ -3,12 +3,15 @@ resumable, whole clips or nothing, balanced yes/no keys, on a real Celery worker
 
 import json
 from collections import Counter
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from annotation.models import AuditEvent, Caption, GenerationRun, QAItem, QualityFlag
+from annotation.models import AuditEvent, Caption, GeneratedClip, GenerationRun, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor
 from annotation.services.content import caption_edit, item_edit, review_status_set
 from annotation.services.generation import generation_prepare
@@ -209,3 +212,27 @@ def test_a_run_fans_out_on_a_real_worker(celery_worker, benchmark, clips, wait_f
     assert len(server.requests) == 10
     assert json.loads(json.dumps(run.settings))["tasks"] == ["MADU", "PPR"]
     assert celery_worker.poll() is None
+
+
+@pytest.mark.django_db
+def test_a_killed_workers_clips_are_claimed_again_and_live_claims_are_left_alone(benchmark, clips):
+    from annotation.services.generation import clip_batch_generate, generation_finish
+
+    run = generation_prepare(benchmark=benchmark, generator="template")  # not dispatched: the test is the worker
+    rows = list(run.clips.order_by("id"))
+    long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)
+    GeneratedClip.objects.filter(pk=rows[0].pk).update(status="running", claimed_at=timezone.now())  # a live worker's
+    GeneratedClip.objects.filter(pk=rows[1].pk).update(status="running", claimed_at=long_ago)  # a killed worker's
+    run = generation_prepare(benchmark=benchmark, generator="template")
+    assert run.clips.get(pk=rows[0].pk).status == "running"  # left to its worker
+    while clip_batch_generate(run.pk):
+        pass
+    generation_finish(run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.done) == ("running", 4) and not QAItem.objects.filter(video=clips[0]).exists()
+
+    GeneratedClip.objects.filter(pk=rows[0].pk).update(claimed_at=long_ago)  # that worker died too
+    assert clip_batch_generate(run.pk)
+    generation_finish(run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.done, QAItem.objects.count()) == ("done", 5, 10)
