@@ -34,7 +34,7 @@ from .flags import lint_run
 from .importing import REVIEWED, flag_machine_conflict, machine_versions_of_human_edited
 
 ClipStatus = GeneratedClip.Status
-ITEM_CONTENT = ("question", "options", "answer")
+BATCH_CLIPS = 16  # per Celery task: lint and progress once per batch; small enough to show progress
 
 
 def settings_hash(generator: str, source: str, settings: dict) -> str:
@@ -141,8 +141,8 @@ def _claimable() -> Q:
 
 
 def _claim(run: GenerationRun) -> tuple[bool, list[GeneratedClip]]:
-    """Claim up to ``concurrency`` claimable clips; also says whether any were claimable."""
-    pending = list(run.clips.filter(_claimable()).order_by("id").values_list("id", flat=True)[:run.concurrency])
+    """Claim up to ``BATCH_CLIPS`` claimable clips; also says whether any were claimable."""
+    pending = list(run.clips.filter(_claimable()).order_by("id").values_list("id", flat=True)[:BATCH_CLIPS])
     mine = [pk for pk in pending if GeneratedClip.objects.filter(_claimable(), pk=pk)
             .update(status=ClipStatus.RUNNING, claimed_at=timezone.now())]  # fmt: skip
     rows = list(GeneratedClip.objects.filter(pk__in=mine).select_related("video__caption").order_by("id"))
@@ -160,7 +160,7 @@ def clip_batch_generate(run_id: int) -> bool:
     tasks = tuple(run.settings["tasks"])
     clips = [CaptionedClip.of(row.video.caption, clip_name=row.video.clip_name) for row in rows]
     # The threads only call the generator (the model's endpoint); the database is written below.
-    with ThreadPoolExecutor(max_workers=len(rows)) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(rows), run.concurrency)) as pool:
         outcomes = list(pool.map(lambda clip: _generated(generator, clip, tasks), clips))
     actor = Actor.machine(run.source)
     errors = [_settle(row, outcome, run=run, actor=actor) for row, outcome in zip(rows, outcomes)]
