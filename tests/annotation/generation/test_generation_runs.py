@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from annotation.models import AuditEvent, Caption, GeneratedClip, GenerationRun, QAItem, QualityFlag
@@ -236,3 +237,24 @@ def test_a_killed_workers_clips_are_claimed_again_and_live_claims_are_left_alone
     generation_finish(run.pk)
     run.refresh_from_db()
     assert (run.status, run.done, QAItem.objects.count()) == ("done", 5, 10)
+
+
+@pytest.mark.django_db
+def test_generated_text_is_shown_as_text(benchmark, clips, tasks_in_process, chat_endpoint, faithful_model, client,
+                                         reviewer):  # fmt: skip
+    script = '<script>alert("generated")</script>'
+
+    def spoil(request, call):
+        if "Task: SAD" in request["messages"][0]["content"]:
+            keys = json.loads(request["messages"][1]["content"].split("in order: ", 1)[1].split("\n", 1)[0])
+            return json.dumps({"questions": [{"question": f"Does the head {script} move {n}?", "answer": key}
+                                             for n, key in enumerate(keys)]})  # fmt: skip
+        return None
+
+    with chat_endpoint(faithful_model(spoil)) as server, tasks_in_process():
+        generation_prepare(benchmark=benchmark, generator="model", settings=model_settings(server), clips=["take_000"],
+                           tasks=["SAD"])  # fmt: skip
+    assert QAItem.objects.filter(question__contains=script).count() == 2  # stored as written
+    client.force_login(reviewer)
+    page = client.get(reverse("benchmark-detail", args=[benchmark.pk]), {"task": "SAD"}).content.decode()
+    assert script not in page and "&lt;script&gt;alert(&quot;generated&quot;)&lt;/script&gt;" in page
