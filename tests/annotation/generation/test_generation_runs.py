@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from annotation.audit_replay import replay_mismatches
 from annotation.models import AuditEvent, Caption, GeneratedClip, GenerationRun, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor
 from annotation.services.content import caption_edit, item_edit, review_status_set
@@ -102,6 +103,7 @@ def test_a_rerun_skips_clips_generated_from_their_current_caption(benchmark, cli
     last = AuditEvent.objects.filter(target_kind="qaitem", target_id=fmar.pk).last()
     assert (last.actor_source, last.reason) == (TEMPLATE, "generated from caption version 4")
     assert QAItem.objects.filter(benchmark=benchmark).count() == 10  # new versions, no new items
+    assert replay_mismatches() == []  # every write went through the audited path
 
 
 @pytest.mark.django_db
