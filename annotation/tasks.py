@@ -52,8 +52,8 @@ def generate_clip_batch(run_id: int) -> None:
     try:
         more = clip_batch_generate(run_id)
     except SoftTimeLimitExceeded:
-        # The batch's clips stay claimed; they can be claimed again once the hard limit has passed.
-        generate_clip_batch.apply_async((run_id,), countdown=settings.CELERY_TASK_TIME_LIMIT)
+        # The batch's clips stay claimed; this chain goes on once such a claim counts as stale.
+        generate_clip_batch.apply_async((run_id,), countdown=settings.CELERY_TASK_TIME_LIMIT + 1)
         return
     if more:
         generate_clip_batch.delay(run_id)

@@ -34,7 +34,7 @@ from .flags import lint_run
 from .importing import REVIEWED, flag_machine_conflict, machine_versions_of_human_edited
 
 ClipStatus = GeneratedClip.Status
-BATCH_CLIPS = 16  # per Celery task: lint and progress once per batch; small enough to show progress
+TEMPLATE_BATCH = 16  # clips per Celery task without a model: lint and progress once per batch
 
 
 def settings_hash(generator: str, source: str, settings: dict) -> str:
@@ -141,8 +141,11 @@ def _claimable() -> Q:
 
 
 def _claim(run: GenerationRun) -> tuple[bool, list[GeneratedClip]]:
-    """Claim up to ``BATCH_CLIPS`` claimable clips; also says whether any were claimable."""
-    pending = list(run.clips.filter(_claimable()).order_by("id").values_list("id", flat=True)[:BATCH_CLIPS])
+    """Claim a batch of claimable clips; also says whether any were claimable. With a model, one clip
+    per request in flight, so that a batch takes about one clip's requests and stays well inside the
+    task's time limit."""
+    size = TEMPLATE_BATCH if run.generator == GenerationRun.Generator.TEMPLATE else run.concurrency
+    pending = list(run.clips.filter(_claimable()).order_by("id").values_list("id", flat=True)[:size])
     mine = [pk for pk in pending if GeneratedClip.objects.filter(_claimable(), pk=pk)
             .update(status=ClipStatus.RUNNING, claimed_at=timezone.now())]  # fmt: skip
     rows = list(GeneratedClip.objects.filter(pk__in=mine).select_related("video__caption").order_by("id"))
@@ -199,16 +202,18 @@ def _settle(row: GeneratedClip, outcome: list[GeneratedItem] | str, *, run: Gene
     return error
 
 
-def generation_finish(run_id: int) -> None:
-    """Finish the run once no clip is pending or being generated (the chain that gets here last does)."""
+def generation_finish(run_id: int) -> bool:
+    """Finish the run once no clip is pending or being generated (the chain that gets here last does);
+    returns whether the run is finished."""
     clips = GeneratedClip.objects.filter(run_id=run_id)
     if clips.filter(status__in=[ClipStatus.PENDING, ClipStatus.RUNNING]).exists():
-        return
+        return False
     failed = clips.filter(status=ClipStatus.ERROR).count()
     GenerationRun.objects.filter(pk=run_id, status=GenerationRun.Status.RUNNING).update(
         status=GenerationRun.Status.FAILED if failed else GenerationRun.Status.DONE, errors=failed,
         finished_at=timezone.now(),
     )  # fmt: skip
+    return True
 
 
 # --- writing one clip's items ------------------------------------------------------------------

@@ -230,13 +230,13 @@ def test_a_killed_workers_clips_are_claimed_again_and_live_claims_are_left_alone
     assert run.clips.get(pk=rows[0].pk).status == "running"  # left to its worker
     while clip_batch_generate(run.pk):
         pass
-    generation_finish(run.pk)
+    assert not generation_finish(run.pk)  # one clip is still claimed
     run.refresh_from_db()
     assert (run.status, run.done) == ("running", 4) and not QAItem.objects.filter(video=clips[0]).exists()
 
     GeneratedClip.objects.filter(pk=rows[0].pk).update(claimed_at=long_ago)  # that worker died too
     assert clip_batch_generate(run.pk)
-    generation_finish(run.pk)
+    assert generation_finish(run.pk)
     run.refresh_from_db()
     assert (run.status, run.done, QAItem.objects.count()) == ("done", 5, 10)
 
