@@ -42,3 +42,20 @@ def process_video(video_id: int, force: bool = False) -> str:
 def processing_chain(video_id: int, *, force: bool = False) -> Signature:
     """Frames first (the pipeline hashes the bytes it decodes), then the audited fingerprint."""
     return chain(process_video.si(video_id, force), fingerprint_video.si(video_id))
+
+
+@shared_task(name="annotation.generate_clip_batch", acks_late=True)
+def generate_clip_batch(run_id: int) -> None:
+    """One batch of a generation run's clips; then the next batch of this chain, or the end of the run."""
+    from annotation.services.generation import clip_batch_generate, generation_finish
+
+    try:
+        more = clip_batch_generate(run_id)
+    except SoftTimeLimitExceeded:
+        # The batch's clips stay claimed; this chain goes on once such a claim counts as stale.
+        generate_clip_batch.apply_async((run_id,), countdown=settings.CELERY_TASK_TIME_LIMIT + 1)
+        return
+    if more:
+        generate_clip_batch.delay(run_id)
+    else:
+        generation_finish(run_id)

@@ -33,6 +33,7 @@ class QueueFiltersForm(forms.Form):
                                          label="Review statuses")  # fmt: skip
     flags = forms.MultipleChoiceField(choices=QualityFlag.Kind.choices, required=False, widget=forms.CheckboxSelectMultiple,
                                       label="Open flags (lint or model)")  # fmt: skip
+    regenerated = forms.BooleanField(required=False, label="Only questions a generator rewrote since their last review")
     clips = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
                             help_text="Clip names, one per line or separated by commas or spaces")  # fmt: skip
 
@@ -40,7 +41,7 @@ class QueueFiltersForm(forms.Form):
         return [c for c in self.cleaned_data["clips"].replace(",", " ").split() if c]
 
     def filters(self) -> dict:
-        return {key: self.cleaned_data[key] for key in ("tasks", "tiers", "statuses", "flags", "clips")
+        return {key: self.cleaned_data[key] for key in ("tasks", "tiers", "statuses", "flags", "regenerated", "clips")
                 if self.cleaned_data.get(key)}  # fmt: skip
 
 

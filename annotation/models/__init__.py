@@ -2,10 +2,11 @@ from .audit import AuditEvent
 from .baselines import BaselineRun, JudgeScore, Prediction, RunChunk
 from .content import AuditedModel, Benchmark, Caption, QAItem, QAItemQuerySet, Video, json_normalized
 from .flags import QualityFlag
+from .generation import GeneratedClip, GenerationRun
 from .releases import Release, ReleaseClip, ReleaseItem
 
 __all__ = [
-    "AuditEvent", "AuditedModel", "BaselineRun", "JudgeScore", "Prediction", "RunChunk", "Benchmark", "Caption", "QAItem", "QAItemQuerySet", "QualityFlag", "Release",
+    "AuditEvent", "AuditedModel", "BaselineRun", "JudgeScore", "Prediction", "RunChunk", "Benchmark", "Caption", "GeneratedClip", "GenerationRun", "QAItem", "QAItemQuerySet", "QualityFlag", "Release",
     "ReleaseClip", "ReleaseItem", "Video",
     "json_normalized",
 ]  # fmt: skip

@@ -5,6 +5,7 @@ model-view frames, or with none (the blind, language-prior baseline)."""
 from __future__ import annotations
 
 import base64
+import os
 import time
 from collections.abc import Callable
 
@@ -24,6 +25,17 @@ class ChatPredictor:
                                     max_retries=max_retries)  # fmt: skip
         self.model, self.frames = model, frames
         self.temperature, self.max_tokens = temperature, max_tokens
+
+    @classmethod
+    def from_settings(cls, settings: dict, *, frames: FrameSource | None = None) -> ChatPredictor:
+        """A client for a run's settings (endpoint, model, sampling, limits); the API key is
+        read from the environment variable the settings name, never stored."""
+        return cls(
+            base_url=settings["base_url"], model=settings["model"], frames=frames,
+            api_key=os.environ.get(settings.get("api_key_env", "OPENAI_API_KEY"), ""),
+            temperature=float(settings.get("temperature", 0.0)), max_tokens=int(settings.get("max_tokens", 512)),
+            timeout=float(settings.get("timeout", 60)), max_retries=int(settings.get("max_retries", 4)),
+        )  # fmt: skip
 
     def messages(self, item: ItemPrompt) -> tuple[list[dict], list[dict]]:
         """The messages to send, and the same with image bytes replaced by placeholders."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings as django_settings
@@ -160,12 +159,7 @@ def predictor_for(run: BaselineRun, *, videos: dict) -> Predictor:
 
         strategy = settings.get("sampling", "mac2026")
         frames = None if run.predictor == P.BLIND else (lambda video_id: stored_model_view_frames(videos[video_id], strategy))
-        return ChatPredictor(
-            base_url=settings["base_url"], model=settings["model"], frames=frames,  # one client per chunk
-            api_key=os.environ.get(settings.get("api_key_env", "OPENAI_API_KEY"), ""),
-            temperature=float(settings.get("temperature", 0.0)), max_tokens=int(settings.get("max_tokens", 512)),
-            timeout=float(settings.get("timeout", 60)), max_retries=int(settings.get("max_retries", 4)),
-        )  # fmt: skip
+        return ChatPredictor.from_settings(settings, frames=frames)  # one client per chunk
     raise ValueError(f"predictor {run.predictor!r} does not predict (its predictions are imported)")
 
 

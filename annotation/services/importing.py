@@ -139,7 +139,7 @@ def _videos_for(benchmark: Benchmark, participants: dict[str, str], clip_rows: l
     return videos | {v.clip_name: v for v in created}
 
 
-def _machine_versions_of_human_edited(kind: str, ids: Iterable[int]) -> dict[int, dict]:
+def machine_versions_of_human_edited(kind: str, ids: Iterable[int]) -> dict[int, dict]:
     """For rows a person has edited: the values as the generator last wrote them,
     folded from the trail's machine events."""
     edited = set(AuditEvent.objects.filter(
@@ -155,7 +155,7 @@ def _machine_versions_of_human_edited(kind: str, ids: Iterable[int]) -> dict[int
 
 def _import_items(benchmark, incoming: list[IncomingItem], videos, machine: Actor, summary: ImportSummary) -> None:
     existing = {i.qid: i for i in QAItem.objects.filter(benchmark=benchmark, qid__in=[i.qid for i in incoming])}
-    human_edited = _machine_versions_of_human_edited(QAItem.audit_kind, (i.pk for i in existing.values()))
+    human_edited = machine_versions_of_human_edited(QAItem.audit_kind, (i.pk for i in existing.values()))
     new_rows = []
     for row in incoming:
         values = {"video_id": videos[row.clip_name].pk, "task": row.task, "question": row.question,
@@ -173,7 +173,7 @@ def _import_items(benchmark, incoming: list[IncomingItem], videos, machine: Acto
 def _import_captions(benchmark, incoming: list[IncomingCaption], videos, machine: Actor, summary: ImportSummary) -> None:
     existing = {c.video_id: c for c in Caption.objects.filter(video__benchmark=benchmark,
                                                                video_id__in=[videos[c.clip_name].pk for c in incoming])}  # fmt: skip
-    human_edited = _machine_versions_of_human_edited(Caption.audit_kind, (c.pk for c in existing.values()))
+    human_edited = machine_versions_of_human_edited(Caption.audit_kind, (c.pk for c in existing.values()))
     new_rows = []
     for row in incoming:
         video = videos[row.clip_name]
@@ -197,7 +197,7 @@ def _revise(current, incoming: dict, human_edited: dict[int, dict], machine: Act
         generated = human_edited[current.pk]
         changes = {k: v for k, v in incoming.items() if json_normalized(v) != generated.get(k)}
         if changes:
-            _flag_import_conflict(current, changes, machine)
+            flag_machine_conflict(current, changes, machine)
             count("kept_human_edit")
         else:
             count("unchanged")
@@ -213,7 +213,8 @@ def _revise(current, incoming: dict, human_edited: dict[int, dict], machine: Act
     count("updated")
 
 
-def _flag_import_conflict(target, changes: dict, machine: Actor) -> None:
+def flag_machine_conflict(target, changes: dict, machine: Actor, *, origin: str = "import") -> None:
+    """Flag a human-edited row that ``machine`` would have changed (an import or a generation run)."""
     is_item = isinstance(target, QAItem)
     benchmark_id = target.benchmark_id if is_item else target.video.benchmark_id
     key = f"{'item' if is_item else 'caption'}:{target.pk}"
@@ -221,7 +222,7 @@ def _flag_import_conflict(target, changes: dict, machine: Actor) -> None:
         benchmark_id=benchmark_id, target_key=key, kind=QualityFlag.Kind.IMPORT_CONFLICT, status=QualityFlag.Status.OPEN,
         defaults={
             "item": target if is_item else None, "caption": None if is_item else target, "severity": "warning",
-            "source": f"import: {machine.source}", "target_version": target.version, "details": {"incoming": changes},
+            "source": f"{origin}: {machine.source}", "target_version": target.version, "details": {"incoming": changes},
             "message": f"{machine.source} changed {', '.join(sorted(changes))}, but a person edited this; "
                        "their version is kept. Compare and decide.",
         },

@@ -12,12 +12,12 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 
-from annotation.models import Benchmark, Caption, Prediction, QAItem, QualityFlag
+from annotation.models import AuditEvent, Benchmark, Caption, Prediction, QAItem, QualityFlag
 from annotation.taxonomy import TASKS, Tier, tasks_in_tier
 from annotation.transitions import ReviewStatus
-from review.models import Queue, QueueSlot, User
+from review.models import Queue, QueueSlot, Review, User
 
 from .claims import claim_release
 
@@ -47,7 +47,10 @@ def matching_items(benchmark: Benchmark, filters: dict):
         items = items.filter(task__in=filters["tasks"])
     if filters.get("tiers"):
         items = items.filter(task__in=[t for tier in filters["tiers"] for t in tasks_in_tier(tier)])
-    return _by_status_flags_and_clips(items, filters).distinct()
+    items = _by_status_flags_and_clips(items, filters)
+    if filters.get("regenerated"):
+        items = _regenerated_since_review(items)
+    return items.distinct()
 
 
 def matching_video_ids(benchmark: Benchmark, filters: dict) -> list[int]:
@@ -57,6 +60,16 @@ def matching_video_ids(benchmark: Benchmark, filters: dict) -> list[int]:
         return sorted(set(matching_items(benchmark, filters).values_list("video_id", flat=True)))
     captions = _by_status_flags_and_clips(Caption.objects.filter(video__benchmark=benchmark), filters)
     return sorted(set(captions.values_list("video_id", flat=True)))
+
+
+def _regenerated_since_review(items):
+    """Reviewed items that a generator (a machine actor: generation run or import) wrote after their last review."""
+    generated = AuditEvent.objects.filter(target_kind=QAItem.audit_kind, target_id=OuterRef("pk"), actor_user__isnull=True,
+                                          event_type__in=[AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED])  # fmt: skip
+    reviewed = Review.objects.filter(item=OuterRef("pk"))
+    return items.annotate(generated_at=Subquery(generated.order_by("-at").values("at")[:1]),
+                          reviewed_at=Subquery(reviewed.order_by("-created_at").values("created_at")[:1])) \
+        .filter(generated_at__gt=F("reviewed_at"))  # fmt: skip
 
 
 def _clip_order(queue: Queue, video_ids: list[int]) -> list[int]:
@@ -85,7 +98,7 @@ def overlap_sample(queue: Queue, video_ids: list[int]) -> set[int]:
 
 def _filters_check(benchmark: Benchmark, filters: dict) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    unknown_keys = set(filters) - set(FILTER_CHOICES) - {"clips"}
+    unknown_keys = set(filters) - set(FILTER_CHOICES) - {"clips", "regenerated"}
     if unknown_keys:
         errors["filters"] = [f"unknown filter(s): {', '.join(sorted(unknown_keys))}"]
     for key, allowed in FILTER_CHOICES.items():
@@ -123,7 +136,7 @@ def queue_create(*, benchmark: Benchmark, name: str, created_by: User, stage: st
                  filters: dict | None = None, overlap: int = 1, overlap_sample_percent: int = 100, blind: bool = True,
                  lease_seconds: int = 1800, order: str = Queue.Order.FLAGGED_FIRST,
                  annotators: Iterable[User] = ()) -> Queue:  # fmt: skip
-    filters = {key: list(values) for key, values in (filters or {}).items() if values}
+    filters = {key: values if isinstance(values, bool) else list(values) for key, values in (filters or {}).items() if values}
     errors = _settings_check(benchmark=benchmark, name=name, stage=stage, overlap=overlap, order=order,
                              overlap_sample_percent=overlap_sample_percent, lease_seconds=lease_seconds)  # fmt: skip
     errors |= _filters_check(benchmark, filters)

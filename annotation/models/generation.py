@@ -1,0 +1,69 @@
+"""Question-generation runs and their per-clip progress (what was generated from which caption version)."""
+
+from django.conf import settings as django_settings
+from django.db import models
+
+from .content import Benchmark, Video
+
+
+class GenerationRun(models.Model):
+    """One generator (name, version and settings) over clips of a benchmark; rerunning the same settings resumes."""
+
+    class Generator(models.TextChoices):
+        TEMPLATE = "template", "Template generator (CMAR, FMAR)"
+        MODEL = "model", "Model generator (SAD, MAD, MAS, PPR, MADU, MARE)"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Done with per-clip errors"
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="generation_runs")
+    generator = models.CharField(max_length=16, choices=Generator.choices)
+    source = models.CharField(max_length=200, help_text="Machine source named in the audit trail: generator and version")
+    settings = models.JSONField(default=dict, blank=True, help_text="Seed, tasks, endpoint and model; never the API key")
+    settings_hash = models.CharField(max_length=64)
+    concurrency = models.PositiveSmallIntegerField(default=4)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("benchmark", "-created_at")
+        constraints = [
+            models.UniqueConstraint(fields=("benchmark", "settings_hash"), name="generationrun_one_per_settings"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} on {self.benchmark}"
+
+
+class GeneratedClip(models.Model):
+    """A clip of a run: pending, claimed by a worker, generated from a caption version, or failed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        ERROR = "error", "Error (retried on resume)"
+
+    run = models.ForeignKey(GenerationRun, on_delete=models.CASCADE, related_name="clips")
+    video = models.ForeignKey(Video, on_delete=models.PROTECT, related_name="generations")
+    caption_version = models.PositiveIntegerField(help_text="Caption version generated from (or to generate from)")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    items_created = models.PositiveSmallIntegerField(default=0)
+    items_revised = models.PositiveSmallIntegerField(default=0)
+    items_kept = models.PositiveSmallIntegerField(default=0, help_text="Unchanged, or kept because a person edited them")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("run", "id")
+        constraints = [models.UniqueConstraint(fields=("run", "video"), name="generatedclip_once_per_run")]
+        indexes = [models.Index(fields=("run", "status"))]

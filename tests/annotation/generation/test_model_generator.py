@@ -1,0 +1,110 @@
+"""The model generator against a local chat-completions server: good, malformed and
+schema-violating replies; keys as asked; retries bounded; failures reported whole."""
+
+import json
+
+import pytest
+
+from annotation.generation.base import CaptionedClip, GenerationFailed
+from annotation.generation.model import ModelGenerator
+from annotation.generation.stems import STEMS
+from annotation.predictors.chat import ChatPredictor
+from annotation import lint
+
+CLIP = CaptionedClip(clip_name="take_001", coarse_label="B", fine_label="B1", dominant_part="head",
+                     other_parts=("right hand",), phase_middle="the head reaches its lowest point", trend="repetitive")  # fmt: skip
+
+
+def generator_at(server, **options) -> ModelGenerator:
+    chat = ChatPredictor.from_settings({"base_url": server.base_url, "model": "local-llm", "max_retries": 0,
+                                        "timeout": 10})  # fmt: skip
+    return ModelGenerator(chat=chat, **options)
+
+
+def task_of(request) -> str:
+    return request["messages"][0]["content"].rsplit("Task: ", 1)[1].rstrip(".")
+
+
+def test_good_replies_give_every_task_with_the_keys_asked_for(chat_endpoint, faithful_model):
+    with chat_endpoint(faithful_model()) as server:
+        generator = generator_at(server, seed=2)
+        items = generator.generate(CLIP)
+    assert generator.source == "model-generator 1.0 (local-llm)"
+    assert [i.task for i in items] == ["SAD", "SAD", "MAD", "MAD", "MAS", "MAS", "PPR", "PPR", "MADU", "MARE"]
+    for task in ("SAD", "MAD", "MAS", "PPR"):
+        assert sorted(i.answer for i in items if i.task == task) == ["No", "Yes"]
+    madu, mare = items[-2:]
+    assert madu.question in STEMS["MADU"] and mare.question in STEMS["MARE"]
+    assert lint.mare_labels(mare.answer) == ("Head", "Nodding")
+    assert len(server.requests) == 6  # one request per task
+    user = server.requests[0]["json"]["messages"][1]["content"]
+    assert isinstance(user, str) and "- Fine-grained micro-action: Nodding" in user  # the caption, text only
+
+
+def test_the_keys_asked_for_are_balanced_and_vary_in_order(chat_endpoint, faithful_model):
+    with chat_endpoint(faithful_model()) as server:
+        generator = generator_at(server)
+        orders = {tuple(i.answer for i in generator.generate(
+            CaptionedClip(clip_name=f"take_{n}", coarse_label="B", fine_label="B1", dominant_part="head"),
+            tasks=("SAD",))) for n in range(12)}  # fmt: skip
+    assert orders == {("Yes", "No"), ("No", "Yes")}  # the first question is not always the Yes one
+
+
+def test_a_malformed_reply_is_retried_with_the_problem_named(chat_endpoint, faithful_model):
+    spoil = lambda request, call: '{"questions": [{"question": "Does the head' if call == 1 else None  # noqa: E731
+    with chat_endpoint(faithful_model(spoil)) as server:
+        items = generator_at(server).generate(CLIP, tasks=("SAD",))
+    assert [i.task for i in items] == ["SAD", "SAD"]
+    assert len(server.requests) == 2
+    retry = server.requests[1]["json"]["messages"]
+    assert retry[2]["role"] == "assistant" and "not a JSON object" in retry[3]["content"]
+
+
+@pytest.mark.parametrize("reply, problem", [
+    ('{"questions": [{"question": "Does the head move down?", "answer": "Maybe"}]}', "is not one of"),
+    ('{"questions": "none"}', "is not of type 'array'"),
+    ('{"answers": []}', "'questions' is a required property"),
+    ("```json\n" + json.dumps({"questions": [{"question": "Does the head move down?", "answer": "Yes"},
+                                             {"question": "Does the left foot move up?", "answer": "Yes",
+                                              "extra": 1}]}) + "\n```", "Additional properties"),
+    ("I would rather not.", "not a JSON object"),
+])  # fmt: skip
+def test_schema_violating_replies_fail_the_clip_after_the_bounded_attempts(chat_endpoint, faithful_model, reply, problem):
+    with chat_endpoint(faithful_model(lambda request, call: reply)) as server:
+        with pytest.raises(GenerationFailed, match="SAD: no valid reply in 3 attempts") as failure:
+            generator_at(server, attempts=3).generate(CLIP, tasks=("SAD", "MAD"))
+    assert problem in str(failure.value)
+    assert len(server.requests) == 3  # MAD is never asked: the clip has failed
+
+
+def test_keys_other_than_asked_leaked_labels_and_wrong_mare_labels_are_invalid(chat_endpoint, faithful_model):
+    def spoil(request, call):
+        task = task_of(request)
+        retried = len(request["messages"]) > 2
+        if task == "SAD" and not retried:
+            return json.dumps({"questions": [{"question": "Does the head move down in the first phase?", "answer": "Yes"},
+                                             {"question": "Does the head rise in the late phase?", "answer": "Yes"}]})
+        if task == "MAD" and not retried:
+            return json.dumps({"questions": [{"question": "Is the person nodding with the right hand still?", "answer": a}
+                                             for a in ("Yes", "No")]})  # fmt: skip
+        if task == "MARE":
+            return json.dumps({"answer": "The head goes down and up in a steady rhythm, so it is a bow. "
+                                         "**[Body part (coarse-grained)] Head | [Micro-action (fine-grained)] Bowing head**"})
+        return None
+
+    with chat_endpoint(faithful_model(spoil)) as server:
+        generator = generator_at(server, attempts=2)
+        assert len(generator.generate(CLIP, tasks=("SAD", "MAD"))) == 4
+        with pytest.raises(GenerationFailed, match=r"MARE: .*must end with the label line .*Head.*Nodding"):
+            generator.generate(CLIP, tasks=("MARE",))
+    retries = [r["json"]["messages"][-1]["content"] for r in server.requests if len(r["json"]["messages"]) > 2]
+    assert any("the answer keys are ['Yes', 'Yes']" in text for text in retries)
+    assert any("names the micro-action label 'Nodding'" in text for text in retries)
+    assert any("two questions ask the same" in text for text in retries)
+
+
+def test_an_endpoint_error_fails_the_clip_at_once(chat_endpoint):
+    with chat_endpoint(lambda request, call: (500, {"error": {"message": "model crashed"}}, 0)) as server:
+        with pytest.raises(GenerationFailed, match="SAD: the endpoint failed: InternalServerError"):
+            generator_at(server).generate(CLIP, tasks=("SAD",))
+    assert len(server.requests) == 1
