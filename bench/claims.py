@@ -50,7 +50,9 @@ from review.models import Queue, QueueSlot, User  # noqa: E402
 from review.services.queues import queue_create  # noqa: E402
 from synthetic_benchmark import synthetic_benchmark_import  # noqa: E402
 
-CLIPS = 1000
+CLIPS = 1000  # --clips
+LOCKSTEP_ROUNDS = 10
+PACED_CLAIMS = 400
 PASSWORD = "bench-claims-password"
 SOLO_CLAIMS = 50
 THINK_SECONDS = 1.0  # far quicker than a person reviewing a clip (minutes): 50 claims/s offered
@@ -290,17 +292,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread only)")
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--clips", type=int, default=CLIPS, help="clips in the queue (20500: MA-Bench-Train's size)")
     args = parser.parse_args()
     load = os.getloadavg()[0]  # before our own work: what else the machine was doing
     with throwaway_database() as db:
         if db.vendor != "postgresql":
             sys.exit("bench/claims.py needs PostgreSQL (run it with `make bench`)")
-        benchmark = synthetic_benchmark_import("bench: claims", CLIPS)
+        benchmark = synthetic_benchmark_import("bench: claims", args.clips)
         annotators = people(args.clients)
         admin = User.objects.create(username="bench-admin", role=User.Role.ADMIN)
         queue = queue_create(benchmark=benchmark, name="claim rush", created_by=admin, order=Queue.Order.CLIP,
                              annotators=annotators)  # fmt: skip
-        print(f"database: {db.vendor}; {CLIPS} clips, {queue.slots.count()} slots, {args.clients} annotators; "
+        print(f"database: {db.vendor}; {args.clips} clips, {queue.slots.count()} slots, {args.clients} annotators; "
               f"gunicorn {args.workers} workers x {args.threads} threads ({args.worker_class}) on {os.cpu_count()} cores; "
               f"load average {load:.1f} at start",
               flush=True)  # fmt: skip
@@ -322,14 +325,13 @@ def report(queue: Queue, rounds: Rounds, user_ids: list[int], master: int) -> No
     solo = len(rounds.seconds)
     wall = 0.0
     with CpuMeter(master) as cpu:
-        while QueueSlot.objects.filter(queue=queue, completed_at__isnull=True).count() >= CLIPS // 2:
+        for _ in range(LOCKSTEP_ROUNDS):
             wall += rounds.one_round(user_ids)
     burst = rounds.seconds[solo:]
     print(f"{len(user_ids)} clients in lock-step (all claim at the same instant), {len(burst) // len(user_ids)} rounds: "
           f"{summary_ms(burst)}; {len(burst) / wall:.0f} claims/s")  # fmt: skip
     print(f"CPU per claim under load: {cpu.per_claim(len(burst))}")
-    open_slots = QueueSlot.objects.filter(queue=queue, completed_at__isnull=True).count()
-    wall = paced(rounds, user_ids, open_slots - len(user_ids), THINK_SECONDS)
+    wall = paced(rounds, user_ids, PACED_CLAIMS, THINK_SECONDS)
     print(f"{len(user_ids)} clients at a human pace (each claims, then works {THINK_SECONDS:.0f} s on average): "
           f"{summary_ms(rounds.seconds_paced)}; {len(rounds.seconds_paced) / wall:.0f} claims/s offered and served")  # fmt: skip
     while QueueSlot.objects.filter(queue=queue, completed_at__isnull=True).exists():

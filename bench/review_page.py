@@ -15,6 +15,7 @@ the page, then per question the blind answer, accept, and a reload of the page.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
@@ -149,6 +150,9 @@ def decide_queries(client: Client, slot) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=1000, help="clips of the big benchmark (20500: MA-Bench-Train's size)")
+    args = parser.parse_args()
     load = os.getloadavg()[0]  # before our own work: what else the machine was doing
     with throwaway_database() as db:
         if db.vendor != "postgresql":
@@ -158,12 +162,12 @@ def main() -> None:
         people = {kind: {b: small.person(f"small-{n}-{b}", blind=b) for b in (True, False)}
                   for n, kind in enumerate(("6 questions", "12 questions"))}  # fmt: skip
         rows = query_counts(people, "small")
-        full = Bench("full", 1000)
+        full = Bench("full", args.clips)
         rows += query_counts(people, "full")
         full_clip = {b: full.person(f"full-{b}", blind=b) for b in (True, False)}
-        rows += query_counts({"12 questions, 1,000-clip benchmark": full_clip}, "full")
+        rows += query_counts({f"12 questions, {args.clips:,}-clip benchmark": full_clip}, "full")
         print(f"database: {db.vendor}; {QAItem.objects.filter(benchmark=full.benchmark).count():,} items on "
-              f"1,000 clips (+ a small benchmark of 10 clips); 2 model runs' predictions; blind queue; "
+              f"{args.clips:,} clips (+ a small benchmark of 10 clips); 2 model runs' predictions; blind queue; "
               f"load average {load:.1f} at start on {os.cpu_count()} cores")  # fmt: skip
         samples = work_through_clips(full)
         cpu = {name: statistics.median(samples[f"{name} cpu"]) * 1000 for name in ("page", "decide")}
