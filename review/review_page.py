@@ -107,7 +107,7 @@ def review_slot(request, slot_id: int):
     first_frame = f"{reverse('review-frame', args=[slot.pk, 0])}?v={scrub.version}" if scrub else ""
     return render(request, "review/review_slot.html", {
         "slot": slot, "tiers": tiers, "scrub": scrub, "caption": caption_context(request, slot), "caption_only": caption_only,
-        "has_questions": bool(items),
+        "has_questions": bool(items), "open_work": slot_open_work(slot),
         "first_frame_url": first_frame,
         "scrub_data": scrub.client_data(first_frame.replace("/0.jpg?", "/{index}.jpg?")) if scrub else None,
         "clip_url": reverse("review-clip", args=[slot.pk]) if (slot.video.proxy_file or slot.video.file) else "",

@@ -152,3 +152,9 @@ def test_the_page_costs_the_same_queries_with_2_or_12_questions(claimed_clip, ma
         page = client.get(url).content.decode()
     assert page.count('class="question-card') == 12
     assert len(twelve) == len(two), [q["sql"][:90] for q in twelve.captured_queries]
+
+
+def test_the_page_says_what_is_left_to_decide(claimed_clip):
+    client, slot = claimed_clip
+    page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
+    assert "2 question(s) and the caption still to decide" in page
