@@ -11,7 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotation.models import Benchmark, QAItem
 from annotation.services.audited_writes import EditConflict
+from review.form_errors import error_text
 from review.permissions import may_browse_content, role_required
+from review.posted_fixes import posted_item_fix
 from review.selectors import adjudication_items
 from review.services.adjudication import NotAwaitingAdjudication, item_adjudicate
 
@@ -35,16 +37,7 @@ def adjudication_list(request):
 
 
 def _fix_fields(post, item: QAItem) -> dict:
-    fields = {"question": post.get("question", item.question).strip(), "answer": post.get("answer", item.answer).strip()}
-    if item.options and "options" in post:
-        fields["options"] = [line.strip() for line in post.get("options", "").splitlines() if line.strip()]
-    return {name: value for name, value in fields.items() if value != getattr(item, name)}
-
-
-def _error_text(error: Exception) -> str:
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
-    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+    return {name: value for name, value in posted_item_fix(post, item).items() if value != getattr(item, name)}
 
 
 def _card(request, item_id: int, *, error: str = "", status: int = 200):
@@ -68,7 +61,7 @@ def adjudication_decide(request, item_id: int):
     except EditConflict as conflict:
         return _card(request, item.pk, error=str(conflict), status=409)
     except (ValueError, ValidationError, NotAwaitingAdjudication) as error:  # nothing was written
-        return _card(request, item.pk, error=_error_text(error), status=400)
+        return _card(request, item.pk, error=error_text(error), status=400)
     if request.htmx:
         return _card(request, item.pk)
     messages.success(request, f"{item.qid} adjudicated.")

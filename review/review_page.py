@@ -24,6 +24,7 @@ from review.caption_pane import caption_context
 from review.edit_diffs import field_changes
 from review.form_errors import error_text
 from review.models import Queue, QueueSlot, Review
+from review.posted_fixes import posted_item_fix
 from review.review_access import own_slot
 from review.scrubber import scrub_view
 from review.services.claims import NothingToClaim, QueuePaused, claim_next_id
@@ -158,7 +159,7 @@ def review_decide(request, slot_id: int, item_id: int):
         return card_response(request, slot, item, 400, error="Answer from the video first.")
     decision, post = request.POST.get("decision", ""), request.POST
     reason = post.get("reason") or post.get(f"{decision}_note", "")
-    fix = _fix_fields(post, item) if decision == Review.Decision.FIX else None
+    fix = posted_item_fix(post, item) if decision == Review.Decision.FIX else None
     if fix is not None and not post.get("confirm"):
         return _fix_preview(request, slot, item, fix, reason)
     try:
@@ -192,8 +193,3 @@ def _conflict(item: QAItem, fix: dict | None, post, reason: str) -> dict:
             "reject_reasons": post.getlist("reject_reasons"), "reason": reason}  # fmt: skip
 
 
-def _fix_fields(post, item: QAItem) -> dict:
-    fields = {"question": post.get("question", item.question).strip(), "answer": post.get("answer", item.answer).strip()}
-    if item.options:
-        fields["options"] = [line.strip() for line in post.get("options", "").splitlines() if line.strip()]
-    return fields

@@ -1,12 +1,12 @@
 """Baseline model runs over a benchmark, their predictions and judge scores."""
 
-from django.conf import settings as django_settings
 from django.db import models
 
+from .jobs import ResumableJob
 from .content import Benchmark, QAItem
 
 
-class BaselineRun(models.Model):
+class BaselineRun(ResumableJob):
     """One predictor with one set of settings over (some tasks of) a benchmark; resumable."""
 
     class Predictor(models.TextChoices):
@@ -28,18 +28,9 @@ class BaselineRun(models.Model):
     settings = models.JSONField(default=dict, blank=True, help_text="Endpoint, model, sampling...; never the API key")
     settings_hash = models.CharField(max_length=64, help_text="Predictor and settings; a rerun with the same resumes")
     tasks = models.JSONField(default=list, blank=True, help_text="Tasks covered; empty means all")
-    concurrency = models.PositiveSmallIntegerField(default=4)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
-    errors = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ("benchmark", "-created_at")
+    class Meta(ResumableJob.Meta):
         constraints = [
             models.UniqueConstraint(fields=("benchmark", "settings_hash"), name="baselinerun_one_per_settings"),
         ]

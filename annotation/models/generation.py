@@ -1,12 +1,12 @@
 """Question-generation runs and their per-clip progress (what was generated from which caption version)."""
 
-from django.conf import settings as django_settings
 from django.db import models
 
+from .jobs import ResumableJob
 from .content import Benchmark, Video
 
 
-class GenerationRun(models.Model):
+class GenerationRun(ResumableJob):
     """One generator (name, version and settings) over clips of a benchmark; rerunning the same settings resumes."""
 
     class Generator(models.TextChoices):
@@ -23,18 +23,9 @@ class GenerationRun(models.Model):
     source = models.CharField(max_length=200, help_text="Machine source named in the audit trail: generator and version")
     settings = models.JSONField(default=dict, blank=True, help_text="Seed, tasks, endpoint and model; never the API key")
     settings_hash = models.CharField(max_length=64)
-    concurrency = models.PositiveSmallIntegerField(default=4)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
-    errors = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ("benchmark", "-created_at")
+    class Meta(ResumableJob.Meta):
         constraints = [
             models.UniqueConstraint(fields=("benchmark", "settings_hash"), name="generationrun_one_per_settings"),
         ]
