@@ -1,9 +1,10 @@
 """The Django admin lists every model read-only: content changes must go through
 the audited services (the review pages, imports and management commands)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import AuditEvent, BaselineRun, Benchmark, Caption, Prediction, QAItem, QualityFlag, Release, Video
+from .models import (AuditEvent, BaselineRun, Benchmark, Caption, GenerationRun, Prediction, QAItem, QualityFlag, Release,
+                     Video)
 from .services.video_processing import video_processing_request
 
 
@@ -74,15 +75,20 @@ class QualityFlagAdmin(ReadOnlyAdmin):
     search_fields = ("item__qid", "message")
 
 
-@admin.register(BaselineRun)
-class BaselineRunAdmin(ReadOnlyAdmin):
-    list_display = ("name", "benchmark", "predictor", "status", "progress", "errors", "created_at", "finished_at")
-    list_filter = ("benchmark", "predictor", "status")
+class JobAdmin(ReadOnlyAdmin):
+    """Runs that fan out on the workers: their progress, and resuming them."""
+
     actions = ("resume",)
 
     @admin.display(description="done / total")
     def progress(self, run):
         return f"{run.done} / {run.total}"
+
+
+@admin.register(BaselineRun)
+class BaselineRunAdmin(JobAdmin):
+    list_display = ("name", "benchmark", "predictor", "status", "progress", "errors", "created_at", "finished_at")
+    list_filter = ("benchmark", "predictor", "status")
 
     @admin.action(description="Resume (predict what is missing or failed)")
     def resume(self, request, queryset):
@@ -92,6 +98,26 @@ class BaselineRunAdmin(ReadOnlyAdmin):
             run_prepare(benchmark=run.benchmark, predictor=run.predictor, name=run.name, settings=run.settings,
                         tasks=run.tasks, concurrency=run.concurrency, user=request.user)  # fmt: skip
         self.message_user(request, f"Resumed {queryset.count()} run(s); progress shows here as chunks finish.")
+
+
+@admin.register(GenerationRun)
+class GenerationRunAdmin(JobAdmin):
+    list_display = ("source", "benchmark", "status", "progress", "errors", "last_error", "created_at", "finished_at")
+    list_filter = ("benchmark", "generator", "status")
+
+    @admin.action(description="Resume (generate the clips left, failed or with a changed caption)")
+    def resume(self, request, queryset):
+        from annotation.services.generation import generation_prepare
+
+        for run in queryset:
+            settings = {k: v for k, v in run.settings.items() if k != "tasks"}
+            try:
+                generation_prepare(benchmark=run.benchmark, generator=run.generator, settings=settings,
+                                   tasks=run.settings.get("tasks"), concurrency=run.concurrency, user=request.user)  # fmt: skip
+            except ValueError as error:  # e.g. no clip has a reviewed caption any more
+                self.message_user(request, f"{run.source} on {run.benchmark}: {error}", level=messages.ERROR)
+                return
+        self.message_user(request, f"Resumed {queryset.count()} run(s); progress shows here as batches finish.")
 
 
 @admin.register(Prediction)
