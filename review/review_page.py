@@ -63,7 +63,9 @@ def _cards(request, slot: QueueSlot, items: list[QAItem]) -> list[dict]:
     ids = [item.pk for item in items]
     reviews = {r.item_id: r for r in Review.objects.filter(slot=slot, item_id__in=ids)}
     predictions: dict[int, list[Prediction]] = {}
-    for prediction in Prediction.objects.filter(item_id__in=ids).select_related("run").order_by("run__name"):
+    # sorted here, not by the database: ORDER BY over the join made PostgreSQL walk the big prediction table
+    rows = Prediction.objects.filter(item_id__in=ids).select_related("run").order_by()
+    for prediction in sorted(rows, key=lambda p: (p.run.name, p.run_id)):
         predictions.setdefault(prediction.item_id, []).append(prediction)
     flags: dict[int, list[QualityFlag]] = {}
     for flag in QualityFlag.objects.filter(item_id__in=ids, status=QualityFlag.Status.OPEN).order_by("kind"):
