@@ -32,7 +32,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-from throwaway_database import throwaway_database
+from throwaway_database import refresh_planner_statistics, throwaway_database
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
@@ -303,6 +303,7 @@ def main() -> None:
         admin = User.objects.create(username="bench-admin", role=User.Role.ADMIN)
         queue = queue_create(benchmark=benchmark, name="claim rush", created_by=admin, order=Queue.Order.CLIP,
                              annotators=annotators)  # fmt: skip
+        refresh_planner_statistics()
         print(f"database: {db.vendor}; {args.clips} clips, {queue.slots.count()} slots, {args.clients} annotators; "
               f"gunicorn {args.workers} workers x {args.threads} threads ({args.worker_class}) on {os.cpu_count()} cores; "
               f"load average {load:.1f} at start",

@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from throwaway_database import throwaway_database
+from throwaway_database import refresh_planner_statistics, throwaway_database
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -163,6 +163,7 @@ def main() -> None:
                   for n, kind in enumerate(("6 questions", "12 questions"))}  # fmt: skip
         rows = query_counts(people, "small")
         full = Bench("full", args.clips)
+        refresh_planner_statistics()
         rows += query_counts(people, "full")
         full_clip = {b: full.person(f"full-{b}", blind=b) for b in (True, False)}
         rows += query_counts({f"12 questions, {args.clips:,}-clip benchmark": full_clip}, "full")

@@ -25,3 +25,11 @@ def throwaway_database():
         yield connection
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def refresh_planner_statistics() -> None:
+    """ANALYZE after a bulk load, as autovacuum would soon do on a live database: without statistics the
+    planner guesses a fresh 20,000-row table holds a few hundred rows and picks plans it would not pick later."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
