@@ -45,7 +45,8 @@ S = ReviewStatus
 REVIEW_TRANSITIONS = TransitionMap(
     "review status",
     {
-        S.IMPORTED: {S.IN_REVIEW, S.EXCLUDED},
+        # Settled by its only review at once (overlap 1), or under review until all k are in.
+        S.IMPORTED: {S.IN_REVIEW, S.ACCEPTED, S.REJECTED, S.NEEDS_ADJUDICATION, S.EXCLUDED},
         # Back to imported when a lease is released unreviewed.
         S.IN_REVIEW: {S.ACCEPTED, S.REJECTED, S.NEEDS_ADJUDICATION, S.IMPORTED},
         S.NEEDS_ADJUDICATION: {S.ACCEPTED, S.REJECTED, S.EXCLUDED},

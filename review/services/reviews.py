@@ -120,7 +120,7 @@ def _version_to_edit(model, pk: int, seen_version: int) -> int:
 def _unchanged_since_seen(model, pk: int, seen_version: int, shown: tuple[str, ...]):
     """Accepting or rejecting judges what the person saw: refuse when it was edited since (row locked until commit)."""
     current = model.objects.select_for_update().get(pk=pk)
-    if seen_version > current.version or _edited_since(model, pk, seen_version):
+    if seen_version > current.version or (seen_version < current.version and _edited_since(model, pk, seen_version)):
         raise EditConflict(target=current.audit_label(), seen_version=seen_version, current_version=current.version,
                            current_values=current.audit_snapshot(shown))  # fmt: skip
     return current
@@ -129,10 +129,11 @@ def _unchanged_since_seen(model, pk: int, seen_version: int, shown: tuple[str, .
 def _settle(model: type[QAItem] | type[Caption], pk: int, decisions: list[str], answers_disputed: bool,
             slot: QueueSlot, actor: Actor) -> None:  # fmt: skip
     status_now = model.objects.values_list("review_status", flat=True).get(pk=pk)
-    if status_now == S.IMPORTED:
-        status_now = review_status_set(model=model, pk=pk, status=S.IN_REVIEW, actor=actor,
-                                       expected_version=None).review_status  # fmt: skip
-    if len(decisions) < slot.queue.overlap or status_now != S.IN_REVIEW:
+    if len(decisions) < slot.queue.overlap:  # more reviews to come
+        if status_now == S.IMPORTED:
+            review_status_set(model=model, pk=pk, status=S.IN_REVIEW, actor=actor, expected_version=None)
+        return
+    if status_now not in (S.IMPORTED, S.IN_REVIEW):
         return
     accepted = {d in (D.ACCEPT, D.FIX) for d in decisions}
     disputed = len(accepted) > 1 or answers_disputed

@@ -44,14 +44,15 @@ def test_review_walks_the_allowed_path_and_records_each_step(make_item, reviewer
 
 def test_an_illegal_transition_raises_a_named_error_and_changes_nothing(make_item, reviewer):
     item = make_item("SAD_0002")
+    review_status_set(model=QAItem, pk=item.pk, status=S.EXCLUDED, actor=Actor.person(reviewer), expected_version=1)
     events_before = AuditEvent.objects.count()
     with pytest.raises(IllegalTransition) as raised:
-        review_status_set(model=QAItem, pk=item.pk, status=S.ACCEPTED, actor=Actor.person(reviewer), expected_version=1)
+        review_status_set(model=QAItem, pk=item.pk, status=S.ACCEPTED, actor=Actor.person(reviewer), expected_version=2)
     assert "QA item SAD_0002" in str(raised.value)
-    assert "from 'imported' to 'accepted'" in str(raised.value)
-    assert raised.value.allowed == {"in_review", "excluded"}
+    assert "from 'excluded' to 'accepted'" in str(raised.value)
+    assert raised.value.allowed == {"imported"}
     item.refresh_from_db()
-    assert (item.review_status, item.version) == (S.IMPORTED, 1)
+    assert (item.review_status, item.version) == (S.EXCLUDED, 2)
     assert AuditEvent.objects.count() == events_before
 
 
