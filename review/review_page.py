@@ -59,7 +59,7 @@ def _choices(item: QAItem) -> list[str]:
 
 
 def _cards(request, slot: QueueSlot, items: list[QAItem]) -> list[dict]:
-    """Card contexts for ``items``: at most four queries whatever their number."""
+    """Card contexts for ``items``: four queries whatever their number."""
     ids = [item.pk for item in items]
     reviews = {r.item_id: r for r in Review.objects.filter(slot=slot, item_id__in=ids)}
     predictions: dict[int, list[Prediction]] = {}
@@ -70,9 +70,8 @@ def _cards(request, slot: QueueSlot, items: list[QAItem]) -> list[dict]:
     flags: dict[int, list[QualityFlag]] = {}
     for flag in QualityFlag.objects.filter(item_id__in=ids, status=QualityFlag.Status.OPEN).order_by("kind"):
         flags.setdefault(flag.item_id, []).append(flag)
-    open_ids = [item.pk for item in items if TASKS[item.task].answer_format == AnswerFormat.OPEN]
     mine = {s.prediction_id: s for s in JudgeScore.objects.filter(
-        prediction__item_id__in=open_ids, judge=f"human:{request.user.username}")} if open_ids else {}  # fmt: skip
+        prediction__item_id__in=ids, judge=f"human:{request.user.username}")}  # fmt: skip
     return [_card(request, slot, item, reviews.get(item.pk), predictions.get(item.pk, []), flags.get(item.pk, []), mine)
             for item in items]  # fmt: skip
 
