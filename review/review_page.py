@@ -43,11 +43,14 @@ def queue_start(request, queue_id: int):
         get_object_or_404(Queue, pk=queue_id)
         raise PermissionDenied
     try:
-        slot_id = claim_next_id(queue=queue, user=request.user)
+        claim = claim_next_id(queue=queue, user=request.user)
     except (NothingToClaim, QueuePaused) as error:
         messages.info(request, str(error))
         return redirect("home")
-    return redirect("review-slot", slot_id=slot_id)
+    if claim.resumed:
+        messages.info(request, "This clip is still yours to finish: decide its caption and every question, "
+                               "then Next clip claims another.")  # fmt: skip
+    return redirect("review-slot", slot_id=claim.slot_id)
 
 
 def _session_key(kind: str, slot: QueueSlot, item: QAItem) -> str:

@@ -10,6 +10,7 @@ never gets a clip they already have (claimed or done) in another slot of the sam
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -40,12 +41,17 @@ def _candidates(queue: Queue, user: User, now):
         .exclude(video_id__in=mine).order_by("position")  # fmt: skip
 
 
+class Claim(NamedTuple):
+    slot_id: int
+    resumed: bool  # the person's unfinished claim, handed back
+
+
 def claim_next(*, queue: Queue, user: User) -> QueueSlot:
     """The person's current claim in ``queue``, or a new one on the next free slot."""
-    return QueueSlot.objects.get(pk=claim_next_id(queue=queue, user=user))
+    return QueueSlot.objects.get(pk=claim_next_id(queue=queue, user=user).slot_id)
 
 
-def claim_next_id(*, queue: Queue, user: User) -> int:
+def claim_next_id(*, queue: Queue, user: User) -> Claim:
     """As ``claim_next``, the slot's id only (what a redirect needs: one query less)."""
     if queue.paused:
         raise QueuePaused(f"queue {queue.name!r} is paused")
@@ -53,14 +59,14 @@ def claim_next_id(*, queue: Queue, user: User) -> int:
     current = QueueSlot.objects.filter(queue=queue, claimed_by=user, completed_at__isnull=True,
                                        lease_expires__gte=now).values_list("pk", flat=True).first()  # fmt: skip
     if current:
-        return current
+        return Claim(current, resumed=True)
     lease = now + timedelta(seconds=queue.lease_seconds)
     for _ in range(MAX_ATTEMPTS):
         outcome = _claim_one(queue, user, now, lease)
         if outcome is None:
             raise NothingToClaim(f"no clip left for {user.username} in {queue.name!r}")
         if outcome:
-            return outcome
+            return Claim(outcome, resumed=False)
     raise NothingToClaim(f"{queue.name!r} is busy; try again")
 
 

@@ -45,7 +45,10 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   const button = card.querySelector(`[data-key="${CSS.escape(event.key.toLowerCase())}"]`);
-  if (!button) return;
+  if (!button) {
+    if (event.key === "n") document.getElementById("next-clip")?.click(); // n answers No only where No is asked
+    return;
+  }
   event.preventDefault();
   // a card swapped in a moment ago may not be wired to htmx yet: wire it first, so the key never
   // falls through to a plain form submission (process is idempotent)

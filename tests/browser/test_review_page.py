@@ -100,6 +100,8 @@ def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(log_in, 
     expect(page.locator("article", has_text="FMAR_0001")).to_contain_text("Your decision: Reject (ambiguous, wrong_key)")
     page.screenshot(path=artifacts / "review.png", full_page=True)
 
+    page.locator("article", has_text="FMAR_0001").press("n")  # on a decided card n means Next clip
+    expect(page.locator(".notice")).to_contain_text("still yours to finish")  # the caption is not decided yet
     reviews = {(r.item.qid, r.decision, tuple(r.reject_reasons)) for r in Review.objects.select_related("item")}
     assert reviews == {("SAD_0001", "accept", ()), ("SAD_0002", "fix", ()), ("FMAR_0001", "reject", ("ambiguous", "wrong_key"))}
     assert Review.objects.get(item__qid="SAD_0001").blind_answer == "Yes"
