@@ -8,11 +8,14 @@ from django.utils import timezone
 
 
 class AuditEvent(models.Model):
-    """One row per change, never updated or deleted (PostgreSQL enforces it).
+    """One row per change or refused attempt, never updated or deleted (PostgreSQL enforces it).
 
     The actor is a person or the machine source that generated the content.
     ``before``/``after`` hold the changed fields; a created row's ``after`` is
     its whole snapshot, so replaying a target's events rebuilds its state.
+    Content (benchmark, video, caption, qaitem) is replayed from created / edited /
+    status_changed events; the other kinds (queue, queueslot, qualityflag, user,
+    release, prediction) record what people and machines did around it.
     """
 
     class EventType(models.TextChoices):
@@ -21,6 +24,18 @@ class AuditEvent(models.Model):
         STATUS_CHANGED = "status_changed", "Status changed"
         EDIT_REFUSED = "edit_refused", "Edit refused (stale version)"
         IMPORTED = "imported", "Import recorded"
+        REFUSED = "refused", "Action refused"
+        CLAIMED = "claimed", "Clip claimed"
+        CLAIM_RELEASED = "claim_released", "Claim released"
+        BLIND_ANSWERED = "blind_answered", "Blind answer given"
+        REVIEWED = "reviewed", "Review decision"
+        QUEUE_CREATED = "queue_created", "Queue created"
+        QUEUE_CHANGED = "queue_changed", "Queue changed"
+        FLAG_WAIVED = "flag_waived", "Flag waived"
+        FLAG_UNWAIVED = "flag_unwaived", "Flag waiver withdrawn"
+        SCORED = "scored", "Answer scored by hand"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        RELEASE_CUT = "release_cut", "Release cut"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_user = models.ForeignKey(

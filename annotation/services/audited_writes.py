@@ -6,16 +6,24 @@ appends an ``AuditEvent`` in the same transaction. Locking policy: one row at a
 time, locked with ``select_for_update()`` (on SQLite the IMMEDIATE transaction
 mode serialises writers instead); a service that needs several rows locks them
 in the order video -> caption -> QA item, ascending primary key.
+
+Actions on things other than content (queues, claims, flags, roles, releases) are
+recorded in the same row shape with ``record_action``. A refused attempt is recorded
+by ``records_refusals``: the outermost decorated service writes the refusal's event
+after its own transaction rolled back, so the refusal survives the rollback.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+import functools
+import threading
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import transaction
 
+from annotation.errors import Refused
 from annotation.models import AuditedModel, AuditEvent, json_normalized
 
 from .bulk_insert import insert_many
@@ -47,8 +55,8 @@ class Actor:
         return {"actor_user": self.user, "actor_source": self.source}
 
 
-class EditConflict(Exception):
-    """An edit based on a version that is no longer current."""
+class EditConflict(Refused):
+    """An edit based on a version that is no longer current (older or, forged, newer)."""
 
     def __init__(self, *, target: str, seen_version: int, current_version: int, current_values: dict[str, Any]):
         self.target, self.seen_version, self.current_version = target, seen_version, current_version
@@ -71,6 +79,42 @@ def _event(*, obj: AuditedModel, actor: Actor, event_type: str, before, after, r
         after=after,
         reason=reason,
     )
+
+
+def record_action(*, actor: Actor, event_type: str, target_kind: str, target_id: int, before: Any = None,
+                  after: Any = None, reason: str = "", version: int | None = None) -> AuditEvent:  # fmt: skip
+    """The one event of an action on something that is not audited content (a queue, a claim, a flag,
+    a role, a release ...), written in the caller's transaction so it stands or falls with the change."""
+    return AuditEvent.objects.create(**actor.event_fields(), event_type=event_type, target_kind=target_kind,
+                                     target_id=target_id, target_version=version, before=json_normalized(before),
+                                     after=json_normalized(after), reason=reason)  # fmt: skip
+
+
+_refusal_depth = threading.local()
+
+
+def records_refusals(service):
+    """Wrap a public service that may refuse: when a ``Refused`` error with an attempt leaves the outermost
+    wrapped service, its event is written there, after the service's own transaction has rolled back.
+
+    Put it outside ``transaction.atomic``; callers must not wrap the call in a transaction of their own
+    that they then roll back (views and tasks call services directly)."""
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        depth = getattr(_refusal_depth, "value", 0)
+        _refusal_depth.value = depth + 1
+        try:
+            return service(*args, **kwargs)
+        except Refused as error:
+            if depth == 0 and error.attempt is not None:
+                AuditEvent.objects.create(**error.attempt)
+                error.attempt = None  # recorded once, whoever catches it next
+            raise
+        finally:
+            _refusal_depth.value = depth
+
+    return wrapper
 
 
 def _validate(obj: AuditedModel, *, with_relations: bool, only: list[str] | None = None) -> None:
@@ -116,6 +160,7 @@ def create_audited_many(
     return objs
 
 
+@records_refusals
 def change_audited(
     *,
     model: type[M],
@@ -128,32 +173,34 @@ def change_audited(
     """Apply ``changes`` to one row if ``expected_version`` is still current.
 
     ``expected_version`` is the version the editor saw; ``None`` is for machine
-    writers (workers) that apply a change to whatever is current. A stale
-    version raises ``EditConflict`` after recording the refused attempt, so the
-    version that won and the one that lost both stay in the trail.
+    writers (workers) that apply a change to whatever is current. Any other
+    version than the current one, older or newer, raises ``EditConflict`` and
+    the refused attempt is recorded, so the version that won and the one that
+    lost both stay in the trail.
     """
     unknown = set(changes) - set(model.audited_fields)
     if unknown:
         raise ValueError(f"{model.__name__} has no audited field(s) {', '.join(sorted(unknown))}")
-    conflict = None
     with transaction.atomic():
         obj = model.objects.select_for_update().get(pk=pk)
         if expected_version is not None and obj.version != expected_version:
-            conflict = _refuse_stale(obj, actor=actor, changes=changes, seen_version=expected_version, reason=reason)
-        else:
-            _apply(obj, actor=actor, changes=changes, reason=reason)
-    if conflict:
-        raise conflict
+            raise stale_edit(obj, actor=actor, changes=changes, seen_version=expected_version, reason=reason)
+        _apply(obj, actor=actor, changes=changes, reason=reason)
     return obj
 
 
-def _refuse_stale(obj: AuditedModel, *, actor: Actor, changes, seen_version: int, reason: str) -> EditConflict:
+def stale_edit(obj: AuditedModel, *, actor: Actor, changes, seen_version: int, reason: str = "") -> EditConflict:
+    """The conflict to raise for an edit or decision made on ``seen_version`` of ``obj``, with its
+    ``edit_refused`` event (before: the current values; after: what was attempted)."""
     current = obj.audit_snapshot(tuple(changes))
     attempted = {name: json_normalized(value) for name, value in changes.items()}
-    _event(obj=obj, actor=actor, event_type=Event.EDIT_REFUSED, before=current, after=attempted,
-           reason=reason, version=seen_version).save()  # fmt: skip
-    return EditConflict(target=obj.audit_label(), seen_version=seen_version, current_version=obj.version,
-                        current_values=current)  # fmt: skip
+    conflict = EditConflict(target=obj.audit_label(), seen_version=seen_version, current_version=obj.version,
+                            current_values=current)  # fmt: skip
+    conflict.recording(actor=actor, target_kind=obj.audit_kind, target_id=obj.pk, before=current, after=attempted,
+                       version=seen_version, event_type=Event.EDIT_REFUSED)  # fmt: skip
+    if reason:
+        conflict.attempt["reason"] = reason
+    return conflict
 
 
 def _apply(obj: AuditedModel, *, actor: Actor, changes, reason: str) -> None:
