@@ -93,7 +93,7 @@ def _row(label: str, units: Iterable[list[_Rating]]) -> AgreementRow:
 
 def agreement_by_task(*, benchmark: Benchmark) -> list[AgreementRow]:
     """One row per task that has items with overlap, in taxonomy order."""
-    units = _units(_ratings(Review.objects.filter(item__benchmark=benchmark)))
+    units = _units(_ratings(Review.objects.counted().filter(item__benchmark=benchmark)))
     by_task: dict[str, list] = defaultdict(list)
     for unit in units.values():
         by_task[unit[0].task].append(unit)
@@ -102,7 +102,7 @@ def agreement_by_task(*, benchmark: Benchmark) -> list[AgreementRow]:
 
 def agreement_by_queue(*, benchmark: Benchmark) -> list[AgreementRow]:
     """One row per queue of the benchmark that has items with overlap."""
-    units = _units(_ratings(Review.objects.filter(slot__queue__benchmark=benchmark)))
+    units = _units(_ratings(Review.objects.counted().filter(slot__queue__benchmark=benchmark)))
     by_queue: dict[int, list] = defaultdict(list)
     for (queue_id, _), unit in units.items():
         by_queue[queue_id].append(unit)
@@ -111,7 +111,7 @@ def agreement_by_queue(*, benchmark: Benchmark) -> list[AgreementRow]:
 
 
 def agreement_of_queue(*, queue: Queue) -> AgreementRow:
-    return _row(queue.name, _units(_ratings(Review.objects.filter(slot__queue=queue))).values())
+    return _row(queue.name, _units(_ratings(Review.objects.counted().filter(slot__queue=queue))).values())
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,12 @@ class QueueSlot(models.Model):
 
     class Meta:
         ordering = ("queue", "position")
-        constraints = [models.UniqueConstraint(fields=("queue", "video", "copy"), name="queueslot_copy_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=("queue", "video", "copy"), name="queueslot_copy_unique"),
+            # A person holds at most one unfinished clip of a queue, however their requests interleave.
+            models.UniqueConstraint(fields=("queue", "claimed_by"), name="queueslot_one_open_claim_per_person",
+                                    condition=models.Q(claimed_by__isnull=False, completed_at__isnull=True)),
+        ]  # fmt: skip
         indexes = [
             models.Index(fields=("queue", "position"), condition=models.Q(completed_at__isnull=True),
                          name="queueslot_open_by_position"),
@@ -83,8 +88,39 @@ class QueueSlot(models.Model):
         return f"{self.video_id} #{self.copy} in {self.queue_id}"
 
 
+class BlindAnswer(models.Model):
+    """A person's answer to a closed question from the video alone, before anything machine-made was shown.
+
+    Written once and never replaced (unique per person, item and stage; PostgreSQL refuses UPDATE and
+    DELETE). It belongs to the person, not to the slot: whoever holds the clip later answers for themselves.
+    """
+
+    person = models.ForeignKey(User, on_delete=models.PROTECT, related_name="blind_answers")
+    item = models.ForeignKey("annotation.QAItem", on_delete=models.PROTECT, related_name="blind_answers")
+    item_version = models.PositiveIntegerField(help_text="The version the person answered")
+    slot = models.ForeignKey(QueueSlot, on_delete=models.PROTECT, related_name="blind_answers")
+    stage = models.CharField(max_length=16, choices=Queue.Stage.choices)
+    answer = models.CharField(max_length=8)
+    answered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("item", "answered_at")
+        constraints = [models.UniqueConstraint(fields=("person", "item", "stage"), name="blindanswer_once_per_stage")]
+
+
+class CountedReviews(models.QuerySet):
+    def counted(self):
+        """The reviews that settle items and enter agreement: those of people who completed their copy of the clip."""
+        return self.filter(slot__completed_by=models.F("reviewer"))
+
+
 class Review(models.Model):
-    """What one person decided about one item in one slot: their blind answer and decision."""
+    """What one person decided about one item in one slot (with a copy of their blind answer).
+
+    Reviews belong to people: a slot handed to someone else keeps the earlier holder's reviews as
+    theirs, and the new holder decides for themselves. An item settles from the reviews of the people
+    who completed their slots (``review.services.reviews``).
+    """
 
     class Decision(models.TextChoices):
         ACCEPT = "accept", "Accept"
@@ -112,9 +148,11 @@ class Review(models.Model):
     seconds_spent = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CountedReviews.as_manager()
+
     class Meta:
         ordering = ("item", "created_at")
-        constraints = [models.UniqueConstraint(fields=("slot", "item"), name="review_once_per_slot_item")]
+        constraints = [models.UniqueConstraint(fields=("slot", "item", "reviewer"), name="review_once_per_person_slot_item")]
 
 
 class CaptionReview(models.Model):
@@ -133,4 +171,4 @@ class CaptionReview(models.Model):
 
     class Meta:
         ordering = ("caption", "created_at")
-        constraints = [models.UniqueConstraint(fields=("slot", "caption"), name="captionreview_once_per_slot")]
+        constraints = [models.UniqueConstraint(fields=("slot", "caption", "reviewer"), name="captionreview_once_per_person")]

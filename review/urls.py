@@ -1,13 +1,23 @@
 from django.urls import path
 
-from . import adjudication, caption_pane, clip_media, dashboards, hand_scores, queue_admin, review_page, views
+from review.views import (
+    adjudication,
+    benchmarks,
+    caption_pane,
+    clip_media,
+    dashboards,
+    hand_scores,
+    queue_admin,
+    review_page,
+)
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("benchmarks/<int:pk>/", views.benchmark_detail, name="benchmark-detail"),
-    path("benchmarks/<int:pk>/report/", views.benchmark_report, name="benchmark-report"),
+    path("", benchmarks.home, name="home"),
+    path("benchmarks/<int:pk>/", benchmarks.benchmark_detail, name="benchmark-detail"),
+    path("benchmarks/<int:pk>/report/", benchmarks.benchmark_report, name="benchmark-report"),
     path("queues/<int:queue_id>/start/", review_page.queue_start, name="queue-start"),
     path("review/<int:slot_id>/", review_page.review_slot, name="review-slot"),
+    path("review/<int:slot_id>/heartbeat/", review_page.review_heartbeat, name="review-heartbeat"),
     path("review/<int:slot_id>/clip.mp4", clip_media.clip_file, name="review-clip"),
     path("review/<int:slot_id>/frames/<int:index>.jpg", clip_media.frame_image, name="review-frame"),
     path("review/<int:slot_id>/caption/", caption_pane.caption_decide, name="review-caption"),
@@ -27,5 +37,5 @@ urlpatterns = [
     path("queues/<int:queue_id>/dashboard/", dashboards.queue_dashboard, name="queue-dashboard"),
     path("adjudication/", adjudication.adjudication_list, name="adjudication-list"),
     path("adjudication/items/<int:item_id>/", adjudication.adjudication_decide, name="adjudication-decide"),
-    path("healthz", views.healthz, name="healthz"),
-]
+    path("healthz", benchmarks.healthz, name="healthz"),
+]  # fmt: skip

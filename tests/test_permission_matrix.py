@@ -66,8 +66,10 @@ MATRIX = {
     # the world's clip has no frames yet: the claimer gets past the check, to a 404
     "review/<slot_id>/frames/<index>.jpg": _row("GET", LOGIN, 404, 403, 403, 404, kwargs=SLOT | {"index": "frame"}),
     "review/<slot_id>/caption/": _row("POST", LOGIN, 400, 403, 403, 400, kwargs=SLOT),
-    "review/<slot_id>/predictions/<prediction_id>/score/": _row("POST", LOGIN, 400, 403, 403, 400,
+    # refused (409) before anything is parsed: the holder has not answered blind yet; an admin holds no claim
+    "review/<slot_id>/predictions/<prediction_id>/score/": _row("POST", LOGIN, 409, 403, 403, 409,
                                                                 kwargs=SLOT | {"prediction_id": "prediction"}),
+    "review/<slot_id>/heartbeat/": _row("POST", LOGIN, 200, 403, 403, 409, kwargs=SLOT),
     "review/<slot_id>/items/<item_id>/answer/": _row("POST", LOGIN, 400, 403, 403, 400, kwargs=ITEM_OF_SLOT),
     "review/<slot_id>/items/<item_id>/decide/": _row("POST", LOGIN, 400, 403, 403, 400, kwargs=ITEM_OF_SLOT),
     # Queue admin and dashboards: admins only.

@@ -13,8 +13,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from annotation.errors import Refused
 from annotation.models import QAItem
-from annotation.services.audited_writes import Actor
+from annotation.services.audited_writes import Actor, records_refusals
 from annotation.services.content import item_edit, review_status_set
 from annotation.transitions import ReviewStatus
 from review.models import User
@@ -23,10 +24,11 @@ ADJUDICATED = "adjudicated"
 OUTCOMES = {"accept": ReviewStatus.ACCEPTED, "fix": ReviewStatus.ACCEPTED, "reject": ReviewStatus.REJECTED}
 
 
-class NotAwaitingAdjudication(Exception):
+class NotAwaitingAdjudication(Refused):
     """The item was settled meanwhile, or never needed adjudication."""
 
 
+@records_refusals
 def item_adjudicate(*, item_id: int, user: User, decision: str, expected_version: int,
                     fix: Mapping[str, Any] | None = None, note: str = "") -> QAItem:  # fmt: skip
     """Accept as is, fix (key, stem, options) then accept, or reject an item awaiting adjudication.
@@ -46,7 +48,9 @@ def item_adjudicate(*, item_id: int, user: User, decision: str, expected_version
         item = QAItem.objects.select_for_update().get(pk=item_id)
         if item.review_status != ReviewStatus.NEEDS_ADJUDICATION:
             raise NotAwaitingAdjudication(f"{item.qid} is {item.get_review_status_display().lower()}, "
-                                          "not awaiting adjudication")  # fmt: skip
+                                          "not awaiting adjudication").recording(
+                actor=actor, target_kind=QAItem.audit_kind, target_id=item.pk, version=expected_version,
+                after={"adjudication": decision})  # fmt: skip
         if decision == "fix":
             item = item_edit(item_id=item_id, actor=actor, expected_version=expected_version, changes=fix, reason=reason)
             expected_version = item.version

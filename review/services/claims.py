@@ -1,32 +1,53 @@
-"""Claiming clips from a queue: a lease that no two people can win.
+"""Claiming clips from a queue: a lease that no two people can win, and one clip per person at a time.
 
 On PostgreSQL the next open slot is locked with ``SELECT ... FOR UPDATE SKIP LOCKED``,
 so concurrent claimers pass over each other's rows instead of waiting or colliding.
 Everywhere (SQLite included) the claim itself is a conditional UPDATE whose row count is
-checked: it succeeds only if the slot is still free or its lease has expired. A person
-never gets a clip they already have (claimed or done) in another slot of the same stage.
+checked: it succeeds only if the slot is still free or its lease has expired. A partial
+unique index (``queueslot_one_open_claim_per_person``) lets a person hold at most one
+unfinished clip of a queue: when two of their Start requests race, the loser gets the
+winner's clip. A person never gets a clip they already have (claimed or done) in another
+slot of the same stage.
+
+Leases: a claim lasts ``queue.lease_seconds``; every accepted action on the clip and the
+page's heartbeat renew it. Once it ran out the clip accepts no decision from that person
+(``LeaseExpired``), and anyone may claim it. Claims, releases and expiries are audit events.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from annotation.errors import MabenchError, Refused
+from annotation.models import AuditEvent
+from annotation.services.audited_writes import Actor, record_action, records_refusals
 from review.models import Queue, QueueSlot, User
 
 MAX_ATTEMPTS = 20
+SLOT = "queueslot"
+LEASE_EXPIRY = Actor.machine("lease expiry")
+Event = AuditEvent.EventType
 
 
-class NothingToClaim(Exception):
+class NothingToClaim(MabenchError):
     """The queue has no clip left for this person."""
 
 
-class QueuePaused(Exception):
+class QueuePaused(Refused):
     pass
+
+
+class NotYourClaim(Refused):
+    """The clip is not an open claim of this person (someone else holds it, or it is done)."""
+
+
+class LeaseExpired(Refused):
+    """The person's lease on the clip ran out: the clip accepts no decision of theirs until they claim it again."""
 
 
 def _free(now) -> Q:
@@ -51,18 +72,30 @@ def claim_next(*, queue: Queue, user: User) -> QueueSlot:
     return QueueSlot.objects.get(pk=claim_next_id(queue=queue, user=user).slot_id)
 
 
+def _current_claim(queue: Queue, user: User, now) -> int | None:
+    return QueueSlot.objects.filter(queue=queue, claimed_by=user, completed_at__isnull=True,
+                                    lease_expires__gte=now).values_list("pk", flat=True).first()  # fmt: skip
+
+
+@records_refusals
 def claim_next_id(*, queue: Queue, user: User) -> Claim:
     """As ``claim_next``, the slot's id only (what a redirect needs: one query less)."""
     if queue.paused:
-        raise QueuePaused(f"queue {queue.name!r} is paused")
+        raise QueuePaused(f"queue {queue.name!r} is paused").recording(
+            actor=Actor.person(user), target_kind="queue", target_id=queue.pk, after={"action": "claim"})
     now = timezone.now()
-    current = QueueSlot.objects.filter(queue=queue, claimed_by=user, completed_at__isnull=True,
-                                       lease_expires__gte=now).values_list("pk", flat=True).first()  # fmt: skip
+    current = _current_claim(queue, user, now)
     if current:
         return Claim(current, resumed=True)
     lease = now + timedelta(seconds=queue.lease_seconds)
     for _ in range(MAX_ATTEMPTS):
-        outcome = _claim_one(queue, user, now, lease)
+        try:
+            outcome = _claim_one(queue, user, now, lease)
+        except IntegrityError:  # another request of this person claimed a clip of this queue meanwhile
+            current = _current_claim(queue, user, timezone.now())
+            if current:
+                return Claim(current, resumed=True)
+            continue
         if outcome is None:
             raise NothingToClaim(f"no clip left for {user.username} in {queue.name!r}")
         if outcome:
@@ -74,23 +107,98 @@ def _claim_one(queue: Queue, user: User, now, lease) -> int | None:
     """The claimed slot's id; 0 when another claimer won the race (try again); None when none is left."""
     candidates = _candidates(queue, user, now)
     with transaction.atomic():
+        _release_own_expired(queue, user, now)
         if connection.vendor == "postgresql":
             candidates = candidates.select_for_update(skip_locked=True, no_key=True, of=("self",))
-        slot = candidates.only("pk").first()
+        slot = candidates.only("pk", "video_id", "copy", "claimed_by_id").first()
         if slot is None:
             return None
         won = QueueSlot.objects.filter(pk=slot.pk, completed_at__isnull=True).filter(_free(now)) \
             .update(claimed_by=user, lease_expires=lease)  # fmt: skip
+        if won:
+            record_action(actor=Actor.person(user), event_type=Event.CLAIMED, target_kind=SLOT, target_id=slot.pk,
+                          before={"claimed_by": slot.claimed_by_id},
+                          after={"claimed_by": user.pk, "queue": queue.pk, "video": slot.video_id, "copy": slot.copy,
+                                 "lease_expires": lease})  # fmt: skip
         return slot.pk if won else 0
 
 
-def claim_release(*, slot: QueueSlot, user: User) -> None:
-    """Give a claimed clip back to the queue unfinished."""
-    QueueSlot.objects.filter(pk=slot.pk, claimed_by=user, completed_at__isnull=True) \
+def _release_own_expired(queue: Queue, user: User, now) -> None:
+    """The person's own ran-out claims in this queue go back first, so the one-claim rule holds."""
+    for slot_id, expired in QueueSlot.objects.filter(queue=queue, claimed_by=user, completed_at__isnull=True,
+                                                     lease_expires__lt=now).values_list("pk", "lease_expires"):  # fmt: skip
+        _release(slot_id, user.pk, expired, LEASE_EXPIRY, "lease ran out")
+
+
+def _release(slot_id: int, holder_id: int, lease_expires, actor: Actor, reason: str) -> bool:
+    released = QueueSlot.objects.filter(pk=slot_id, claimed_by_id=holder_id, completed_at__isnull=True) \
         .update(claimed_by=None, lease_expires=None)  # fmt: skip
+    if released:
+        record_action(actor=actor, event_type=Event.CLAIM_RELEASED, target_kind=SLOT, target_id=slot_id,
+                      before={"claimed_by": holder_id, "lease_expires": lease_expires}, after={"claimed_by": None},
+                      reason=reason)  # fmt: skip
+    return bool(released)
+
+
+@transaction.atomic
+def claim_release(*, slot: QueueSlot, actor: Actor, reason: str = "") -> bool:
+    """Give a claimed clip back to the queue unfinished (its holder, or an admin for them).
+
+    The holder's decisions on it stay theirs and settle nothing (see ``review.services.reviews``)."""
+    current = QueueSlot.objects.select_for_update().filter(pk=slot.pk).values("claimed_by_id", "lease_expires",
+                                                                               "completed_at").first()  # fmt: skip
+    if not current or current["claimed_by_id"] is None or current["completed_at"] is not None:
+        return False
+    return _release(slot.pk, current["claimed_by_id"], current["lease_expires"], actor, reason or "released")
 
 
 def expired_leases_sweep() -> int:
-    """Return clips whose lease ran out to their queues (a beat task runs this)."""
-    return QueueSlot.objects.filter(completed_at__isnull=True, lease_expires__lt=timezone.now()) \
-        .update(claimed_by=None, lease_expires=None)  # fmt: skip
+    """Return clips whose lease ran out to their queues (a beat task runs this); one event per clip."""
+    released = 0
+    with transaction.atomic():
+        expired = QueueSlot.objects.filter(completed_at__isnull=True, lease_expires__lt=timezone.now())
+        if connection.vendor == "postgresql":
+            expired = expired.select_for_update(skip_locked=True, of=("self",))
+        for slot_id, holder_id, lease_expires in expired.values_list("pk", "claimed_by_id", "lease_expires"):
+            released += _release(slot_id, holder_id, lease_expires, LEASE_EXPIRY, "lease ran out")
+    return released
+
+
+def held_slot(*, slot_id: int, user: User, action: str, lock: bool = True) -> QueueSlot:
+    """The slot, if it is a live claim of ``user`` (locked until the transaction ends); refused otherwise.
+
+    Every action on a claimed clip goes through here, so no page or endpoint can decide on a clip
+    that is not the person's, or whose lease ran out."""
+    rows = QueueSlot.objects.select_related("queue", "video")
+    slot = (rows.select_for_update(of=("self",)) if lock else rows).get(pk=slot_id)
+    now = timezone.now()
+    actor, attempt = Actor.person(user), {"action": action}
+    if slot.claimed_by_id != user.pk or slot.completed_at is not None:
+        raise NotYourClaim(f"{slot.video.clip_name} is not an open claim of yours in {slot.queue.name!r}: "
+                           "start the queue again to get a clip").recording(
+            actor=actor, target_kind=SLOT, target_id=slot.pk, after=attempt)  # fmt: skip
+    if slot.lease_expires is None or slot.lease_expires < now:
+        raise LeaseExpired(f"your lease on {slot.video.clip_name} ran out at {_clock(slot.lease_expires)}: nothing was "
+                           "saved; start the queue again to claim it (or another clip)").recording(
+            actor=actor, target_kind=SLOT, target_id=slot.pk, after=attempt)  # fmt: skip
+    return slot
+
+
+def lease_renew(*, slot: QueueSlot) -> datetime:
+    """Extend a held slot's lease from now (inside the action's transaction, on a slot from ``held_slot``)."""
+    lease = timezone.now() + timedelta(seconds=slot.queue.lease_seconds)
+    QueueSlot.objects.filter(pk=slot.pk).update(lease_expires=lease)
+    slot.lease_expires = lease
+    return lease
+
+
+@records_refusals
+def lease_heartbeat(*, slot_id: int, user: User) -> datetime:
+    """The open review page keeps its lease alive; refused (and recorded) once it ran out or changed hands.
+    A renewal is not an audit event of its own: the claim and every decision are."""
+    with transaction.atomic():
+        return lease_renew(slot=held_slot(slot_id=slot_id, user=user, action="heartbeat"))
+
+
+def _clock(moment) -> str:
+    return timezone.localtime(moment).strftime("%H:%M:%S") if moment else "an earlier time"

@@ -16,6 +16,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from annotation.models import AuditEvent, Benchmark, Caption, Prediction, QAItem, QualityFlag
 from annotation.taxonomy import TASKS, Tier, tasks_in_tier
+from annotation.services.audited_writes import Actor
 from annotation.transitions import ReviewStatus
 from review.models import Queue, QueueSlot, Review, User
 
@@ -199,14 +200,14 @@ def queue_annotators_set(*, queue: Queue, annotators: Iterable[User]) -> int:
         .exclude(claimed_by__in=annotators).update(claimed_by=None, lease_expires=None)  # fmt: skip
 
 
-def queue_slot_release(*, queue: Queue, slot_id: int) -> QueueSlot:
+def queue_slot_release(*, queue: Queue, slot_id: int, by: User) -> QueueSlot:
     """An admin gives a person's open claim back to the queue."""
     slot = QueueSlot.objects.filter(queue=queue, pk=slot_id).select_related("claimed_by").first()
     if slot is None:
         raise ValidationError({"slot": [f"queue {queue.name!r} has no slot #{slot_id}"]})
     if slot.completed_at is not None or slot.claimed_by is None:
         raise ValidationError({"slot": [f"slot #{slot_id} ({slot.video.clip_name}) is not claimed"]})
-    claim_release(slot=slot, user=slot.claimed_by)
+    claim_release(slot=slot, actor=Actor.person(by), reason="released by an admin")
     slot.refresh_from_db()
     return slot
 

@@ -1,34 +1,57 @@
-"""Record a person's review of an item in a claimed slot, and move the item's status.
+"""Record a person's decision on a question or on the caption of a clip they hold, and settle items.
 
-With overlap 1 a decision settles the item: accept (or fix) -> accepted, reject ->
-rejected. With overlap k the item settles when its k reviews are in: they agree ->
-accepted / rejected; they disagree (decisions, or blind answers), or a blind answer
-differs from the key -> needs adjudication.
+One decision path for questions and captions (``_decide``). Every decision:
+- needs the person's live claim on the clip (``held_slot``: not someone else's, lease not run out),
+  and renews the lease;
+- in a blind queue, needs the person's blind answers to every closed question of the clip
+  (``blind_phase_check``);
+- judges the version the person saw: a version other than the current one (older with content
+  edited since, or one that does not exist yet) is an ``EditConflict``, recorded as ``edit_refused``;
+- is one ``reviewed`` audit event (a fix is an ``edited`` event as well).
+
+Reviews belong to people. A clip's review is one person's unit of work: decisions are recorded as
+they are made, and the clip's items and caption settle when that person completes the clip (every
+question and the caption decided). A clip that leaves its holder unfinished (lease ran out, released
+by an admin, taken off the queue) keeps the earlier holder's decisions as theirs, in the trail and on
+their record, but they settle nothing; the next holder sees none of them and decides for themselves.
+
+Settling: with overlap 1 the completing review settles the item (accept or fix -> accepted, reject ->
+rejected). With overlap k the item settles when k people completed their copies: they agree ->
+accepted / rejected; they disagree (decisions, or blind answers), or a blind answer differs from the
+key -> needs adjudication.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from annotation.errors import Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, Video
-from annotation.services.audited_writes import Actor, EditConflict
+from annotation.services.audited_writes import Actor, record_action, records_refusals, stale_edit
 from annotation.services.content import caption_edit, item_edit, review_status_set
+from annotation.services.judging import human_score_record
 from annotation.transitions import ReviewStatus
-from review.models import CaptionReview, QueueSlot, Review, User
+from review.models import BlindAnswer, CaptionReview, QueueSlot, Review, User
+
+from .blind_answers import blind_phase_check
+from .claims import NotYourClaim, held_slot, lease_renew
 
 S = ReviewStatus
 D = Review.Decision
 
+__all__ = ["AlreadyDecided", "NotYourClaim", "caption_review_record", "review_record", "slot_hand_score_record",
+           "slot_open_work"]
 
-class NotYourClaim(Exception):
-    pass
+
+class AlreadyDecided(Refused):
+    """The person decided this already in this clip's review."""
 
 
-def _checked_decision(*, slot: QueueSlot, user: User, decision: str, reject_reasons: list[str], reason: str,
-                      fix: dict | None) -> list[str]:  # fmt: skip
-    if slot.claimed_by_id != user.pk or slot.completed_at is not None:
-        raise NotYourClaim(f"slot #{slot.pk} is not an open claim of {user.username}")
+def _checked_reasons(*, decision: str, reject_reasons: list[str], reason: str, fix: dict | None) -> list[str]:
     if decision not in D.values:
         raise ValueError(f"decision: {decision!r} is not one of {', '.join(D.values)}")
     if decision == D.FIX and not fix:
@@ -45,61 +68,88 @@ def _checked_decision(*, slot: QueueSlot, user: User, decision: str, reject_reas
     return sorted(set(reject_reasons))
 
 
-def review_record(*, slot: QueueSlot, item: QAItem, user: User, decision: str, seen_version: int,
-                  blind_answer: str = "", reason: str = "", reject_reasons: list[str] = (),
-                  seconds_spent: int | None = None, fix: dict | None = None) -> Review:  # fmt: skip
-    """One review; a fix edits the item first (a stale version raises EditConflict)."""
-    reject_reasons = _checked_decision(slot=slot, user=user, decision=decision, reject_reasons=list(reject_reasons),
-                                       reason=reason, fix=fix)  # fmt: skip
-    if item.video_id != slot.video_id:
-        raise ValueError(f"{item.qid} is not a question of this clip")
-    if Review.objects.filter(slot=slot, item=item).exists():
-        raise ValueError(f"{item.qid} is already decided in this clip's review")
-    actor = Actor.person(user)
-    with transaction.atomic():
-        if decision == D.FIX:
-            item = item_edit(item_id=item.pk, actor=actor, expected_version=_version_to_edit(QAItem, item.pk, seen_version),
-                             changes=fix, reason=reason)  # fmt: skip
-            seen_version = item.version
-        else:
-            item = _unchanged_since_seen(QAItem, item.pk, seen_version, ("question", "options", "answer"))
-        review = Review.objects.create(slot=slot, item=item, item_version=seen_version, reviewer=user,
-                                       stage=slot.queue.stage, blind_answer=blind_answer, decision=decision,
-                                       reject_reasons=reject_reasons, reason=reason, seconds_spent=seconds_spent)  # fmt: skip
-        reviews = list(Review.objects.filter(item=item, slot__queue=slot.queue))
-        answers = {r.blind_answer for r in reviews if r.blind_answer}
-        answers_disputed = len(answers) > 1 or bool(answers and item.answer and answers != {item.answer})
-        _settle(QAItem, item.pk, [r.decision for r in reviews], answers_disputed, slot, actor)
-        _complete_slot_if_done(slot, user)
-    return review
+@dataclass(frozen=True)
+class _Target:
+    """What a decision is about: a question (QAItem) or the clip's caption, and where its reviews live."""
+
+    model: type[QAItem] | type[Caption]
+    review_model: type[Review] | type[CaptionReview]
+    link: str  # the review's field naming the target
+    version_field: str
+    shown: tuple[str, ...]  # the fields a person judges on the page
+
+    def edit_fix(self, *, pk: int, actor: Actor, version: int, fix: dict, reason: str):
+        if self.model is QAItem:
+            return item_edit(item_id=pk, actor=actor, expected_version=version, changes=fix, reason=reason)
+        return caption_edit(caption_id=pk, actor=actor, expected_version=version, changes=fix, reason=reason)
 
 
+ITEM = _Target(QAItem, Review, "item", "item_version", ("question", "options", "answer"))
+CAPTION = _Target(Caption, CaptionReview, "caption", "caption_version", ("coarse_label", "fine_label", "description"))
+
+
+@records_refusals
+def review_record(*, slot: QueueSlot, item: QAItem, user: User, decision: str, seen_version: int, reason: str = "",
+                  reject_reasons: list[str] = (), seconds_spent: int | None = None, fix: dict | None = None) -> Review:  # fmt: skip
+    """One decision on a question of the clip; a fix edits the item first."""
+    return _decide(ITEM, slot=slot, pk=item.pk, user=user, decision=decision, seen_version=seen_version, reason=reason,
+                   reject_reasons=reject_reasons, seconds_spent=seconds_spent, fix=fix)  # fmt: skip
+
+
+@records_refusals
 def caption_review_record(*, slot: QueueSlot, caption: Caption, user: User, decision: str, seen_version: int,
                           reason: str = "", reject_reasons: list[str] = (), seconds_spent: int | None = None,
                           fix: dict | None = None) -> CaptionReview:  # fmt: skip
-    """One decision on the clip's structured caption; a fix edits it first (a stale version raises EditConflict)."""
-    reject_reasons = _checked_decision(slot=slot, user=user, decision=decision, reject_reasons=list(reject_reasons),
-                                       reason=reason, fix=fix)  # fmt: skip
-    if caption.video_id != slot.video_id:
-        raise ValueError(f"caption #{caption.pk} is not this clip's caption")
-    if CaptionReview.objects.filter(slot=slot, caption=caption).exists():
-        raise ValueError("the caption is already decided in this clip's review")
+    """One decision on the clip's structured caption; a fix edits it first."""
+    return _decide(CAPTION, slot=slot, pk=caption.pk, user=user, decision=decision, seen_version=seen_version,
+                   reason=reason, reject_reasons=reject_reasons, seconds_spent=seconds_spent, fix=fix)  # fmt: skip
+
+
+@records_refusals
+def slot_hand_score_record(*, slot: QueueSlot, prediction, user: User, scores) -> None:
+    """A person scores a model's open answer from the clip they hold, once its reference is shown to them."""
+    with transaction.atomic():
+        slot = held_slot(slot_id=slot.pk, user=user, action="hand score")
+        blind_phase_check(slot=slot, user=user, target_kind="prediction", target_id=prediction.pk, action="hand score")
+        human_score_record(prediction=prediction, user=user, scores=scores)
+        lease_renew(slot=slot)
+
+
+def _decide(target: _Target, *, slot: QueueSlot, pk: int, user: User, decision: str, seen_version: int, reason: str,
+            reject_reasons, seconds_spent: int | None, fix: dict | None):  # fmt: skip
+    reject_reasons = _checked_reasons(decision=decision, reject_reasons=list(reject_reasons), reason=reason, fix=fix)
     actor = Actor.person(user)
     with transaction.atomic():
+        slot = held_slot(slot_id=slot.pk, user=user, action=f"decide {target.link}")
+        kind = target.model.audit_kind
+        blind_phase_check(slot=slot, user=user, target_kind=kind, target_id=pk, action=f"{decision} {target.link}")
+        if not target.model.objects.filter(pk=pk, video_id=slot.video_id).exists():
+            raise ValueError(f"{kind} #{pk} is not part of this clip")
+        if target.review_model.objects.filter(slot=slot, reviewer=user, **{f"{target.link}_id": pk}).exists():
+            raise AlreadyDecided(f"you decided this {target.link} already in this clip's review").recording(
+                actor=actor, target_kind=kind, target_id=pk, after={"decision": decision, "slot": slot.pk})
+        current = _judged_version(target, pk, seen_version, actor, decision, fix, reason)
         if decision == D.FIX:
-            caption = caption_edit(caption_id=caption.pk, actor=actor, changes=fix, reason=reason,
-                                   expected_version=_version_to_edit(Caption, caption.pk, seen_version))  # fmt: skip
-            seen_version = caption.version
-        else:
-            caption = _unchanged_since_seen(Caption, caption.pk, seen_version, ("fine_label", "description"))
-        review = CaptionReview.objects.create(slot=slot, caption=caption, caption_version=seen_version, reviewer=user,
-                                              stage=slot.queue.stage, decision=decision, reason=reason,
-                                              reject_reasons=reject_reasons, seconds_spent=seconds_spent)  # fmt: skip
-        decisions = list(CaptionReview.objects.filter(caption=caption, slot__queue=slot.queue)
-                         .values_list("decision", flat=True))  # fmt: skip
-        _settle(Caption, caption.pk, decisions, False, slot, actor)
-        _complete_slot_if_done(slot, user)
+            current = target.edit_fix(pk=pk, actor=actor, version=current.version, fix=fix, reason=reason)
+        review = _review_row(target, slot, current, user, decision, reject_reasons, reason, seconds_spent)
+        completes = _complete_slot_if_done(slot, user)
+        record_action(actor=actor, event_type=AuditEvent.EventType.REVIEWED, target_kind=kind, target_id=pk,
+                      version=current.version, after={"decision": decision, "reject_reasons": reject_reasons,
+                      "note": reason, "slot": slot.pk, "stage": slot.queue.stage, "completes_clip": completes})  # fmt: skip
+        if not completes:
+            lease_renew(slot=slot)
     return review
+
+
+def _review_row(target: _Target, slot: QueueSlot, current, user: User, decision: str, reject_reasons, reason: str,
+                seconds_spent: int | None):  # fmt: skip
+    values = {"slot": slot, target.link: current, target.version_field: current.version, "reviewer": user,
+              "stage": slot.queue.stage, "decision": decision, "reject_reasons": reject_reasons, "reason": reason,
+              "seconds_spent": seconds_spent}  # fmt: skip
+    if target.model is QAItem:
+        blind = BlindAnswer.objects.filter(person=user, item_id=current.pk, stage=slot.queue.stage).first()
+        values["blind_answer"] = blind.answer if blind else ""
+    return target.review_model.objects.create(**values)
 
 
 def _edited_since(model, pk: int, seen_version: int) -> bool:
@@ -109,21 +159,48 @@ def _edited_since(model, pk: int, seen_version: int) -> bool:
                                      event_type=AuditEvent.EventType.EDITED).exists()  # fmt: skip
 
 
-def _version_to_edit(model, pk: int, seen_version: int) -> int:
-    """The version a fix is applied to: the current one unless the content changed since it was seen
-    (then the seen one, which the audited edit refuses as stale, recording the attempt)."""
-    if _edited_since(model, pk, seen_version):
-        return seen_version
-    return model.objects.values_list("version", flat=True).get(pk=pk)
-
-
-def _unchanged_since_seen(model, pk: int, seen_version: int, shown: tuple[str, ...]):
-    """Accepting or rejecting judges what the person saw: refuse when it was edited since (row locked until commit)."""
-    current = model.objects.select_for_update().get(pk=pk)
-    if seen_version > current.version or (seen_version < current.version and _edited_since(model, pk, seen_version)):
-        raise EditConflict(target=current.audit_label(), seen_version=seen_version, current_version=current.version,
-                           current_values=current.audit_snapshot(shown))  # fmt: skip
+def _judged_version(target: _Target, pk: int, seen_version: int, actor: Actor, decision: str, fix, reason: str):
+    """The current row (locked until commit), if the person judged what it holds: a version that does not
+    exist yet, or an older one whose content was edited since, is a conflict."""
+    current = target.model.objects.select_for_update().get(pk=pk)
+    stale = seen_version > current.version or seen_version < 1
+    if stale or (seen_version < current.version and _edited_since(target.model, pk, seen_version)):
+        conflict = stale_edit(current, actor=actor, changes=fix or {f: getattr(current, f) for f in target.shown},
+                              seen_version=seen_version, reason=reason)  # fmt: skip
+        conflict.attempt["after"] = {"decision": decision, **(conflict.attempt["after"] if fix else {})}
+        raise conflict
     return current
+
+
+def _complete_slot_if_done(slot: QueueSlot, user: User) -> bool:
+    open_items, caption_open = slot_open_work(slot, user)
+    if open_items or caption_open:
+        return False
+    QueueSlot.objects.filter(pk=slot.pk).update(completed_by=user, completed_at=timezone.now())
+    actor = Actor.person(user)
+    for review in Review.objects.filter(slot=slot, reviewer=user).select_related("item").order_by("item_id"):
+        _settle_item(review.item, slot, actor)
+    for review in CaptionReview.objects.filter(slot=slot, reviewer=user).order_by("caption_id"):
+        _settle(Caption, review.caption_id, _completed_decisions(CaptionReview, "caption", review.caption_id, slot),
+                False, slot, actor)  # fmt: skip
+    return True
+
+
+def _completed_decisions(review_model, link: str, pk: int, slot: QueueSlot) -> list[str]:
+    """Decisions on the target in this queue by people who completed their copy of the clip."""
+    return list(review_model.objects.filter(**{f"{link}_id": pk}, slot__queue_id=slot.queue_id,
+                                            slot__completed_by=F("reviewer")).values_list("decision", flat=True))  # fmt: skip
+
+
+def _settle_item(item: QAItem, slot: QueueSlot, actor: Actor) -> None:
+    counted = Review.objects.counted().filter(item=item, slot__queue_id=slot.queue_id)
+    decisions, answers = [], set()
+    for decision, blind_answer in counted.values_list("decision", "blind_answer"):
+        decisions.append(decision)
+        if blind_answer:
+            answers.add(blind_answer)
+    disputed = len(answers) > 1 or bool(answers and item.answer and answers != {item.answer})
+    _settle(QAItem, item.pk, decisions, disputed, slot, actor)
 
 
 def _settle(model: type[QAItem] | type[Caption], pk: int, decisions: list[str], answers_disputed: bool,
@@ -142,25 +219,20 @@ def _settle(model: type[QAItem] | type[Caption], pk: int, decisions: list[str], 
                       reason=f"{len(decisions)} review(s) in {slot.queue.name}")  # fmt: skip
 
 
-def slot_open_work(slot: QueueSlot) -> tuple[int, bool]:
-    """Questions of the slot's clip still without a decision, and whether its caption still needs one.
-    A training corpus's queues review captions only. One plain query: every save asks it, twice."""
+def slot_open_work(slot: QueueSlot, user: User) -> tuple[int, bool]:
+    """Questions of the slot's clip the person has not decided yet, and whether the caption still needs
+    their decision. A training corpus's queues review captions only. One plain query: every save asks it."""
     tables = {name: model._meta.db_table for name, model in
               (("item", QAItem), ("review", Review), ("caption", Caption), ("caption_review", CaptionReview),
                ("video", Video), ("benchmark", Benchmark))}  # fmt: skip
     sql = """SELECT (SELECT COUNT(*) FROM {item} WHERE video_id = %(video)s)
-                    - (SELECT COUNT(*) FROM {review} WHERE slot_id = %(slot)s),
+                    - (SELECT COUNT(*) FROM {review} WHERE slot_id = %(slot)s AND reviewer_id = %(user)s),
                     EXISTS (SELECT 1 FROM {caption} c WHERE c.video_id = %(video)s AND NOT EXISTS
-                            (SELECT 1 FROM {caption_review} r WHERE r.slot_id = %(slot)s AND r.caption_id = c.id)),
+                            (SELECT 1 FROM {caption_review} r WHERE r.slot_id = %(slot)s AND r.caption_id = c.id
+                             AND r.reviewer_id = %(user)s)),
                     (SELECT b.kind FROM {benchmark} b JOIN {video} v ON v.benchmark_id = b.id WHERE v.id = %(video)s)
           """.format(**tables)  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"video": slot.video_id, "slot": slot.pk})
+        cursor.execute(sql, {"video": slot.video_id, "slot": slot.pk, "user": user.pk})
         open_items, caption_open, kind = cursor.fetchone()
     return (0 if kind == Benchmark.Kind.TRAIN else open_items), bool(caption_open)
-
-
-def _complete_slot_if_done(slot: QueueSlot, user: User) -> None:
-    open_items, caption_open = slot_open_work(slot)
-    if not open_items and not caption_open:
-        QueueSlot.objects.filter(pk=slot.pk).update(completed_by=user, completed_at=timezone.now())

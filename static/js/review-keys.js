@@ -63,10 +63,11 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
 });
 
 document.body.addEventListener("slotProgress", (event) => {
-  const { openItems, captionOpen } = event.detail;
+  const { openItems, captionOpen, blindLeft } = event.detail;
   const progress = document.getElementById("slot-progress");
   if (!progress) return;
-  progress.textContent = openItems || captionOpen
+  if (blindLeft) progress.textContent = `${blindLeft} question(s) to answer from the video first`;
+  else progress.textContent = openItems || captionOpen
     ? `${openItems} question(s)${captionOpen ? " and the caption" : ""} still to decide`
     : "Clip done: press n or “Next clip” for the next one.";
 });

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotation.services.content import video_register
+from annotation.models import QAItem
 from review.models import QueueSlot, Review
 from review.services.queues import queue_create
 
@@ -17,6 +18,26 @@ def claimed_clip(client, processed_clip, make_caption, make_item, benchmark, adm
     client.force_login(annotator)
     client.post(reverse("queue-start", args=[queue.pk]))
     return client, QueueSlot.objects.get(queue=queue, claimed_by=annotator)
+
+
+def _answer_blind(client, slot) -> None:
+    for item in QAItem.objects.filter(video_id=slot.video_id).order_by("qid"):
+        if item.answer_format != "open":
+            client.post(reverse("review-answer", args=[slot.pk, item.pk]), {"answer": "A" if item.options else "Yes"})
+
+
+@pytest.fixture
+def answer_blind():
+    """``answer_blind(client, slot)``: answer every closed question of the clip from the video ("Yes" / "A")."""
+    return _answer_blind
+
+
+@pytest.fixture
+def answered_clip(claimed_clip):
+    """``claimed_clip`` after the annotator's blind answers: keys, references and the caption are shown."""
+    client, slot = claimed_clip
+    _answer_blind(client, slot)
+    return client, slot
 
 
 @pytest.fixture

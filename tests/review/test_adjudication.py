@@ -9,6 +9,7 @@ from annotation.services.audited_writes import Actor, EditConflict
 from annotation.services.content import item_edit
 from review.models import User
 from review.services.adjudication import NotAwaitingAdjudication, item_adjudicate
+from review.services.blind_answers import blind_answer_record
 from review.services.claims import claim_next
 from review.services.queues import queue_create
 from review.services.reviews import review_record
@@ -22,7 +23,8 @@ def disputed(benchmark, make_clip, admin_user, make_user):
     queue = queue_create(benchmark=benchmark, name="pass", created_by=admin_user, overlap=2, annotators=[first, second])
     for user, answer, decision, note in ((first, "B", "reject", "<b>key is wrong</b>"), (second, "C", "accept", "")):
         slot = claim_next(queue=queue, user=user)
-        review_record(slot=slot, item=item, user=user, decision=decision, seen_version=item.version, blind_answer=answer,
+        blind_answer_record(slot_id=slot.pk, item_id=item.pk, user=user, answer=answer)
+        review_record(slot=slot, item=item, user=user, decision=decision, seen_version=item.version,
                       reason=note, reject_reasons=["wrong_key"] if decision == "reject" else [])  # fmt: skip
     item = QAItem.objects.get(pk=item.pk)
     assert item.review_status == "needs_adjudication"

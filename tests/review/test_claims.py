@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from annotation.services.audited_writes import Actor
 from annotation.services.content import video_register
 from annotation.services.flags import lint_run
 from review.models import Queue, QueueSlot, User
@@ -64,7 +65,7 @@ def test_an_expired_lease_returns_the_clip_to_the_queue(benchmark, clips, admin_
         claim_next(queue=queue, user=quick)
     QueueSlot.objects.filter(pk=slot.pk).update(lease_expires=timezone.now() - timedelta(seconds=1))
     assert claim_next(queue=queue, user=quick).pk == slot.pk  # claiming ignores expired leases
-    claim_release(slot=slot, user=quick)
+    assert claim_release(slot=slot, actor=Actor.person(quick))
     QueueSlot.objects.filter(pk=slot.pk).update(claimed_by=slow, lease_expires=timezone.now() - timedelta(seconds=1))
     assert expired_leases_sweep() == 1
     assert QueueSlot.objects.get(pk=slot.pk).claimed_by is None

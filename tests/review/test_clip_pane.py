@@ -76,8 +76,8 @@ def caption_form(caption: Caption, **changes) -> dict:
                      "version": caption.version, "decision": "fix"} | changes  # fmt: skip
 
 
-def test_caption_fixes_are_checked_against_the_taxonomy_and_phase_starts_are_frames(claimed_clip):
-    client, slot = claimed_clip
+def test_caption_fixes_are_checked_against_the_taxonomy_and_phase_starts_are_frames(answered_clip):
+    client, slot = answered_clip
     caption = Caption.objects.get(video=slot.video)
     wrong = post_caption(client, slot, caption_form(caption, fine_label="C5"))  # a Waving (upper limb) under Head
     assert wrong.status_code == 400 and "fine_label: " in wrong.content.decode()
@@ -98,8 +98,8 @@ def test_caption_fixes_are_checked_against_the_taxonomy_and_phase_starts_are_fra
     assert CaptionReview.objects.get(caption=caption).decision == "fix"
 
 
-def test_a_caption_accepted_after_someone_changed_it_is_a_conflict(claimed_clip, reviewer):
-    client, slot = claimed_clip
+def test_a_caption_accepted_after_someone_changed_it_is_a_conflict(answered_clip, reviewer):
+    client, slot = answered_clip
     caption = Caption.objects.get(video=slot.video)
     caption_edit(caption_id=caption.pk, actor=Actor.person(reviewer), expected_version=caption.version,
                  changes={"description": "Edited meanwhile."})  # fmt: skip
@@ -111,21 +111,22 @@ def test_a_caption_accepted_after_someone_changed_it_is_a_conflict(claimed_clip,
     assert not CaptionReview.objects.exists()
 
 
-def test_a_clip_is_done_only_when_its_caption_and_every_question_are_decided(claimed_clip, annotator):
-    client, slot = claimed_clip
+def test_a_clip_is_done_only_when_its_caption_and_every_question_are_decided(answered_clip, annotator):
+    client, slot = answered_clip
     for item in QAItem.objects.filter(video=slot.video):
-        client.post(reverse("review-answer", args=[slot.pk, item.pk]), {"answer": "Yes"})
         client.post(reverse("review-decide", args=[slot.pk, item.pk]), {"decision": "accept", "version": item.version})
     assert QueueSlot.objects.get(pk=slot.pk).completed_at is None
+    assert QAItem.objects.get(qid="SAD_0001").review_status == "imported"  # nothing settles before the clip is done
     caption = Caption.objects.get(video=slot.video)
     response = post_caption(client, slot, {"decision": "accept", "version": caption.version})
     assert response.status_code == 200 and "Your decision: <b>Accept</b>" in response.content.decode()
     assert QueueSlot.objects.get(pk=slot.pk).completed_by == annotator
     assert Caption.objects.get(pk=caption.pk).review_status == "accepted"
+    assert QAItem.objects.get(qid="SAD_0001").review_status == "accepted"
 
 
-def test_reviewers_score_open_answers_by_hand_on_the_judges_dimensions(claimed_clip, benchmark):
-    client, slot = claimed_clip
+def test_reviewers_score_open_answers_by_hand_on_the_judges_dimensions(answered_clip, benchmark):
+    client, slot = answered_clip
     madu = QAItem.objects.get(qid="MADU_0001")
     run = BaselineRun.objects.create(benchmark=benchmark, name="vlm-a", predictor="external", settings_hash="x")
     prediction = Prediction.objects.create(run=run, item=madu, item_version=madu.version, outcome="parsed",
@@ -141,20 +142,28 @@ def test_reviewers_score_open_answers_by_hand_on_the_judges_dimensions(claimed_c
     assert (score.judge, score.l1, score.l2, score.l3) == ("human:annotator", 5, 2, 3)
 
 
-def test_the_page_costs_the_same_queries_with_2_or_12_questions(claimed_clip, make_item):
+@pytest.mark.parametrize("blind_done", [False, True])
+def test_the_page_costs_the_same_queries_with_2_or_12_questions(claimed_clip, make_item, answer_blind, blind_done):
     client, slot = claimed_clip
     url = reverse("review-slot", args=[slot.pk])
+    if blind_done:
+        answer_blind(client, slot)
     with CaptureQueriesContext(connection) as two:
         assert client.get(url).status_code == 200
     for n in range(2, 12):
         make_item(f"SAD_{n:04d}", answer="No")
+    if blind_done:
+        answer_blind(client, slot)
     with CaptureQueriesContext(connection) as twelve:
         page = client.get(url).content.decode()
     assert page.count('class="question-card') == 12
     assert len(twelve) == len(two), [q["sql"][:90] for q in twelve.captured_queries]
 
 
-def test_the_page_says_what_is_left_to_decide(claimed_clip):
+def test_the_page_says_what_is_left_to_answer_then_to_decide(claimed_clip, answer_blind):
     client, slot = claimed_clip
+    page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
+    assert "1 question(s) to answer from the video first" in page
+    answer_blind(client, slot)
     page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
     assert "2 question(s) and the caption still to decide" in page

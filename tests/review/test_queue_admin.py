@@ -91,10 +91,10 @@ def test_reassigning_returns_the_claims_of_people_taken_off(benchmark, clips, ad
 def test_an_admin_releases_a_claim_and_unclaimed_slots_are_an_error(benchmark, clips, admin_user, annotator):
     queue = queue_create(benchmark=benchmark, name="q", created_by=admin_user, annotators=[annotator])
     slot = claim_next(queue=queue, user=annotator)
-    released = queue_slot_release(queue=queue, slot_id=slot.pk)
+    released = queue_slot_release(queue=queue, slot_id=slot.pk, by=admin_user)
     assert (released.claimed_by, released.lease_expires) == (None, None)
     with pytest.raises(ValidationError, match=f"slot #{slot.pk} \\(take_000\\) is not claimed"):
-        queue_slot_release(queue=queue, slot_id=slot.pk)
+        queue_slot_release(queue=queue, slot_id=slot.pk, by=admin_user)
     assert claim_next(queue=queue, user=annotator).pk == slot.pk  # back in the queue, first in line
 
 

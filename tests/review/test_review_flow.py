@@ -30,6 +30,12 @@ def card(client, slot, item, action, data):
     return client.post(reverse(f"review-{action}", args=[slot.pk, item.pk]), data, headers={"HX-Request": "true"})
 
 
+def answer_blind(client, slot, answers=(("SAD_0001", "Yes"), ("FMAR_0001", "C"))):
+    """Answer the clip's questions from the video: only then are keys shown and decisions taken."""
+    for qid, answer in answers:
+        card(client, slot, QAItem.objects.get(qid=qid), "answer", {"answer": answer})
+
+
 def test_the_annotators_home_lists_their_queue_with_a_start_button(client, queue, annotator):
     client.force_login(annotator)
     page = client.get(reverse("home")).content.decode()
@@ -42,25 +48,30 @@ def test_blind_mode_keeps_keys_on_the_server_until_the_person_answers(started):
     assert "SAD_0001" in page and "FMAR_0001" in page and "Your answer from the video" in page
     assert "Key:" not in page and "key: " not in page  # no answer key anywhere in the page
     fmar = QAItem.objects.get(qid="FMAR_0001")
-    revealed = card(client, slot, fmar, "answer", {"answer": "B"}).content.decode()
+    answered = card(client, slot, fmar, "answer", {"answer": "B"})
+    assert "Your answer: <b>B</b>" in answered.content.decode() and "key: " not in answered.content.decode()
+    assert "HX-Refresh" not in answered  # one question of the clip is still to answer blind
+    again = card(client, slot, fmar, "answer", {"answer": "C"})
+    assert again.status_code == 409 and "the first answer stands" in again.content.decode()
+    last = card(client, slot, QAItem.objects.get(qid="SAD_0001"), "answer", {"answer": "Yes"})
+    assert last["HX-Refresh"] == "true"  # the blind phase is over: the page reloads with everything
+    revealed = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
     assert "Your answer: <b>B</b> · key: <b>C</b>" in revealed and "differs" in revealed
-    again = card(client, slot, fmar, "answer", {"answer": "C"}).content.decode()
-    assert "Your answer: <b>B</b>" in again  # the first answer counts
 
 
 def test_deciding_records_the_review_and_settles_the_item(started, annotator):
     client, slot = started
     sad, fmar = QAItem.objects.get(qid="SAD_0001"), QAItem.objects.get(qid="FMAR_0001")
-    assert card(client, slot, sad, "decide", {"decision": "accept", "version": 1}).status_code == 400  # blind first
-    card(client, slot, sad, "answer", {"answer": "Yes"})
+    assert card(client, slot, sad, "decide", {"decision": "accept", "version": 1}).status_code == 409  # blind first
+    answer_blind(client, slot, (("SAD_0001", "Yes"), ("FMAR_0001", "B")))  # B differs from the key C
     response = card(client, slot, sad, "decide", {"decision": "accept", "version": 1, "reason": "clear"})
     assert response.status_code == 200 and "Your decision: <b>Accept</b>" in response.content.decode()
     review = Review.objects.get(item=sad)
     assert (review.reviewer, review.blind_answer, review.decision, review.stage) == (annotator, "Yes", "accept", "first_pass")
-    assert QAItem.objects.get(pk=sad.pk).review_status == "accepted"
+    assert QAItem.objects.get(pk=sad.pk).review_status == "imported"  # items settle when the clip is done
 
-    card(client, slot, fmar, "answer", {"answer": "B"})  # differs from the key C
     card(client, slot, fmar, "decide", {"decision": "accept", "version": 1})
+    assert QAItem.objects.get(pk=sad.pk).review_status == "accepted"
     assert QAItem.objects.get(pk=fmar.pk).review_status == "needs_adjudication"
     assert QueueSlot.objects.get(pk=slot.pk).completed_by == annotator  # every question decided: the clip is done
 
@@ -68,7 +79,7 @@ def test_deciding_records_the_review_and_settles_the_item(started, annotator):
 def test_a_fix_shows_its_changes_before_it_is_saved(started):
     client, slot = started
     sad = QAItem.objects.get(qid="SAD_0001")
-    card(client, slot, sad, "answer", {"answer": "Yes"})
+    answer_blind(client, slot)
     fix = {"decision": "fix", "version": 1, "question": "Does the <script>head</script> move up?", "answer": "No"}
     preview = card(client, slot, sad, "decide", fix).content.decode()
     assert "<del>down in SAD_0001?</del>" in preview and "<ins>up?</ins>" in preview
@@ -85,7 +96,7 @@ def test_a_fix_shows_its_changes_before_it_is_saved(started):
 def test_a_fix_that_changes_nothing_is_refused(started):
     client, slot = started
     sad = QAItem.objects.get(qid="SAD_0001")
-    card(client, slot, sad, "answer", {"answer": "Yes"})
+    answer_blind(client, slot)
     response = card(client, slot, sad, "decide", {"decision": "fix", "version": 1, "question": sad.question, "answer": "Yes"})
     assert response.status_code == 400 and "changes nothing" in response.content.decode()
 
@@ -93,7 +104,7 @@ def test_a_fix_that_changes_nothing_is_refused(started):
 def test_a_fix_on_a_stale_version_is_refused_with_both_versions_and_can_be_reapplied(started, reviewer):
     client, slot = started
     sad = QAItem.objects.get(qid="SAD_0001")
-    card(client, slot, sad, "answer", {"answer": "Yes"})
+    answer_blind(client, slot)
     item_edit(item_id=sad.pk, actor=Actor.person(reviewer), expected_version=1, changes={"question": "Edited meanwhile?"})
     mine = {"decision": "fix", "version": 1, "question": "My fix?", "answer": "Yes", "confirm": "1"}
     response = card(client, slot, sad, "decide", mine)
@@ -108,7 +119,7 @@ def test_a_fix_on_a_stale_version_is_refused_with_both_versions_and_can_be_reapp
 def test_accepting_an_item_that_changed_since_it_was_shown_is_a_conflict(started, reviewer):
     client, slot = started
     sad = QAItem.objects.get(qid="SAD_0001")
-    card(client, slot, sad, "answer", {"answer": "Yes"})
+    answer_blind(client, slot)
     item_edit(item_id=sad.pk, actor=Actor.person(reviewer), expected_version=1, changes={"answer": "No"})
     response = card(client, slot, sad, "decide", {"decision": "accept", "version": 1})
     assert response.status_code == 409 and "Apply mine on v2" in response.content.decode()
@@ -118,7 +129,7 @@ def test_accepting_an_item_that_changed_since_it_was_shown_is_a_conflict(started
 def test_a_reject_needs_reason_codes_and_other_needs_a_note(started):
     client, slot = started
     sad = QAItem.objects.get(qid="SAD_0001")
-    card(client, slot, sad, "answer", {"answer": "Yes"})
+    answer_blind(client, slot)
     none = card(client, slot, sad, "decide", {"decision": "reject", "version": 1})
     assert none.status_code == 400 and "reject reasons: pick at least one" in none.content.decode()
     other = card(client, slot, sad, "decide", {"decision": "reject", "version": 1, "reject_reasons": ["other"]})
@@ -131,19 +142,20 @@ def test_a_reject_needs_reason_codes_and_other_needs_a_note(started):
     assert done.status_code == 200
     review = Review.objects.get(item=sad)
     assert (review.reject_reasons, review.reason) == (["not_answerable", "other"], "camera cut")
+    card(client, slot, QAItem.objects.get(qid="FMAR_0001"), "decide", {"decision": "accept", "version": 1})
     assert QAItem.objects.get(pk=sad.pk).review_status == "rejected"
 
 
-def test_time_spent_per_item_is_recorded_from_first_sight(started, monkeypatch):
-    import review.review_page as review_page
+def test_time_spent_per_item_is_recorded_from_when_its_key_is_first_shown(started, monkeypatch):
+    import review.views.review_page as review_page
 
     client, slot = started
     sad = QAItem.objects.get(qid="SAD_0001")
     clock = [1_000_000.0]
     monkeypatch.setattr(review_page.time, "time", lambda: clock[0])
-    client.get(reverse("review-slot", args=[slot.pk]))
+    answer_blind(client, slot)
+    client.get(reverse("review-slot", args=[slot.pk]))  # keys shown: judging starts
     clock[0] += 42.6
-    card(client, slot, sad, "answer", {"answer": "Yes"})
     card(client, slot, sad, "decide", {"decision": "accept", "version": 1})
     assert Review.objects.get(item=sad).seconds_spent == 42
 
@@ -174,6 +186,7 @@ def test_people_not_assigned_to_a_queue_cannot_start_it(client, queue, make_user
 
 def test_another_reviewers_decision_moving_the_status_does_not_make_a_page_stale(benchmark, make_item, admin_user,
                                                                                   make_user):  # fmt: skip
+    from review.services.blind_answers import blind_answer_record
     from review.services.claims import claim_next
     from review.services.reviews import review_record
 
@@ -181,9 +194,11 @@ def test_another_reviewers_decision_moving_the_status_does_not_make_a_page_stale
     first, second = make_user(User.Role.ANNOTATOR, "a1"), make_user(User.Role.ANNOTATOR, "a2")
     queue = queue_create(benchmark=benchmark, name="pair", created_by=admin_user, overlap=2, annotators=[first, second])
     slots = {user: claim_next(queue=queue, user=user) for user in (first, second)}  # both pages show v1
-    review_record(slot=slots[first], item=item, user=first, decision="accept", seen_version=1, blind_answer="Yes")
+    for user in (first, second):
+        blind_answer_record(slot_id=slots[user].pk, item_id=item.pk, user=user, answer="Yes")
+    review_record(slot=slots[first], item=item, user=first, decision="accept", seen_version=1)
     assert QAItem.objects.get(pk=item.pk).version == 2  # imported -> in review
-    review_record(slot=slots[second], item=item, user=second, decision="fix", seen_version=1, blind_answer="Yes",
+    review_record(slot=slots[second], item=item, user=second, decision="fix", seen_version=1,
                   fix={"question": "Does the head dip?", "answer": "Yes"})  # fmt: skip
     item = QAItem.objects.get(pk=item.pk)
     assert item.question == "Does the head dip?" and item.review_status == "accepted"

@@ -5,6 +5,7 @@ import pytest
 from annotation.models import Caption, QAItem
 from annotation.services.audited_writes import Actor
 from annotation.services.content import caption_edit
+from review.services.blind_answers import blind_answer_record
 from review.services.claims import claim_next
 from review.services.queues import matching_items, queue_create
 from review.services.reviews import caption_review_record, review_record
@@ -23,7 +24,12 @@ def generated(benchmark, make_captioned_clip, tasks_in_process):
 def review_everything(queue, annotator):
     for _ in range(queue.slots.count()):
         slot = claim_next(queue=queue, user=annotator)
-        for item in QAItem.objects.filter(video_id=slot.video_id):
+        items = list(QAItem.objects.filter(video_id=slot.video_id))
+        for item in items:  # the queue is blind: every closed question answered from the video first
+            if item.answer_format != "open":
+                blind_answer_record(slot_id=slot.pk, item_id=item.pk, user=annotator,
+                                    answer="A" if item.options else "Yes")  # fmt: skip
+        for item in items:
             review_record(slot=slot, item=item, user=annotator, decision="accept", seen_version=item.version)
         caption = Caption.objects.get(video_id=slot.video_id)  # a clip is done when its caption is decided too
         caption_review_record(slot=slot, caption=caption, user=annotator, decision="accept", seen_version=caption.version)

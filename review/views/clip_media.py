@@ -9,7 +9,7 @@ from django.http import Http404
 from django.views.decorators.http import require_GET
 
 from review.ranged_files import ranged_file_response
-from review.review_access import own_slot
+from review.views.access import own_slot
 from review.scrubber import scrub_view
 
 

@@ -66,7 +66,7 @@ def open_claims(*, queue: Queue) -> QuerySet[QueueSlot]:
 
 def adjudication_items(*, benchmark: Benchmark | None = None) -> QuerySet[QAItem]:
     """Items awaiting adjudication with their reviews (reviewer, queue) as ``item.all_reviews``."""
-    reviews = Review.objects.select_related("reviewer", "slot__queue").order_by("created_at", "pk")
+    reviews = Review.objects.counted().select_related("reviewer", "slot__queue").order_by("created_at", "pk")
     items = QAItem.objects.filter(review_status=ReviewStatus.NEEDS_ADJUDICATION).select_related("video", "benchmark") \
         .prefetch_related(Prefetch("reviews", queryset=reviews, to_attr="all_reviews")) \
         .order_by("benchmark__name", "video__clip_name", "qid")  # fmt: skip

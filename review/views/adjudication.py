@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotation.models import Benchmark, QAItem
 from annotation.services.audited_writes import EditConflict
-from review.form_errors import error_text
+from review.forms import error_text, posted_item_fix
+from review.models import Review
 from review.permissions import may_browse_content, role_required
-from review.posted_fixes import posted_item_fix
 from review.selectors import adjudication_items
 from review.services.adjudication import NotAwaitingAdjudication, item_adjudicate
 
@@ -42,7 +42,8 @@ def _fix_fields(post, item: QAItem) -> dict:
 
 def _card(request, item_id: int, *, error: str = "", status: int = 200):
     item = QAItem.objects.select_related("video").get(pk=item_id)
-    item.all_reviews = list(item.reviews.select_related("reviewer", "slot__queue").order_by("created_at", "pk"))
+    item.all_reviews = list(Review.objects.counted().filter(item=item).select_related("reviewer", "slot__queue")
+                            .order_by("created_at", "pk"))  # fmt: skip
     return render(request, CARD, {"item": item, "error": error, "posted": request.POST}, status=status)
 
 

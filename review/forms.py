@@ -1,14 +1,16 @@
-"""Forms of the queue admin pages. They parse input; the services check it and name the field."""
+"""The posted forms of the review app: queue admin, blind answers, decisions and fixes.
+
+They parse input; the services check it against the rules and name the field."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from annotation.models import QualityFlag
+from annotation.models import QAItem, QualityFlag
 from annotation.taxonomy import TASKS, Tier
 from annotation.transitions import ReviewStatus
-from review.models import Queue, User
+from review.models import Queue, Review, User
 from review.services.queues import SPLITS
 
 
@@ -82,3 +84,78 @@ def errors_onto(form: forms.Form, error: ValidationError) -> None:
         return
     for field, messages in error.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+def error_text(error: Exception) -> str:
+    """One line of text for an error shown on a page, naming the field where there is one."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+def form_error_text(form: forms.Form) -> str:
+    return "; ".join(f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+                     for field, messages in form.errors.items())  # fmt: skip
+
+
+class BlindAnswerForm(forms.Form):
+    """An answer from the video; the service checks it is one of the question's choices."""
+
+    answer = forms.CharField(max_length=8)
+
+
+class DecisionForm(forms.Form):
+    """Accept, fix or reject a question or the caption, on the version the person saw."""
+
+    decision = forms.ChoiceField(choices=Review.Decision.choices)
+    version = forms.IntegerField(min_value=0, required=False)
+    reason = forms.CharField(required=False)
+    fix_note = forms.CharField(required=False)
+    reject_note = forms.CharField(required=False)
+    reject_reasons = forms.MultipleChoiceField(choices=Review.RejectReason.choices, required=False)
+    confirm = forms.BooleanField(required=False)
+
+    def note(self) -> str:
+        data = self.cleaned_data
+        return (data["reason"] or data.get(f"{data['decision']}_note") or "").strip()
+
+    def seen_version(self) -> int:
+        return self.cleaned_data["version"] or 0
+
+
+def posted_item_fix(post, item: QAItem) -> dict:
+    """A fix of a question as posted: stem, key or reference answer, and options when the form sent them."""
+    fields = {"question": post.get("question", item.question).strip(), "answer": post.get("answer", item.answer).strip()}
+    if item.options and "options" in post:
+        fields["options"] = [line.strip() for line in post.get("options", "").splitlines() if line.strip()]
+    return fields
+
+
+FRAME_INDEX_ERRORS = {"invalid": "a frame index (0 or more)", "min_value": "a frame index (0 or more)"}
+
+
+class CaptionFixForm(forms.Form):
+    """The caption fields as posted; frame fields are indices or empty (cleared)."""
+
+    coarse_label = forms.CharField(required=False)
+    fine_label = forms.CharField(required=False)
+    trend = forms.CharField(required=False)
+    other_parts = forms.CharField(required=False)
+    dominant_part = forms.CharField(required=False)
+    direction_path = forms.CharField(required=False)
+    phase_early = forms.CharField(required=False)
+    phase_middle = forms.CharField(required=False)
+    phase_late = forms.CharField(required=False)
+    contact = forms.CharField(required=False)
+    description = forms.CharField(required=False)
+    phase_middle_start = forms.IntegerField(min_value=0, required=False, error_messages=FRAME_INDEX_ERRORS)
+    phase_late_start = forms.IntegerField(min_value=0, required=False, error_messages=FRAME_INDEX_ERRORS)
+
+    def clean_other_parts(self) -> list[str]:
+        return [p.strip() for p in self.cleaned_data["other_parts"].split(",") if p.strip()]
+
+    def changes_to(self, caption) -> dict:
+        """The posted fields that differ from ``caption``."""
+        return {name: value for name, value in self.cleaned_data.items() if getattr(caption, name) != value}

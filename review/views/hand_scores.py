@@ -6,10 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
+from annotation.errors import Refused
 from annotation.models import Prediction
-from annotation.services.judging import human_score_record
-from review.review_access import own_slot
-from review.review_page import card_response
+from review.services.reviews import slot_hand_score_record
+from review.views.access import own_slot
+from review.views.fragments import card_response
 
 
 @require_POST
@@ -19,7 +20,9 @@ def score_prediction(request, slot_id: int, prediction_id: int):
     prediction = get_object_or_404(Prediction.objects.select_related("item"), pk=prediction_id,
                                    item__video_id=slot.video_id)  # fmt: skip
     try:
-        human_score_record(prediction=prediction, user=request.user, scores=request.POST)
+        slot_hand_score_record(slot=slot, prediction=prediction, user=request.user, scores=request.POST)
+    except Refused as error:
+        return card_response(request, slot, prediction.item, status=409, error=str(error))
     except ValueError as error:
-        return card_response(request, slot, prediction.item, 400, error=str(error))
+        return card_response(request, slot, prediction.item, status=400, error=str(error))
     return card_response(request, slot, prediction.item)

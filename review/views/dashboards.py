@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from annotation.models import Benchmark
 from annotation.transitions import ReviewStatus
-from review import progress
+from review.selectors import progress
 from review.agreement_report import agreement_by_queue, agreement_by_task, agreement_of_queue
 from review.dashboard_charts import horizontal_bars, stacked_bars, timeline
 from review.models import Queue, QueueSlot, Review

@@ -21,12 +21,12 @@ from annotation.judge_agreement import judge_human_agreement
 from annotation.selectors import benchmark_report as benchmark_report_rows
 from annotation.scoring import CLOSED_TASKS, RunScores
 
-from .charts import accuracy_chart
-from .selectors import human_accuracy_by_task, my_queues
+from review.charts import accuracy_chart
+from review.selectors import human_accuracy_by_task, my_queues
 from annotation.taxonomy import TASKS
 from annotation.transitions import ReviewStatus
 
-from .permissions import may_browse_content, role_required
+from review.permissions import may_browse_content, role_required
 
 ITEMS_PER_PAGE = 50
 

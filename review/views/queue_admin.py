@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotation.models import Benchmark
 from review.models import Queue
 from review.permissions import is_admin_role, role_required
-from review.queue_forms import AnnotatorsForm, QueueBulkForm, QueueCreateForm, errors_onto
+from review.forms import AnnotatorsForm, QueueBulkForm, QueueCreateForm, errors_onto
 from review.selectors import open_claims, queues_with_progress
 from review.services.queues import (
     overlap_sample,
@@ -123,7 +123,7 @@ def queue_pause(request, queue_id: int):
 def queue_release(request, queue_id: int, slot_id: int):
     queue = get_object_or_404(Queue, pk=queue_id)
     try:
-        slot = queue_slot_release(queue=queue, slot_id=slot_id)
+        slot = queue_slot_release(queue=queue, slot_id=slot_id, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -1,0 +1,132 @@
+"""What the review page shows one person about the clip they hold: their own work only, and in a
+blind queue nothing machine-made about the clip until their blind answers are in.
+
+``revealed`` is the one switch: False while ``blind_questions_left`` is above 0. Unrevealed
+contexts carry the stems and options a person needs to answer from the video and nothing else:
+no keys, reference answers, versions, caption fields, flags, predictions or anyone's decisions.
+A page loads every card's data in a fixed number of queries, whatever the number of questions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from annotation.models import Caption, JudgeScore, Prediction, QAItem, QualityFlag
+from annotation.predictors.judge import DIMENSIONS
+from annotation.taxonomy import COARSE_LABELS, TASKS, AnswerFormat, Tier, Trend, fine_labels_of
+from review.models import CaptionReview, QueueSlot, Review, User
+from review.services.blind_answers import answer_choices, blind_answers_of, blind_questions_left
+from review.services.reviews import slot_open_work
+
+TIER_ORDER = (Tier.PERCEPTION, Tier.COMPREHENSION, Tier.REASONING)
+BODY_PARTS = ("head", "neck", "face", "eyes", "mouth", "shoulders", "torso", "arms", "elbows", "hands", "fingers",
+              "hips", "legs", "knees", "feet")  # fmt: skip
+TEXT_FIELDS = ("dominant_part", "direction_path", "phase_early", "phase_middle", "phase_late", "contact", "description")
+FRAME_FIELDS = ("phase_middle_start", "phase_late_start")
+CAPTION_EDITABLE = ("coarse_label", "fine_label", "trend", "other_parts", *TEXT_FIELDS, *FRAME_FIELDS)
+
+
+@dataclass(frozen=True)
+class SlotState:
+    """Where one person stands on the clip they hold."""
+
+    blind_left: int
+    open_items: int
+    caption_open: bool
+
+    @property
+    def revealed(self) -> bool:
+        return self.blind_left == 0
+
+    def client_data(self) -> dict:
+        return {"openItems": self.open_items, "captionOpen": self.caption_open, "blindLeft": self.blind_left}
+
+
+def slot_state(*, slot: QueueSlot, user: User) -> SlotState:
+    open_items, caption_open = slot_open_work(slot, user)
+    return SlotState(blind_questions_left(slot=slot, user=user), open_items, caption_open)
+
+
+def slot_items(slot: QueueSlot) -> list[QAItem]:
+    if slot.queue.benchmark.is_caption_centric:  # a training corpus: its queues review captions only
+        return []
+    return list(QAItem.objects.filter(video_id=slot.video_id).order_by("qid"))
+
+
+def question_cards(*, slot: QueueSlot, user: User, items: list[QAItem], state: SlotState) -> list[dict]:
+    """Card contexts for ``items``: a fixed number of queries whatever their number."""
+    ids = [item.pk for item in items]
+    reviews = {r.item_id: r for r in Review.objects.filter(slot=slot, reviewer=user, item_id__in=ids)}
+    blind = {item_id: answer.answer for item_id, answer in blind_answers_of(slot=slot, user=user).items()}
+    cards = [_card(slot, item, reviews.get(item.pk), blind.get(item.pk, ""), state) for item in items]
+    if state.revealed:
+        _add_machine_views(cards, ids, user)
+    return cards
+
+
+def _card(slot: QueueSlot, item: QAItem, review: Review | None, blind_answer: str, state: SlotState) -> dict:
+    open_task = TASKS[item.task].answer_format == AnswerFormat.OPEN
+    needs_blind = slot.queue.blind and not open_task and not blind_answer
+    return {"slot": slot, "item": item, "review": review, "blind_answer": blind_answer, "needs_blind": needs_blind,
+            "revealed": state.revealed, "blind_left": state.blind_left, "choices": answer_choices(item),
+            "reject_reasons": Review.RejectReason.choices}  # fmt: skip
+
+
+def _add_machine_views(cards: list[dict], ids: list[int], user: User) -> None:
+    """Keys are in the item; predictions, flags and the person's hand scores are added here."""
+    predictions: dict[int, list[Prediction]] = {}
+    # sorted here, not by the database: ORDER BY over the join made PostgreSQL walk the big prediction table
+    rows = Prediction.objects.filter(item_id__in=ids).select_related("run").order_by()
+    for prediction in sorted(rows, key=lambda p: (p.run.name, p.run_id)):
+        predictions.setdefault(prediction.item_id, []).append(prediction)
+    flags: dict[int, list[QualityFlag]] = {}
+    for flag in QualityFlag.objects.filter(item_id__in=ids, status=QualityFlag.Status.OPEN).order_by("kind"):
+        flags.setdefault(flag.item_id, []).append(flag)
+    mine = {s.prediction_id: s for s in JudgeScore.objects.filter(
+        prediction__item_id__in=ids, judge=f"human:{user.username}")}  # fmt: skip
+    for card in cards:
+        item = card["item"]
+        current = [p for p in predictions.get(item.pk, []) if p.item_version == item.version]
+        card |= {"predictions": current, "flags": flags.get(item.pk, []), "options_text": "\n".join(item.options)}
+        if TASKS[item.task].answer_format == AnswerFormat.OPEN:
+            card["scoring"] = {"scale": range(6), "rows": [_score_row(p, mine.get(p.pk), item.task)
+                                                           for p in current if p.parsed_answer]}  # fmt: skip
+
+
+def _score_row(prediction: Prediction, mine: JudgeScore | None, task: str) -> dict:
+    dims = [(code.lower(), name, question, getattr(mine, code.lower()) if mine else None)
+            for code, name, question in DIMENSIONS[task]]  # fmt: skip
+    return {"prediction": prediction, "scored": mine is not None, "dims": dims}
+
+
+def cards_by_tier(cards: list[dict]) -> list[tuple[Tier, list[dict]]]:
+    return [(tier, [c for c in cards if TASKS[c["item"].task].tier == tier]) for tier in TIER_ORDER]
+
+
+def clip_caption(slot: QueueSlot) -> Caption | None:
+    try:
+        return slot.video.caption
+    except Caption.DoesNotExist:
+        return None
+
+
+def caption_context(*, slot: QueueSlot, user: User, state: SlotState, caption: Caption | None = None,
+                    **extra) -> dict:  # fmt: skip
+    """The caption pane: nothing of the caption before the person's blind answers are in."""
+    caption = caption or clip_caption(slot)
+    if caption is None:
+        return {"caption": None, "slot": slot}
+    if not state.revealed:
+        return {"caption": caption, "slot": slot, "revealed": False, "blind_left": state.blind_left}
+    mine = (extra.get("conflict") or {}).get("fix") or {}
+    return {
+        "slot": slot, "caption": caption, "revealed": True, "values": caption_values(caption) | mine,
+        "review": CaptionReview.objects.filter(slot=slot, caption=caption, reviewer=user).first(),
+        "coarse_labels": list(COARSE_LABELS.values()), "trends": [t.value for t in Trend], "body_parts": BODY_PARTS,
+        "fine_groups": [(c, fine_labels_of(c.code)) for c in COARSE_LABELS.values()],
+        "reject_reasons": Review.RejectReason.choices, **extra,
+    }  # fmt: skip
+
+
+def caption_values(caption: Caption, fields=CAPTION_EDITABLE) -> dict:
+    return {name: getattr(caption, name) for name in fields}

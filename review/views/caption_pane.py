@@ -1,0 +1,72 @@
+"""The caption pane of the review page: the clip's structured caption, every field editable with
+MA-52 pickers, phase starts set from the scrubber's frame, and one accept / fix / reject decision.
+
+It goes through the same decision path and the same response helper as the question cards."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.views.decorators.http import require_POST
+
+from annotation.errors import Refused
+from annotation.models import Caption
+from annotation.services.audited_writes import EditConflict
+from review.edit_diffs import field_changes
+from review.forms import CaptionFixForm, DecisionForm, error_text, form_error_text
+from review.models import Review
+from review.selectors.review_page import caption_values, clip_caption
+from review.services.reviews import caption_review_record
+from review.views.access import own_slot
+from review.views.fragments import caption_response
+
+MAX_SECONDS = 3600
+
+
+def _seconds(request, slot) -> int | None:
+    seen = request.session.get(f"seen-caption:{slot.pk}")
+    return None if seen is None else int(min(MAX_SECONDS, max(0.0, time.time() - seen)))
+
+
+@require_POST
+@login_required
+def caption_decide(request, slot_id: int):
+    slot = own_slot(request, slot_id)
+    caption = clip_caption(slot)
+    if caption is None:
+        raise Http404("this clip has no caption")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return caption_response(request, slot, caption, status=400, error=form_error_text(form))
+    decision, fix = form.cleaned_data["decision"], None
+    try:
+        if decision == Review.Decision.FIX:
+            fix = _posted_fix(request.POST, caption)
+        caption_review_record(slot=slot, caption=caption, user=request.user, decision=decision,
+                              seen_version=form.seen_version(), reason=form.note(),
+                              reject_reasons=form.cleaned_data["reject_reasons"], seconds_spent=_seconds(request, slot),
+                              fix=fix)  # fmt: skip
+    except EditConflict as conflict:
+        current = Caption.objects.get(pk=caption.pk)
+        changes = field_changes(caption_values(current, fix), fix) if fix else []
+        return caption_response(request, slot, current, status=409, error=str(conflict),
+                                conflict={"changes": changes, "fix": fix})  # fmt: skip
+    except Refused as error:
+        return caption_response(request, slot, caption, status=409, error=str(error))
+    except (ValueError, ValidationError) as error:
+        return caption_response(request, slot, caption, status=400, error=error_text(error))
+    request.session.pop(f"seen-caption:{slot.pk}", None)
+    return caption_response(request, slot, caption, saved=True)
+
+
+def _posted_fix(post, caption: Caption) -> dict:
+    form = CaptionFixForm(post)
+    if not form.is_valid():
+        raise ValueError(form_error_text(form))
+    fix = form.changes_to(caption)
+    if not fix:
+        raise ValueError("the fix changes nothing: accept the caption instead")
+    return fix

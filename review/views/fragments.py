@@ -1,0 +1,45 @@
+"""The one response helper of the review page's fragments (question cards and the caption pane).
+
+Every fragment response tells the page where the person stands (``slotProgress``: questions and
+caption still to decide, questions still to answer blind). When the person's blind phase on the
+clip ends with this request, the page reloads whole, so keys, references and the caption arrive
+together in one render of the revealed page.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.shortcuts import render
+
+from review.models import QueueSlot
+from review.selectors.review_page import SlotState, caption_context, question_cards, slot_state
+
+SAVED_HEADER = "X-Mabench-Saved"
+
+
+def fragment_response(request, slot: QueueSlot, template: str, context: dict, *, state: SlotState, status: int = 200,
+                      was_revealed: bool | None = None, saved: str = ""):  # fmt: skip
+    response = render(request, template, context, status=status)
+    if saved:  # the browser drops its autosaved edits of this form
+        response[SAVED_HEADER] = saved
+    response["HX-Trigger"] = json.dumps({"slotProgress": state.client_data()})
+    if was_revealed is False and state.revealed:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def card_response(request, slot: QueueSlot, item, *, status: int = 200, saved: bool = False,
+                  was_revealed: bool | None = None, **extra):  # fmt: skip
+    state = slot_state(slot=slot, user=request.user)
+    [card] = question_cards(slot=slot, user=request.user, items=[type(item).objects.get(pk=item.pk)], state=state)
+    return fragment_response(request, slot, "review/_question_card.html", card | extra, state=state, status=status,
+                             was_revealed=was_revealed, saved=f"item:{slot.pk}:{item.pk}" if saved else "")  # fmt: skip
+
+
+def caption_response(request, slot: QueueSlot, caption, *, status: int = 200, saved: bool = False, **extra):
+    state = slot_state(slot=slot, user=request.user)
+    context = caption_context(slot=slot, user=request.user, state=state, caption=type(caption).objects.get(pk=caption.pk),
+                              **extra)  # fmt: skip
+    return fragment_response(request, slot, "review/_caption_pane.html", context, state=state, status=status,
+                             saved=f"caption:{slot.pk}:{caption.pk}" if saved else "")  # fmt: skip

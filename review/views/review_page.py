@@ -1,0 +1,177 @@
+"""The annotator's side: start work from a queue, then review the claimed clip's questions
+(blind answer first when the queue is blind, then accept / fix / reject).
+
+Thin views: the rules (claims, leases, the blind protocol, versions) live in ``review.services``;
+what the page shows lives in ``review.selectors.review_page``."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from annotation.errors import Refused
+from annotation.models import QAItem
+from annotation.services.audited_writes import EditConflict
+from review.edit_diffs import field_changes
+from review.forms import BlindAnswerForm, DecisionForm, error_text, form_error_text, posted_item_fix
+from review.models import Queue, QueueSlot, Review
+from review.scrubber import scrub_view
+from review.selectors.review_page import (
+    caption_context,
+    cards_by_tier,
+    question_cards,
+    slot_items,
+    slot_state,
+)
+from review.services.blind_answers import blind_answer_record
+from review.services.claims import NothingToClaim, QueuePaused, claim_next_id, lease_heartbeat
+from review.services.reviews import review_record
+from review.views.access import own_slot
+from review.views.fragments import card_response
+
+MAX_SECONDS_PER_ITEM = 3600  # a card left open overnight is not an hour of work
+REFUSED_STATUS = 409
+
+
+@require_POST
+@login_required
+def queue_start(request, queue_id: int):
+    # one query for the queue and the person's assignment: this is the hottest write path of a busy day
+    queue = Queue.objects.filter(pk=queue_id, annotators=request.user).first()
+    if queue is None:
+        get_object_or_404(Queue, pk=queue_id)
+        raise PermissionDenied
+    try:
+        claim = claim_next_id(queue=queue, user=request.user)
+    except (NothingToClaim, QueuePaused) as error:
+        messages.info(request, str(error))
+        return redirect("home")
+    if claim.resumed:
+        messages.info(request, "This clip is still yours to finish: decide its caption and every question, "
+                               "then Next clip claims another.")  # fmt: skip
+    return redirect("review-slot", slot_id=claim.slot_id)
+
+
+def _seen_key(slot: QueueSlot, item: QAItem) -> str:
+    return f"seen:{slot.pk}:{item.pk}"
+
+
+@require_GET
+@login_required
+def review_slot(request, slot_id: int):
+    slot = own_slot(request, slot_id)
+    items = slot_items(slot)
+    state = slot_state(slot=slot, user=request.user)
+    cards = question_cards(slot=slot, user=request.user, items=items, state=state)
+    if state.revealed:  # time on a question counts from when its key could first be judged
+        for key in [_seen_key(slot, item) for item in items] + [f"seen-caption:{slot.pk}"]:
+            request.session.setdefault(key, time.time())
+    scrub = scrub_view(slot.video)
+    first_frame = f"{reverse('review-frame', args=[slot.pk, 0])}?v={scrub.version}" if scrub else ""
+    return render(request, "review/review_slot.html", {
+        "slot": slot, "tiers": cards_by_tier(cards), "scrub": scrub, "state": state,
+        "caption": caption_context(slot=slot, user=request.user, state=state),
+        "caption_only": slot.queue.benchmark.is_caption_centric, "has_questions": bool(items),
+        "first_frame_url": first_frame,
+        "scrub_data": scrub.client_data(first_frame.replace("/0.jpg?", "/{index}.jpg?")) if scrub else None,
+        "clip_url": reverse("review-clip", args=[slot.pk]) if (slot.video.proxy_file or slot.video.file) else "",
+        "heartbeat_url": reverse("review-heartbeat", args=[slot.pk]),
+        "heartbeat_seconds": max(15, min(60, slot.queue.lease_seconds // 3)),
+    })  # fmt: skip
+
+
+@require_POST
+@login_required
+def review_heartbeat(request, slot_id: int):
+    """The open page keeps its lease; 409 with the reason once the clip is no longer the person's."""
+    own_slot(request, slot_id)
+    try:
+        lease = lease_heartbeat(slot_id=slot_id, user=request.user)
+    except Refused as error:
+        return JsonResponse({"held": False, "error": str(error)}, status=REFUSED_STATUS)
+    return JsonResponse({"held": True, "lease_expires": lease.isoformat()})
+
+
+def _slot_item(request, slot_id: int, item_id: int) -> tuple[QueueSlot, QAItem]:
+    slot = own_slot(request, slot_id)
+    return slot, get_object_or_404(QAItem, pk=item_id, video_id=slot.video_id)
+
+
+@require_GET
+@login_required
+def review_card(request, slot_id: int, item_id: int):
+    slot, item = _slot_item(request, slot_id, item_id)
+    return card_response(request, slot, item)
+
+
+@require_POST
+@login_required
+def review_blind_answer(request, slot_id: int, item_id: int):
+    slot, item = _slot_item(request, slot_id, item_id)
+    form = BlindAnswerForm(request.POST)
+    if not form.is_valid():
+        return card_response(request, slot, item, status=400, error=form_error_text(form))
+    was_revealed = slot_state(slot=slot, user=request.user).revealed
+    try:
+        blind_answer_record(slot_id=slot.pk, item_id=item.pk, user=request.user, answer=form.cleaned_data["answer"])
+    except Refused as error:
+        return card_response(request, slot, item, status=REFUSED_STATUS, error=str(error))
+    except ValueError as error:
+        return card_response(request, slot, item, status=400, error=str(error))
+    return card_response(request, slot, item, was_revealed=was_revealed)
+
+
+def _seconds_spent(request, slot: QueueSlot, item: QAItem) -> int | None:
+    seen = request.session.get(_seen_key(slot, item))
+    return None if seen is None else int(min(MAX_SECONDS_PER_ITEM, max(0.0, time.time() - seen)))
+
+
+@require_POST
+@login_required
+def review_decide(request, slot_id: int, item_id: int):
+    slot, item = _slot_item(request, slot_id, item_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return card_response(request, slot, item, status=400, error=form_error_text(form))
+    decision, reason = form.cleaned_data["decision"], form.note()
+    fix = posted_item_fix(request.POST, item) if decision == Review.Decision.FIX else None
+    if fix is not None and not form.cleaned_data["confirm"]:
+        return _fix_preview(request, slot, item, fix, reason, form.seen_version())
+    try:
+        review_record(slot=slot, item=item, user=request.user, decision=decision, reason=reason,
+                      reject_reasons=form.cleaned_data["reject_reasons"], seen_version=form.seen_version(),
+                      seconds_spent=_seconds_spent(request, slot, item), fix=fix)  # fmt: skip
+    except EditConflict:
+        return card_response(request, slot, item, status=409, conflict=_conflict(item, fix, form, reason))
+    except Refused as error:
+        return card_response(request, slot, item, status=REFUSED_STATUS, error=str(error))
+    except (ValueError, ValidationError) as error:  # shown on the card, nothing written
+        return card_response(request, slot, item, status=400, error=error_text(error))
+    request.session.pop(_seen_key(slot, item), None)  # the review row keeps it now
+    return card_response(request, slot, item, saved=True)
+
+
+def _fix_preview(request, slot: QueueSlot, item: QAItem, fix: dict, reason: str, version: int):
+    changes = field_changes({"question": item.question, "options": item.options, "answer": item.answer}, fix)
+    if not changes:
+        return card_response(request, slot, item, status=400, error="The fix changes nothing: accept the item instead.")
+    return card_response(request, slot, item, preview={"changes": changes, "fix": fix, "version": version,
+                         "reason": reason, "options_text": "\n".join(fix.get("options", []))})  # fmt: skip
+
+
+def _conflict(item: QAItem, fix: dict | None, form: DecisionForm, reason: str) -> dict:
+    """Both versions side by side, and the annotator's own change ready to apply again on the current one."""
+    current = QAItem.objects.get(pk=item.pk)
+    theirs = {"question": current.question, "options": current.options, "answer": current.answer}
+    return {"theirs": theirs, "current_version": current.version, "seen_version": form.seen_version(),
+            "decision": form.cleaned_data["decision"], "fix": fix,
+            "changes": field_changes(theirs, fix) if fix else [],
+            "options_text": "\n".join(fix.get("options", [])) if fix else "",
+            "reject_reasons": form.cleaned_data["reject_reasons"], "reason": reason}  # fmt: skip
