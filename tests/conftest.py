@@ -55,6 +55,23 @@ def flush_past_append_only_triggers():
         yield
 
 
+@pytest.fixture
+def behind_the_triggers(db):
+    """``behind_the_triggers(sql, params)``: run a statement as the superuser with triggers off,
+    as a hand edit or a botched restore could: how the tests damage an append-only table."""
+
+    def run(statement: str, params=()) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            try:
+                cursor.execute(statement, params)
+                return cursor.rowcount
+            finally:
+                cursor.execute("RESET session_replication_role")
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     return SHARED_DATA
