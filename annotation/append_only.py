@@ -1,10 +1,21 @@
-"""PostgreSQL triggers that make a table append-only: UPDATE and DELETE are refused.
+"""The append-only tables and the PostgreSQL triggers that keep them so.
 
-Used by migrations for the audit trail and the release tables. TRUNCATE stays
-possible for the table owner (the test runner empties tables with it between
-transactional tests); production should run the site under a role that does not
-own the tables.
+A row trigger refuses UPDATE and DELETE; a statement trigger refuses TRUNCATE (row
+triggers do not fire on it). The owner of a table can still disable its triggers, so
+the site runs as a role that owns nothing and may only SELECT and INSERT here
+(``annotation.services.database_roles``, the ``create_app_role`` command).
+
+``APPEND_ONLY_TABLES`` is the one list: the TRUNCATE migration (0015) and the app
+role's grants read it. A table that becomes append-only later is added here and gets
+both triggers (``append_only_sql``) in the migration that creates it.
 """
+
+APPEND_ONLY_TABLES = (
+    "annotation_auditevent",
+    "annotation_release",
+    "annotation_releaseitem",
+    "annotation_releaseclip",
+)
 
 FUNCTION = "annotation_refuse_change"
 
@@ -27,6 +38,22 @@ CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
 
 def drop_trigger_sql(table: str) -> str:
     return f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};"
+
+
+def truncate_trigger_sql(table: str) -> str:
+    return f"""
+CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}();
+"""
+
+
+def drop_truncate_trigger_sql(table: str) -> str:
+    return f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};"
+
+
+def append_only_sql(table: str) -> tuple[str, str]:
+    """Both triggers, for a table made append-only in the migration that creates it."""
+    return trigger_sql(table), truncate_trigger_sql(table)
 
 
 def run_on_postgresql(*statements: str):

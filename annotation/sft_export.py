@@ -160,13 +160,17 @@ class FolderSummary:
 
 
 def write_folder(*, out: Path, fmt: str, dataset: str, rows: Iterable[ReleasedClip], link: bool = True,
-                 storage: Storage = default_storage) -> FolderSummary:  # fmt: skip
+                 storage: Storage = default_storage,
+                 chunks_of: Callable[[Iterable[ReleasedClip]], Iterator[bytes]] | None = None) -> FolderSummary:  # fmt: skip
     """Write ``<fmt>.jsonl``, ``dataset_info.json`` and ``media/`` into ``out`` (which must not exist).
 
     Media are hard-linked from local storage when ``link`` (copied across file systems
     or from remote storage). Built in a hidden sibling folder and renamed into place,
-    so ``out`` never holds half an export.
+    so ``out`` never holds half an export. ``chunks_of`` turns the rows into the JSONL
+    bytes (default ``export_chunks``; ``export_sft`` passes one that checks the release's
+    digest and raises before the end when it differs).
     """
+    chunks_of = chunks_of or (lambda clips: export_chunks(fmt, clips))
     if fmt not in SFT_FORMATS:
         raise ValueError(f"a fine-tuning folder is one of {', '.join(SFT_FORMATS)}, not {fmt!r}")
     if out.exists():
@@ -177,7 +181,7 @@ def write_folder(*, out: Path, fmt: str, dataset: str, rows: Iterable[ReleasedCl
     summary = FolderSummary()
     try:
         with (staging / f"{fmt}.jsonl").open("wb") as jsonl:
-            for chunk in export_chunks(fmt, _placing_media(rows, staging, SFT_FORMATS[fmt], link, storage, summary)):
+            for chunk in chunks_of(_placing_media(rows, staging, SFT_FORMATS[fmt], link, storage, summary)):
                 jsonl.write(chunk)
         (staging / "dataset_info.json").write_text(json.dumps(dataset_info(dataset=dataset, fmt=fmt), indent=2) + "\n")
         staging.replace(out)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from django.test import override_settings
 
 from annotation.models import Benchmark, Caption, QAItem, Video
@@ -31,6 +32,44 @@ def media_root(tmp_path_factory):
     root = Path(os.environ.get("MEDIA_ROOT") or tmp_path_factory.mktemp("media"))
     with override_settings(MEDIA_ROOT=str(root)):
         yield root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_past_append_only_triggers():
+    """Django empties the tables with one TRUNCATE after each transactional test (and
+    live-server test), which the append-only tables refuse by trigger. The test
+    connection is a superuser, so the flush runs with ``session_replication_role =
+    replica``, under which no trigger fires. Only a superuser may set that parameter:
+    the app's role (``create_app_role``) cannot, so this is no way around the triggers
+    outside the tests. ``SET LOCAL`` ends with the flush's transaction."""
+    flush = PostgresOperations.execute_sql_flush
+
+    def execute_sql_flush_as_replica(ops, sql_list):
+        with transaction.atomic(using=ops.connection.alias):
+            with ops.connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            flush(ops, sql_list)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PostgresOperations, "execute_sql_flush", execute_sql_flush_as_replica)
+        yield
+
+
+@pytest.fixture
+def behind_the_triggers(db):
+    """``behind_the_triggers(sql, params)``: run a statement as the superuser with triggers off,
+    as a hand edit or a botched restore could: how the tests damage an append-only table."""
+
+    def run(statement: str, params=()) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            try:
+                cursor.execute(statement, params)
+                return cursor.rowcount
+            finally:
+                cursor.execute("RESET session_replication_role")
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,9 @@
 """Releases: list, create (admins), diff, streamed exports with ETags; flag waivers."""
 
+import logging
+from collections.abc import Iterator
+from itertools import chain
+
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -10,12 +14,16 @@ from rest_framework.response import Response
 from annotation.models import Benchmark, QualityFlag, Release
 from annotation.release_export import FORMATS
 from annotation.sft_export import FORMATS as SFT_FORMATS
-from annotation.release_export import content_type_of, default_format, file_suffix_of, formats_of, release_export_chunks
-from annotation.selectors import evaluation_benchmarks, release_export_rows
-from annotation.services.releases import ReleaseBlocked, flag_waive, release_create, release_diff, release_manifest
+from annotation.release_export import content_type_of, default_format, file_suffix_of, formats_of
+from annotation.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
+from annotation.selectors import evaluation_benchmarks
+from annotation.services.releases import ReleaseBlocked, flag_waive, release_create, release_diff
 
 from .content import IdCursorPagination
 from .permissions import AdminWrites, IsAdminOrReviewer
+
+READ_AHEAD_BYTES = 1 << 20
+logger = logging.getLogger(__name__)
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
@@ -70,8 +78,12 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(parameters=[OpenApiParameter("format", str, enum=[*FORMATS, *SFT_FORMATS],
                                                 description="default mac; a training corpus: sft-video")],
-                   responses={(200, "application/json"): OpenApiResponse(description="the export, streamed"),
-                              304: OpenApiResponse(description="not modified (If-None-Match)")})  # fmt: skip
+                   responses={(200, "application/json"): OpenApiResponse(description="the export, streamed; its bytes "
+                                  "are checked against the ETag as they go: past the first MiB, a damaged release's "
+                                  "stream is cut short before its last chunk"),
+                              304: OpenApiResponse(description="not modified (If-None-Match)"),
+                              503: OpenApiResponse(description="the release is damaged: its stored rows no longer give "
+                                                               "its item count or digest (detail, release, problems)")})  # fmt: skip
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         release = self.get_object()
@@ -80,16 +92,48 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             return Response({"detail": f"unknown format {fmt!r}; expected one of {', '.join(formats_of(release))}"},
                             status=400)  # fmt: skip
         etag = f'"{release.export_sha256[fmt]}"'
-        if etag in request.headers.get("If-None-Match", ""):
-            response = HttpResponse(status=304)
-        else:
-            chunks = release_export_chunks(release, fmt, release_manifest(release), release_export_rows(release=release))
-            response = StreamingHttpResponse(chunks, content_type=f"{content_type_of(fmt)}; charset=utf-8")
-            name = f"{release.benchmark.name}-{release.tag}{file_suffix_of(fmt)}".replace(" ", "_")
-            response["Content-Disposition"] = f'attachment; filename="{name}"'
+        try:
+            refuse_wrong_row_count(release)
+            if etag in request.headers.get("If-None-Match", ""):
+                response = HttpResponse(status=304)
+            else:
+                response = _streamed_export(release, fmt)
+        except ReleaseDamaged as damaged:
+            return _damaged_response(damaged)
         response["ETag"] = etag
         response["Cache-Control"] = "private, max-age=0, must-revalidate"
         return response
+
+
+def _streamed_export(release: Release, fmt: str) -> StreamingHttpResponse:
+    """The export as a stream checked against its digest; its first READ_AHEAD_BYTES are read
+    before the response starts, so an export that small is checked whole (and its damage
+    answered with a 503) rather than cut short mid-stream."""
+    chunks = verified_export_chunks(release, fmt)
+    ahead = _read_ahead(chunks)
+    response = StreamingHttpResponse(chain(ahead, chunks), content_type=f"{content_type_of(fmt)}; charset=utf-8")
+    name = f"{release.benchmark.name}-{release.tag}{file_suffix_of(fmt)}".replace(" ", "_")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _read_ahead(chunks: Iterator[bytes]) -> list[bytes]:
+    ahead, size = [], 0
+    for chunk in chunks:
+        ahead.append(chunk)
+        size += len(chunk)
+        if size >= READ_AHEAD_BYTES:
+            break
+    return ahead
+
+
+def _damaged_response(damaged: ReleaseDamaged) -> Response:
+    # The server's data is damaged, not the request: 503, and no ETag that a body would belie.
+    logger.error("%s", damaged)
+    release = damaged.release
+    return Response({"detail": str(damaged), "release": {"id": release.pk, "benchmark": release.benchmark.name,
+                     "tag": release.tag}, "problems": damaged.problems},
+                    status=status.HTTP_503_SERVICE_UNAVAILABLE)  # fmt: skip
 
 
 class WaiveSerializer(serializers.Serializer):

@@ -3,16 +3,17 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.release_export import FORMATS, default_format, formats_of, release_export_chunks
-from annotation.selectors import release_by_tag, release_export_rows
-from annotation.services.releases import release_manifest
+from annotation.release_export import FORMATS, default_format, formats_of
+from annotation.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
+from annotation.selectors import release_by_tag
 from annotation.sft_export import FORMATS as SFT_FORMATS
 
 
 class Command(BaseCommand):
     help = ("Write a release's export to a file or standard output: mac, questions-only, jsonl or json; for a "
             "training corpus sft-video, sft-video-qa, sft-frames, sft-frames-qa or corpus-jsonl (export_sft writes "
-            "the whole fine-tuning folder with its media).")
+            "the whole fine-tuning folder with its media). A release whose stored rows no longer give its row count and "
+            "digest is refused with exit status 1: no file is written (to standard output, the last part is withheld).")
 
     def add_arguments(self, parser):
         parser.add_argument("benchmark", help="benchmark name")
@@ -28,15 +29,27 @@ class Command(BaseCommand):
         fmt = fmt or default_format(release)
         if fmt not in formats_of(release):
             raise CommandError(f"a {release.kind} release exports as {', '.join(formats_of(release))}, not {fmt}")
-        chunks = release_export_chunks(release, fmt, release_manifest(release), release_export_rows(release=release))
-        if out is None:
-            for chunk in chunks:
-                sys.stdout.buffer.write(chunk)
-            return
-        partial = out.with_name(f".{out.name}.partial")
+        try:
+            refuse_wrong_row_count(release)
+            if out is None:
+                for chunk in verified_export_chunks(release, fmt):
+                    sys.stdout.buffer.write(chunk)
+                return
+            _write_whole(out, verified_export_chunks(release, fmt))
+        except ReleaseDamaged as damaged:
+            left = "the end of the output was withheld" if out is None else f"nothing was written to {out}"
+            raise CommandError(f"{damaged}; {left}") from None
+        self.stderr.write(f"wrote {release.clip_count or release.item_count} rows of {benchmark} {tag} as {fmt} to {out} "
+                          f"(sha256 {release.export_sha256[fmt]})")  # fmt: skip
+
+
+def _write_whole(out: Path, chunks) -> None:
+    """Write to a hidden name and rename into place: a reader never sees half an export, nor a refused one."""
+    partial = out.with_name(f".{out.name}.partial")
+    try:
         with partial.open("wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
-        partial.replace(out)  # a reader never sees half an export
-        self.stderr.write(f"wrote {release.clip_count or release.item_count} rows of {benchmark} {tag} as {fmt} to {out} "
-                          f"(sha256 {release.export_sha256[fmt]})")  # fmt: skip
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from annotation.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
 from annotation.selectors import release_by_tag, release_clip_rows
 from annotation.sft_export import SFT_FORMATS, MediaMissing, dataset_name, write_folder
 
@@ -26,9 +27,11 @@ class Command(BaseCommand):
         if release is None or release.kind != "train":
             raise CommandError(f"no training-corpus release {tag!r} of {benchmark!r}")
         try:
+            refuse_wrong_row_count(release)
             summary = write_folder(out=out, fmt=fmt, dataset=dataset_name(benchmark, tag),
-                                   rows=release_clip_rows(release=release), link=not copy)  # fmt: skip
-        except (MediaMissing, FileExistsError) as refused:
+                                   rows=release_clip_rows(release=release), link=not copy,
+                                   chunks_of=lambda rows: verified_export_chunks(release, fmt, rows))  # fmt: skip
+        except (MediaMissing, FileExistsError, ReleaseDamaged) as refused:
             raise CommandError(f"{refused}; nothing was written") from None
         self.stdout.write(f"wrote {summary.rows} conversations and {summary.media_files} media files "
                           f"({summary.linked} linked, {summary.copied} copied) to {out}; "

@@ -98,3 +98,25 @@ def test_export_release_writes_a_train_format_and_refuses_an_eval_one(release, t
     assert hashlib.sha256((tmp_path / "corpus.jsonl").read_bytes()).hexdigest() == release.sha256
     with pytest.raises(CommandError, match="a train release exports as"):
         call_command("export_release", "Train", "v1", "--format", "mac")
+
+
+def test_a_corpus_release_is_verified_and_a_damaged_one_is_exported_by_neither_command(release, behind_the_triggers,
+                                                                                        tmp_path, capsys):  # fmt: skip
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    call_command("verify_releases")
+    assert f"Train v1 (#{release.pk}): intact, 3 clips, sha256 {release.sha256} (5 export digests match)" in capsys.readouterr().out
+    behind_the_triggers("UPDATE annotation_releaseclip SET content = jsonb_set(content, '{description}', '\"Waves.\"')"
+                        " WHERE release_id = %s AND position = 1", [release.pk])  # fmt: skip
+    with pytest.raises(CommandError, match="sft-video sha256 expected .*; nothing was written"):
+        call_command("export_sft", "Train", "v1", "--out", str(exports / "ft"))
+    assert list(exports.iterdir()) == []
+    behind_the_triggers("DELETE FROM annotation_releaseclip WHERE release_id = %s AND position = 3", [release.pk])
+    with pytest.raises(CommandError, match="do not match what was cut"):
+        call_command("verify_releases")
+    assert "DAMAGED: clips expected 3, found 2; sft-video sha256 expected" in capsys.readouterr().err
+    with pytest.raises(CommandError, match="clips expected 3, found 2; .*nothing was written to"):
+        call_command("export_release", "Train", "v1", "--out", str(exports / "corpus.jsonl"))
+    with pytest.raises(CommandError, match="clips expected 3, found 2; .*nothing was written"):
+        call_command("export_sft", "Train", "v1", "--out", str(exports / "ft"))
+    assert list(exports.iterdir()) == []
