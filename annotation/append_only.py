@@ -15,6 +15,7 @@ APPEND_ONLY_TABLES = (
     "annotation_release",
     "annotation_releaseitem",
     "annotation_releaseclip",
+    "review_blindanswer",  # a person's answer from the video, written once (review migration 0005)
 )
 
 FUNCTION = "annotation_refuse_change"

@@ -26,8 +26,9 @@ def benchmark_videos(*, benchmark: Benchmark) -> QuerySet[Video]:
     return benchmark.videos.annotate(item_count=Count("items")).order_by("clip_name")
 
 
-def benchmark_items(*, benchmark: Benchmark, task: str = "", status: str = "", flag: str = "") -> QuerySet[QAItem]:
-    """Items with their open flags as ``item.open_flags``."""
+def benchmark_items(*, benchmark: Benchmark, task: str = "", status: str = "", flag: str = "",
+                    withheld: list[int] = ()) -> QuerySet[QAItem]:  # fmt: skip
+    """Items with their open flags as ``item.open_flags``, less those of the ``withheld`` clips."""
     open_flags = QualityFlag.objects.filter(status=QualityFlag.Status.OPEN).order_by("kind")
     items = benchmark.items.select_related("video").prefetch_related(
         Prefetch("flags", queryset=open_flags, to_attr="open_flags")
@@ -38,7 +39,7 @@ def benchmark_items(*, benchmark: Benchmark, task: str = "", status: str = "", f
         items = items.filter(review_status=status)
     if flag:
         items = items.filter(flags__kind=flag, flags__status=QualityFlag.Status.OPEN).distinct()
-    return items
+    return items.exclude(video_id__in=withheld) if withheld else items
 
 
 def benchmark_level_flags(*, benchmark: Benchmark) -> QuerySet[QualityFlag]:

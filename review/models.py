@@ -18,8 +18,14 @@ class User(AbstractUser):
 
     @property
     def may_browse_content(self) -> bool:
-        """Admins and reviewers see whole benchmarks, answer keys included."""
+        """Admins and reviewers see whole benchmarks, answer keys included (less ``clips_withheld``)."""
         return self.is_admin_role or self.role == self.Role.REVIEWER
+
+    def clips_withheld(self) -> list[int]:
+        """Video ids whose content must not reach this person now: clips they hold blind, not yet answered."""
+        from review.services.blind_answers import clips_withheld_from  # the rule lives with the blind protocol
+
+        return clips_withheld_from(self)
 
 
 class Queue(models.Model):

@@ -110,4 +110,4 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
             items = items.filter(review_status=params["status"])
         if params.get("flag"):
             items = items.filter(flags__kind=params["flag"], flags__status=QualityFlag.Status.OPEN).distinct()
-        return items
+        return items.exclude(video_id__in=self.request.user.clips_withheld())

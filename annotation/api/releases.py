@@ -147,6 +147,10 @@ class FlagViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAdminOrReviewer]
     pagination_class = IdCursorPagination
 
+    def get_queryset(self):
+        withheld = self.request.user.clips_withheld()  # clips the person holds blind, not yet answered
+        return self.queryset.exclude(item__video_id__in=withheld).exclude(caption__video_id__in=withheld)
+
     class Output(serializers.ModelSerializer):
         class Meta:
             model = QualityFlag

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from annotation.append_only import drop_trigger_sql, run_on_postgresql, trigger_sql
+from annotation.append_only import append_only_sql, drop_trigger_sql, drop_truncate_trigger_sql, run_on_postgresql
 
 BLIND_ANSWERS = "review_blindanswer"
 
@@ -39,7 +39,7 @@ def one_open_claim_per_person(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotation', '0014_audit_event_kinds'),
+        ('annotation', '0015_append_only_truncate'),
         ('review', '0004_caption_reviews'),
     ]
 
@@ -98,6 +98,6 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=('person', 'item', 'stage'), name='blindanswer_once_per_stage'),
         ),
         migrations.RunPython(blind_answers_from_reviews, migrations.RunPython.noop),
-        migrations.RunPython(run_on_postgresql(trigger_sql(BLIND_ANSWERS)),
-                             run_on_postgresql(drop_trigger_sql(BLIND_ANSWERS))),
+        migrations.RunPython(run_on_postgresql(*append_only_sql(BLIND_ANSWERS)),
+                             run_on_postgresql(drop_trigger_sql(BLIND_ANSWERS), drop_truncate_trigger_sql(BLIND_ANSWERS))),
     ]

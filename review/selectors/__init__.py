@@ -64,10 +64,12 @@ def open_claims(*, queue: Queue) -> QuerySet[QueueSlot]:
         .select_related("claimed_by", "video").order_by("lease_expires")  # fmt: skip
 
 
-def adjudication_items(*, benchmark: Benchmark | None = None) -> QuerySet[QAItem]:
-    """Items awaiting adjudication with their reviews (reviewer, queue) as ``item.all_reviews``."""
+def adjudication_items(*, benchmark: Benchmark | None = None, withheld: list[int] = ()) -> QuerySet[QAItem]:
+    """Items awaiting adjudication with their reviews (reviewer, queue) as ``item.all_reviews``, less those of the
+    ``withheld`` clips."""
     reviews = Review.objects.counted().select_related("reviewer", "slot__queue").order_by("created_at", "pk")
     items = QAItem.objects.filter(review_status=ReviewStatus.NEEDS_ADJUDICATION).select_related("video", "benchmark") \
         .prefetch_related(Prefetch("reviews", queryset=reviews, to_attr="all_reviews")) \
         .order_by("benchmark__name", "video__clip_name", "qid")  # fmt: skip
+    items = items.exclude(video_id__in=withheld) if withheld else items
     return items.filter(benchmark=benchmark) if benchmark else items

@@ -30,7 +30,7 @@ def _benchmark_filter(request) -> Benchmark | None:
 @role_required(may_browse_content)
 def adjudication_list(request):
     benchmark = _benchmark_filter(request)
-    page = Paginator(adjudication_items(benchmark=benchmark), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(adjudication_items(benchmark=benchmark, withheld=request.user.clips_withheld()), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "review/admin/adjudication_list.html", {
         "page": page, "benchmark": benchmark, "benchmarks": Benchmark.objects.order_by("name"),
     })  # fmt: skip
@@ -50,7 +50,7 @@ def _card(request, item_id: int, *, error: str = "", status: int = 200):
 @require_POST
 @role_required(may_browse_content)
 def adjudication_decide(request, item_id: int):
-    item = get_object_or_404(QAItem, pk=item_id)
+    item = get_object_or_404(QAItem.objects.exclude(video_id__in=request.user.clips_withheld()), pk=item_id)
     decision = request.POST.get("decision", "")
     fix = _fix_fields(request.POST, item) if decision == "fix" else None
     version = request.POST.get("version", "")

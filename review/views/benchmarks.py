@@ -45,7 +45,8 @@ def benchmark_detail(request, pk: int):
     filters = {name: request.GET.get(name, "") for name in ("task", "status", "flag")}
     known = {"task": TASKS, "status": ReviewStatus.values, "flag": QualityFlag.Kind.values}
     filters = {name: value if value in known[name] else "" for name, value in filters.items()}
-    page = Paginator(benchmark_items(benchmark=benchmark, **filters), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    items = benchmark_items(benchmark=benchmark, withheld=request.user.clips_withheld(), **filters)
+    page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"benchmark": benchmark, "page": page, "filters": filters, "query": urlencode(filters), "tasks": TASKS,
                "statuses": ReviewStatus.choices, "flag_kinds": QualityFlag.Kind.choices}  # fmt: skip
     if request.htmx:

@@ -273,3 +273,34 @@ def test_the_trail_replays_after_a_review_with_refusals(blind_clip, answer_blind
     assert QueueSlot.objects.get(pk=slot.pk).completed_at is not None
     call_command("verify_audit_trail")
     assert "rebuilds all" in capsys.readouterr().out
+
+
+def test_blind_answers_are_never_replaced_in_the_database(blind_clip, annotator):
+    from django.db import DatabaseError
+
+    _, slot = blind_clip
+    blind_answer_record(slot_id=slot.pk, item_id=QAItem.objects.get(qid="SAD_0001").pk, user=annotator, answer="No")
+    for change in (lambda rows: rows.update(answer="Yes"), lambda rows: rows.delete()):
+        with pytest.raises(DatabaseError, match="review_blindanswer is append-only"), transaction.atomic():
+            change(BlindAnswer.objects.all())
+    assert list(BlindAnswer.objects.values_list("answer", flat=True)) == ["No"]
+
+
+def test_a_reviewer_holding_a_clip_blind_gets_none_of_its_content_from_pages_or_the_api(blind_clip, make_user,
+                                                                                         answer_blind):  # fmt: skip
+    _, slot = blind_clip
+    reviewer = make_user(User.Role.REVIEWER, "rev-blind")
+    Queue.objects.get(pk=slot.queue_id).annotators.add(reviewer)
+    QueueSlot.objects.filter(pk=slot.pk).update(claimed_by=reviewer)
+    QualityFlag.objects.create(benchmark=slot.queue.benchmark, item=QAItem.objects.get(qid="SAD_0001"),
+                               target_key="item:x", kind="label_leak", source="lint", message="leaks the key")  # fmt: skip
+    browser = Client()
+    browser.force_login(reviewer)
+    benchmark = slot.queue.benchmark
+    api_items = browser.get("/api/items/", {"benchmark": benchmark.pk}).json()["results"]
+    api_flags = browser.get("/api/flags/").json()["results"]
+    page = browser.get(reverse("benchmark-detail", args=[benchmark.pk])).content.decode()
+    assert api_items == [] and api_flags == [] and "SAD_0001" not in page
+    answer_blind(browser, slot)  # their blind answers are in: the content is theirs to see again
+    assert len(browser.get("/api/items/", {"benchmark": benchmark.pk}).json()["results"]) == 3
+    assert "SAD_0001" in browser.get(reverse("benchmark-detail", args=[benchmark.pk])).content.decode()
