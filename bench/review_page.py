@@ -8,7 +8,7 @@ review-decide), so the bench follows the page as it grows. Two model runs' predi
 imported, so revealed cards show predictions and flags.
 
 An annotator works through clips of a blind queue as in the browser: start (claim), open
-the page, then per question the blind answer, accept, and a reload of the page.
+the page, answer every closed question blind, reload, then per question accept and a reload.
 
     scripts/with_test_services.py .venv/bin/python bench/review_page.py
 """
@@ -129,11 +129,14 @@ def work_through_clips(bench: Bench) -> dict[str, list[float]]:
         slot_id = int(re.fullmatch(r"/review/(\d+)/", response["Location"]).group(1))
         page = reverse("review-slot", args=[slot_id])
         samples["page"].append(timed(lambda: client.get(page), samples["page cpu"]))
-        for item in QAItem.objects.filter(video__queue_slots=slot_id).order_by("qid"):
+        items = list(QAItem.objects.filter(video__queue_slots=slot_id).order_by("qid"))
+        for item in items:  # the blind look first: every closed question answered from the video
             if TASKS[item.task].answer_format != AnswerFormat.OPEN:
                 answer = "A" if item.options else "Yes"
                 samples["answer"].append(timed(lambda: client.post(reverse("review-answer", args=[slot_id, item.pk]),
                                                                    {"answer": answer}, headers=HTMX)))  # fmt: skip
+        samples["page"].append(timed(lambda: client.get(page), samples["page cpu"]))  # keys shown now
+        for item in items:
             samples["decide"].append(timed(lambda: client.post(reverse("review-decide", args=[slot_id, item.pk]),
                                                                {"decision": "accept", "version": item.version},
                                                                headers=HTMX), samples["decide cpu"]))  # fmt: skip
