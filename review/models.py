@@ -12,6 +12,8 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
 
+    audit_kind = "user"  # target_kind of its role_changed events
+
     @property
     def is_admin_role(self) -> bool:
         return self.is_superuser or self.role == self.Role.ADMIN
