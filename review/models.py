@@ -53,6 +53,8 @@ class Queue(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="queues_created")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    audit_kind = "queue"  # target_kind of its queue_created / queue_changed events
+
     class Meta:
         ordering = ("benchmark", "name")
         constraints = [models.UniqueConstraint(fields=("benchmark", "name"), name="queue_name_unique_per_benchmark")]

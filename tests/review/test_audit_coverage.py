@@ -1,14 +1,24 @@
 """Every human and admin action on the human side leaves exactly one audit event of the one shape,
-through its real caller: roles in the Django admin. A refused role change is recorded although its
-transaction rolled back."""
+through its real caller: queues on the queue admin pages, roles in the Django admin. A refused role
+change is recorded although its transaction rolled back."""
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from annotation.services.audited_writes import Actor
-from review.models import User
+from review.models import Queue, QueueSlot, User
 from review.services import user_create, user_role_set
+from review.services.claims import claim_next
+from review.services.queues import queue_create
 from review.services.users import RoleChangeRefused
+
+
+@pytest.fixture
+def clips(make_clip):
+    """Three clips, each with a SAD (comprehension) and an FMAR (perception) question."""
+    return [make_clip(f"take_{n:03d}", {f"SAD_{n:04d}": ("SAD", "Yes"), f"FMAR_{n:04d}": ("FMAR", "A")})[0]
+            for n in range(3)]  # fmt: skip
 
 
 @pytest.fixture
@@ -20,6 +30,72 @@ def admin_client(client, admin_user):
 def shape(event) -> tuple:
     return (event.actor_user, event.actor_source, event.event_type, event.target_kind, event.target_id, event.before,
             event.after)  # fmt: skip
+
+
+# Queues
+
+
+def test_a_queue_made_on_its_page_is_one_event_with_its_settings_filters_annotators_and_slots(
+        admin_client, admin_user, benchmark, clips, annotator, events_during):  # fmt: skip
+    with events_during() as events:
+        admin_client.post(reverse("queue-new", args=[benchmark.pk]), {
+            "name": "FMAR check", "stage": "verification", "tasks": ["FMAR"], "clips": "take_001, take_002",
+            "annotators": [annotator.pk], "overlap": 2, "overlap_sample_percent": 100, "blind": "on",
+            "lease_seconds": 900, "order": "clip",
+        })  # fmt: skip
+    queue = Queue.objects.get(name="FMAR check")
+    assert [shape(e) for e in events] == [(admin_user, "", "queue_created", "queue", queue.pk, None, {
+        "benchmark_id": benchmark.pk, "name": "FMAR check", "stage": "verification",
+        "filters": {"tasks": ["FMAR"], "clips": ["take_001", "take_002"]}, "overlap": 2, "overlap_sample_percent": 100,
+        "blind": True, "lease_seconds": 900, "order": "clip", "paused": False, "annotators": ["annotator"],
+        "slot_count": 4,
+    })]  # fmt: skip
+
+
+def test_bulk_creation_on_its_page_is_one_event_per_queue(admin_client, admin_user, benchmark, clips, events_during):
+    with events_during() as events:
+        admin_client.post(reverse("queue-bulk-new", args=[benchmark.pk]), {
+            "name_prefix": "tiered", "split_by": "tier", "stage": "first_pass", "overlap": 1,
+            "overlap_sample_percent": 100, "lease_seconds": 1800, "order": "flagged_first",
+        })  # fmt: skip
+    queues = {q.pk: q for q in Queue.objects.all()}
+    assert len(queues) == 2 and sorted(e.target_id for e in events) == sorted(queues)
+    for event in events:
+        queue = queues[event.target_id]
+        assert (event.actor_user, event.event_type, event.target_kind, event.before) == (admin_user, "queue_created", "queue", None)
+        assert (event.after["name"], event.after["filters"], event.after["slot_count"]) == (
+            queue.name, queue.filters, queue.slots.count())  # fmt: skip
+
+
+def test_pausing_and_resuming_on_the_manage_page_are_one_event_each_and_a_repeat_none(
+        admin_client, admin_user, benchmark, clips, events_during):  # fmt: skip
+    queue = queue_create(benchmark=benchmark, name="q", created_by=admin_user)
+    url = reverse("queue-pause", args=[queue.pk])
+    with events_during() as paused:
+        admin_client.post(url, {"paused": "1"})
+    with events_during() as repeated:
+        admin_client.post(url, {"paused": "1"})
+    with events_during() as resumed:
+        admin_client.post(url, {"paused": "0"})
+    assert [shape(e) for e in paused] == [(admin_user, "", "queue_changed", "queue", queue.pk, {"paused": False}, {"paused": True})]
+    assert repeated == [] and Queue.objects.get(pk=queue.pk).paused is False
+    assert [shape(e) for e in resumed] == [(admin_user, "", "queue_changed", "queue", queue.pk, {"paused": True}, {"paused": False})]
+
+
+def test_reassigning_on_the_manage_page_records_the_people_before_and_after_and_the_claims_returned(
+        admin_client, admin_user, benchmark, clips, make_user, events_during):  # fmt: skip
+    first, second = make_user(User.Role.ANNOTATOR, "first"), make_user(User.Role.ANNOTATOR, "second")
+    queue = queue_create(benchmark=benchmark, name="q", created_by=admin_user, annotators=[first])
+    slot = claim_next(queue=queue, user=first)
+    url = reverse("queue-annotators", args=[queue.pk])
+    with events_during() as events:
+        admin_client.post(url, {"annotators": [second.pk]})
+    assert QueueSlot.objects.get(pk=slot.pk).claimed_by is None
+    assert [shape(e) for e in events] == [(admin_user, "", "queue_changed", "queue", queue.pk, {"annotators": ["first"]},
+                                           {"annotators": ["second"], "claims_returned": 1})]  # fmt: skip
+    with events_during() as repeated:
+        admin_client.post(url, {"annotators": [second.pk]})
+    assert repeated == []
 
 
 # Roles, through the Django admin
@@ -95,3 +171,12 @@ def test_a_user_made_by_a_machine_source_names_that_source(events_during):
                            by=Actor.machine("seed_demo"))  # fmt: skip
     assert [shape(e) for e in events] == [(None, "seed_demo", "role_changed", "user", user.pk, None,
                                            {"role": "reviewer", "is_staff": False})]  # fmt: skip
+
+
+def test_the_trail_still_replays_after_these_actions(admin_client, admin_user, benchmark, clips, annotator, reviewer):
+    queue = queue_create(benchmark=benchmark, name="q", created_by=admin_user, annotators=[annotator])
+    admin_client.post(reverse("queue-pause", args=[queue.pk]), {"paused": "1"})
+    change_user(admin_client, annotator, role="reviewer")
+    with pytest.raises(RoleChangeRefused):
+        user_role_set(user=admin_user, role=User.Role.ANNOTATOR, by=reviewer)
+    call_command("verify_audit_trail")
