@@ -148,18 +148,3 @@ def release_diff(*, old: Release, new: Release) -> ReleaseDiff:
     return ReleaseDiff(added=sorted(after.keys() - before.keys()), removed=sorted(before.keys() - after.keys()),
                        changed=changed)  # fmt: skip
 
-
-def flag_waive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
-    """A person decides a flag is not a fault; the reason is required and recorded in the trail."""
-    if not reason.strip():
-        raise ValueError("a waiver needs a reason")
-    with transaction.atomic():
-        flag = QualityFlag.objects.select_for_update().get(pk=flag.pk)
-        if flag.status != QualityFlag.Status.OPEN:
-            raise ValueError(f"flag #{flag.pk} is {flag.status}, not open")
-        flag.status, flag.waived_reason, flag.closed_at = QualityFlag.Status.WAIVED, reason, timezone.now()
-        flag.save(update_fields=["status", "waived_reason", "closed_at"])
-        AuditEvent.objects.create(actor_user=user, event_type=Event.STATUS_CHANGED, target_kind="qualityflag",
-                                  target_id=flag.pk, before={"status": "open"}, after={"status": "waived"},
-                                  reason=reason)  # fmt: skip
-    return flag
