@@ -1,11 +1,12 @@
 """Every human and admin action on the human side leaves exactly one audit event of the one shape,
-through its real caller: queues on the queue admin pages, roles in the Django admin. A refused role
-change is recorded although its transaction rolled back."""
+through its real caller: queues on the queue admin pages, roles in the Django admin, hand scores
+on the review page. A refused role change is recorded although its transaction rolled back."""
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from annotation.models import BaselineRun, Prediction, QAItem
 from annotation.services.audited_writes import Actor
 from review.models import Queue, QueueSlot, User
 from review.services import user_create, user_role_set
@@ -171,6 +172,32 @@ def test_a_user_made_by_a_machine_source_names_that_source(events_during):
                            by=Actor.machine("seed_demo"))  # fmt: skip
     assert [shape(e) for e in events] == [(None, "seed_demo", "role_changed", "user", user.pk, None,
                                            {"role": "reviewer", "is_staff": False})]  # fmt: skip
+
+
+# Hand scores, on the review page
+
+
+def test_a_hand_score_on_the_review_page_is_one_scored_event_with_the_scores_before_and_after(
+        claimed_clip, benchmark, annotator, events_during):  # fmt: skip
+    client, slot = claimed_clip
+    madu = QAItem.objects.get(qid="MADU_0001")
+    run = BaselineRun.objects.create(benchmark=benchmark, name="vlm-a", predictor="external", settings_hash="x")
+    prediction = Prediction.objects.create(run=run, item=madu, item_version=madu.version, outcome="parsed",
+                                           parsed_answer="The head nods.")  # fmt: skip
+    url = reverse("review-score", args=[slot.pk, prediction.pk])
+    first_scores = {"judge": "human:annotator", "l1": 4, "l2": 2, "l3": 3, "reasoning": ""}
+    with events_during() as first:
+        assert client.post(url, {"l1": "4", "l2": "2", "l3": "3"}).status_code == 200
+    with events_during() as again:
+        assert client.post(url, {"l1": "5", "l2": "2", "l3": "3"}).status_code == 200
+    with events_during() as same:
+        client.post(url, {"l1": "5", "l2": "2", "l3": "3"})
+    with events_during() as bad:
+        assert client.post(url, {"l1": "5", "l2": "9", "l3": "3"}).status_code == 400
+    assert [shape(e) for e in first] == [(annotator, "", "scored", "prediction", prediction.pk, None, first_scores)]
+    assert [shape(e) for e in again] == [(annotator, "", "scored", "prediction", prediction.pk, first_scores,
+                                          first_scores | {"l1": 5})]  # fmt: skip
+    assert same == [] and bad == []
 
 
 def test_the_trail_still_replays_after_these_actions(admin_client, admin_user, benchmark, clips, annotator, reviewer):
