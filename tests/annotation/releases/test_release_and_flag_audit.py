@@ -1,9 +1,13 @@
-"""Flag waivers and their withdrawal through the API leave exactly one audit event each; a refused
-waiver is one ``refused`` event that survives the rollback of the attempt."""
+"""Flag waivers, their withdrawal and release cuts through the API (and the release command) leave
+exactly one audit event each; a refused waiver or a blocked cut is one ``refused`` event that
+survives the rollback of the attempt. Excluding an item is one status change."""
 
 import pytest
+from django.core.management import CommandError, call_command
 
-from annotation.models import QualityFlag
+from annotation.models import QAItem, QualityFlag, Release
+from annotation.services.audited_writes import Actor
+from annotation.services.content import review_status_set
 from annotation.services.flags import lint_run
 from review.models import User
 
@@ -89,3 +93,57 @@ def test_people_who_may_not_waive_and_waivers_without_a_reason_leave_no_event(
         assert client.post(f"/api/flags/{open_flag.pk}/waive/", {}).status_code == 400
         assert client.post(f"/api/flags/{open_flag.pk}/unwaive/", {"reason": " "}).status_code == 400
     assert events == [] and QualityFlag.objects.get(pk=open_flag.pk).status == "open"
+
+
+def test_cutting_a_release_through_the_api_is_one_event_with_its_tag_counts_and_digest(
+        as_role, benchmark, accepted_items, events_during):  # fmt: skip
+    client = as_role("admin")
+    admin = User.objects.get(username="admin-api")
+    with events_during() as events:
+        response = client.post("/api/releases/", {"benchmark": benchmark.name, "tag": "v1.0"})
+    assert response.status_code == 201
+    release = Release.objects.get()
+    assert [shape(e) for e in events] == [(admin, "", "release_cut", "release", release.pk, None, {
+        "benchmark": "Test bench", "tag": "v1.0", "kind": "eval", "item_count": 5, "clip_count": 0,
+        "disjoint_from": [], "sha256": release.sha256,
+    })]  # fmt: skip
+
+
+def test_a_blocked_cut_through_the_api_is_one_refused_event_on_the_benchmark(
+        as_role, benchmark, accepted_items, make_item, events_during):  # fmt: skip
+    make_item("SAD_0099")  # never reviewed
+    client = as_role("admin")
+    admin = User.objects.get(username="admin-api")
+    with events_during() as events:
+        response = client.post("/api/releases/", {"benchmark": benchmark.name, "tag": "v1.0"})
+    assert response.status_code == 409 and not Release.objects.exists()
+    assert [shape(e) for e in events] == [(admin, "", "refused", "benchmark", benchmark.pk, None,
+                                           {"tag": "v1.0", "disjoint_from": []})]  # fmt: skip
+    assert events[0].reason.startswith("the release is blocked by 1 problem(s):")
+    assert "SAD_0099: review status is imported; accept it or exclude it" in events[0].reason
+
+
+def test_a_blocked_cut_from_the_command_is_recorded_once(benchmark, accepted_items, admin_user, events_during):
+    call_command("create_release", benchmark.name, "v1.0", "--user", admin_user.username)
+    with events_during() as events:
+        with pytest.raises(CommandError, match="tag 'v1.0' exists already"):
+            call_command("create_release", benchmark.name, "v1.0", "--user", admin_user.username)
+    assert [(e.actor_user, e.event_type, e.target_kind, e.target_id) for e in events] == [
+        (admin_user, "refused", "benchmark", benchmark.pk)]  # fmt: skip
+    assert "tag 'v1.0' exists already; releases are immutable, use a new tag" in events[0].reason
+    assert Release.objects.count() == 1
+
+
+def test_excluding_an_item_is_one_status_change_and_the_trail_still_replays(
+        benchmark, accepted_items, admin_user, events_during):  # fmt: skip
+    item = accepted_items[0]
+    with events_during() as events:
+        review_status_set(model=QAItem, pk=item.pk, status="excluded", actor=Actor.person(admin_user),
+                          expected_version=item.version, reason="off-topic")  # fmt: skip
+    assert [shape(e) for e in events] == [(admin_user, "", "status_changed", "qaitem", item.pk,
+                                           {"review_status": "accepted"}, {"review_status": "excluded"})]  # fmt: skip
+    assert (events[0].target_version, events[0].reason) == (item.version + 1, "off-topic")
+    call_command("create_release", benchmark.name, "v1.0", "--user", admin_user.username)
+    with pytest.raises(CommandError):
+        call_command("create_release", benchmark.name, "v1.0", "--user", admin_user.username)
+    call_command("verify_audit_trail")
