@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from annotation.models import QAItem, QualityFlag  # noqa: E402
 from annotation.release_export import export_chunks  # noqa: E402
 from annotation.selectors import release_rows  # noqa: E402
+from annotation.services.audited_writes import Actor  # noqa: E402
 from annotation.services.importing import ImportFile, benchmark_import  # noqa: E402
 from annotation.services.releases import release_create, release_manifest  # noqa: E402
 from review.services import user_create  # noqa: E402
@@ -53,7 +54,7 @@ def measure(release, fmt: str) -> tuple[float, float, int, int]:
 
 def main() -> None:
     with throwaway_database():
-        admin = user_create(username="bench-admin", password="bench-pass-1", role="admin")
+        admin = user_create(username="bench-admin", password="bench-pass-1", role="admin", by=Actor.machine("bench"))
         big, creation = released("bench: 12k", 1000, admin)
         small, _ = released("bench: 120", 10, admin)
         print(f"create the 12,000-item release (4 digests, provenance): {creation:.2f} s")

@@ -31,6 +31,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from annotation.models import Benchmark, Caption, QAItem, QualityFlag, Video  # noqa: E402
 from annotation.selectors import release_clip_rows  # noqa: E402
+from annotation.services.audited_writes import Actor  # noqa: E402
 from annotation.services.importing import ImportFile, benchmark_import  # noqa: E402
 from annotation.services.releases import release_create  # noqa: E402
 from annotation.sft_export import export_chunks, write_folder  # noqa: E402
@@ -114,7 +115,7 @@ def main() -> None:
 
 
 def run(db) -> None:
-    admin = user_create(username="bench-admin", password="bench-pass-1", role="admin")
+    admin = user_create(username="bench-admin", password="bench-pass-1", role="admin", by=Actor.machine("bench"))
     print(f"database: {db.vendor}")
     _, small_seconds, small_queries = import_corpus("bench: 100 clips", 100, 1220)
     _, _, mid_queries = import_corpus("bench: 400 clips", 400, 4880)

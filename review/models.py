@@ -12,6 +12,8 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
 
+    audit_kind = "user"  # target_kind of its role_changed events
+
     @property
     def is_admin_role(self) -> bool:
         return self.is_superuser or self.role == self.Role.ADMIN
@@ -56,6 +58,8 @@ class Queue(models.Model):
     annotators = models.ManyToManyField(User, related_name="queues", blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="queues_created")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    audit_kind = "queue"  # target_kind of its queue_created / queue_changed events
 
     class Meta:
         ordering = ("benchmark", "name")

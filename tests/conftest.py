@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from django.db import connection, transaction
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from django.test import override_settings
 
-from annotation.models import Benchmark, Caption, QAItem, Video
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, Video
 from annotation.services.audited_writes import Actor, create_audited
 from annotation.services.content import benchmark_create, video_register
 from review.models import User
@@ -25,6 +26,7 @@ SHARED_DATA = Path(os.environ.get("MABENCH_SHARED_DATA", PROJECT_DIR.parent / "s
 collect_ignore = [] if SHARED_DATA.is_dir() else ["acceptance"]
 
 GENERATOR = Actor.machine("test-generator 0.1")
+FIXTURES = Actor.machine("test fixtures")  # who creates the tests' users
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -91,9 +93,24 @@ def generator() -> Actor:
 @pytest.fixture
 def make_user(db):
     def make(role: str, username: str | None = None) -> User:
-        return user_create(username=username or f"{role}-{User.objects.count() + 1}", password="pw-for-tests-1", role=role)
+        return user_create(username=username or f"{role}-{User.objects.count() + 1}", password="pw-for-tests-1", role=role,
+                           by=FIXTURES)  # fmt: skip
 
     return make
+
+
+@pytest.fixture
+def events_during(db):
+    """``with events_during() as events: ...``: ``events`` holds the audit events written in the block, in order."""
+
+    @contextmanager
+    def watch():
+        events: list[AuditEvent] = []
+        last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        yield events
+        events.extend(AuditEvent.objects.filter(id__gt=last).select_related("actor_user").order_by("id"))
+
+    return watch
 
 
 @pytest.fixture

@@ -85,7 +85,7 @@ MATRIX = {
     # Adjudication: reviewers and admins (an empty form is refused with 400).
     "adjudication/": _page(),
     "adjudication/items/<item_id>/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),
-    # API: content for reviewers and admins; writes for admins (reviewers may waive flags).
+    # API: content for reviewers and admins; writes for admins (reviewers may waive flags and withdraw waivers).
     "api/": _row("GET", 403, 200, 200, 200, 200),
     "api/imports/": _api("POST", 400, reviewer=403),
     "api/schema/": _row("GET", 403, 200, 200, 200, 200),
@@ -99,6 +99,7 @@ MATRIX = {
     "api/flags/": _api(),
     "api/flags/<pk>/": _api(kwargs={"pk": "flag"}),
     "api/flags/<pk>/waive/": _api("POST", 400, kwargs={"pk": "flag"}),
+    "api/flags/<pk>/unwaive/": _api("POST", 400, kwargs={"pk": "flag"}),
     "api/releases/": _api(),
     "api/releases/<pk>/": _api(kwargs={"pk": "release"}),
     "api/releases/<pk>/diff/": _api(kwargs={"pk": "release"}, data={"against": "v1"}),

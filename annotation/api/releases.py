@@ -1,4 +1,4 @@
-"""Releases: list, create (admins), diff, streamed exports with ETags; flag waivers."""
+"""Releases: list, create (admins), diff, streamed exports with ETags; flag waivers and their withdrawal."""
 
 import logging
 from collections.abc import Iterator
@@ -17,7 +17,8 @@ from annotation.sft_export import FORMATS as SFT_FORMATS
 from annotation.release_export import content_type_of, default_format, file_suffix_of, formats_of
 from annotation.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
 from annotation.selectors import evaluation_benchmarks
-from annotation.services.releases import ReleaseBlocked, flag_waive, release_create, release_diff
+from annotation.services.flags import FlagStatusRefused, flag_unwaive, flag_waive
+from annotation.services.releases import ReleaseBlocked, release_create, release_diff
 
 from .content import IdCursorPagination
 from .permissions import AdminWrites, IsAdminOrReviewer
@@ -136,12 +137,12 @@ def _damaged_response(damaged: ReleaseDamaged) -> Response:
                     status=status.HTTP_503_SERVICE_UNAVAILABLE)  # fmt: skip
 
 
-class WaiveSerializer(serializers.Serializer):
+class FlagReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
 class FlagViewSet(viewsets.ReadOnlyModelViewSet):
-    """Quality flags; admins and reviewers may waive an open one with a reason."""
+    """Quality flags; admins and reviewers may waive an open one with a reason, or withdraw a waiver."""
 
     queryset = QualityFlag.objects.order_by("id")
     permission_classes = [IsAdminOrReviewer]
@@ -159,13 +160,25 @@ class FlagViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = Output
 
-    @extend_schema(request=WaiveSerializer, responses={200: Output})
-    @action(detail=True, methods=["post"])
-    def waive(self, request, pk=None):
-        params = WaiveSerializer(data=request.data)
+    def _status_change(self, request, service):
+        params = FlagReasonSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         try:
-            flag = flag_waive(flag=self.get_object(), user=request.user, reason=params.validated_data["reason"])
+            flag = service(flag=self.get_object(), user=request.user, reason=params.validated_data["reason"])
+        except FlagStatusRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         except ValueError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(self.Output(flag).data)
+
+    @extend_schema(request=FlagReasonSerializer, responses={200: Output, 409: OpenApiResponse(description="not open")})
+    @action(detail=True, methods=["post"])
+    def waive(self, request, pk=None):
+        return self._status_change(request, flag_waive)
+
+    @extend_schema(request=FlagReasonSerializer,
+                   responses={200: Output, 409: OpenApiResponse(description="not waived")})  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def unwaive(self, request, pk=None):
+        """Withdraw a waiver with a reason: the flag is open again."""
+        return self._status_change(request, flag_unwaive)

@@ -78,6 +78,8 @@ class Prediction(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    audit_kind = "prediction"  # target_kind of the scored events of its hand scores
+
     class Meta:
         ordering = ("run", "item")
         constraints = [

@@ -54,6 +54,8 @@ class QualityFlag(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    audit_kind = "qualityflag"  # target_kind of its waiver events
+
     class Meta:
         ordering = ("-created_at", "id")
         indexes = [models.Index(fields=("benchmark", "status", "kind")), models.Index(fields=("item", "status"))]

@@ -26,6 +26,8 @@ class Release(models.Model):
         default=list, blank=True, help_text="Evaluation benchmarks a training corpus was checked to share no participant with"
     )
 
+    audit_kind = "release"  # target_kind of its release_cut event
+
     class Meta:
         ordering = ("benchmark", "-created_at")
         constraints = [models.UniqueConstraint(fields=("benchmark", "tag"), name="release_tag_unique_per_benchmark")]

@@ -1,5 +1,6 @@
 """Quality flags: run lint over a benchmark (or some of its clips) and keep the
-open lint flags equal to what lint finds now."""
+open lint flags equal to what lint finds now; people waive a flag with a reason, or
+withdraw a waiver (each one audit event: ``flag_waived`` / ``flag_unwaived``)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from annotation import lint
-from annotation.models import Benchmark, Caption, QAItem, QualityFlag
+from annotation.errors import Refused
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
 from annotation.taxonomy import TASKS, AnswerFormat
+
+from .audited_writes import Actor, record_action, records_refusals
 
 LINT_SOURCE = "lint"
 ITEM_FIELDS = ("id", "qid", "task", "question", "options", "answer", "video_id", "version")
 Status = QualityFlag.Status
+Event = AuditEvent.EventType
 
 
 def lint_run(*, benchmark: Benchmark, video_ids: Iterable[int] | None = None) -> Counter:
@@ -114,3 +119,67 @@ def _flag_of(benchmark: Benchmark, finding: lint.Finding, version: int | None, s
         details=finding.details, target_version=version,
     )  # fmt: skip
 
+
+class FlagStatusRefused(Refused):
+    """A waiver of a flag that is not open, or the withdrawal of a waiver from a flag that is not waived."""
+
+
+@records_refusals
+def flag_waive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
+    """A person decides a flag is not a fault; the reason is required and recorded in the trail."""
+    _reason_required(reason, "a waiver")
+    with transaction.atomic():
+        flag = QualityFlag.objects.select_for_update().get(pk=flag.pk)
+        attempted = {"status": Status.WAIVED, "waived_reason": reason}
+        if flag.status != Status.OPEN:
+            message = f"flag #{flag.pk} ({flag.kind}) is {flag.status}, not open: only an open flag is waived"
+            raise _refused(flag, user=user, message=message, attempted=attempted)
+        _waiver_set(flag, user=user, to=attempted, closed_at=timezone.now(), event_type=Event.FLAG_WAIVED,
+                    reason=reason)  # fmt: skip
+    return flag
+
+
+@records_refusals
+def flag_unwaive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
+    """A person withdraws a waiver: the flag is open again (and blocks a release) until fixed or waived anew."""
+    _reason_required(reason, "withdrawing a waiver")
+    with transaction.atomic():
+        flag = QualityFlag.objects.select_for_update().get(pk=flag.pk)
+        attempted = {"status": Status.OPEN, "waived_reason": ""}
+        if flag.status != Status.WAIVED:
+            message = f"flag #{flag.pk} ({flag.kind}) is {flag.status}, not waived: there is no waiver to withdraw"
+            raise _refused(flag, user=user, message=message, attempted=attempted)
+        # Lint raises a new flag when the target changed and the fault is still there; only one may be open.
+        same_fault = QualityFlag.objects.filter(benchmark_id=flag.benchmark_id, target_key=flag.target_key,
+                                                kind=flag.kind, status=Status.OPEN)  # fmt: skip
+        reraised = same_fault.values_list("pk", flat=True).first()
+        if reraised:
+            message = (f"flag #{flag.pk} ({flag.kind}) stays waived: flag #{reraised} raises the same fault on its "
+                       "target and is open already")  # fmt: skip
+            raise _refused(flag, user=user, message=message, attempted=attempted)
+        _waiver_set(flag, user=user, to=attempted, closed_at=None, event_type=Event.FLAG_UNWAIVED, reason=reason)
+    return flag
+
+
+def _reason_required(reason: str, what: str) -> None:
+    if not reason.strip():
+        raise ValueError(f"{what} needs a reason")
+
+
+def _waiver_state(flag: QualityFlag) -> dict:
+    return {"status": flag.status, "waived_reason": flag.waived_reason}
+
+
+def _waiver_set(flag: QualityFlag, *, user, to: dict, closed_at, event_type: str, reason: str) -> None:
+    before = _waiver_state(flag)
+    flag.status, flag.waived_reason, flag.closed_at = to["status"], to["waived_reason"], closed_at
+    flag.save(update_fields=["status", "waived_reason", "closed_at"])
+    record_action(actor=Actor.person(user), event_type=event_type, target_kind=QualityFlag.audit_kind,
+                  target_id=flag.pk, before=before, after=_waiver_state(flag), reason=reason)  # fmt: skip
+
+
+def _refused(flag: QualityFlag, *, user, message: str, attempted: dict) -> FlagStatusRefused:
+    return FlagStatusRefused(message).recording(
+        actor=Actor.person(user), target_kind=QualityFlag.audit_kind, target_id=flag.pk, before=_waiver_state(flag),
+        after=attempted,
+    )  # fmt: skip

@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from annotation.models import BaselineRun, JudgeScore, Prediction
+from django.db import transaction
+
+from annotation.models import AuditEvent, BaselineRun, JudgeScore, Prediction
 from annotation.predictors.base import PredictorError
 from annotation.predictors.chat import ChatPredictor
 from annotation.predictors.judge import Judge
 from annotation.scoring import OPEN_TASKS
 from annotation.taxonomy import TASKS, AnswerFormat
+
+from .audited_writes import Actor, record_action
+
+DIMENSIONS = ("l1", "l2", "l3")
 
 
 def run_judge(*, run: BaselineRun, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
@@ -38,15 +44,32 @@ def run_judge(*, run: BaselineRun, base_url: str, model: str, api_key_env: str =
 
 
 def human_score_record(*, prediction: Prediction, user, scores: dict[str, int], reasoning: str = "") -> JudgeScore:
-    """A reviewer's own 0-5 scores of a model's open answer, on the judge's dimensions; scoring again replaces them."""
+    """A reviewer's own 0-5 scores of a model's open answer, on the judge's dimensions; scoring again replaces them.
+
+    One ``scored`` event (target: the prediction) with the person's previous scores (None the first
+    time) and the new ones; giving the same scores again changes and records nothing."""
     if TASKS[prediction.item.task].answer_format != AnswerFormat.OPEN:
         raise ValueError(f"{prediction.item.qid}: only open answers are scored by hand")
     values = {}
-    for dimension in ("l1", "l2", "l3"):
+    for dimension in DIMENSIONS:
         raw = scores.get(dimension)
         if raw is None or not str(raw).isdigit() or not 0 <= int(raw) <= 5:
             raise ValueError(f"{dimension}: give an integer from 0 to 5 (got {raw!r})")
         values[dimension] = int(raw)
-    score, _ = JudgeScore.objects.update_or_create(prediction=prediction, judge=f"human:{user.username}",
-                                                   defaults=values | {"reasoning": reasoning})  # fmt: skip
+    judge = f"human:{user.username}"
+    with transaction.atomic():
+        score = JudgeScore.objects.select_for_update().filter(prediction=prediction, judge=judge).first()
+        before = None if score is None else _score_state(score)
+        score = score or JudgeScore(prediction=prediction, judge=judge)
+        for name, value in (values | {"reasoning": reasoning}).items():
+            setattr(score, name, value)
+        if _score_state(score) == before:
+            return score
+        score.save()
+        record_action(actor=Actor.person(user), event_type=AuditEvent.EventType.SCORED,
+                      target_kind=Prediction.audit_kind, target_id=prediction.pk, before=before,
+                      after=_score_state(score))  # fmt: skip
     return score
+
+def _score_state(score: JudgeScore) -> dict:
+    return {"judge": score.judge, **{name: getattr(score, name) for name in DIMENSIONS}, "reasoning": score.reasoning}

@@ -1,5 +1,8 @@
 """Cut releases: check a benchmark is complete, freeze its accepted items with their
-captions and provenance, and compute the digest of every export format."""
+captions and provenance, and compute the digest of every export format.
+
+A cut is one ``release_cut`` event (target: the release); a blocked cut is one ``refused``
+event (target: the benchmark), kept although the attempt's transaction rolled back."""
 
 from __future__ import annotations
 
@@ -11,12 +14,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotation.errors import Refused
 from annotation.problem_lists import indented_list
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
 from annotation.release_export import FORMATS, export_digest
 from annotation.selectors import evaluation_benchmarks
 from annotation.transitions import ReviewStatus
 
+from .audited_writes import Actor, record_action, records_refusals
 from .bulk_insert import insert_many
 from .release_snapshots import caption_snapshot, content_provenance
 from .train_releases import train_release_blockers, train_release_write
@@ -25,7 +30,7 @@ RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
 Event = AuditEvent.EventType
 
 
-class ReleaseBlocked(Exception):
+class ReleaseBlocked(Refused):
     """The benchmark is not complete; ``blockers`` says what stands in the way."""
 
     def __init__(self, blockers: list[str]):
@@ -76,41 +81,65 @@ def release_manifest(release: Release) -> dict:
     }  # fmt: skip
 
 
+@records_refusals
 def release_create(*, benchmark: Benchmark, tag: str, notes: str = "", user,
                    disjoint_from: Sequence[Benchmark] | None = None) -> Release:  # fmt: skip
     """Freeze ``benchmark``; a training corpus only when it shares no participant with
     the evaluation benchmarks ``disjoint_from`` (all of them when None)."""
+
+    def blocked(blockers: list[str]) -> ReleaseBlocked:
+        attempted = {"tag": tag, "disjoint_from": sorted(b.name for b in disjoint_from or ())}
+        return ReleaseBlocked(blockers).recording(actor=Actor.person(user), target_kind=benchmark.audit_kind,
+                                                  target_id=benchmark.pk, version=benchmark.version, after=attempted)  # fmt: skip
+
     if disjoint_from and not benchmark.is_caption_centric:
-        raise ReleaseBlocked([f"{benchmark.name} is an evaluation benchmark; disjoint_from is for training corpora"])
+        raise blocked([f"{benchmark.name} is an evaluation benchmark; disjoint_from is for training corpora"])
     if any(b.kind != Benchmark.Kind.EVAL for b in disjoint_from or ()):
-        raise ReleaseBlocked(["disjoint_from names only evaluation benchmarks"])
+        raise blocked(["disjoint_from names only evaluation benchmarks"])
     with transaction.atomic():
         Benchmark.objects.select_for_update().get(pk=benchmark.pk)  # one release of a benchmark at a time
         if Release.objects.filter(benchmark=benchmark, tag=tag).exists():
-            raise ReleaseBlocked([f"tag {tag!r} exists already; releases are immutable, use a new tag"])
+            raise blocked([f"tag {tag!r} exists already; releases are immutable, use a new tag"])
         against = None
         if benchmark.is_caption_centric:
             against = evaluation_benchmarks() if disjoint_from is None else sorted(disjoint_from, key=lambda b: b.name)
         blockers = release_blockers(benchmark=benchmark, disjoint_from=against)
         if blockers:
-            raise ReleaseBlocked(blockers)
-        if against is not None:
-            return train_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user, against=against)
-        items = list(benchmark.items.filter(review_status=ReviewStatus.ACCEPTED).select_related("video").order_by("id"))
-        last_event_id = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
-        release = Release(
-            benchmark=benchmark, tag=tag, notes=notes, created_by=user, created_at=timezone.now(),
-            item_count=len(items), task_counts=dict(sorted(Counter(i.task for i in items).items())),
-            last_event_id=last_event_id,
-        )  # fmt: skip
-        rows = _released_rows(release, items, last_event_id)
-        manifest = release_manifest(release)
-        release.export_sha256 = {fmt: export_digest(fmt, manifest, rows) for fmt in FORMATS}
-        release.sha256 = release.export_sha256["jsonl"]
-        release.save(force_insert=True)
-        for row in rows:
-            row.release = release
-        insert_many(ReleaseItem, rows)
+            raise blocked(blockers)
+        if against is None:
+            release = _eval_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user)
+        else:
+            release = train_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user, against=against)
+        _release_cut_recorded(release, user=user)
+    return release
+
+
+def _release_cut_recorded(release: Release, *, user) -> None:
+    record_action(actor=Actor.person(user), event_type=Event.RELEASE_CUT, target_kind=Release.audit_kind,
+                  target_id=release.pk, after={
+                      "benchmark": release.benchmark.name, "tag": release.tag, "kind": release.kind,
+                      "item_count": release.item_count, "clip_count": release.clip_count,
+                      "disjoint_from": release.disjoint_from, "sha256": release.sha256,
+                  })  # fmt: skip
+
+
+def _eval_release_write(*, benchmark: Benchmark, tag: str, notes: str, user) -> Release:
+    """Freeze the accepted items (the caller holds the benchmark lock and has checked the blockers)."""
+    items = list(benchmark.items.filter(review_status=ReviewStatus.ACCEPTED).select_related("video").order_by("id"))
+    last_event_id = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    release = Release(
+        benchmark=benchmark, tag=tag, notes=notes, created_by=user, created_at=timezone.now(),
+        item_count=len(items), task_counts=dict(sorted(Counter(i.task for i in items).items())),
+        last_event_id=last_event_id,
+    )  # fmt: skip
+    rows = _released_rows(release, items, last_event_id)
+    manifest = release_manifest(release)
+    release.export_sha256 = {fmt: export_digest(fmt, manifest, rows) for fmt in FORMATS}
+    release.sha256 = release.export_sha256["jsonl"]
+    release.save(force_insert=True)
+    for row in rows:
+        row.release = release
+    insert_many(ReleaseItem, rows)
     return release
 
 
@@ -148,18 +177,3 @@ def release_diff(*, old: Release, new: Release) -> ReleaseDiff:
     return ReleaseDiff(added=sorted(after.keys() - before.keys()), removed=sorted(before.keys() - after.keys()),
                        changed=changed)  # fmt: skip
 
-
-def flag_waive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
-    """A person decides a flag is not a fault; the reason is required and recorded in the trail."""
-    if not reason.strip():
-        raise ValueError("a waiver needs a reason")
-    with transaction.atomic():
-        flag = QualityFlag.objects.select_for_update().get(pk=flag.pk)
-        if flag.status != QualityFlag.Status.OPEN:
-            raise ValueError(f"flag #{flag.pk} is {flag.status}, not open")
-        flag.status, flag.waived_reason, flag.closed_at = QualityFlag.Status.WAIVED, reason, timezone.now()
-        flag.save(update_fields=["status", "waived_reason", "closed_at"])
-        AuditEvent.objects.create(actor_user=user, event_type=Event.STATUS_CHANGED, target_kind="qualityflag",
-                                  target_id=flag.pk, before={"status": "open"}, after={"status": "waived"},
-                                  reason=reason)  # fmt: skip
-    return flag

@@ -3,6 +3,10 @@ in order; reassign, release, pause.
 
 Bad settings raise ``django.core.exceptions.ValidationError`` keyed by the form field
 (``name``, ``overlap``, ``tasks``, ``clips`` ...), so a page can show each error beside its field.
+
+Each change is one audit event (target: the queue): ``queue_created`` with the queue's settings,
+filters, annotators and slot count; ``queue_changed`` with the changed values before and after.
+A call that changes nothing (pausing a paused queue, assigning the same people) records nothing.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from annotation.models import AuditEvent, Benchmark, Caption, Prediction, QAItem, QualityFlag
+from annotation.services.audited_writes import Actor, record_action
 from annotation.taxonomy import TASKS, Tier, tasks_in_tier
-from annotation.services.audited_writes import Actor
 from annotation.transitions import ReviewStatus
 from review.models import Queue, QueueSlot, Review, User
 
 from .claims import claim_release
+from .users import DEMO_SEED_SOURCE
 
 FILTER_CHOICES = {
     "tasks": list(TASKS),
@@ -29,6 +34,7 @@ FILTER_CHOICES = {
     "flags": list(QualityFlag.Kind.values),
 }
 MIN_LEASE_SECONDS = 60
+Event = AuditEvent.EventType
 
 
 def _by_status_flags_and_clips(rows, filters: dict):
@@ -136,7 +142,9 @@ def _settings_check(*, benchmark: Benchmark, name: str, stage: str, overlap: int
 def queue_create(*, benchmark: Benchmark, name: str, created_by: User, stage: str = Queue.Stage.FIRST_PASS,
                  filters: dict | None = None, overlap: int = 1, overlap_sample_percent: int = 100, blind: bool = True,
                  lease_seconds: int = 1800, order: str = Queue.Order.FLAGGED_FIRST,
-                 annotators: Iterable[User] = ()) -> Queue:  # fmt: skip
+                 annotators: Iterable[User] = (), by: Actor | None = None) -> Queue:  # fmt: skip
+    """A queue owned by ``created_by``, who is also the actor of its ``queue_created`` event unless
+    ``by`` names another (the demo seed records itself)."""
     filters = {key: values if isinstance(values, bool) else list(values) for key, values in (filters or {}).items() if values}
     errors = _settings_check(benchmark=benchmark, name=name, stage=stage, overlap=overlap, order=order,
                              overlap_sample_percent=overlap_sample_percent, lease_seconds=lease_seconds)  # fmt: skip
@@ -163,7 +171,20 @@ def queue_create(*, benchmark: Benchmark, name: str, created_by: User, stage: st
         QueueSlot(queue=queue, video_id=video_id, copy=copy, position=position)
         for position, (video_id, copy) in enumerate(layout)
     )
+    record_action(actor=by or Actor.person(created_by), event_type=Event.QUEUE_CREATED, target_kind=Queue.audit_kind,
+                  target_id=queue.pk, after=_queue_settings(queue) | {"annotators": _usernames(queue.annotators.all()),
+                                                                       "slot_count": len(layout)})  # fmt: skip
     return queue
+
+
+def _queue_settings(queue: Queue) -> dict:
+    return {"benchmark_id": queue.benchmark_id, "name": queue.name, "stage": queue.stage, "filters": queue.filters,
+            "overlap": queue.overlap, "overlap_sample_percent": queue.overlap_sample_percent, "blind": queue.blind,
+            "lease_seconds": queue.lease_seconds, "order": queue.order, "paused": queue.paused}  # fmt: skip
+
+
+def _usernames(users: Iterable[User]) -> list[str]:
+    return sorted(user.username for user in users)
 
 
 SPLITS = {"tier": ("tiers", [t.value for t in Tier]), "task": ("tasks", list(TASKS))}
@@ -191,13 +212,26 @@ def queues_bulk_create(*, benchmark: Benchmark, name_prefix: str, split_by: str,
     return queues
 
 
+def _lock(queue: Queue) -> Queue:
+    """The queue's row, locked for a change of its settings (NO KEY: claims and slots referencing it go on)."""
+    return Queue.objects.select_for_update(no_key=True).only("pk", "paused").get(pk=queue.pk)
+
+
 @transaction.atomic
-def queue_annotators_set(*, queue: Queue, annotators: Iterable[User]) -> int:
+def queue_annotators_set(*, queue: Queue, annotators: Iterable[User], by: User) -> int:
     """Assign exactly these people; open claims of those taken off go back to the queue. Returns that count."""
     annotators = list(annotators)
+    _lock(queue)
+    before = _usernames(queue.annotators.all())
     queue.annotators.set(annotators)
-    return QueueSlot.objects.filter(queue=queue, completed_at__isnull=True, claimed_by__isnull=False) \
+    returned = QueueSlot.objects.filter(queue=queue, completed_at__isnull=True, claimed_by__isnull=False) \
         .exclude(claimed_by__in=annotators).update(claimed_by=None, lease_expires=None)  # fmt: skip
+    after = _usernames(annotators)
+    if before != after or returned:
+        record_action(actor=Actor.person(by), event_type=Event.QUEUE_CHANGED, target_kind=Queue.audit_kind,
+                      target_id=queue.pk, before={"annotators": before},
+                      after={"annotators": after, "claims_returned": returned})  # fmt: skip
+    return returned
 
 
 def queue_slot_release(*, queue: Queue, slot_id: int, by: User) -> QueueSlot:
@@ -212,9 +246,15 @@ def queue_slot_release(*, queue: Queue, slot_id: int, by: User) -> QueueSlot:
     return slot
 
 
-def queue_pause_set(*, queue: Queue, paused: bool) -> Queue:
-    Queue.objects.filter(pk=queue.pk).update(paused=paused)
+@transaction.atomic
+def queue_pause_set(*, queue: Queue, paused: bool, by: User) -> Queue:
+    was_paused = _lock(queue).paused
     queue.paused = paused
+    if was_paused == paused:
+        return queue
+    Queue.objects.filter(pk=queue.pk).update(paused=paused)
+    record_action(actor=Actor.person(by), event_type=Event.QUEUE_CHANGED, target_kind=Queue.audit_kind,
+                  target_id=queue.pk, before={"paused": was_paused}, after={"paused": paused})  # fmt: skip
     return queue
 
 
@@ -224,4 +264,5 @@ def demo_queue_ensure(*, benchmark: Benchmark) -> Queue:
     if existing:
         return existing
     return queue_create(benchmark=benchmark, name="Demo first pass", created_by=User.objects.get(username="admin"),
-                        annotators=User.objects.filter(username="annotator"))  # fmt: skip
+                        annotators=User.objects.filter(username="annotator"),
+                        by=Actor.machine(DEMO_SEED_SOURCE))  # fmt: skip

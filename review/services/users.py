@@ -1,9 +1,21 @@
-"""Writes on the human side: users and roles (queues and reviews come later)."""
+"""Writes on the human side: users and their roles.
+
+A role is set only here: ``is_staff`` (the Django admin) follows it, admins get it and no one
+else; ``is_superuser`` is never granted. Each new user and each change of role is one
+``role_changed`` audit event (target: the user; before/after: role and is_staff; before is
+None for a new user).
+"""
 
 from __future__ import annotations
 
+from django.db import transaction
+
+from annotation.errors import Refused
+from annotation.models import AuditEvent
+from annotation.services.audited_writes import Actor, record_action, records_refusals
 from review.models import User
 
+DEMO_SEED_SOURCE = "seed_demo"
 DEMO_USERS = (
     ("admin", "demo-admin", User.Role.ADMIN),
     ("reviewer", "demo-reviewer", User.Role.REVIEWER),
@@ -11,18 +23,59 @@ DEMO_USERS = (
 )
 
 
-def user_create(*, username: str, password: str, role: str, email: str = "") -> User:
-    """A user with a role; admins also get the Django admin (is_staff)."""
-    user = User(username=username, email=email, role=role, is_staff=role == User.Role.ADMIN)
+class RoleChangeRefused(Refused):
+    """Someone who is not an admin tried to change a role."""
+
+
+def _role_state(user: User) -> dict:
+    return {"role": user.role, "is_staff": user.is_staff}
+
+
+def _role_recorded(*, user: User, by: Actor, before: dict | None) -> None:
+    record_action(actor=by, event_type=AuditEvent.EventType.ROLE_CHANGED, target_kind=User.audit_kind,
+                  target_id=user.pk, before=before, after=_role_state(user))  # fmt: skip
+
+
+def user_create(*, username: str, password: str, role: str, by: Actor, email: str = "") -> User:
+    """A user with a role; ``by`` is the admin (``Actor.person``) or the machine source (a seed, a test) creating it."""
+    user = User(username=username, email=email, role=role)
     user.set_password(password)
+    return user_add(user=user, by=by)
+
+
+@transaction.atomic
+def user_add(*, user: User, by: Actor) -> User:
+    """Save a new ``user`` built elsewhere (the Django admin's add form sets its password) with the
+    role it carries: is_staff follows the role, is_superuser stays off."""
+    user.is_staff, user.is_superuser = user.role == User.Role.ADMIN, False
     user.full_clean()
-    user.save()
+    user.save(force_insert=True)
+    _role_recorded(user=user, by=by, before=None)
     return user
+
+
+@records_refusals
+def user_role_set(*, user: User, role: str, by: User) -> User:
+    """An admin gives ``user`` another role; returns the user as saved. Setting the role it has records nothing."""
+    if role not in User.Role.values:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(User.Role.values)}")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not by.is_admin_role:
+            raise RoleChangeRefused(f"{by.username} may not change the role of {locked.username}: only admins do") \
+                .recording(actor=Actor.person(by), target_kind=User.audit_kind, target_id=locked.pk,
+                           before=_role_state(locked), after={"role": role})  # fmt: skip
+        before = _role_state(locked)
+        locked.role, locked.is_staff = role, role == User.Role.ADMIN
+        if _role_state(locked) != before:
+            locked.save(update_fields=["role", "is_staff"])
+            _role_recorded(user=locked, by=Actor.person(by), before=before)
+    return locked
 
 
 def demo_users_ensure() -> list[tuple[str, str, str]]:
     """Create the demo logins that do not exist yet; return (username, password, role) of all."""
     for username, password, role in DEMO_USERS:
         if not User.objects.filter(username=username).exists():
-            user_create(username=username, password=password, role=role)
+            user_create(username=username, password=password, role=role, by=Actor.machine(DEMO_SEED_SOURCE))
     return [(u, p, str(r)) for u, p, r in DEMO_USERS]

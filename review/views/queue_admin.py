@@ -102,7 +102,7 @@ def queue_annotators(request, queue_id: int):
     form = AnnotatorsForm(request.POST)
     if not form.is_valid():
         return render(request, "review/admin/queue_manage.html", _manage_context(queue, form), status=400)
-    released = queue_annotators_set(queue=queue, annotators=form.cleaned_data["annotators"])
+    released = queue_annotators_set(queue=queue, annotators=form.cleaned_data["annotators"], by=request.user)
     names = ", ".join(u.username for u in form.cleaned_data["annotators"]) or "nobody"
     messages.success(request, f"Assigned: {names}." + (f" {released} open claim(s) went back to the queue." if released else ""))
     return redirect("queue-manage", queue_id=queue.pk)
@@ -113,7 +113,7 @@ def queue_annotators(request, queue_id: int):
 def queue_pause(request, queue_id: int):
     queue = get_object_or_404(Queue, pk=queue_id)
     paused = request.POST.get("paused") == "1"
-    queue_pause_set(queue=queue, paused=paused)
+    queue_pause_set(queue=queue, paused=paused, by=request.user)
     messages.success(request, f"Queue {queue.name!r} {'paused' if paused else 'resumed'}.")
     return redirect("queue-manage", queue_id=queue.pk)
 

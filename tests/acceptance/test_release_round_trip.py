@@ -9,7 +9,7 @@ from django.core.management import call_command
 from annotation.models import Benchmark, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor
 from annotation.services.content import review_status_set
-from annotation.services.releases import flag_waive
+from annotation.services.flags import flag_waive
 
 
 def test_import_accept_release_export_gives_back_the_published_rows(db, shared_data, reviewer, admin_user, tmp_path):

@@ -82,7 +82,7 @@ def test_reassigning_returns_the_claims_of_people_taken_off(benchmark, clips, ad
     keep, drop = make_user(User.Role.ANNOTATOR), make_user(User.Role.ANNOTATOR)
     queue = queue_create(benchmark=benchmark, name="q", created_by=admin_user, annotators=[keep, drop])
     kept_slot, dropped_slot = claim_next(queue=queue, user=keep), claim_next(queue=queue, user=drop)
-    assert queue_annotators_set(queue=queue, annotators=[keep]) == 1
+    assert queue_annotators_set(queue=queue, annotators=[keep], by=admin_user) == 1
     assert list(queue.annotators.all()) == [keep]
     assert QueueSlot.objects.get(pk=kept_slot.pk).claimed_by == keep
     assert QueueSlot.objects.get(pk=dropped_slot.pk).claimed_by is None
@@ -100,10 +100,10 @@ def test_an_admin_releases_a_claim_and_unclaimed_slots_are_an_error(benchmark, c
 
 def test_a_paused_queue_hands_out_nothing_until_resumed(benchmark, clips, admin_user, annotator):
     queue = queue_create(benchmark=benchmark, name="q", created_by=admin_user, annotators=[annotator])
-    queue_pause_set(queue=queue, paused=True)
+    queue_pause_set(queue=queue, paused=True, by=admin_user)
     with pytest.raises(QueuePaused):
         claim_next(queue=Queue.objects.get(pk=queue.pk), user=annotator)
-    queue_pause_set(queue=queue, paused=False)
+    queue_pause_set(queue=queue, paused=False, by=admin_user)
     assert claim_next(queue=Queue.objects.get(pk=queue.pk), user=annotator).copy == 1
 
 

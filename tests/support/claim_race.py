@@ -27,14 +27,16 @@ from review.models import Queue, QueueSlot, User  # noqa: E402
 from review.services import user_create  # noqa: E402
 from review.services.claims import NothingToClaim, claim_next_id  # noqa: E402
 
+RACE = Actor.machine("claim race")
 PEOPLE, PRESSES = int(os.environ.get("PEOPLE", "25")), 2
 
 
 def main() -> None:
     call_command("migrate", verbosity=0)
-    benchmark = benchmark_create(name="race", actor=Actor.machine("claim race"))
+    benchmark = benchmark_create(name="race", actor=RACE)
     Video.objects.bulk_create(Video(benchmark=benchmark, clip_name=f"c{n:03d}") for n in range(PEOPLE * 2))
-    people = [user_create(username=f"p{n}", password="pw-for-race-1", role=User.Role.ANNOTATOR) for n in range(PEOPLE)]
+    people = [user_create(username=f"p{n}", password="pw-for-race-1", role=User.Role.ANNOTATOR, by=RACE)
+              for n in range(PEOPLE)]  # fmt: skip
     queue = Queue.objects.create(benchmark=benchmark, name="rush", created_by=people[0])
     videos = Video.objects.filter(benchmark=benchmark).order_by("clip_name")
     QueueSlot.objects.bulk_create(QueueSlot(queue=queue, video=v, copy=1, position=n) for n, v in enumerate(videos))

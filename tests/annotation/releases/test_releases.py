@@ -11,8 +11,8 @@ from annotation.release_export import FORMATS, export_chunks
 from annotation.selectors import release_rows
 from annotation.services.audited_writes import Actor
 from annotation.services.content import item_edit, review_status_set
-from annotation.services.flags import lint_run
-from annotation.services.releases import ReleaseBlocked, flag_waive, release_create, release_diff, release_manifest
+from annotation.services.flags import flag_waive, lint_run
+from annotation.services.releases import ReleaseBlocked, release_create, release_diff, release_manifest
 
 
 
