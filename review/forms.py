@@ -159,3 +159,15 @@ class CaptionFixForm(forms.Form):
     def changes_to(self, caption) -> dict:
         """The posted fields that differ from ``caption``."""
         return {name: value for name, value in self.cleaned_data.items() if getattr(caption, name) != value}
+
+
+class AdjudicationForm(forms.Form):
+    """Settle an item its reviewers disagreed on, on the version shown."""
+
+    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("fix", "Fix"), ("reject", "Reject")])
+    version = forms.IntegerField(min_value=1, error_messages={"required": "missing; reload the page"})
+    note = forms.CharField(required=False)
+
+
+class PauseForm(forms.Form):
+    paused = forms.TypedChoiceField(choices=[("1", "Pause"), ("0", "Resume")], coerce=lambda value: value == "1")

@@ -8,7 +8,7 @@ from rest_framework.pagination import CursorPagination
 from annotation.models import Benchmark, QAItem, QualityFlag, Video
 from annotation.taxonomy import TASKS, tasks_in_tier
 
-from .permissions import IsAdminOrReviewer
+from .permissions import IsAdminOrReviewer, clips_withheld
 
 
 class IdCursorPagination(CursorPagination):
@@ -110,4 +110,4 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
             items = items.filter(review_status=params["status"])
         if params.get("flag"):
             items = items.filter(flags__kind=params["flag"], flags__status=QualityFlag.Status.OPEN).distinct()
-        return items.exclude(video_id__in=self.request.user.clips_withheld())
+        return items.exclude(video_id__in=clips_withheld(self.request))

@@ -24,3 +24,10 @@ class AdminWrites(IsAdminOrReviewer):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return super().has_permission(request, view)
         return bool(request.user and request.user.is_authenticated and request.user.is_admin_role)
+
+
+def clips_withheld(request) -> list[int]:
+    """Clips whose content must not reach this requester now (held blind, not yet answered; see review's
+    blind protocol). Nothing for anonymous requests, e.g. while the OpenAPI schema is generated."""
+    user = getattr(request, "user", None)
+    return user.clips_withheld() if user is not None and user.is_authenticated else []

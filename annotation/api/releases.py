@@ -21,7 +21,7 @@ from annotation.services.flags import FlagStatusRefused, flag_unwaive, flag_waiv
 from annotation.services.releases import ReleaseBlocked, release_create, release_diff
 
 from .content import IdCursorPagination
-from .permissions import AdminWrites, IsAdminOrReviewer
+from .permissions import AdminWrites, IsAdminOrReviewer, clips_withheld
 
 READ_AHEAD_BYTES = 1 << 20
 logger = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ class FlagViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursorPagination
 
     def get_queryset(self):
-        withheld = self.request.user.clips_withheld()  # clips the person holds blind, not yet answered
+        withheld = clips_withheld(self.request)
         return self.queryset.exclude(item__video_id__in=withheld).exclude(caption__video_id__in=withheld)
 
     class Output(serializers.ModelSerializer):

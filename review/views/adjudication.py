@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotation.models import Benchmark, QAItem
 from annotation.services.audited_writes import EditConflict
-from review.forms import error_text, posted_item_fix
+from review.forms import AdjudicationForm, error_text, form_error_text, posted_item_fix
 from review.models import Review
 from review.permissions import may_browse_content, role_required
 from review.selectors import adjudication_items
@@ -51,14 +51,14 @@ def _card(request, item_id: int, *, error: str = "", status: int = 200):
 @role_required(may_browse_content)
 def adjudication_decide(request, item_id: int):
     item = get_object_or_404(QAItem.objects.exclude(video_id__in=request.user.clips_withheld()), pk=item_id)
-    decision = request.POST.get("decision", "")
+    form = AdjudicationForm(request.POST)
+    if not form.is_valid():
+        return _card(request, item.pk, error=form_error_text(form), status=400)
+    decision = form.cleaned_data["decision"]
     fix = _fix_fields(request.POST, item) if decision == "fix" else None
-    version = request.POST.get("version", "")
-    if not version.isdigit():
-        return _card(request, item.pk, error="version: missing; reload the page", status=400)
     try:
-        item_adjudicate(item_id=item.pk, user=request.user, decision=decision, expected_version=int(version), fix=fix,
-                        note=request.POST.get("note", ""))  # fmt: skip
+        item_adjudicate(item_id=item.pk, user=request.user, decision=decision, expected_version=form.cleaned_data["version"],
+                        fix=fix, note=form.cleaned_data["note"])  # fmt: skip
     except EditConflict as conflict:
         return _card(request, item.pk, error=str(conflict), status=409)
     except (ValueError, ValidationError, NotAwaitingAdjudication) as error:  # nothing was written

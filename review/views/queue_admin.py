@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annotation.models import Benchmark
 from review.models import Queue
 from review.permissions import is_admin_role, role_required
-from review.forms import AnnotatorsForm, QueueBulkForm, QueueCreateForm, errors_onto
+from review.forms import AnnotatorsForm, PauseForm, QueueBulkForm, QueueCreateForm, errors_onto, form_error_text
 from review.selectors import open_claims, queues_with_progress
 from review.services.queues import (
     overlap_sample,
@@ -112,7 +112,11 @@ def queue_annotators(request, queue_id: int):
 @admin_only
 def queue_pause(request, queue_id: int):
     queue = get_object_or_404(Queue, pk=queue_id)
-    paused = request.POST.get("paused") == "1"
+    form = PauseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return redirect("queue-manage", queue_id=queue.pk)
+    paused = form.cleaned_data["paused"]
     queue_pause_set(queue=queue, paused=paused, by=request.user)
     messages.success(request, f"Queue {queue.name!r} {'paused' if paused else 'resumed'}.")
     return redirect("queue-manage", queue_id=queue.pk)

@@ -178,8 +178,8 @@ def test_a_user_made_by_a_machine_source_names_that_source(events_during):
 
 
 def test_a_hand_score_on_the_review_page_is_one_scored_event_with_the_scores_before_and_after(
-        claimed_clip, benchmark, annotator, events_during):  # fmt: skip
-    client, slot = claimed_clip
+        answered_clip, benchmark, annotator, events_during):  # fmt: skip
+    client, slot = answered_clip
     madu = QAItem.objects.get(qid="MADU_0001")
     run = BaselineRun.objects.create(benchmark=benchmark, name="vlm-a", predictor="external", settings_hash="x")
     prediction = Prediction.objects.create(run=run, item=madu, item_version=madu.version, outcome="parsed",

@@ -79,7 +79,7 @@ def test_a_paused_queue_hands_out_nothing(benchmark, clips, admin_user, annotato
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_people_claiming_at_once_never_share_a_clip_and_none_is_lost(benchmark, make_user, admin_user, generator):
+def test_fifty_people_claiming_at_once_never_share_a_clip_and_none_is_lost_on_postgresql(benchmark, make_user, admin_user, generator):
     assert connection.vendor == "postgresql"
     from annotation.models import Video
 

@@ -275,7 +275,7 @@ def test_the_trail_replays_after_a_review_with_refusals(blind_clip, answer_blind
     assert "rebuilds all" in capsys.readouterr().out
 
 
-def test_blind_answers_are_never_replaced_in_the_database(blind_clip, annotator):
+def test_blind_answers_are_never_replaced_in_the_database_on_postgresql(blind_clip, annotator):
     from django.db import DatabaseError
 
     _, slot = blind_clip
