@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -250,3 +251,32 @@ def tasks_in_process(django_capture_on_commit_callbacks):
             app.conf.task_always_eager = previous
 
     return in_process
+
+
+def _at_once(calls) -> tuple[list, list[str]]:
+    """Run every callable in a thread of its own, all released together; (results, failures). Each thread
+    closes its database connection, as a request's worker would."""
+    calls = list(calls)
+    barrier, results, failures = threading.Barrier(len(calls)), [], []
+
+    def run(call):
+        try:
+            barrier.wait()
+            results.append(call())
+        except Exception as error:  # noqa: BLE001 - every failure is reported to the test
+            failures.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, failures
+
+
+@pytest.fixture
+def at_once():
+    """``results, failures = at_once(callables)``: simultaneous requests on real connections."""
+    return _at_once

@@ -1,4 +1,3 @@
-import threading
 from datetime import timedelta
 
 import pytest
@@ -79,7 +78,8 @@ def test_a_paused_queue_hands_out_nothing(benchmark, clips, admin_user, annotato
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_people_claiming_at_once_never_share_a_clip_and_none_is_lost_on_postgresql(benchmark, make_user, admin_user, generator):
+def test_fifty_people_claiming_at_once_never_share_a_clip_and_none_is_lost_on_postgresql(benchmark, make_user, admin_user,
+                                                                                       at_once):  # fmt: skip
     assert connection.vendor == "postgresql"
     from annotation.models import Video
 
@@ -88,22 +88,7 @@ def test_fifty_people_claiming_at_once_never_share_a_clip_and_none_is_lost_on_po
     QueueSlot.objects.bulk_create(QueueSlot(queue=queue, video=v, copy=1, position=n)
                                   for n, v in enumerate(Video.objects.filter(benchmark=benchmark).order_by("clip_name")))  # fmt: skip
     people = [make_user(User.Role.ANNOTATOR, f"p{n}") for n in range(50)]
-    barrier, claimed, failures = threading.Barrier(50), [], []
-
-    def claim(person):
-        try:
-            barrier.wait()
-            claimed.append((person.pk, claim_next(queue=queue, user=person).pk))
-        except Exception as error:  # noqa: BLE001 - every failure is reported below
-            failures.append(repr(error))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claim, args=(p,)) for p in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    claimed, failures = at_once(lambda p=p: (p.pk, claim_next(queue=queue, user=p).pk) for p in people)
     assert failures == [] and len(claimed) == 50  # every claim completed
     slots = [slot for _, slot in claimed]
     assert len(set(slots)) == 50  # no slot handed to two people

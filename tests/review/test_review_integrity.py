@@ -5,7 +5,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -214,7 +213,8 @@ def test_refused_stale_fixes_through_the_service_are_all_recorded(blind_clip, an
 
 
 @pytest.mark.django_db(transaction=True)
-def test_25_people_pressing_start_twice_at_once_each_hold_one_clip_on_postgresql(benchmark, make_user, admin_user):
+def test_25_people_pressing_start_twice_at_once_each_hold_one_clip_on_postgresql(benchmark, make_user, admin_user,
+                                                                                 at_once):  # fmt: skip
     assert connection.vendor == "postgresql"
     Video.objects.bulk_create(Video(benchmark=benchmark, clip_name=f"c{n:03d}") for n in range(60))
     people = [make_user(User.Role.ANNOTATOR, f"p{n}") for n in range(25)]
@@ -228,20 +228,8 @@ def test_25_people_pressing_start_twice_at_once_each_hold_one_clip_on_postgresql
             browser = Client()
             browser.force_login(person)
             browsers.append(browser)
-    barrier, statuses = threading.Barrier(len(browsers)), []
-
-    def start(browser):
-        try:
-            barrier.wait()
-            statuses.append(browser.post(reverse("queue-start", args=[queue.pk])).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=start, args=(b,)) for b in browsers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses, failures = at_once(lambda b=b: b.post(reverse("queue-start", args=[queue.pk])).status_code for b in browsers)
+    assert failures == []
     assert statuses == [302] * 50
     held = list(QueueSlot.objects.filter(claimed_by__isnull=False).values_list("claimed_by", flat=True))
     assert sorted(held) == sorted(p.pk for p in people)  # each person exactly one clip
