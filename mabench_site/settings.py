@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "annotation",
     "review",
+    "demo",  # development-only demo data (seed_demo); annotation and review never import it
 ]
 
 MIDDLEWARE = [

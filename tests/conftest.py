@@ -169,9 +169,9 @@ def make_item(benchmark, video):
 @pytest.fixture
 def processed_clip(video, generator, tmp_path):
     """The ``video`` fixture with a rendered stick-figure clip (frame counter drawn in) run through the frame pipeline."""
-    from annotation.demo.figure_clips import render_micro_action_clip
     from annotation.services.content import video_attach_file
     from annotation.services.video_processing import video_processing_run_here
+    from demo.figure_clips import render_micro_action_clip
 
     clip = render_micro_action_clip(tmp_path / "clip_001.mp4", action="B1", seconds=2.4, fps=25, width=160, height=120)
     video_attach_file(video=video, source=clip.path, actor=generator)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from django.db import transaction
 
-from annotation.demo.content import demo_caption, demo_clips, demo_questions_for_all
-from annotation.demo.figure_clips import render_micro_action_clip
+from demo.content import demo_caption, demo_clips, demo_questions_for_all
+from demo.figure_clips import render_micro_action_clip
 from annotation.mac_format import clip_name_of, item_fields_from_row
 from annotation.models import Benchmark, Caption, QAItem
 

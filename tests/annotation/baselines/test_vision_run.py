@@ -5,12 +5,12 @@ import io
 
 from PIL import Image
 
-from annotation.demo.figure_clips import render_micro_action_clip
 from annotation.frames.sampling import mac2026_indices
 from annotation.models import Prediction, Video
 from annotation.services.baselines import run_prepare
 from annotation.services.content import video_attach_file
 from annotation.services.video_processing import video_processing_run_here
+from demo.figure_clips import render_micro_action_clip
 
 
 def test_the_model_sees_the_mac2026_frames_the_pipeline_stored(benchmark, video, make_item, generator, tmp_path,

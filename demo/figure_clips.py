@@ -2,7 +2,7 @@
 
 The figure faces the camera, so the subject's right side is on the image's left.
 Every motion is laid out over three phases (early, middle, late thirds of the clip);
-``annotation.demo.content`` describes exactly these motions in its captions and questions.
+``demo.content`` describes exactly these motions in its captions and questions.
 Geometry is defined on a 320x240 reference canvas and scaled to the requested size.
 """
 

@@ -8,17 +8,6 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from annotation.demo.content import (
-    PHASES,
-    SCRIPTS,
-    DemoClip,
-    contradicted_claims,
-    demo_caption,
-    demo_clips,
-    demo_questions,
-    demo_questions_for_all,
-)
-from annotation.demo.figure_clips import SUPPORTED_ACTIONS, pose_at
 from annotation.mac_format import item_fields_from_row, split_embedded_options
 from annotation.taxonomy import (
     CHOICE_LETTERS,
@@ -30,6 +19,17 @@ from annotation.taxonomy import (
     AnswerFormat,
     Trend,
 )
+from demo.content import (
+    PHASES,
+    SCRIPTS,
+    DemoClip,
+    contradicted_claims,
+    demo_caption,
+    demo_clips,
+    demo_questions,
+    demo_questions_for_all,
+)
+from demo.figure_clips import SUPPORTED_ACTIONS, pose_at
 
 CAPTION_KEYS = {
     "coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path",

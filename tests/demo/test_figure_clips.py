@@ -9,8 +9,8 @@ import av
 import numpy as np
 import pytest
 
-from annotation.demo import figure_clips
-from annotation.demo.figure_clips import SUPPORTED_ACTIONS, RenderedClip, pose_at, render_micro_action_clip
+from demo import figure_clips
+from demo.figure_clips import SUPPORTED_ACTIONS, RenderedClip, pose_at, render_micro_action_clip
 
 SMALL = {"seconds": 1.0, "fps": 25, "width": 160, "height": 120}
 

@@ -1,1 +1,0 @@
-"""Synthetic demo material: rendered stick-figure clips and machine-style captions and questions."""
