@@ -25,7 +25,6 @@ from annotation.transitions import ReviewStatus
 from review.models import Queue, QueueSlot, Review, User
 
 from .claims import claim_release
-from .users import DEMO_SEED_SOURCE
 
 FILTER_CHOICES = {
     "tasks": list(TASKS),
@@ -256,13 +255,3 @@ def queue_pause_set(*, queue: Queue, paused: bool, by: User) -> Queue:
     record_action(actor=Actor.person(by), event_type=Event.QUEUE_CHANGED, target_kind=Queue.audit_kind,
                   target_id=queue.pk, before={"paused": was_paused}, after={"paused": paused})  # fmt: skip
     return queue
-
-
-def demo_queue_ensure(*, benchmark: Benchmark) -> Queue:
-    """A blind first-pass queue over the demo benchmark, assigned to the demo annotator."""
-    existing = Queue.objects.filter(benchmark=benchmark, name="Demo first pass").first()
-    if existing:
-        return existing
-    return queue_create(benchmark=benchmark, name="Demo first pass", created_by=User.objects.get(username="admin"),
-                        annotators=User.objects.filter(username="annotator"),
-                        by=Actor.machine(DEMO_SEED_SOURCE))  # fmt: skip

@@ -15,13 +15,6 @@ from annotation.models import AuditEvent
 from annotation.services.audited_writes import Actor, record_action, records_refusals
 from review.models import User
 
-DEMO_SEED_SOURCE = "seed_demo"
-DEMO_USERS = (
-    ("admin", "demo-admin", User.Role.ADMIN),
-    ("reviewer", "demo-reviewer", User.Role.REVIEWER),
-    ("annotator", "demo-annotator", User.Role.ANNOTATOR),
-)
-
 
 class RoleChangeRefused(Refused):
     """Someone who is not an admin tried to change a role."""
@@ -71,11 +64,3 @@ def user_role_set(*, user: User, role: str, by: User) -> User:
             locked.save(update_fields=["role", "is_staff"])
             _role_recorded(user=locked, by=Actor.person(by), before=before)
     return locked
-
-
-def demo_users_ensure() -> list[tuple[str, str, str]]:
-    """Create the demo logins that do not exist yet; return (username, password, role) of all."""
-    for username, password, role in DEMO_USERS:
-        if not User.objects.filter(username=username).exists():
-            user_create(username=username, password=password, role=role, by=Actor.machine(DEMO_SEED_SOURCE))
-    return [(u, p, str(r)) for u, p, r in DEMO_USERS]

@@ -7,8 +7,8 @@ from django.core.management import call_command
 
 from annotation.audit_replay import replay_mismatches
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
-from annotation.services.demo_seed import DEMO_SOURCE
 from annotation.taxonomy import QUESTIONS_PER_VIDEO, TASKS
+from demo.seeding import DEMO_SOURCE
 from review.models import User
 
 

@@ -9,14 +9,13 @@ from pathlib import Path
 
 from django.db import transaction
 
-from demo.content import demo_caption, demo_clips, demo_questions_for_all
-from demo.figure_clips import render_micro_action_clip
 from annotation.mac_format import clip_name_of, item_fields_from_row
 from annotation.models import Benchmark, Caption, QAItem
-
-from .audited_writes import Actor, create_audited_many, record_import
-from .content import benchmark_create, video_attach_file, video_register
-from .flags import lint_run
+from annotation.services.audited_writes import Actor, create_audited_many, record_import
+from annotation.services.content import benchmark_create, video_attach_file, video_register
+from annotation.services.flags import lint_run
+from demo.content import demo_caption, demo_clips, demo_questions_for_all
+from demo.figure_clips import render_micro_action_clip
 
 DEMO_SOURCE = "mabench-demo-generator 1.0"
 DEMO_DESCRIPTION = "Synthetic clips of a stick figure performing MA-52 micro-actions, with machine-written captions and questions."

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand
 
 from annotation.models import Benchmark
-from annotation.services.demo_seed import demo_benchmark_seed
-from review.services import demo_users_ensure
-from review.services.queues import demo_queue_ensure
+from demo.queues import demo_queue_ensure
+from demo.seeding import demo_benchmark_seed
+from demo.users import demo_users_ensure
 
 
 class Command(BaseCommand):
