@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from django.db.models import Avg
 
 from .models import BaselineRun, JudgeScore, Prediction
-from .taxonomy import TASKS, AnswerFormat
+from .taxonomy import CLOSED_TASKS, OPEN_TASKS
 
-CLOSED_TASKS = [code for code, task in TASKS.items() if task.answer_format != AnswerFormat.OPEN]
-OPEN_TASKS = [code for code, task in TASKS.items() if task.answer_format == AnswerFormat.OPEN]
+
 DIMENSIONS = ("l1", "l2", "l3")
 HUMAN_JUDGE_PREFIX = "human:"
 

@@ -9,8 +9,19 @@ from dataclasses import dataclass, field
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from annotation.models import BaselineRun, Benchmark, QAItem, QualityFlag, Release, ReleaseClip, ReleaseItem, Video
+from annotation.models import (
+    BaselineRun,
+    Benchmark,
+    Caption,
+    QAItem,
+    QualityFlag,
+    Release,
+    ReleaseClip,
+    ReleaseItem,
+    Video,
+)
 from annotation.scoring import RunScores, run_scores
+from annotation.taxonomy import tasks_in_tier
 
 
 def _count_of(model, **filters) -> Coalesce:
@@ -26,20 +37,51 @@ def benchmark_videos(*, benchmark: Benchmark) -> QuerySet[Video]:
     return benchmark.videos.annotate(item_count=Count("items")).order_by("clip_name")
 
 
-def benchmark_items(*, benchmark: Benchmark, task: str = "", status: str = "", flag: str = "",
-                    withheld: list[int] = ()) -> QuerySet[QAItem]:  # fmt: skip
-    """Items with their open flags as ``item.open_flags``, less those of the ``withheld`` clips."""
+def _by_status_flags_and_clips(rows: QuerySet, *, statuses=(), flags=(), clips=()) -> QuerySet:
+    """The filters questions and captions share (the same field names on both)."""
+    if statuses:
+        rows = rows.filter(review_status__in=statuses)
+    if flags:
+        rows = rows.filter(flags__kind__in=flags, flags__status=QualityFlag.Status.OPEN)
+    if clips:
+        rows = rows.filter(video__clip_name__in=clips)
+    return rows
+
+
+def items_matching(*, benchmark: Benchmark | int | None = None, tasks: Sequence[str] = (), tiers: Sequence[str] = (),
+                   statuses: Sequence[str] = (), flags: Sequence[str] = (), clips: Sequence[str] = (),
+                   withheld: Sequence[int] = ()) -> QuerySet[QAItem]:  # fmt: skip
+    """The one filter of questions, for the benchmark page, the API and queue creation: an empty
+    argument means any; ``flags`` are kinds of open flags; ``withheld`` clips are left out."""
+    items = QAItem.objects.all() if benchmark is None else QAItem.objects.filter(benchmark=benchmark)
+    if tasks:
+        items = items.filter(task__in=tasks)
+    if tiers:
+        items = items.filter(task__in=[task for tier in tiers for task in tasks_in_tier(tier)])
+    items = _by_status_flags_and_clips(items, statuses=statuses, flags=flags, clips=clips)
+    if withheld:
+        items = items.exclude(video_id__in=withheld)
+    return items.distinct() if flags else items
+
+
+def captions_matching(*, benchmark: Benchmark, statuses: Sequence[str] = (), flags: Sequence[str] = (),
+                      clips: Sequence[str] = ()) -> QuerySet[Caption]:  # fmt: skip
+    captions = Caption.objects.filter(video__benchmark=benchmark)
+    return _by_status_flags_and_clips(captions, statuses=statuses, flags=flags, clips=clips)
+
+
+def with_open_flags(items: QuerySet[QAItem]) -> QuerySet[QAItem]:
+    """Items with their clip, and their open flags as ``item.open_flags``."""
     open_flags = QualityFlag.objects.filter(status=QualityFlag.Status.OPEN).order_by("kind")
-    items = benchmark.items.select_related("video").prefetch_related(
-        Prefetch("flags", queryset=open_flags, to_attr="open_flags")
-    ).order_by("video__clip_name", "qid")
-    if task:
-        items = items.filter(task=task)
-    if status:
-        items = items.filter(review_status=status)
-    if flag:
-        items = items.filter(flags__kind=flag, flags__status=QualityFlag.Status.OPEN).distinct()
-    return items.exclude(video_id__in=withheld) if withheld else items
+    return items.select_related("video").prefetch_related(Prefetch("flags", queryset=open_flags, to_attr="open_flags"))
+
+
+def benchmark_items(*, benchmark: Benchmark, task: str = "", status: str = "", flag: str = "",
+                    withheld: Sequence[int] = ()) -> QuerySet[QAItem]:  # fmt: skip
+    """The benchmark page's items (one task, status and flag kind at most), with their open flags."""
+    items = items_matching(benchmark=benchmark, tasks=[task] if task else (), statuses=[status] if status else (),
+                           flags=[flag] if flag else (), withheld=withheld)  # fmt: skip
+    return with_open_flags(items).order_by("video__clip_name", "qid")
 
 
 def benchmark_level_flags(*, benchmark: Benchmark) -> QuerySet[QualityFlag]:

@@ -32,6 +32,11 @@ class Task:
     per_video: int
     option_count: int = 0  # choice tasks only
 
+    @property
+    def is_open(self) -> bool:
+        """An open answer judged on 0-5 scales (no key to answer blind, no letter to score)."""
+        return self.answer_format == AnswerFormat.OPEN
+
 
 TASKS: dict[str, Task] = {
     t.code: t
@@ -50,6 +55,16 @@ TASKS: dict[str, Task] = {
 QUESTIONS_PER_VIDEO = sum(t.per_video for t in TASKS.values())
 YES_NO_ANSWERS = ("Yes", "No")
 CHOICE_LETTERS = "ABCDEFG"
+
+
+def tasks_of(answer_format: AnswerFormat) -> list[str]:
+    """Task codes of one answer format, in the benchmark's task order."""
+    return [code for code, task in TASKS.items() if task.answer_format == answer_format]
+
+
+CLOSED_TASKS = [code for code, task in TASKS.items() if not task.is_open]  # a key a person or model can match
+OPEN_TASKS = tasks_of(AnswerFormat.OPEN)
+YES_NO_TASKS = tasks_of(AnswerFormat.YES_NO)
 
 
 def tasks_in_tier(tier: Tier | str) -> list[str]:

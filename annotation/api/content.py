@@ -1,12 +1,12 @@
 """Read-only endpoints for benchmarks, videos and QA items (admins and reviewers)."""
 
-from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.pagination import CursorPagination
 
 from annotation.models import Benchmark, QAItem, QualityFlag, Video
-from annotation.taxonomy import TASKS, tasks_in_tier
+from annotation.selectors import items_matching, with_open_flags
+from annotation.taxonomy import TASKS
 
 from .permissions import IsAdminOrReviewer, clips_withheld
 
@@ -96,18 +96,8 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursorPagination
 
     def get_queryset(self):
-        open_flags = QualityFlag.objects.filter(status=QualityFlag.Status.OPEN).order_by("kind")
-        items = QAItem.objects.select_related("video").prefetch_related(
-            Prefetch("flags", queryset=open_flags, to_attr="open_flags"))  # fmt: skip
         params = self.request.query_params
-        if params.get("benchmark"):
-            items = items.filter(benchmark_id=params["benchmark"])
-        if params.get("task"):
-            items = items.filter(task=params["task"])
-        if params.get("tier"):
-            items = items.filter(task__in=tasks_in_tier(params["tier"]))
-        if params.get("status"):
-            items = items.filter(review_status=params["status"])
-        if params.get("flag"):
-            items = items.filter(flags__kind=params["flag"], flags__status=QualityFlag.Status.OPEN).distinct()
-        return items.exclude(video_id__in=clips_withheld(self.request))
+        one = {name: [params[key]] if params.get(key) else () for name, key in
+               (("tasks", "task"), ("tiers", "tier"), ("statuses", "status"), ("flags", "flag"))}  # fmt: skip
+        items = items_matching(benchmark=params.get("benchmark") or None, withheld=clips_withheld(self.request), **one)
+        return with_open_flags(items)

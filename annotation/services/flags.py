@@ -17,7 +17,7 @@ from django.utils import timezone
 from annotation import lint
 from annotation.errors import Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
-from annotation.taxonomy import TASKS, AnswerFormat
+from annotation.taxonomy import OPEN_TASKS, YES_NO_TASKS
 
 from .audited_writes import Actor, record_action, records_refusals
 
@@ -59,18 +59,14 @@ def _benchmark_findings(benchmark: Benchmark) -> list[lint.Finding]:
     """Yes/no balance and open-answer lengths, from aggregates rather than whole rows."""
     items = QAItem.objects.filter(benchmark=benchmark).order_by()
     key_counts = defaultdict(Counter)
-    for task, answer, n in items.filter(task__in=_tasks_of(AnswerFormat.YES_NO)).values_list("task", "answer") \
+    for task, answer, n in items.filter(task__in=YES_NO_TASKS).values_list("task", "answer") \
             .annotate(n=Count("id")):  # fmt: skip
         key_counts[task][answer] = n
     lengths = defaultdict(list)
-    keyed_open = items.filter(task__in=_tasks_of(AnswerFormat.OPEN)).exclude(answer="")
+    keyed_open = items.filter(task__in=OPEN_TASKS).exclude(answer="")
     for pk, qid, task, version, length in keyed_open.values_list("id", "qid", "task", "version", Length("answer")):
         lengths[task].append((SimpleNamespace(id=pk, qid=qid, version=version), length))
     return lint.yes_no_balance_findings(key_counts) + lint.answer_length_findings(lengths)
-
-
-def _tasks_of(answer_format: AnswerFormat) -> list[str]:
-    return [code for code, task in TASKS.items() if task.answer_format == answer_format]
 
 
 def _flags_in_scope(benchmark: Benchmark, video_ids: set[int] | None, source: str):

@@ -12,7 +12,7 @@ from annotation.predictors.base import PredictorError
 from annotation.predictors.chat import ChatPredictor
 from annotation.predictors.judge import Judge
 from annotation.scoring import OPEN_TASKS
-from annotation.taxonomy import TASKS, AnswerFormat
+from annotation.taxonomy import TASKS
 
 from .audited_writes import Actor, record_action
 
@@ -48,7 +48,7 @@ def human_score_record(*, prediction: Prediction, user, scores: dict[str, int], 
 
     One ``scored`` event (target: the prediction) with the person's previous scores (None the first
     time) and the new ones; giving the same scores again changes and records nothing."""
-    if TASKS[prediction.item.task].answer_format != AnswerFormat.OPEN:
+    if not TASKS[prediction.item.task].is_open:
         raise ValueError(f"{prediction.item.qid}: only open answers are scored by hand")
     values = {}
     for dimension in DIMENSIONS:

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from annotation.lint import Finding
 from annotation.models import BaselineRun, Benchmark, Prediction, QAItem, QualityFlag
-from annotation.taxonomy import TASKS, AnswerFormat
+from annotation.taxonomy import CLOSED_TASKS, TASKS, AnswerFormat
 
 from .flags import sync_flags
 
@@ -26,7 +26,7 @@ VISION = (P.OPENAI_COMPATIBLE, P.EXTERNAL)
 
 
 def model_flags_sync(*, benchmark: Benchmark) -> Counter:
-    closed = [code for code, task in TASKS.items() if task.answer_format != AnswerFormat.OPEN]
+    closed = CLOSED_TASKS
     items = {pk: SimpleNamespace(id=pk, qid=qid, task=task, answer=answer, version=version)
              for pk, qid, task, answer, version in QAItem.objects.filter(benchmark=benchmark, task__in=closed)
              .exclude(answer="").values_list("id", "qid", "task", "answer", "version")}  # fmt: skip

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
 from annotation.models import Benchmark, QualityFlag
-from annotation.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat, Tier
+from annotation.taxonomy import CHOICE_LETTERS, CLOSED_TASKS, TASKS, YES_NO_ANSWERS, Tier
 from review.agreement_report import PersonAgreement, agreement_by_reviewer
 from review.models import Review
 
@@ -40,7 +40,7 @@ def flags_by_kind(*, benchmark: Benchmark) -> list[tuple[str, int]]:
 
 def key_balance(*, benchmark: Benchmark) -> dict[str, Counter]:
     """Closed task -> answer key -> number of items ("" counts the items with no key)."""
-    closed = [code for code, task in TASKS.items() if task.answer_format != AnswerFormat.OPEN]
+    closed = CLOSED_TASKS
     table = {task: Counter() for task in closed}
     rows = benchmark.items.filter(task__in=closed).order_by().values_list("task", "answer").annotate(n=Count("pk"))
     for task, answer, n in rows:

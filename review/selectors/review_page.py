@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from annotation.models import Caption, JudgeScore, Prediction, QAItem, QualityFlag
 from annotation.predictors.judge import DIMENSIONS
-from annotation.taxonomy import COARSE_LABELS, TASKS, AnswerFormat, Tier, Trend, fine_labels_of
+from annotation.taxonomy import COARSE_LABELS, TASKS, Tier, Trend, fine_labels_of
 from review.models import CaptionReview, QueueSlot, Review, User
 from review.services.blind_answers import answer_choices, blind_answers_of, blind_questions_left
 from review.services.reviews import slot_open_work
@@ -65,7 +65,7 @@ def question_cards(*, slot: QueueSlot, user: User, items: list[QAItem], state: S
 
 
 def _card(slot: QueueSlot, item: QAItem, review: Review | None, blind_answer: str, state: SlotState) -> dict:
-    open_task = TASKS[item.task].answer_format == AnswerFormat.OPEN
+    open_task = TASKS[item.task].is_open
     needs_blind = slot.queue.blind and not open_task and not blind_answer
     return {"slot": slot, "item": item, "review": review, "blind_answer": blind_answer, "needs_blind": needs_blind,
             "revealed": state.revealed, "blind_left": state.blind_left, "choices": answer_choices(item),
@@ -88,7 +88,7 @@ def _add_machine_views(cards: list[dict], ids: list[int], user: User) -> None:
         item = card["item"]
         current = [p for p in predictions.get(item.pk, []) if p.item_version == item.version]
         card |= {"predictions": current, "flags": flags.get(item.pk, []), "options_text": "\n".join(item.options)}
-        if TASKS[item.task].answer_format == AnswerFormat.OPEN:
+        if TASKS[item.task].is_open:
             card["scoring"] = {"scale": range(6), "rows": [_score_row(p, mine.get(p.pk), item.task)
                                                            for p in current if p.parsed_answer]}  # fmt: skip
 

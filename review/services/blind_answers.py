@@ -15,12 +15,11 @@ from django.utils import timezone
 from annotation.errors import Refused
 from annotation.models import AuditEvent, QAItem
 from annotation.services.audited_writes import Actor, record_action, records_refusals
-from annotation.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat
+from annotation.taxonomy import CHOICE_LETTERS, CLOSED_TASKS, TASKS, YES_NO_ANSWERS
 from review.models import BlindAnswer, QueueSlot, User
 
 from .claims import held_slot, lease_renew
 
-CLOSED_TASKS = tuple(code for code, task in TASKS.items() if task.answer_format != AnswerFormat.OPEN)
 
 
 class AlreadyAnswered(Refused):
@@ -36,7 +35,7 @@ def answer_choices(item: QAItem) -> list[str]:
 
 
 def is_blind_question(item: QAItem) -> bool:
-    return TASKS[item.task].answer_format != AnswerFormat.OPEN
+    return not TASKS[item.task].is_open
 
 
 def blind_answers_of(*, slot: QueueSlot, user: User) -> dict[int, BlindAnswer]:

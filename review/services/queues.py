@@ -18,9 +18,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
-from annotation.models import AuditEvent, Benchmark, Caption, Prediction, QAItem, QualityFlag
+from annotation.models import AuditEvent, Benchmark, Prediction, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor, record_action
-from annotation.taxonomy import TASKS, Tier, tasks_in_tier
+from annotation.selectors import captions_matching, items_matching
+from annotation.taxonomy import TASKS, Tier
 from annotation.transitions import ReviewStatus
 from review.models import Queue, QueueSlot, Review, User
 
@@ -36,24 +37,13 @@ MIN_LEASE_SECONDS = 60
 Event = AuditEvent.EventType
 
 
-def _by_status_flags_and_clips(rows, filters: dict):
-    """Filters that questions and captions share (same field names on both)."""
-    if filters.get("statuses"):
-        rows = rows.filter(review_status__in=filters["statuses"])
-    if filters.get("flags"):
-        rows = rows.filter(flags__kind__in=filters["flags"], flags__status=QualityFlag.Status.OPEN)
-    if filters.get("clips"):
-        rows = rows.filter(video__clip_name__in=filters["clips"])
-    return rows
+def _shared(filters: dict) -> dict:
+    return {name: filters.get(name) or () for name in ("statuses", "flags", "clips")}
 
 
 def matching_items(benchmark: Benchmark, filters: dict):
-    items = QAItem.objects.filter(benchmark=benchmark)
-    if filters.get("tasks"):
-        items = items.filter(task__in=filters["tasks"])
-    if filters.get("tiers"):
-        items = items.filter(task__in=[t for tier in filters["tiers"] for t in tasks_in_tier(tier)])
-    items = _by_status_flags_and_clips(items, filters)
+    items = items_matching(benchmark=benchmark, tasks=filters.get("tasks") or (), tiers=filters.get("tiers") or (),
+                           **_shared(filters))  # fmt: skip
     if filters.get("regenerated"):
         items = _regenerated_since_review(items)
     return items.distinct()
@@ -64,7 +54,7 @@ def matching_video_ids(benchmark: Benchmark, filters: dict) -> list[int]:
     (caption-centric), by their captions (review status, open caption flags, clip names)."""
     if not benchmark.is_caption_centric:
         return sorted(set(matching_items(benchmark, filters).values_list("video_id", flat=True)))
-    captions = _by_status_flags_and_clips(Caption.objects.filter(video__benchmark=benchmark), filters)
+    captions = captions_matching(benchmark=benchmark, **_shared(filters))
     return sorted(set(captions.values_list("video_id", flat=True)))
 
 
