@@ -2,16 +2,14 @@
 killed worker's task is delivered again; every task here is safe to run twice.
 Services send them by name through ``annotation.dispatch``, which holds the names."""
 
-from celery import chain, shared_task
-from celery.canvas import Signature
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from annotation.dispatch import FINGERPRINT_VIDEO, GENERATE_CLIP_BATCH, PREDICT_CHUNK, PROCESS_VIDEO
 from annotation.services.baselines import chunk_predict, dispatch_next_chunk
-from annotation.services.content import video_fingerprint
 from annotation.services.generation import clip_batch_generate, generation_finish
-from annotation.services.video_processing import video_process, video_processing_timed_out
+from annotation.services.video_processing import video_fingerprint, video_process, video_processing_timed_out
 
 
 @shared_task(name=FINGERPRINT_VIDEO)
@@ -39,11 +37,6 @@ def process_video(video_id: int, force: bool = False) -> str:
     except SoftTimeLimitExceeded:
         # The staging folder was removed as the exception unwound the pipeline.
         return video_processing_timed_out(video_id=video_id, seconds=settings.FRAMES_TASK_SOFT_TIME_LIMIT).status
-
-
-def processing_chain(video_id: int, *, force: bool = False) -> Signature:
-    """Frames first (the pipeline hashes the bytes it decodes), then the audited fingerprint."""
-    return chain(process_video.si(video_id, force), fingerprint_video.si(video_id))
 
 
 @shared_task(name=GENERATE_CLIP_BATCH, acks_late=True)
