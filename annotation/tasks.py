@@ -1,31 +1,31 @@
 """Celery tasks: thin interfaces to the services. Workers acknowledge late, so a
-killed worker's task is delivered again; every task here is safe to run twice."""
+killed worker's task is delivered again; every task here is safe to run twice.
+Services send them by name through ``annotation.dispatch``, which holds the names."""
 
-from celery import chain, shared_task
-from celery.canvas import Signature
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from annotation.services.content import video_fingerprint
-from annotation.services.video_processing import video_process, video_processing_timed_out
+from annotation.dispatch import FINGERPRINT_VIDEO, GENERATE_CLIP_BATCH, PREDICT_CHUNK, PROCESS_VIDEO
+from annotation.services.baselines import chunk_predict, dispatch_next_chunk
+from annotation.services.generation import clip_batch_generate, generation_finish
+from annotation.services.video_processing import video_fingerprint, video_process, video_processing_timed_out
 
 
-@shared_task(name="annotation.fingerprint_video")
+@shared_task(name=FINGERPRINT_VIDEO)
 def fingerprint_video(video_id: int) -> None:
     video_fingerprint(video_id=video_id)
 
 
-@shared_task(name="annotation.predict_chunk", acks_late=True)
+@shared_task(name=PREDICT_CHUNK, acks_late=True)
 def predict_chunk(chunk_id: int) -> None:
-    from annotation.services.baselines import chunk_predict, dispatch_next_chunk
-
     run_id = chunk_predict(chunk_id)
     if run_id is not None:
         dispatch_next_chunk(run_id)
 
 
 @shared_task(
-    name="annotation.process_video",
+    name=PROCESS_VIDEO,
     acks_late=True,
     reject_on_worker_lost=True,  # redelivered after SIGKILL/OOM; the service counts attempts and gives up
     soft_time_limit=settings.FRAMES_TASK_SOFT_TIME_LIMIT,
@@ -39,16 +39,9 @@ def process_video(video_id: int, force: bool = False) -> str:
         return video_processing_timed_out(video_id=video_id, seconds=settings.FRAMES_TASK_SOFT_TIME_LIMIT).status
 
 
-def processing_chain(video_id: int, *, force: bool = False) -> Signature:
-    """Frames first (the pipeline hashes the bytes it decodes), then the audited fingerprint."""
-    return chain(process_video.si(video_id, force), fingerprint_video.si(video_id))
-
-
-@shared_task(name="annotation.generate_clip_batch", acks_late=True)
+@shared_task(name=GENERATE_CLIP_BATCH, acks_late=True)
 def generate_clip_batch(run_id: int) -> None:
     """One batch of a generation run's clips; then the next batch of this chain, or the end of the run."""
-    from annotation.services.generation import clip_batch_generate, generation_finish
-
     try:
         more = clip_batch_generate(run_id)
     except SoftTimeLimitExceeded:

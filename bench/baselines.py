@@ -28,6 +28,7 @@ from chat_endpoint import ChatEndpoint, completion  # noqa: E402
 from django.conf import settings as django_settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from annotation.dispatch import tasks_run_in_process  # noqa: E402
 from annotation.models import BaselineRun, Prediction  # noqa: E402
 from annotation.services.baselines import run_prepare  # noqa: E402
 from synthetic_benchmark import synthetic_benchmark_import  # noqa: E402
@@ -84,7 +85,7 @@ def timed_run(benchmark, base_url: str, name: str, tasks: list[str]) -> tuple[fl
 
 
 def main() -> None:
-    if django_settings.CELERY_TASK_ALWAYS_EAGER:
+    if tasks_run_in_process():
         sys.exit("bench/baselines.py needs CELERY_BROKER_URL and DATABASE_URL (run it with `make bench`)")
     with throwaway_database(), celery_worker():
         benchmark = synthetic_benchmark_import("bench: runs", 1000)

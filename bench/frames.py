@@ -44,6 +44,7 @@ from django.core.files.storage import default_storage  # noqa: E402
 from django.db import connection  # noqa: E402
 from PIL import Image, ImageFilter  # noqa: E402
 
+from annotation.dispatch import tasks_run_in_process  # noqa: E402
 from annotation.frames.frame_images import ScrubJpegWriter  # noqa: E402
 from annotation.frames.options import FrameOptions  # noqa: E402
 from annotation.frames.outputs import local_source  # noqa: E402
@@ -250,7 +251,7 @@ def celery_worker(log_path: Path) -> Iterator[None]:
 
 
 def throughput_rows(workdir: Path) -> list[tuple[str, float, str]]:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if tasks_run_in_process():
         print("  (no CELERY_BROKER_URL: run under scripts/with_test_services.py for the throughput run)")
         return []
     sources = [render_clip(workdir / f"two_s_{n}.mp4", seconds=2, seed=10 + n) for n in range(4)]

@@ -235,20 +235,13 @@ def wait_for():
 @pytest.fixture
 def tasks_in_process(django_capture_on_commit_callbacks):
     """``with tasks_in_process(): ...`` runs the Celery tasks enqueued on commit in this
-    process when the block ends (the embedded default's mode)."""
-    from contextlib import contextmanager
-
-    from mabench_site.celery import app
+    process when the block ends (the embedded default's mode). Celery reads the setting from
+    Django's (``config_from_object``), so both say the same inside and after the block."""
 
     @contextmanager
     def in_process():
-        previous = app.conf.task_always_eager
-        app.conf.task_always_eager = True
-        try:
-            with django_capture_on_commit_callbacks(execute=True):
-                yield
-        finally:
-            app.conf.task_always_eager = previous
+        with override_settings(CELERY_TASK_ALWAYS_EAGER=True), django_capture_on_commit_callbacks(execute=True):
+            yield
 
     return in_process
 

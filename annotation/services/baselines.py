@@ -3,8 +3,6 @@ bounded concurrency against the endpoint, store every prediction, finish with fl
 
 from __future__ import annotations
 
-import hashlib
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings as django_settings
@@ -13,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotation.answer_parsing import parse_answer
+from annotation.dispatch import PREDICT_CHUNK, enqueue_on_commit, settings_hash, tasks_run_in_process
 from annotation.models import BaselineRun, Benchmark, Prediction, QAItem, RunChunk
 from annotation.predictors.base import ItemPrompt, Predictor, PredictorError, Reply
 from annotation.predictors.builtin import PriorPredictor, RandomPredictor
@@ -28,11 +27,6 @@ OUT_OF_BENCHMARK = (ReviewStatus.EXCLUDED, ReviewStatus.REJECTED)
 CHUNK_MIN = 64
 
 
-def settings_hash(predictor: str, settings: dict, tasks: list[str]) -> str:
-    canonical = json.dumps({"predictor": predictor, "settings": settings, "tasks": sorted(tasks)}, sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def run_prepare(*, benchmark: Benchmark, predictor: str, name: str, settings: dict | None = None,
                 tasks: list[str] | None = None, concurrency: int = 4, user=None) -> BaselineRun:  # fmt: skip
     """The run for these settings (an earlier one is resumed), with chunks for what is left to predict."""
@@ -42,7 +36,7 @@ def run_prepare(*, benchmark: Benchmark, predictor: str, name: str, settings: di
         raise ValueError(f"unknown task(s) {', '.join(unknown)}; expected {', '.join(TASKS)}")
     with transaction.atomic():
         run, _ = BaselineRun.objects.select_for_update().get_or_create(
-            benchmark=benchmark, settings_hash=settings_hash(predictor, settings, tasks),
+            benchmark=benchmark, settings_hash=settings_hash(predictor=predictor, settings=settings, tasks=tasks),
             defaults={"name": name, "predictor": predictor, "settings": settings, "tasks": tasks, "created_by": user},
         )  # fmt: skip
         items = _target_items(run)
@@ -68,7 +62,7 @@ def _target_items(run: BaselineRun):
 
 def dispatch_chunks(run_id: int) -> None:
     """Start the run: ``BASELINE_PARALLEL_CHUNKS`` chains of chunks, one per worker process."""
-    for _ in range(1 if _in_process() else django_settings.BASELINE_PARALLEL_CHUNKS):
+    for _ in range(1 if tasks_run_in_process() else django_settings.BASELINE_PARALLEL_CHUNKS):
         dispatch_next_chunk(run_id)
 
 
@@ -78,24 +72,16 @@ def dispatch_next_chunk(run_id: int) -> None:
     Each chain has one chunk in flight, predicted with ``concurrency / chains`` threads,
     so the endpoint sees at most ``run.concurrency`` requests at once. In-process (the
     embedded default) the chunks run in a loop: a chain of eager tasks would nest calls."""
-    from annotation.tasks import predict_chunk
-
     chunks = RunChunk.objects.filter(run_id=run_id)
     while chunk := chunks.filter(status=RunChunk.Status.PENDING).order_by("id").first():
-        if _in_process():
+        if tasks_run_in_process():
             chunk_predict(chunk.pk)
             continue
         if chunks.filter(pk=chunk.pk, status=RunChunk.Status.PENDING).update(status=RunChunk.Status.QUEUED):
-            predict_chunk.delay(chunk.pk)  # that task dispatches the next one when it is done
+            enqueue_on_commit(PREDICT_CHUNK, chunk.pk)  # that task dispatches the next one when it is done
             return
     if not chunks.exclude(status=RunChunk.Status.DONE).exists():
         run_finish(run_id)
-
-
-def _in_process() -> bool:
-    from mabench_site.celery import app
-
-    return bool(app.conf.task_always_eager)
 
 
 def chunk_predict(chunk_id: int) -> int | None:
@@ -109,7 +95,7 @@ def chunk_predict(chunk_id: int) -> int | None:
     items = list(QAItem.objects.filter(pk__in=chunk.item_ids).select_related("video"))
     # Built here, so the threads below touch no database: they only call the predictor.
     predictor = predictor_for(run, videos={item.video_id: item.video for item in items})
-    chains = 1 if _in_process() else django_settings.BASELINE_PARALLEL_CHUNKS
+    chains = 1 if tasks_run_in_process() else django_settings.BASELINE_PARALLEL_CHUNKS
     with ThreadPoolExecutor(max_workers=max(1, run.concurrency // chains)) as pool:
         predictions = list(pool.map(lambda item: _prediction(run, predictor, item), items))
     with transaction.atomic():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,8 @@ from annotation.transitions import VideoStatus
 
 from .audited_writes import Actor, change_audited, create_audited
 from .flags import lint_run
+from .video_processing import video_processing_request
 
-FINGERPRINT_SOURCE = "mabench-review fingerprint worker"
 ITEM_EDITABLE_FIELDS = ("task", "question", "options", "answer")
 CAPTION_EDITABLE_FIELDS = (
     "coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path",
@@ -35,7 +34,8 @@ def video_register(*, benchmark: Benchmark, clip_name: str, actor: Actor) -> Vid
 
 
 def video_attach_file(*, video: Video, source: Path, actor: Actor) -> Video:
-    """Store ``source`` as the clip file of ``video`` and fingerprint it on a worker."""
+    """Store ``source`` as the clip file of ``video``; once that is committed, a worker runs the frame
+    pipeline and then the fingerprint on it, with a fresh attempt budget for the new file."""
     with source.open("rb") as handle:
         stored_name = default_storage.save(f"clips/{video.benchmark_id}/{video.clip_name}{source.suffix}", File(handle))
     with transaction.atomic():
@@ -43,29 +43,8 @@ def video_attach_file(*, video: Video, source: Path, actor: Actor) -> Video:
             model=Video, pk=video.pk, actor=actor, expected_version=None, reason="clip file linked",
             changes={"file": stored_name, "sha256": "", "size_bytes": None, "status": VideoStatus.PENDING},
         )  # fmt: skip
-        transaction.on_commit(lambda: _enqueue_processing(video.pk))
+        video_processing_request(video_ids=[video.pk])
     return video
-
-
-def _enqueue_processing(video_id: int) -> None:
-    """The frame pipeline, then the fingerprint, with a fresh attempt budget for the new file."""
-    from annotation.services.video_processing import video_processing_request
-
-    video_processing_request(video_ids=[video_id])
-
-
-def video_fingerprint(*, video_id: int) -> Video:
-    """Record the sha256 and size of the stored clip file."""
-    video = Video.objects.get(pk=video_id)
-    digest, size = hashlib.sha256(), 0
-    with default_storage.open(video.file.name, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return change_audited(
-        model=Video, pk=video_id, actor=Actor.machine(FINGERPRINT_SOURCE), expected_version=None,
-        changes={"sha256": digest.hexdigest(), "size_bytes": size},
-    )  # fmt: skip
 
 
 def _edit(model: type[AuditedModel], editable: tuple[str, ...], *, pk: int, actor: Actor,

@@ -9,8 +9,6 @@ version is skipped when the run is prepared again; failed clips are retried.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +22,7 @@ from django.db.models import F, IntegerField, Max, Q
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
+from annotation.dispatch import GENERATE_CLIP_BATCH, enqueue_on_commit, settings_hash, tasks_run_in_process
 from annotation.generation.base import CaptionedClip, GeneratedItem, GenerationFailed, Generator
 from annotation.generation.kinds import GENERATOR_TASKS, generator_for
 from annotation.models import Benchmark, Caption, GeneratedClip, GenerationRun, QAItem, Video, json_normalized
@@ -35,11 +34,6 @@ from .importing import REVIEWED, flag_machine_conflict, machine_versions_of_huma
 
 ClipStatus = GeneratedClip.Status
 TEMPLATE_BATCH = 16  # clips per Celery task without a model: lint and progress once per batch
-
-
-def settings_hash(generator: str, source: str, settings: dict) -> str:
-    canonical = json.dumps({"generator": generator, "source": source, "settings": settings}, sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def generation_prepare(*, benchmark: Benchmark, generator: str, settings: dict | None = None,
@@ -57,7 +51,7 @@ def generation_prepare(*, benchmark: Benchmark, generator: str, settings: dict |
     versions = _caption_versions(benchmark, clips, include_unreviewed)
     with transaction.atomic():
         run, _ = GenerationRun.objects.select_for_update().get_or_create(
-            benchmark=benchmark, settings_hash=settings_hash(generator, source, settings),
+            benchmark=benchmark, settings_hash=settings_hash(generator=generator, source=source, settings=settings),
             defaults={"generator": generator, "source": source, "settings": settings, "created_by": user},
         )  # fmt: skip
         run.total, run.done, run.errors, run.last_error = len(versions), _clips_reset(run, versions), 0, ""
@@ -114,24 +108,16 @@ def _caption_versions(benchmark: Benchmark, clips: Iterable[str] | None, include
 # --- running: batches of clips, claimed one by one -------------------------------------------
 
 
-def _in_process() -> bool:
-    from mabench_site.celery import app
-
-    return bool(app.conf.task_always_eager)
-
-
 def dispatch_generation(run_id: int) -> None:
     """Start ``BASELINE_PARALLEL_CHUNKS`` chains of batches on the workers (each batch enqueues
     the next); in-process (the embedded default) the batches run in a loop instead."""
-    from annotation.tasks import generate_clip_batch
-
-    if _in_process():
+    if tasks_run_in_process():
         while clip_batch_generate(run_id):
             pass
         generation_finish(run_id)
         return
     for _ in range(django_settings.BASELINE_PARALLEL_CHUNKS):
-        generate_clip_batch.delay(run_id)
+        enqueue_on_commit(GENERATE_CLIP_BATCH, run_id)
 
 
 def _claimable() -> Q:

@@ -11,16 +11,19 @@ resets the count.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotation.dispatch import FINGERPRINT_VIDEO, PROCESS_VIDEO, enqueue_chain_on_commit
 from annotation.frames.manifest import manifest_matches
 from annotation.frames.options import FrameOptions
 from annotation.frames.outputs import local_source, prune_video_folder, read_manifest, stored_sha256
@@ -30,9 +33,9 @@ from annotation.models import Video
 from annotation.transitions import VideoStatus
 
 from .audited_writes import Actor, change_audited
-from .content import video_fingerprint
 
 PROCESSING_SOURCE = "mabench-review frame pipeline"
+FINGERPRINT_SOURCE = "mabench-review fingerprint worker"
 ACTOR = Actor.machine(PROCESSING_SOURCE)
 V = VideoStatus
 log = logging.getLogger(__name__)
@@ -48,28 +51,23 @@ class ProcessingOutcome:
 
 
 def video_processing_request(*, video_ids: Sequence[int], force: bool = False) -> int:
-    """Queue the frame pipeline for these clips after commit, each with a fresh attempt budget."""
+    """Queue the frame pipeline for these clips after commit, each with a fresh attempt budget:
+    frames first (the pipeline hashes the bytes it decodes), then the audited fingerprint."""
     ids = list(video_ids)
     with transaction.atomic():
         Video.objects.filter(pk__in=ids).update(processing_attempts=0)
-        transaction.on_commit(lambda: _enqueue(ids, force))
+        for video_id in ids:
+            enqueue_chain_on_commit((PROCESS_VIDEO, (video_id, force)), (FINGERPRINT_VIDEO, (video_id,)))
     return len(ids)
 
 
 def video_processing_run_here(*, video_id: int, force: bool = False) -> ProcessingOutcome:
-    """A fresh request run in this process (the embedded default), in the order of ``processing_chain``."""
+    """A fresh request run in this process (the embedded default), in the order ``video_processing_request`` queues."""
     Video.objects.filter(pk=video_id).update(processing_attempts=0)
     outcome = video_process(video_id=video_id, force=force)
     if outcome.status != "skipped":
         video_fingerprint(video_id=video_id)
     return outcome
-
-
-def _enqueue(video_ids: list[int], force: bool) -> None:
-    from annotation.tasks import processing_chain
-
-    for video_id in video_ids:
-        processing_chain(video_id, force=force).delay()
 
 
 def video_process(*, video_id: int, force: bool = False) -> ProcessingOutcome:
@@ -95,6 +93,20 @@ def video_process(*, video_id: int, force: bool = False) -> ProcessingOutcome:
         log.exception("frame pipeline: video %s", video_id)
         return _fail(video_id, f"internal error ({type(error).__name__}: {error}); see the worker log")
     return _ready(video_id, outputs)
+
+
+def video_fingerprint(*, video_id: int) -> Video:
+    """Record the sha256 and size of the stored clip file."""
+    video = Video.objects.get(pk=video_id)
+    digest, size = hashlib.sha256(), 0
+    with default_storage.open(video.file.name, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return change_audited(
+        model=Video, pk=video_id, actor=Actor.machine(FINGERPRINT_SOURCE), expected_version=None,
+        changes={"sha256": digest.hexdigest(), "size_bytes": size},
+    )  # fmt: skip
 
 
 def video_processing_timed_out(*, video_id: int, seconds: int) -> ProcessingOutcome:

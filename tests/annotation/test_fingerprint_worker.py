@@ -3,7 +3,8 @@ import hashlib
 import pytest
 
 from annotation.models import AuditEvent, Video
-from annotation.services.content import FINGERPRINT_SOURCE, video_attach_file
+from annotation.services.content import video_attach_file
+from annotation.services.video_processing import FINGERPRINT_SOURCE
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,6 +1,6 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from annotation.dispatch import tasks_run_in_process
 from annotation.models import Benchmark, Video
 from annotation.services.video_processing import ProcessingOutcome, video_processing_request, video_processing_run_here
 from annotation.transitions import VideoStatus
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if not videos:
             self.stdout.write("No clips to process.")
             return
-        if settings.CELERY_TASK_ALWAYS_EAGER:
+        if tasks_run_in_process():
             self._run_here(videos, force)
         else:
             queued = video_processing_request(video_ids=[v.pk for v in videos], force=force)

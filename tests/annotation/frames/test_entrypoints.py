@@ -10,8 +10,8 @@ from django.test import override_settings
 from django.urls import reverse
 
 from annotation.models import AuditEvent, Video
-from annotation.services.content import FINGERPRINT_SOURCE, video_attach_file
-from annotation.services.video_processing import PROCESSING_SOURCE, video_process
+from annotation.services.content import video_attach_file
+from annotation.services.video_processing import FINGERPRINT_SOURCE, PROCESSING_SOURCE, video_process
 
 
 def run_command(*args) -> str:
