@@ -1,5 +1,9 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+
+from annotation.models import QAItem
+from annotation.taxonomy import CLOSED_TASKS
 
 
 class User(AbstractUser):
@@ -24,10 +28,13 @@ class User(AbstractUser):
         return self.is_admin_role or self.role == self.Role.REVIEWER
 
     def clips_withheld(self) -> list[int]:
-        """Video ids whose content must not reach this person now: clips they hold blind, not yet answered."""
-        from review.services.blind_answers import clips_withheld_from  # the rule lives with the blind protocol
-
-        return clips_withheld_from(self)
+        """Video ids whose content must not reach this person now: clips they hold in a blind queue without
+        all their blind answers (the blind protocol, ``review.services.blind_answers``)."""
+        if not self.is_authenticated:
+            return []
+        held = QueueSlot.objects.filter(claimed_by=self, completed_at__isnull=True, lease_expires__gte=timezone.now(),
+                                        queue__blind=True).select_related("queue__benchmark")  # fmt: skip
+        return [slot.video_id for slot in held if BlindAnswer.objects.questions_left(slot=slot, person=self)]
 
 
 class Queue(models.Model):
@@ -98,6 +105,16 @@ class QueueSlot(models.Model):
         return f"{self.video_id} #{self.copy} in {self.queue_id}"
 
 
+class BlindAnswers(models.Manager):
+    def questions_left(self, *, slot: QueueSlot, person: User) -> int:
+        """Closed questions of the slot's clip the person has still to answer from the video (0 outside blind
+        queues and in training corpora, whose queues review captions only)."""
+        if not slot.queue.blind or slot.queue.benchmark.is_caption_centric:
+            return 0
+        closed = QAItem.objects.filter(video_id=slot.video_id, task__in=CLOSED_TASKS).count()
+        return closed - self.filter(person=person, stage=slot.queue.stage, item__video_id=slot.video_id).count()
+
+
 class BlindAnswer(models.Model):
     """A person's answer to a closed question from the video alone, before anything machine-made was shown.
 
@@ -112,6 +129,8 @@ class BlindAnswer(models.Model):
     stage = models.CharField(max_length=16, choices=Queue.Stage.choices)
     answer = models.CharField(max_length=8)
     answered_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BlindAnswers()
 
     class Meta:
         ordering = ("item", "answered_at")

@@ -10,12 +10,11 @@ written once (a second answer to the same question is refused) and copied onto t
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from annotation.errors import Refused
 from annotation.models import AuditEvent, QAItem
 from annotation.services.audited_writes import Actor, record_action, records_refusals
-from annotation.taxonomy import CHOICE_LETTERS, CLOSED_TASKS, TASKS, YES_NO_ANSWERS
+from annotation.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS
 from review.models import BlindAnswer, QueueSlot, User
 
 from .claims import held_slot, lease_renew
@@ -46,21 +45,7 @@ def blind_answers_of(*, slot: QueueSlot, user: User) -> dict[int, BlindAnswer]:
 
 def blind_questions_left(*, slot: QueueSlot, user: User) -> int:
     """Closed questions of the clip the person has still to answer from the video (0 outside blind queues)."""
-    if not slot.queue.blind or slot.queue.benchmark.is_caption_centric:
-        return 0
-    closed = QAItem.objects.filter(video_id=slot.video_id, task__in=CLOSED_TASKS)
-    answered = BlindAnswer.objects.filter(person=user, stage=slot.queue.stage, item__video_id=slot.video_id)
-    return closed.count() - answered.count()
-
-
-def clips_withheld_from(user: User) -> list[int]:
-    """Clips the person holds in a blind queue without all their blind answers yet: every page and API
-    response leaves out those clips' content for them (reviewers and admins browse content elsewhere)."""
-    if not user.is_authenticated:
-        return []
-    held = QueueSlot.objects.filter(claimed_by=user, completed_at__isnull=True, lease_expires__gte=timezone.now(),
-                                    queue__blind=True).select_related("queue__benchmark")  # fmt: skip
-    return [slot.video_id for slot in held if blind_questions_left(slot=slot, user=user)]
+    return BlindAnswer.objects.questions_left(slot=slot, person=user)
 
 
 def blind_phase_check(*, slot: QueueSlot, user: User, target_kind: str, target_id: int, action: str) -> None:
