@@ -169,17 +169,17 @@ def held_slot(*, slot_id: int, user: User, action: str, lock: bool = True) -> Qu
 
     Every action on a claimed clip goes through here, so no page or endpoint can decide on a clip
     that is not the person's, or whose lease ran out."""
-    rows = QueueSlot.objects.select_related("queue", "video")
+    rows = QueueSlot.objects.select_related("queue")
     slot = (rows.select_for_update(of=("self",)) if lock else rows).get(pk=slot_id)
     now = timezone.now()
     actor, attempt = Actor.person(user), {"action": action}
     if slot.claimed_by_id != user.pk or slot.completed_at is not None:
-        raise NotYourClaim(f"{slot.video.clip_name} is not an open claim of yours in {slot.queue.name!r}: "
+        raise NotYourClaim(f"this clip is not an open claim of yours in {slot.queue.name!r}: "
                            "start the queue again to get a clip").recording(
             actor=actor, target_kind=SLOT, target_id=slot.pk, after=attempt)  # fmt: skip
     if slot.lease_expires is None or slot.lease_expires < now:
-        raise LeaseExpired(f"your lease on {slot.video.clip_name} ran out at {_clock(slot.lease_expires)}: nothing was "
-                           "saved; start the queue again to claim it (or another clip)").recording(
+        raise LeaseExpired(f"your lease on this clip ran out at {_clock(slot.lease_expires)}: nothing was saved; "
+                           f"start {slot.queue.name!r} again to claim it (or another clip)").recording(
             actor=actor, target_kind=SLOT, target_id=slot.pk, after=attempt)  # fmt: skip
     return slot
 
