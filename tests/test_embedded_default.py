@@ -107,9 +107,10 @@ def test_the_demo_annotator_starts_the_demo_queue(demo_site):
     assert "Demo first pass" in home
     start = re.search(r'action="(/queues/\d+/start/)"', home).group(1)
     page = browser.post_form(start, {})
-    assert "Your answer from the video" in page and re.search(r"<h1>demo_\w+ <small>Demo first pass", page)
+    assert "Your answer from the video" in page and re.search(r"<h1>Clip \d+ <small>Demo first pass", page)
     assert page.count("Your answer from the video") == 10  # every closed question, blind
-    assert "Key:" not in page and "· key:" not in page  # open questions show their reference answer to review
+    assert "Key:" not in page and "· key:" not in page and "Reference answer" not in page  # nothing before the answers
+    assert "demo_" not in page  # nor the clip's file name, which carries its label
 
 
 def test_seeding_twice_changes_nothing(demo_site, embedded_env):
