@@ -24,6 +24,8 @@ from annotation.services.releases import release_manifest
 class ReleaseDamaged(MabenchError):
     """A release's stored rows no longer give its row count or its digest."""
 
+    status = 503  # the server's data is damaged, not the request
+
     def __init__(self, release: Release, problems: list[str]):
         self.release, self.problems = release, problems
         super().__init__(f"release {release_name(release)} does not match what was cut: {'; '.join(problems)}; "

@@ -156,6 +156,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "URL_FORMAT_OVERRIDE": None,  # ?format= names a release export format, not a renderer
+    "EXCEPTION_HANDLER": "annotation.api.errors.domain_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MA-Bench Review API",

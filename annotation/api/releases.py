@@ -17,7 +17,7 @@ from annotation.sft_export import FORMATS as SFT_FORMATS
 from annotation.release_export import content_type_of, default_format, file_suffix_of, formats_of
 from annotation.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
 from annotation.selectors import evaluation_benchmarks
-from annotation.services.flags import FlagStatusRefused, flag_unwaive, flag_waive
+from annotation.services.flags import flag_unwaive, flag_waive
 from annotation.services.releases import ReleaseBlocked, release_create, release_diff
 
 from .content import IdCursorPagination
@@ -163,12 +163,8 @@ class FlagViewSet(viewsets.ReadOnlyModelViewSet):
     def _status_change(self, request, service):
         params = FlagReasonSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        try:
-            flag = service(flag=self.get_object(), user=request.user, reason=params.validated_data["reason"])
-        except FlagStatusRefused as refused:
-            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
-        except ValueError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        # a refusal (409) or bad input (400) is answered by the API's one handler (annotation/api/errors.py)
+        flag = service(flag=self.get_object(), user=request.user, reason=params.validated_data["reason"])
         return Response(self.Output(flag).data)
 
     @extend_schema(request=FlagReasonSerializer, responses={200: Output, 409: OpenApiResponse(description="not open")})

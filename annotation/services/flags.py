@@ -15,7 +15,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from annotation import lint
-from annotation.errors import Refused
+from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
 from annotation.taxonomy import OPEN_TASKS, YES_NO_TASKS
 
@@ -159,7 +159,7 @@ def flag_unwaive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
 
 def _reason_required(reason: str, what: str) -> None:
     if not reason.strip():
-        raise ValueError(f"{what} needs a reason")
+        raise InvalidInput(f"{what} needs a reason", field="reason")
 
 
 def _waiver_state(flag: QualityFlag) -> dict:

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import transaction
 
+from annotation.errors import InvalidInput
 from annotation.models import AuditEvent, BaselineRun, JudgeScore, Prediction
 from annotation.predictors.base import PredictorError
 from annotation.predictors.chat import ChatPredictor
@@ -49,12 +50,12 @@ def human_score_record(*, prediction: Prediction, user, scores: dict[str, int], 
     One ``scored`` event (target: the prediction) with the person's previous scores (None the first
     time) and the new ones; giving the same scores again changes and records nothing."""
     if not TASKS[prediction.item.task].is_open:
-        raise ValueError(f"{prediction.item.qid}: only open answers are scored by hand")
+        raise InvalidInput(f"{prediction.item.qid}: only open answers are scored by hand")
     values = {}
     for dimension in DIMENSIONS:
         raw = scores.get(dimension)
         if raw is None or not str(raw).isdigit() or not 0 <= int(raw) <= 5:
-            raise ValueError(f"{dimension}: give an integer from 0 to 5 (got {raw!r})")
+            raise InvalidInput(f"{dimension}: give an integer from 0 to 5 (got {raw!r})", field=dimension)
         values[dimension] = int(raw)
     judge = f"human:{user.username}"
     with transaction.atomic():

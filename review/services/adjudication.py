@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from annotation.errors import Refused
+from annotation.errors import InvalidInput, Refused
 from annotation.models import QAItem
 from annotation.services.audited_writes import Actor, records_refusals
 from annotation.services.content import item_edit, review_status_set
@@ -39,9 +39,9 @@ def item_adjudicate(*, item_id: int, user: User, decision: str, expected_version
     if not user.may_browse_content:
         raise PermissionDenied("only reviewers and admins adjudicate")
     if decision not in OUTCOMES:
-        raise ValueError(f"decide one of {', '.join(OUTCOMES)}, not {decision!r}")
+        raise InvalidInput(f"decide one of {', '.join(OUTCOMES)}, not {decision!r}", field="decision")
     if decision == "fix" and not fix:
-        raise ValueError("a fix needs the corrected fields")
+        raise InvalidInput("a fix needs the corrected fields", field="fix")
     actor = Actor.person(user)
     reason = f"{ADJUDICATED}: {note.strip()}" if note.strip() else ADJUDICATED
     with transaction.atomic():

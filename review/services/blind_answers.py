@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from annotation.errors import Refused
+from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, QAItem
 from annotation.services.audited_writes import Actor, record_action, records_refusals
 from annotation.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS
@@ -65,9 +65,10 @@ def blind_answer_record(*, slot_id: int, item_id: int, user: User, answer: str) 
         slot = held_slot(slot_id=slot_id, user=user, action="blind answer")
         item = QAItem.objects.get(pk=item_id, video_id=slot.video_id)
         if not slot.queue.blind or not is_blind_question(item):
-            raise ValueError(f"{item.qid} takes no blind answer here")
+            raise InvalidInput(f"{item.qid} takes no blind answer here", field="answer")
         if answer not in answer_choices(item):
-            raise ValueError(f"answer: answer with one of {', '.join(answer_choices(item))}, not {answer!r}")
+            raise InvalidInput(f"answer: answer with one of {', '.join(answer_choices(item))}, not {answer!r}",
+                               field="answer")
         first = BlindAnswer.objects.filter(person=user, item=item, stage=slot.queue.stage).first()
         if first is not None:
             raise AlreadyAnswered(f"you answered {item.qid} from the video already ({first.answer}); the first "

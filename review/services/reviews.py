@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotation.errors import Refused
+from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, Video
 from annotation.services.audited_writes import Actor, record_action, records_refusals, stale_edit
 from annotation.services.content import caption_edit, item_edit, review_status_set
@@ -53,18 +53,18 @@ class AlreadyDecided(Refused):
 
 def _checked_reasons(*, decision: str, reject_reasons: list[str], reason: str, fix: dict | None) -> list[str]:
     if decision not in D.values:
-        raise ValueError(f"decision: {decision!r} is not one of {', '.join(D.values)}")
+        raise InvalidInput(f"decision: {decision!r} is not one of {', '.join(D.values)}", field="decision")
     if decision == D.FIX and not fix:
-        raise ValueError("a fix needs the corrected fields")
+        raise InvalidInput("a fix needs the corrected fields", field="fix")
     if decision != D.REJECT:
         return []
     unknown = sorted(set(reject_reasons) - set(Review.RejectReason.values))
     if unknown:
-        raise ValueError(f"reject reasons: unknown code(s) {', '.join(unknown)}")
+        raise InvalidInput(f"reject reasons: unknown code(s) {', '.join(unknown)}", field="reject_reasons")
     if not reject_reasons:
-        raise ValueError("reject reasons: pick at least one")
+        raise InvalidInput("reject reasons: pick at least one", field="reject_reasons")
     if Review.RejectReason.OTHER in reject_reasons and not reason.strip():
-        raise ValueError("note: 'other' needs a note saying what is wrong")
+        raise InvalidInput("note: 'other' needs a note saying what is wrong", field="reason")
     return sorted(set(reject_reasons))
 
 
@@ -124,7 +124,7 @@ def _decide(target: _Target, *, slot: QueueSlot, pk: int, user: User, decision: 
         kind = target.model.audit_kind
         blind_phase_check(slot=slot, user=user, target_kind=kind, target_id=pk, action=f"{decision} {target.link}")
         if not target.model.objects.filter(pk=pk, video_id=slot.video_id).exists():
-            raise ValueError(f"{kind} #{pk} is not part of this clip")
+            raise InvalidInput(f"{kind} #{pk} is not part of this clip")
         if target.review_model.objects.filter(slot=slot, reviewer=user, **{f"{target.link}_id": pk}).exists():
             raise AlreadyDecided(f"you decided this {target.link} already in this clip's review").recording(
                 actor=actor, target_kind=kind, target_id=pk, after={"decision": decision, "slot": slot.pk})

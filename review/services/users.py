@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from annotation.errors import Refused
+from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent
 from annotation.services.audited_writes import Actor, record_action, records_refusals
 from review.models import User
@@ -51,7 +51,7 @@ def user_add(*, user: User, by: Actor) -> User:
 def user_role_set(*, user: User, role: str, by: User) -> User:
     """An admin gives ``user`` another role; returns the user as saved. Setting the role it has records nothing."""
     if role not in User.Role.values:
-        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(User.Role.values)}")
+        raise InvalidInput(f"unknown role {role!r}; expected one of {', '.join(User.Role.values)}", field="role")
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not by.is_admin_role:

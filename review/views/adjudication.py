@@ -9,13 +9,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from annotation.errors import DomainError, error_status
 from annotation.models import Benchmark, QAItem
 from annotation.services.audited_writes import EditConflict
 from review.forms import AdjudicationForm, error_text, form_error_text, posted_item_fix
 from review.models import Review
 from review.permissions import may_browse_content, role_required
 from review.selectors import adjudication_items
-from review.services.adjudication import NotAwaitingAdjudication, item_adjudicate
+from review.services.adjudication import item_adjudicate
 
 ITEMS_PER_PAGE = 25
 CARD = "review/admin/_adjudication_card.html"
@@ -61,8 +62,8 @@ def adjudication_decide(request, item_id: int):
                         fix=fix, note=form.cleaned_data["note"])  # fmt: skip
     except EditConflict as conflict:
         return _card(request, item.pk, error=str(conflict), status=409)
-    except (ValueError, ValidationError, NotAwaitingAdjudication) as error:  # nothing was written
-        return _card(request, item.pk, error=error_text(error), status=400)
+    except (DomainError, ValidationError) as error:  # nothing was written
+        return _card(request, item.pk, error=error_text(error), status=error_status(error))
     if request.htmx:
         return _card(request, item.pk)
     messages.success(request, f"{item.qid} adjudicated.")

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.views.decorators.http import require_POST
 
-from annotation.errors import Refused
+from annotation.errors import DomainError, InvalidInput, error_status
 from annotation.models import Caption
 from annotation.services.audited_writes import EditConflict
 from review.edit_diffs import field_changes
@@ -54,10 +54,8 @@ def caption_decide(request, slot_id: int):
         changes = field_changes(caption_values(current, fix), fix) if fix else []
         return caption_response(request, slot, current, status=409, error=str(conflict),
                                 conflict={"changes": changes, "fix": fix})  # fmt: skip
-    except Refused as error:
-        return caption_response(request, slot, caption, status=409, error=str(error))
-    except (ValueError, ValidationError) as error:
-        return caption_response(request, slot, caption, status=400, error=error_text(error))
+    except (DomainError, ValidationError) as error:
+        return caption_response(request, slot, caption, status=error_status(error), error=error_text(error))
     request.session.pop(f"seen-caption:{slot.pk}", None)
     return caption_response(request, slot, caption, saved=True)
 
@@ -65,8 +63,8 @@ def caption_decide(request, slot_id: int):
 def _posted_fix(post, caption: Caption) -> dict:
     form = CaptionFixForm(post)
     if not form.is_valid():
-        raise ValueError(form_error_text(form))
+        raise InvalidInput(form_error_text(form))
     fix = form.changes_to(caption)
     if not fix:
-        raise ValueError("the fix changes nothing: accept the caption instead")
+        raise InvalidInput("the fix changes nothing: accept the caption instead")
     return fix

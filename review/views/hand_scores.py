@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
-from annotation.errors import Refused
+from annotation.errors import DomainError, error_status
 from annotation.models import Prediction
 from review.services.reviews import slot_hand_score_record
 from review.views.access import own_slot
@@ -21,8 +21,6 @@ def score_prediction(request, slot_id: int, prediction_id: int):
                                    item__video_id=slot.video_id)  # fmt: skip
     try:
         slot_hand_score_record(slot=slot, prediction=prediction, user=request.user, scores=request.POST)
-    except Refused as error:
-        return card_response(request, slot, prediction.item, status=409, error=str(error))
-    except ValueError as error:
-        return card_response(request, slot, prediction.item, status=400, error=str(error))
+    except DomainError as error:
+        return card_response(request, slot, prediction.item, status=error_status(error), error=str(error))
     return card_response(request, slot, prediction.item)

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from annotation.errors import Refused
+from annotation.errors import DomainError, Refused, error_status
 from annotation.models import QAItem
 from annotation.services.audited_writes import EditConflict
 from review.edit_diffs import field_changes
@@ -37,7 +37,6 @@ from review.views.access import own_slot
 from review.views.fragments import card_response
 
 MAX_SECONDS_PER_ITEM = 3600  # a card left open overnight is not an hour of work
-REFUSED_STATUS = 409
 
 
 @require_POST
@@ -95,7 +94,7 @@ def review_heartbeat(request, slot_id: int):
     try:
         lease = lease_heartbeat(slot_id=slot_id, user=request.user)
     except Refused as error:
-        return JsonResponse({"held": False, "error": str(error)}, status=REFUSED_STATUS)
+        return JsonResponse({"held": False, "error": str(error)}, status=error_status(error))
     return JsonResponse({"held": True, "lease_expires": lease.isoformat()})
 
 
@@ -121,10 +120,8 @@ def review_blind_answer(request, slot_id: int, item_id: int):
     was_revealed = slot_state(slot=slot, user=request.user).revealed
     try:
         blind_answer_record(slot_id=slot.pk, item_id=item.pk, user=request.user, answer=form.cleaned_data["answer"])
-    except Refused as error:
-        return card_response(request, slot, item, status=REFUSED_STATUS, error=str(error))
-    except ValueError as error:
-        return card_response(request, slot, item, status=400, error=str(error))
+    except DomainError as error:
+        return card_response(request, slot, item, status=error_status(error), error=str(error))
     return card_response(request, slot, item, was_revealed=was_revealed)
 
 
@@ -150,10 +147,8 @@ def review_decide(request, slot_id: int, item_id: int):
                       seconds_spent=_seconds_spent(request, slot, item), fix=fix)  # fmt: skip
     except EditConflict:
         return card_response(request, slot, item, status=409, conflict=_conflict(item, fix, form, reason))
-    except Refused as error:
-        return card_response(request, slot, item, status=REFUSED_STATUS, error=str(error))
-    except (ValueError, ValidationError) as error:  # shown on the card, nothing written
-        return card_response(request, slot, item, status=400, error=error_text(error))
+    except (DomainError, ValidationError) as error:  # shown on the card, nothing written
+        return card_response(request, slot, item, status=error_status(error), error=error_text(error))
     request.session.pop(_seen_key(slot, item), None)  # the review row keeps it now
     return card_response(request, slot, item, saved=True)
 

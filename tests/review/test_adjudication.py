@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from annotation.errors import InvalidInput
 from annotation.models import AuditEvent, QAItem
 from annotation.services.audited_writes import Actor, EditConflict
 from annotation.services.content import item_edit
@@ -66,7 +67,7 @@ def test_refusals_write_nothing(disputed, reviewer, annotator):
         item_adjudicate(item_id=disputed.pk, user=reviewer, decision="fix", expected_version=disputed.version,
                         fix={"answer": "Z"})  # fmt: skip
     assert "answer" in bad_fix.value.message_dict
-    with pytest.raises(ValueError, match="decide one of accept, fix, reject"):
+    with pytest.raises(InvalidInput, match="decide one of accept, fix, reject"):
         item_adjudicate(item_id=disputed.pk, user=reviewer, decision="maybe", expected_version=disputed.version)
     assert AuditEvent.objects.count() == events
     item_edit(item_id=disputed.pk, actor=Actor.person(reviewer), expected_version=disputed.version,

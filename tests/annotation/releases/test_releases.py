@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
+from annotation.errors import InvalidInput
 from annotation.models import QAItem, QualityFlag, Release
 from annotation.release_export import FORMATS, export_chunks
 from annotation.selectors import release_rows
@@ -80,7 +81,7 @@ def test_an_incomplete_benchmark_is_refused_with_what_blocks_it(benchmark, make_
     unreviewed = QAItem.objects.get(qid="SAD_0099")
     review_status_set(model=QAItem, pk=unreviewed.pk, status="excluded", actor=Actor.person(admin_user),
                       expected_version=1, reason="off-topic")  # fmt: skip
-    with pytest.raises(ValueError, match="needs a reason"):
+    with pytest.raises(InvalidInput, match="needs a reason"):
         flag_waive(flag=QualityFlag.objects.get(item=duplicate), user=reviewer, reason=" ")
     flag_waive(flag=QualityFlag.objects.get(item=duplicate), user=reviewer, reason="the repeat is intended")
     release = release_create(benchmark=benchmark, tag="v1.0", user=admin_user)

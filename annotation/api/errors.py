@@ -1,0 +1,13 @@
+"""The API's one answer to an error of the domain family: its status (400 bad input, 409 refused ...)
+and ``{"detail", "code", "field"}``; everything else goes to DRF's own handler."""
+
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from annotation.errors import DomainError, error_body, error_status
+
+
+def domain_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc), status=error_status(exc))
+    return exception_handler(exc, context)
