@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 
+from annotation.errors import InvalidInput
+
 from .taxonomy import CHOICE_LETTERS, TASKS, AnswerFormat
 
 _OPTION_LINE = re.compile(r"^([A-Z])\. (.*)$")
 
 
-class OptionLinesError(ValueError):
+class OptionLinesError(InvalidInput):
     """Option lines that are not A, B, C... in order."""
 
 

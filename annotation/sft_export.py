@@ -30,6 +30,8 @@ from typing import Protocol
 
 from django.core.files.storage import Storage, default_storage
 
+from annotation.errors import DomainError
+
 from .frames.outputs import local_root, read_manifest
 from .mac_format import join_embedded_options
 
@@ -134,7 +136,7 @@ def export_chunks(fmt: str, rows: Iterable[ReleasedClip]) -> Iterator[bytes]:
         yield "".join(buffer).encode()
 
 
-class MediaMissing(Exception):
+class MediaMissing(DomainError):
     """A released clip's media are no longer where the release recorded them."""
 
 

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 
 from django.db import models
 
+from annotation.errors import Refused
 
-class IllegalTransition(Exception):
+
+class IllegalTransition(Refused):
     """A status change that the transition map does not allow."""
 
     def __init__(self, *, machine: str, target: str, current: str, requested: str, allowed: frozenset[str]):

@@ -13,10 +13,12 @@ import av
 from av.container import InputContainer
 from av.video.stream import VideoStream
 
+from annotation.errors import DomainError
+
 MP4_FORMAT = "mov,mp4,m4a,3gp,3g2,mj2"
 
 
-class ClipFailure(Exception):
+class ClipFailure(DomainError):
     """The clip cannot be processed; the message says why, for the admin and the logs."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from annotation.errors import DomainError
 from annotation.taxonomy import COARSE_LABELS, FINE_LABELS
 
 
@@ -52,7 +53,7 @@ class GeneratedItem:
     options: tuple[str, ...] = ()
 
 
-class GenerationFailed(Exception):
+class GenerationFailed(DomainError):
     """A generator could not produce a clip's questions; nothing of the clip is written."""
 
 

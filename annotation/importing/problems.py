@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from annotation.errors import InvalidInput
 from annotation.problem_lists import indented_list
 
 
@@ -29,7 +30,7 @@ class Problem:
         return asdict(self)
 
 
-class ImportRejected(Exception):
+class ImportRejected(InvalidInput):
     """The file has problems; nothing was written."""
 
     def __init__(self, problems: list[Problem]):

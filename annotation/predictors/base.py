@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from annotation.errors import DomainError
 from annotation.mac_format import join_embedded_options
 
 
@@ -32,7 +33,7 @@ class Reply:
     completion_tokens: int | None = None
 
 
-class PredictorError(Exception):
+class PredictorError(DomainError):
     """The predictor could not answer (after its retries); the item is retried when the run resumes."""
 
 
