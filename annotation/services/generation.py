@@ -25,12 +25,12 @@ from django.utils import timezone
 from annotation.dispatch import GENERATE_CLIP_BATCH, enqueue_on_commit, settings_hash, tasks_run_in_process
 from annotation.generation.base import CaptionedClip, GeneratedItem, GenerationFailed, Generator
 from annotation.generation.kinds import GENERATOR_TASKS, generator_for
-from annotation.models import Benchmark, Caption, GeneratedClip, GenerationRun, QAItem, Video, json_normalized
+from annotation.models import Benchmark, Caption, GeneratedClip, GenerationRun, QAItem, Video
 from annotation.transitions import ReviewStatus
 
-from .audited_writes import Actor, change_audited, create_audited_many
+from .audited_writes import Actor, create_audited_many
 from .flags import lint_run
-from .importing import REVIEWED, flag_machine_conflict, machine_versions_of_human_edited
+from .machine_revisions import RevisionOutcome, machine_revise, machine_versions_of_human_edited
 
 ClipStatus = GeneratedClip.Status
 TEMPLATE_BATCH = 16  # clips per Celery task without a model: lint and progress once per batch
@@ -233,9 +233,10 @@ def clip_items_write(*, benchmark: Benchmark, video: Video, items: list[Generate
             for n, item in enumerate(task_items):
                 values = {"question": item.question, "options": list(item.options), "answer": item.answer}
                 if n < len(existing[task]):
-                    revised = _revise(existing[task][n], values, human_edited, actor, reason)
-                    counts.revised += revised
-                    counts.kept += not revised
+                    outcome = machine_revise(existing[task][n], values, human_edited=human_edited, actor=actor,
+                                             reason=reason, origin="generation")  # fmt: skip
+                    counts.revised += outcome is RevisionOutcome.REVISED
+                    counts.kept += outcome is not RevisionOutcome.REVISED  # unchanged, or a person's edit kept
                     continue
                 new_rows.append({"benchmark": benchmark, "video": video, "qid": next(qids), "task": task,
                                  "generated_by": actor.source, **values})  # fmt: skip
@@ -252,21 +253,3 @@ def _next_qids(benchmark: Benchmark, task: str, count: int) -> list[str]:
         .annotate(number=Cast(Substr("qid", len(task) + 2), IntegerField())).aggregate(top=Max("number"))["top"]  # fmt: skip
     start = (in_use or 0) + 1
     return [f"{task}_{n:04d}" for n in range(start, start + count)]
-
-
-def _revise(current: QAItem, values: dict, human_edited: dict[int, dict], actor: Actor, reason: str) -> bool:
-    """Give ``current`` the generated values as a new version; returns whether it changed."""
-    if current.pk in human_edited:
-        last_generated = human_edited[current.pk]
-        changes = {k: v for k, v in values.items() if json_normalized(v) != last_generated.get(k)}
-        if changes:
-            flag_machine_conflict(current, changes, actor, origin="generation")
-        return False
-    changes = {k: v for k, v in values.items() if json_normalized(getattr(current, k)) != json_normalized(v)}
-    if not changes:
-        return False
-    if current.review_status in REVIEWED:
-        changes["review_status"] = ReviewStatus.IMPORTED  # regenerated: review again
-    change_audited(model=QAItem, pk=current.pk, actor=actor, expected_version=None, reason=reason,
-                   changes={**changes, "generated_by": actor.source})  # fmt: skip
-    return True
