@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
@@ -122,8 +121,7 @@ def dispatch_generation(run_id: int) -> None:
 
 def _claimable() -> Q:
     """Pending clips, and clips whose claim outlived the task's hard time limit (a killed worker's)."""
-    stale = timezone.now() - timedelta(seconds=django_settings.CELERY_TASK_TIME_LIMIT)
-    return Q(status=ClipStatus.PENDING) | Q(status=ClipStatus.RUNNING, claimed_at__lt=stale)
+    return Q(status=ClipStatus.PENDING) | GeneratedClip.claim_outlived()
 
 
 def _claim(run: GenerationRun) -> tuple[bool, list[GeneratedClip]]:
@@ -132,8 +130,7 @@ def _claim(run: GenerationRun) -> tuple[bool, list[GeneratedClip]]:
     task's time limit."""
     size = TEMPLATE_BATCH if run.generator == GenerationRun.Generator.TEMPLATE else run.concurrency
     pending = list(run.clips.filter(_claimable()).order_by("id").values_list("id", flat=True)[:size])
-    mine = [pk for pk in pending if GeneratedClip.objects.filter(_claimable(), pk=pk)
-            .update(status=ClipStatus.RUNNING, claimed_at=timezone.now())]  # fmt: skip
+    mine = [pk for pk in pending if GeneratedClip.claim(pk, claimable=_claimable())]
     rows = list(GeneratedClip.objects.filter(pk__in=mine).select_related("video__caption").order_by("id"))
     return bool(pending), rows
 
