@@ -34,7 +34,8 @@ def test_a_changed_reviewed_item_is_revised_by_the_source_with_the_callers_reaso
     outcome = revise(item, {"question": "Does the head move up?"}, reason="regenerated", origin="generation")
     item.refresh_from_db()
     assert outcome is RevisionOutcome.REVISED
-    assert (item.question, item.review_status, item.generated_by) == ("Does the head move up?", "imported", REGENERATOR.source)
+    assert (item.question, item.review_status) == ("Does the head move up?", "imported")
+    assert item.generated_by == REGENERATOR.source
     last = AuditEvent.objects.filter(target_kind="qaitem", target_id=item.pk).last()
     assert (last.actor_source, last.reason) == (REGENERATOR.source, "regenerated")
 
