@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .jobs import ResumableJob
+from .jobs import ClaimableUnit, ResumableJob
 from .content import Benchmark, QAItem
 
 
@@ -39,7 +39,7 @@ class BaselineRun(ResumableJob):
         return f"{self.name} on {self.benchmark}"
 
 
-class RunChunk(models.Model):
+class RunChunk(ClaimableUnit):
     """A slice of a run's items, predicted by one Celery task; claimed one at a time."""
 
     class Status(models.TextChoices):
@@ -51,7 +51,6 @@ class RunChunk(models.Model):
     run = models.ForeignKey(BaselineRun, on_delete=models.CASCADE, related_name="chunks")
     item_ids = models.JSONField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
-    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("run", "id")

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .jobs import ResumableJob
+from .jobs import ClaimableUnit, ResumableJob
 from .content import Benchmark, Video
 
 
@@ -34,7 +34,7 @@ class GenerationRun(ResumableJob):
         return f"{self.source} on {self.benchmark}"
 
 
-class GeneratedClip(models.Model):
+class GeneratedClip(ClaimableUnit):
     """A clip of a run: pending, claimed by a worker, generated from a caption version, or failed."""
 
     class Status(models.TextChoices):
@@ -51,7 +51,6 @@ class GeneratedClip(models.Model):
     items_created = models.PositiveSmallIntegerField(default=0)
     items_revised = models.PositiveSmallIntegerField(default=0)
     items_kept = models.PositiveSmallIntegerField(default=0, help_text="Unchanged, or kept because a person edited them")
-    claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

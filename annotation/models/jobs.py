@@ -1,5 +1,9 @@
+from datetime import timedelta
+
 from django.conf import settings as django_settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 
 class ResumableJob(models.Model):
@@ -18,3 +22,27 @@ class ResumableJob(models.Model):
     class Meta:
         abstract = True
         ordering = ("benchmark", "-created_at")
+
+
+class ClaimableUnit(models.Model):
+    """A unit of a job's work that one worker at a time claims: a subclass's ``status`` (whose choices include
+    ``CLAIMED``) and when it was claimed. A claim is one conditional UPDATE whose row count says whether this
+    worker won the unit, so two workers never both get it, on any database."""
+
+    CLAIMED = "running"
+
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def claim(cls, pk: int, *, claimable: Q) -> bool:
+        """Claim unit ``pk`` if it is still ``claimable``; returns whether this caller got it."""
+        return bool(cls._default_manager.filter(claimable, pk=pk).update(status=cls.CLAIMED, claimed_at=timezone.now()))
+
+    @classmethod
+    def claim_outlived(cls) -> Q:
+        """Units claimed longer ago than the task's hard time limit: their worker was killed, so they may be claimed again."""
+        stale = timezone.now() - timedelta(seconds=django_settings.CELERY_TASK_TIME_LIMIT)
+        return Q(status=cls.CLAIMED, claimed_at__lt=stale)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings as django_settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from annotation.answer_parsing import parse_answer
@@ -86,9 +86,7 @@ def dispatch_next_chunk(run_id: int) -> None:
 
 def chunk_predict(chunk_id: int) -> int | None:
     """Predict one chunk's items; returns its run's id, or None if another worker had it."""
-    claimed = RunChunk.objects.filter(pk=chunk_id, status__in=[RunChunk.Status.PENDING, RunChunk.Status.QUEUED]) \
-        .update(status=RunChunk.Status.RUNNING, claimed_at=timezone.now())  # fmt: skip
-    if not claimed:
+    if not RunChunk.claim(chunk_id, claimable=Q(status__in=[RunChunk.Status.PENDING, RunChunk.Status.QUEUED])):
         return None  # a duplicate delivery
     chunk = RunChunk.objects.select_related("run").get(pk=chunk_id)
     run = chunk.run

@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
@@ -25,12 +24,12 @@ from django.utils import timezone
 from annotation.dispatch import GENERATE_CLIP_BATCH, enqueue_on_commit, settings_hash, tasks_run_in_process
 from annotation.generation.base import CaptionedClip, GeneratedItem, GenerationFailed, Generator
 from annotation.generation.kinds import GENERATOR_TASKS, generator_for
-from annotation.models import Benchmark, Caption, GeneratedClip, GenerationRun, QAItem, Video, json_normalized
+from annotation.models import Benchmark, Caption, GeneratedClip, GenerationRun, QAItem, Video
 from annotation.transitions import ReviewStatus
 
-from .audited_writes import Actor, change_audited, create_audited_many
+from .audited_writes import Actor, create_audited_many
 from .flags import lint_run
-from .importing import REVIEWED, flag_machine_conflict, machine_versions_of_human_edited
+from .machine_revisions import RevisionOutcome, machine_revise, machine_versions_of_human_edited
 
 ClipStatus = GeneratedClip.Status
 TEMPLATE_BATCH = 16  # clips per Celery task without a model: lint and progress once per batch
@@ -122,8 +121,7 @@ def dispatch_generation(run_id: int) -> None:
 
 def _claimable() -> Q:
     """Pending clips, and clips whose claim outlived the task's hard time limit (a killed worker's)."""
-    stale = timezone.now() - timedelta(seconds=django_settings.CELERY_TASK_TIME_LIMIT)
-    return Q(status=ClipStatus.PENDING) | Q(status=ClipStatus.RUNNING, claimed_at__lt=stale)
+    return Q(status=ClipStatus.PENDING) | GeneratedClip.claim_outlived()
 
 
 def _claim(run: GenerationRun) -> tuple[bool, list[GeneratedClip]]:
@@ -132,8 +130,7 @@ def _claim(run: GenerationRun) -> tuple[bool, list[GeneratedClip]]:
     task's time limit."""
     size = TEMPLATE_BATCH if run.generator == GenerationRun.Generator.TEMPLATE else run.concurrency
     pending = list(run.clips.filter(_claimable()).order_by("id").values_list("id", flat=True)[:size])
-    mine = [pk for pk in pending if GeneratedClip.objects.filter(_claimable(), pk=pk)
-            .update(status=ClipStatus.RUNNING, claimed_at=timezone.now())]  # fmt: skip
+    mine = [pk for pk in pending if GeneratedClip.claim(pk, claimable=_claimable())]
     rows = list(GeneratedClip.objects.filter(pk__in=mine).select_related("video__caption").order_by("id"))
     return bool(pending), rows
 
@@ -233,9 +230,10 @@ def clip_items_write(*, benchmark: Benchmark, video: Video, items: list[Generate
             for n, item in enumerate(task_items):
                 values = {"question": item.question, "options": list(item.options), "answer": item.answer}
                 if n < len(existing[task]):
-                    revised = _revise(existing[task][n], values, human_edited, actor, reason)
-                    counts.revised += revised
-                    counts.kept += not revised
+                    outcome = machine_revise(existing[task][n], values, human_edited=human_edited, actor=actor,
+                                             reason=reason, origin="generation")  # fmt: skip
+                    counts.revised += outcome is RevisionOutcome.REVISED
+                    counts.kept += outcome is not RevisionOutcome.REVISED  # unchanged, or a person's edit kept
                     continue
                 new_rows.append({"benchmark": benchmark, "video": video, "qid": next(qids), "task": task,
                                  "generated_by": actor.source, **values})  # fmt: skip
@@ -252,21 +250,3 @@ def _next_qids(benchmark: Benchmark, task: str, count: int) -> list[str]:
         .annotate(number=Cast(Substr("qid", len(task) + 2), IntegerField())).aggregate(top=Max("number"))["top"]  # fmt: skip
     start = (in_use or 0) + 1
     return [f"{task}_{n:04d}" for n in range(start, start + count)]
-
-
-def _revise(current: QAItem, values: dict, human_edited: dict[int, dict], actor: Actor, reason: str) -> bool:
-    """Give ``current`` the generated values as a new version; returns whether it changed."""
-    if current.pk in human_edited:
-        last_generated = human_edited[current.pk]
-        changes = {k: v for k, v in values.items() if json_normalized(v) != last_generated.get(k)}
-        if changes:
-            flag_machine_conflict(current, changes, actor, origin="generation")
-        return False
-    changes = {k: v for k, v in values.items() if json_normalized(getattr(current, k)) != json_normalized(v)}
-    if not changes:
-        return False
-    if current.review_status in REVIEWED:
-        changes["review_status"] = ReviewStatus.IMPORTED  # regenerated: review again
-    change_audited(model=QAItem, pk=current.pk, actor=actor, expected_version=None, reason=reason,
-                   changes={**changes, "generated_by": actor.source})  # fmt: skip
-    return True

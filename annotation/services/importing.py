@@ -10,7 +10,6 @@ changes nothing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,16 +20,17 @@ from annotation.importing.participant_ids import ClipRow, missing_participant_pr
 from annotation.importing.problems import ImportRejected, Problem
 from annotation.importing.questions import IncomingItem, validate_question_rows
 from annotation.importing.reading import read_rows
-from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Video, json_normalized
-from annotation.transitions import ReviewStatus
+from annotation.models import Benchmark, Caption, QAItem, Video
 
 from .audited_writes import Actor, change_audited, create_audited_many, record_import
 from .content import benchmark_create, video_attach_file
 from .flags import lint_run
+from .machine_revisions import RevisionOutcome, machine_revise, machine_versions_of_human_edited
 
 CLIP_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi")
 ITEM_CONTENT = ("video_id", "task", "question", "options", "answer")
-REVIEWED = (ReviewStatus.IN_REVIEW, ReviewStatus.ACCEPTED, ReviewStatus.REJECTED)
+SUMMARY_COUNTERS = {RevisionOutcome.REVISED: "updated", RevisionOutcome.UNCHANGED: "unchanged",
+                    RevisionOutcome.KEPT_HUMAN_EDIT: "kept_human_edit"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -139,20 +139,6 @@ def _videos_for(benchmark: Benchmark, participants: dict[str, str], clip_rows: l
     return videos | {v.clip_name: v for v in created}
 
 
-def machine_versions_of_human_edited(kind: str, ids: Iterable[int]) -> dict[int, dict]:
-    """For rows a person has edited: the values as the generator last wrote them,
-    folded from the trail's machine events."""
-    edited = set(AuditEvent.objects.filter(
-        target_kind=kind, target_id__in=list(ids), actor_user__isnull=False, event_type=AuditEvent.EventType.EDITED,
-    ).values_list("target_id", flat=True))  # fmt: skip
-    machine_values: dict[int, dict] = {target: {} for target in edited}
-    events = AuditEvent.objects.filter(target_kind=kind, target_id__in=edited, actor_user__isnull=True,
-                                       event_type__in=[AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED])  # fmt: skip
-    for target_id, after in events.order_by("id").values_list("target_id", "after"):
-        machine_values[target_id].update(after)
-    return machine_values
-
-
 def _import_items(benchmark, incoming: list[IncomingItem], videos, machine: Actor, summary: ImportSummary) -> None:
     existing = {i.qid: i for i in QAItem.objects.filter(benchmark=benchmark, qid__in=[i.qid for i in incoming])}
     human_edited = machine_versions_of_human_edited(QAItem.audit_kind, (i.pk for i in existing.values()))
@@ -188,45 +174,11 @@ def _import_captions(benchmark, incoming: list[IncomingCaption], videos, machine
 
 def _revise(current, incoming: dict, human_edited: dict[int, dict], machine: Actor, summary: ImportSummary, *,
             prefix: str) -> None:  # fmt: skip
-    """A row the generator changed becomes its new revision, unless a person edited
-    the row: then the person's version stays and a flag shows what the generator changed."""
-    def count(outcome: str) -> None:
-        setattr(summary, f"{prefix}_{outcome}", getattr(summary, f"{prefix}_{outcome}") + 1)
-
-    if current.pk in human_edited:
-        generated = human_edited[current.pk]
-        changes = {k: v for k, v in incoming.items() if json_normalized(v) != generated.get(k)}
-        if changes:
-            flag_machine_conflict(current, changes, machine)
-            count("kept_human_edit")
-        else:
-            count("unchanged")
-        return
-    changes = {k: v for k, v in incoming.items() if getattr(current, k) != v}
-    if not changes:
-        count("unchanged")
-        return
-    if current.review_status in REVIEWED:
-        changes["review_status"] = ReviewStatus.IMPORTED  # regenerated: review again
-    change_audited(model=type(current), pk=current.pk, actor=machine, expected_version=None,
-                   changes={**changes, "generated_by": machine.source}, reason="revised by re-import")  # fmt: skip
-    count("updated")
-
-
-def flag_machine_conflict(target, changes: dict, machine: Actor, *, origin: str = "import") -> None:
-    """Flag a human-edited row that ``machine`` would have changed (an import or a generation run)."""
-    is_item = isinstance(target, QAItem)
-    benchmark_id = target.benchmark_id if is_item else target.video.benchmark_id
-    key = f"{'item' if is_item else 'caption'}:{target.pk}"
-    QualityFlag.objects.update_or_create(
-        benchmark_id=benchmark_id, target_key=key, kind=QualityFlag.Kind.IMPORT_CONFLICT, status=QualityFlag.Status.OPEN,
-        defaults={
-            "item": target if is_item else None, "caption": None if is_item else target, "severity": "warning",
-            "source": f"{origin}: {machine.source}", "target_version": target.version, "details": {"incoming": changes},
-            "message": f"{machine.source} changed {', '.join(sorted(changes))}, but a person edited this; "
-                       "their version is kept. Compare and decide.",
-        },
-    )  # fmt: skip
+    """Revise ``current`` as the generator (``machine_revise``) and count the outcome in ``summary``."""
+    outcome = machine_revise(current, incoming, human_edited=human_edited, actor=machine,
+                             reason="revised by re-import", origin="import")  # fmt: skip
+    counter = f"{prefix}_{SUMMARY_COUNTERS[outcome]}"
+    setattr(summary, counter, getattr(summary, counter) + 1)
 
 
 def _link_clip_files(benchmark, videos_dir: Path, importer: Actor, summary: ImportSummary) -> None:

@@ -1,8 +1,7 @@
-import time
-
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.generation.kinds import GENERATOR_TASKS
+from annotation.management.job_progress import follow_job
 from annotation.models import Benchmark, GenerationRun
 from annotation.services.generation import generation_prepare
 
@@ -54,11 +53,6 @@ class Command(BaseCommand):
                            "temperature": o["temperature"], "max_tokens": o["max_tokens"], "attempts": o["attempts"]}  # fmt: skip
 
     def _follow(self, run: GenerationRun) -> None:
-        while True:
-            run.refresh_from_db()
-            self.stdout.write(f"{run.source}: {run.done}/{run.total} clips generated, {run.errors} errors ({run.status})")
-            if run.status != GenerationRun.Status.RUNNING:
-                break
-            time.sleep(2)
+        follow_job(run, stdout=self.stdout, label=run.source, unit="clips generated")
         for clip in run.clips.filter(status="error").select_related("video").order_by("video__clip_name"):
             self.stdout.write(f"error: {clip.error}")

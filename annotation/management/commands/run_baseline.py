@@ -1,8 +1,8 @@
 import json
-import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from annotation.management.job_progress import follow_job
 from annotation.models import BaselineRun, Benchmark
 from annotation.scoring import run_scores
 from annotation.services.baselines import run_prepare
@@ -53,12 +53,7 @@ class Command(BaseCommand):
         return settings | ({"sampling": o["sampling"]} if predictor == "openai-compatible" else {})
 
     def _follow(self, run: BaselineRun) -> None:
-        while True:
-            run.refresh_from_db()
-            self.stdout.write(f"{run.name}: {run.done}/{run.total} predicted, {run.errors} errors ({run.status})")
-            if run.status in (BaselineRun.Status.DONE, BaselineRun.Status.FAILED):
-                break
-            time.sleep(2)
+        follow_job(run, stdout=self.stdout, label=run.name, unit="predicted")
         if run.last_error:
             self.stdout.write(f"last error: {run.last_error}")
         self.stdout.write(json.dumps(run_scores(run).as_dict(), indent=2))

@@ -1,6 +1,10 @@
 """Baseline runs end to end on a real Celery worker; resumable; flags from predictions."""
 
+import json
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
 from annotation.models import BaselineRun, Prediction, QAItem, QualityFlag
 from annotation.scoring import run_scores
@@ -27,6 +31,16 @@ def wait_until_finished(run, wait_for):
     wait_for(lambda: BaselineRun.objects.get(pk=run.pk).status in ("done", "failed"), seconds=60)
     run.refresh_from_db()
     return run
+
+
+def test_the_command_runs_the_baseline_and_reports_progress_and_scores(benchmark, items, tasks_in_process):
+    out = StringIO()
+    with tasks_in_process():
+        call_command("run_baseline", "--benchmark", benchmark.name, "--predictor", "random", "--seed", "3", stdout=out)
+    run = BaselineRun.objects.get()
+    first, *rest = out.getvalue().splitlines()
+    assert first == "random: 50/50 predicted, 0 errors (done)"
+    assert json.loads("\n".join(rest)) == json.loads(json.dumps(run_scores(run).as_dict()))
 
 
 def test_a_random_run_fans_out_on_the_worker_and_resumes_after_an_edit(celery_worker, benchmark, items, wait_for, annotator):
