@@ -3,8 +3,20 @@ the audited services (the review pages, imports and management commands)."""
 
 from django.contrib import admin, messages
 
-from .models import (AuditEvent, BaselineRun, Benchmark, Caption, GenerationRun, Prediction, QAItem, QualityFlag, Release,
-                     Video)
+from annotation.errors import DomainError
+
+from .models import (
+    AuditEvent,
+    BaselineRun,
+    Benchmark,
+    Caption,
+    GenerationRun,
+    Prediction,
+    QAItem,
+    QualityFlag,
+    Release,
+    Video,
+)
 from .services.video_processing import video_processing_request
 
 
@@ -114,7 +126,7 @@ class GenerationRunAdmin(JobAdmin):
             try:
                 generation_prepare(benchmark=run.benchmark, generator=run.generator, settings=settings,
                                    tasks=run.settings.get("tasks"), concurrency=run.concurrency, user=request.user)  # fmt: skip
-            except ValueError as error:  # e.g. no clip has a reviewed caption any more
+            except DomainError as error:  # e.g. no clip has a reviewed caption any more
                 self.message_user(request, f"{run.source} on {run.benchmark}: {error}", level=messages.ERROR)
                 return
         self.message_user(request, f"Resumed {queryset.count()} run(s); progress shows here as batches finish.")

@@ -8,7 +8,10 @@ from annotation.models import QualityFlag
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VIEW_MODULES = sorted([*(PROJECT_DIR / "review" / "views").glob("*.py"), *(PROJECT_DIR / "annotation" / "api").glob("*.py")])
-REVIEW_SERVICES = sorted((PROJECT_DIR / "review" / "services").glob("*.py"))
+SERVICES = sorted([*(PROJECT_DIR / "review" / "services").glob("*.py"), *(PROJECT_DIR / "annotation" / "services").glob("*.py")])
+# These guard against programming errors (an actor that is both a person and a machine, a field no form has):
+# a bug there is a server error, so they stay ValueError.
+PROGRAMMING_GUARDS = {"annotation/services/audited_writes.py", "annotation/services/content.py"}
 
 
 def _names(node: ast.expr | None) -> set[str]:
@@ -26,8 +29,9 @@ def test_no_view_or_endpoint_catches_a_bare_value_error():
     assert caught == [], "catch DomainError (annotation/errors.py), not ValueError: " + ", ".join(caught)
 
 
-def test_the_review_services_raise_only_errors_of_the_family():
-    raised = [f"{path.relative_to(PROJECT_DIR)}:{node.lineno}" for path in REVIEW_SERVICES
+def test_the_services_raise_only_errors_of_the_family():
+    raised = [f"{path.relative_to(PROJECT_DIR)}:{node.lineno}" for path in SERVICES
+              if str(path.relative_to(PROJECT_DIR)) not in PROGRAMMING_GUARDS
               for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Raise)
               and isinstance(node.exc, ast.Call) and _names(node.exc.func) & {"ValueError", "Exception"}]  # fmt: skip
     assert raised == [], ", ".join(raised)

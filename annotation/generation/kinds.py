@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from annotation.errors import InvalidInput
 from annotation.predictors.chat import ChatPredictor
 
 from .base import Generator
@@ -17,7 +18,7 @@ def generator_for(kind: str, settings: dict) -> Generator:
         return TemplateGenerator(seed=seed)
     if kind == "model":
         if not settings.get("base_url") or not settings.get("model"):
-            raise ValueError("the model generator needs a base_url and a model")
+            raise InvalidInput("the model generator needs a base_url and a model", field="base_url")
         return ModelGenerator(chat=ChatPredictor.from_settings(settings), seed=seed,
                               attempts=int(settings.get("attempts", 3)))  # fmt: skip
-    raise ValueError(f"unknown generator {kind!r}; expected {', '.join(GENERATOR_TASKS)}")
+    raise InvalidInput(f"unknown generator {kind!r}; expected {', '.join(GENERATOR_TASKS)}", field="generator")

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from annotation.answer_parsing import parse_answer
 from annotation.dispatch import PREDICT_CHUNK, enqueue_on_commit, settings_hash, tasks_run_in_process
+from annotation.errors import InvalidInput
 from annotation.models import BaselineRun, Benchmark, Prediction, QAItem, RunChunk
 from annotation.predictors.base import ItemPrompt, Predictor, PredictorError, Reply
 from annotation.predictors.builtin import PriorPredictor, RandomPredictor
@@ -33,7 +34,7 @@ def run_prepare(*, benchmark: Benchmark, predictor: str, name: str, settings: di
     settings, tasks = settings or {}, sorted(tasks or [])
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
-        raise ValueError(f"unknown task(s) {', '.join(unknown)}; expected {', '.join(TASKS)}")
+        raise InvalidInput(f"unknown task(s) {', '.join(unknown)}; expected {', '.join(TASKS)}", field="tasks")
     with transaction.atomic():
         run, _ = BaselineRun.objects.select_for_update().get_or_create(
             benchmark=benchmark, settings_hash=settings_hash(predictor=predictor, settings=settings, tasks=tasks),
@@ -144,7 +145,8 @@ def predictor_for(run: BaselineRun, *, videos: dict) -> Predictor:
         strategy = settings.get("sampling", "mac2026")
         frames = None if run.predictor == P.BLIND else (lambda video_id: stored_model_view_frames(videos[video_id], strategy))
         return ChatPredictor.from_settings(settings, frames=frames)  # one client per chunk
-    raise ValueError(f"predictor {run.predictor!r} does not predict (its predictions are imported)")
+    raise InvalidInput(f"predictor {run.predictor!r} does not predict (its predictions are imported)",
+                       field="predictor")
 
 
 def _accepted_keys(benchmark: Benchmark) -> dict[str, list[tuple[int, str]]]:

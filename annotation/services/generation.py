@@ -22,6 +22,7 @@ from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
 from annotation.dispatch import GENERATE_CLIP_BATCH, enqueue_on_commit, settings_hash, tasks_run_in_process
+from annotation.errors import InvalidInput
 from annotation.generation.base import CaptionedClip, GeneratedItem, GenerationFailed, Generator
 from annotation.generation.kinds import GENERATOR_TASKS, generator_for
 from annotation.models import Benchmark, Caption, GeneratedClip, GenerationRun, QAItem, Video
@@ -44,7 +45,7 @@ def generation_prepare(*, benchmark: Benchmark, generator: str, settings: dict |
     Clips are those with a reviewed (accepted) caption, or any caption with
     ``include_unreviewed``; ``clips`` narrows them by name."""
     if generator not in GENERATOR_TASKS:
-        raise ValueError(f"unknown generator {generator!r}; expected {', '.join(GENERATOR_TASKS)}")
+        raise InvalidInput(f"unknown generator {generator!r}; expected {', '.join(GENERATOR_TASKS)}", field="generator")
     settings = {**(settings or {}), "tasks": _checked_tasks(generator, tasks)}
     source = generator_for(generator, settings).source
     versions = _caption_versions(benchmark, clips, include_unreviewed)
@@ -78,7 +79,8 @@ def _checked_tasks(generator: str, tasks: Iterable[str] | None) -> list[str]:
     tasks = sorted(set(tasks or offered))
     unknown = [t for t in tasks if t not in offered]
     if unknown:
-        raise ValueError(f"the {generator} generator does not write {', '.join(unknown)}; it writes {', '.join(offered)}")
+        raise InvalidInput(f"the {generator} generator does not write {', '.join(unknown)}; it writes {', '.join(offered)}",
+                           field="tasks")
     return tasks
 
 
@@ -93,14 +95,14 @@ def _caption_versions(benchmark: Benchmark, clips: Iterable[str] | None, include
         unknown = sorted(set(names) - set(Video.objects.filter(benchmark=benchmark, clip_name__in=names)
                                           .values_list("clip_name", flat=True)))  # fmt: skip
         if unknown:
-            raise ValueError(f"benchmark {benchmark.name!r} has no clip(s) {', '.join(unknown)}")
+            raise InvalidInput(f"benchmark {benchmark.name!r} has no clip(s) {', '.join(unknown)}", field="clips")
         captions = captions.filter(video__clip_name__in=names)
         missing = sorted(set(names) - set(captions.values_list("video__clip_name", flat=True)))
         if missing:
-            raise ValueError(f"clip(s) not {wanted}: {', '.join(missing)}")
+            raise InvalidInput(f"clip(s) not {wanted}: {', '.join(missing)}", field="clips")
     versions = dict(captions.order_by("video__clip_name").values_list("video_id", "version"))  # qids in clip order
     if not versions:
-        raise ValueError(f"benchmark {benchmark.name!r} has no clip {wanted}")
+        raise InvalidInput(f"benchmark {benchmark.name!r} has no clip {wanted}", field="clips")
     return versions
 
 

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from annotation.errors import DomainError
 from annotation.generation.kinds import GENERATOR_TASKS
 from annotation.management.job_progress import follow_job
 from annotation.models import Benchmark, GenerationRun
@@ -38,7 +39,7 @@ class Command(BaseCommand):
             run = generation_prepare(benchmark=benchmark, generator=o["generator"], settings=self._settings(o),
                                      clips=o["clips"], tasks=o["tasks"], concurrency=o["concurrency"],
                                      include_unreviewed=o["include_unreviewed"])  # fmt: skip
-        except ValueError as error:
+        except DomainError as error:
             raise CommandError(str(error)) from None
         if not o["no_wait"]:
             self._follow(run)

@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from annotation.errors import DomainError
 from annotation.management.job_progress import follow_job
 from annotation.models import BaselineRun, Benchmark
 from annotation.scoring import run_scores
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         try:
             run = run_prepare(benchmark=benchmark, predictor=o["predictor"], settings=settings, tasks=o["tasks"],
                               concurrency=o["concurrency"], name=o["name"] or o["model"] or o["predictor"])  # fmt: skip
-        except ValueError as error:
+        except DomainError as error:
             raise CommandError(str(error)) from None
         if not o["no_wait"]:
             self._follow(run)

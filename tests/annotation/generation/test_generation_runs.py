@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from annotation.errors import InvalidInput
 from annotation.audit_replay import replay_mismatches
 from annotation.models import AuditEvent, Caption, GeneratedClip, GenerationRun, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor
@@ -65,13 +66,13 @@ def test_clips_without_a_reviewed_caption_are_left_out_or_refused_by_name(benchm
     with tasks_in_process():
         run = generation_prepare(benchmark=benchmark, generator="template")
     assert run.total == 5 and not QAItem.objects.filter(video__clip_name="draft_001").exists()
-    with pytest.raises(ValueError, match="clip.s. not with a reviewed caption: draft_001"):
+    with pytest.raises(InvalidInput, match="clip.s. not with a reviewed caption: draft_001"):
         generation_prepare(benchmark=benchmark, generator="template", clips=["take_000", "draft_001"])
-    with pytest.raises(ValueError, match="has no clip.s. nope"):
+    with pytest.raises(InvalidInput, match="has no clip.s. nope"):
         generation_prepare(benchmark=benchmark, generator="template", clips=["nope"])
-    with pytest.raises(ValueError, match="does not write SAD"):
+    with pytest.raises(InvalidInput, match="does not write SAD"):
         generation_prepare(benchmark=benchmark, generator="template", tasks=["SAD"])
-    with pytest.raises(ValueError, match="needs a base_url and a model"):
+    with pytest.raises(InvalidInput, match="needs a base_url and a model"):
         generation_prepare(benchmark=benchmark, generator="model")
 
 
