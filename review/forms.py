@@ -100,6 +100,9 @@ def form_error_text(form: forms.Form) -> str:
                      for field, messages in form.errors.items())  # fmt: skip
 
 
+MAX_VERSION = 2**31 - 1  # the database's integer: a larger number is refused here, not by a 500
+
+
 class BlindAnswerForm(forms.Form):
     """An answer from the video; the service checks it is one of the question's choices."""
 
@@ -110,7 +113,7 @@ class DecisionForm(forms.Form):
     """Accept, fix or reject a question or the caption, on the version the person saw."""
 
     decision = forms.ChoiceField(choices=Review.Decision.choices)
-    version = forms.IntegerField(min_value=0, required=False)
+    version = forms.IntegerField(min_value=0, max_value=MAX_VERSION, required=False)
     reason = forms.CharField(required=False)
     fix_note = forms.CharField(required=False)
     reject_note = forms.CharField(required=False)
@@ -133,7 +136,8 @@ def posted_item_fix(post, item: QAItem) -> dict:
     return fields
 
 
-FRAME_INDEX_ERRORS = {"invalid": "a frame index (0 or more)", "min_value": "a frame index (0 or more)"}
+FRAME_INDEX_ERRORS = {"invalid": "a frame index (0 or more)", "min_value": "a frame index (0 or more)",
+                      "max_value": "a frame index within the clip"}  # fmt: skip
 
 
 class CaptionFixForm(forms.Form):
@@ -150,8 +154,10 @@ class CaptionFixForm(forms.Form):
     phase_late = forms.CharField(required=False)
     contact = forms.CharField(required=False)
     description = forms.CharField(required=False)
-    phase_middle_start = forms.IntegerField(min_value=0, required=False, error_messages=FRAME_INDEX_ERRORS)
-    phase_late_start = forms.IntegerField(min_value=0, required=False, error_messages=FRAME_INDEX_ERRORS)
+    phase_middle_start = forms.IntegerField(min_value=0, max_value=MAX_VERSION, required=False,
+                                            error_messages=FRAME_INDEX_ERRORS)  # fmt: skip
+    phase_late_start = forms.IntegerField(min_value=0, max_value=MAX_VERSION, required=False,
+                                          error_messages=FRAME_INDEX_ERRORS)  # fmt: skip
 
     def clean_other_parts(self) -> list[str]:
         return [p.strip() for p in self.cleaned_data["other_parts"].split(",") if p.strip()]
@@ -165,7 +171,7 @@ class AdjudicationForm(forms.Form):
     """Settle an item its reviewers disagreed on, on the version shown."""
 
     decision = forms.ChoiceField(choices=[("accept", "Accept"), ("fix", "Fix"), ("reject", "Reject")])
-    version = forms.IntegerField(min_value=1, error_messages={"required": "missing; reload the page"})
+    version = forms.IntegerField(min_value=1, max_value=MAX_VERSION, error_messages={"required": "missing; reload the page"})
     note = forms.CharField(required=False)
 
 

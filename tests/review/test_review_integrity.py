@@ -293,3 +293,16 @@ def test_a_reviewer_holding_a_clip_blind_gets_none_of_its_content_from_pages_or_
     answer_blind(browser, slot)  # their blind answers are in: the content is theirs to see again
     assert len(browser.get("/api/items/", {"benchmark": benchmark.pk}).json()["results"]) == 3
     assert "SAD_0001" in browser.get(reverse("benchmark-detail", args=[benchmark.pk])).content.decode()
+
+
+@pytest.mark.parametrize("version", ["99999999999999999999", "-3", "v2", ""])
+def test_a_version_that_is_no_number_the_database_holds_is_a_400_not_a_500(blind_clip, answer_blind, version):
+    client, slot = blind_clip
+    answer_blind(client, slot)
+    sad = QAItem.objects.get(qid="SAD_0001")
+    response = client.post(reverse("review-decide", args=[slot.pk, sad.pk]), {"decision": "accept", "version": version},
+                           headers=HX)  # fmt: skip
+    assert response.status_code in (400, 409) and not Review.objects.exists()
+    caption = client.post(reverse("review-caption", args=[slot.pk]), {"decision": "fix", "version": version,
+                                                                      "phase_middle_start": version}, headers=HX)  # fmt: skip
+    assert caption.status_code in (400, 409)
