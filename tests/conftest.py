@@ -27,6 +27,22 @@ SHARED_DATA = Path(os.environ.get("MABENCH_SHARED_DATA", PROJECT_DIR.parent / "s
 collect_ignore = [] if SHARED_DATA.is_dir() else ["acceptance"]
 
 GENERATOR = Actor.machine("test-generator 0.1")
+WORKER_FIXTURES = {"celery_worker", "start_worker"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:  # a real worker runs on the broker and PostgreSQL
+        if WORKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker("worker")
+            item.add_marker("postgresql")
+
+
+def pytest_runtest_setup(item):
+    """`make test` runs everything; elsewhere (the embedded SQLite default) what needs more says so as it skips."""
+    if item.get_closest_marker("postgresql") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (run it with `make test`)")
+    if item.get_closest_marker("worker") and settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.skip("needs a Celery worker on a broker (run it with `make test`)")
 FIXTURES = Actor.machine("test fixtures")  # who creates the tests' users
 
 

@@ -6,6 +6,8 @@ from django.db import DatabaseError, connection, transaction
 from annotation.append_only import APPEND_ONLY_TABLES
 from annotation.models import AuditEvent
 
+pytestmark = pytest.mark.postgresql
+
 
 def truncate(statement: str) -> None:
     with transaction.atomic(), connection.cursor() as cursor:

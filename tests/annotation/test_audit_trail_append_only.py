@@ -3,6 +3,8 @@ from django.db import DatabaseError, connection, transaction
 
 from annotation.models import AuditEvent
 
+pytestmark = pytest.mark.postgresql
+
 
 @pytest.fixture
 def event(make_item):

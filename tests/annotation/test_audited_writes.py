@@ -80,6 +80,7 @@ def test_an_actor_is_a_person_or_a_machine(kwargs):
         Actor(**kwargs)
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_edits_of_one_version_let_exactly_one_win(make_item, annotator, reviewer):
     assert connection.vendor == "postgresql", "row locks are only meaningful on PostgreSQL"

@@ -17,6 +17,8 @@ from annotation.services.audited_writes import Actor
 from annotation.services.content import review_status_set
 from annotation.services.releases import release_create
 
+pytestmark = pytest.mark.postgresql
+
 PASSWORD_VARIABLE = "MABENCH_TEST_APP_ROLE_PASSWORD"
 
 

@@ -77,6 +77,7 @@ def test_a_paused_queue_hands_out_nothing(benchmark, clips, admin_user, annotato
         claim_next(queue=Queue.objects.get(pk=queue.pk), user=annotator)
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_fifty_people_claiming_at_once_never_share_a_clip_and_none_is_lost_on_postgresql(benchmark, make_user, admin_user,
                                                                                        at_once):  # fmt: skip

@@ -213,6 +213,7 @@ def test_refused_stale_fixes_through_the_service_are_all_recorded(blind_clip, an
     assert AuditEvent.objects.filter(event_type="edit_refused", target_id=sad.pk, actor_user=annotator).count() == 10
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_25_people_pressing_start_twice_at_once_each_hold_one_clip_on_postgresql(benchmark, make_user, admin_user,
                                                                                  at_once):  # fmt: skip
@@ -264,6 +265,7 @@ def test_the_trail_replays_after_a_review_with_refusals(blind_clip, answer_blind
     assert "rebuilds all" in capsys.readouterr().out
 
 
+@pytest.mark.postgresql
 def test_blind_answers_are_never_replaced_in_the_database_on_postgresql(blind_clip, annotator):
     from django.db import DatabaseError
 

@@ -12,6 +12,8 @@ from annotation.release_integrity import ReleaseDamaged
 from annotation.selectors import release_rows
 from annotation.services.releases import release_create, release_manifest
 
+pytestmark = pytest.mark.postgresql
+
 
 @pytest.fixture
 def release(benchmark, accepted_items, admin_user):

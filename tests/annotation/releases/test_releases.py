@@ -94,6 +94,7 @@ def test_a_tag_is_never_reused(benchmark, accepted_items, admin_user):
         release_create(benchmark=benchmark, tag="v1.0", user=admin_user)
 
 
+@pytest.mark.postgresql
 def test_releases_are_immutable_in_the_database(benchmark, accepted_items, admin_user):
     assert connection.vendor == "postgresql"
     release = release_create(benchmark=benchmark, tag="v1.0", user=admin_user)
