@@ -182,7 +182,7 @@ def change_audited(
     if unknown:
         raise ValueError(f"{model.__name__} has no audited field(s) {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        obj = model.objects.select_for_update().get(pk=pk)
+        obj = model.objects.select_for_update(no_key=True).get(pk=pk)
         if expected_version is not None and obj.version != expected_version:
             raise stale_edit(obj, actor=actor, changes=changes, seen_version=expected_version, reason=reason)
         _apply(obj, actor=actor, changes=changes, reason=reason)

@@ -50,7 +50,7 @@ def generation_prepare(*, benchmark: Benchmark, generator: str, settings: dict |
     source = generator_for(generator, settings).source
     versions = _caption_versions(benchmark, clips, include_unreviewed)
     with transaction.atomic():
-        run, _ = GenerationRun.objects.select_for_update().get_or_create(
+        run, _ = GenerationRun.objects.select_for_update(no_key=True).get_or_create(
             benchmark=benchmark, settings_hash=settings_hash(generator=generator, source=source, settings=settings),
             defaults={"generator": generator, "source": source, "settings": settings, "created_by": user},
         )  # fmt: skip

@@ -162,7 +162,7 @@ def _edited_since(model, pk: int, seen_version: int) -> bool:
 def _judged_version(target: _Target, pk: int, seen_version: int, actor: Actor, decision: str, fix, reason: str):
     """The current row (locked until commit), if the person judged what it holds: a version that does not
     exist yet, or an older one whose content was edited since, is a conflict."""
-    current = target.model.objects.select_for_update().get(pk=pk)
+    current = target.model.objects.select_for_update(no_key=True).get(pk=pk)
     stale = seen_version > current.version or seen_version < 1
     if stale or (seen_version < current.version and _edited_since(target.model, pk, seen_version)):
         conflict = stale_edit(current, actor=actor, changes=fix or {f: getattr(current, f) for f in target.shown},
