@@ -22,6 +22,7 @@ from django.db.models import F, IntegerField, Max, Q
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
+from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.dispatch import GENERATE_CLIP_BATCH, enqueue_on_commit, settings_hash, tasks_run_in_process
 from annotation.generation.base import CaptionedClip, GeneratedItem, GenerationFailed, Generator
 from annotation.generation.kinds import GENERATOR_TASKS, generator_for
@@ -222,7 +223,7 @@ def clip_items_write(*, benchmark: Benchmark, video: Video, items: list[Generate
         generated[item.task].append(item)
     counts = ClipWrite()
     with transaction.atomic():
-        Benchmark.objects.select_for_update().get(pk=benchmark.pk)  # serialises qid allocation
+        benchmark_mutex(benchmark.pk, MutexPurpose.QID_ALLOCATION)  # one clip write allocating qids at a time
         existing = defaultdict(list)
         for current in QAItem.objects.filter(video=video, task__in=list(generated)).order_by("qid"):
             existing[current.task].append(current)
