@@ -1,12 +1,13 @@
 """Benchmark-wide mutexes: named PostgreSQL advisory locks, held until the transaction ends.
 
-Where a service means "one of these at a time per benchmark" (qid allocation, a release cut) it
-takes ``benchmark_mutex(benchmark_id, purpose)`` instead of locking the ``Benchmark`` row. A row
-lock FOR UPDATE conflicts with the FOR KEY SHARE lock that every foreign-key check takes, so
-locking the benchmark's row stalled every insert of a row referencing the benchmark (videos,
-items, flags, queues...) for as long as the mutex was held. An advisory lock conflicts with
-nothing but the same lock: ``pg_advisory_xact_lock(purpose, benchmark_id)``, the two-int4 form,
-whose key space does not overlap the one-bigint form. It is released at commit or rollback.
+Where a service means "one of these at a time per benchmark" (machine content writes with their
+qid allocation, a release cut) it takes ``benchmark_mutex(benchmark_id, purpose)`` instead of
+locking the ``Benchmark`` row. A row lock FOR UPDATE conflicts with the FOR KEY SHARE lock that
+every foreign-key check takes, so locking the benchmark's row stalled every insert of a row
+referencing the benchmark (videos, items, flags, queues...) for as long as the mutex was held.
+An advisory lock conflicts with nothing but the same lock: ``pg_advisory_xact_lock(purpose,
+benchmark_id)``, the two-int4 form, whose key space does not overlap the one-bigint form. It is
+released at commit or rollback.
 
 On SQLite (the embedded default) it does nothing: transactions begin IMMEDIATE there
 (``mabench_site/settings.py``), so one writer at a time holds the whole database from BEGIN, and
@@ -28,8 +29,11 @@ class MutexPurpose(IntEnum):
     """The first key of a benchmark mutex (the second is the benchmark's id). Stated once, here;
     a number is never reused for another purpose."""
 
-    QID_ALLOCATION = 1  # new qids TASK_NNNN after the highest in use (generation's clip writes)
-    RELEASE_CUT = 2  # one release cut of a benchmark at a time
+    # Machine writes of the benchmark's items and captions: an import, a generation clip write (it
+    # allocates new qids TASK_NNNN after the highest in use). A release cut holds it too, so the
+    # content it checked is the content it freezes.
+    CONTENT_WRITES = 1
+    RELEASE_CUT = 2  # one release cut of a benchmark at a time; taken before CONTENT_WRITES
 
 
 class MutexOutsideTransaction(MabenchError):

@@ -223,7 +223,7 @@ def clip_items_write(*, benchmark: Benchmark, video: Video, items: list[Generate
         generated[item.task].append(item)
     counts = ClipWrite()
     with transaction.atomic():
-        benchmark_mutex(benchmark.pk, MutexPurpose.QID_ALLOCATION)  # one clip write allocating qids at a time
+        benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # serialises qid allocation
         existing = defaultdict(list)
         for current in QAItem.objects.filter(video=video, task__in=list(generated)).order_by("qid"):
             existing[current.task].append(current)

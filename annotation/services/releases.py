@@ -99,6 +99,7 @@ def release_create(*, benchmark: Benchmark, tag: str, notes: str = "", user,
         raise blocked(["disjoint_from names only evaluation benchmarks"])
     with transaction.atomic():
         benchmark_mutex(benchmark.pk, MutexPurpose.RELEASE_CUT)  # one release of a benchmark at a time
+        benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # no import or generation changes what is frozen
         if Release.objects.filter(benchmark=benchmark, tag=tag).exists():
             raise blocked([f"tag {tag!r} exists already; releases are immutable, use a new tag"])
         against = None
