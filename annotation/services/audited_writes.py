@@ -2,10 +2,12 @@
 
 Every create, edit and status change of a benchmark, video, caption or QA item
 goes through these functions. Each takes a row lock, applies the change and
-appends an ``AuditEvent`` in the same transaction. Locking policy: one row at a
-time, locked with ``select_for_update()`` (on SQLite the IMMEDIATE transaction
-mode serialises writers instead); a service that needs several rows locks them
-in the order video -> caption -> QA item, ascending primary key.
+appends an ``AuditEvent`` in the same transaction. Locking policy (written out, with
+every lock of the project, in ``docs/locking.md``): one row at a time, locked with
+``select_for_update(no_key=True)`` (FOR NO KEY UPDATE: rows referencing it can still be
+inserted; on SQLite the IMMEDIATE transaction mode serialises writers instead); a
+service that needs several rows locks them in the order video -> caption -> QA item,
+ascending primary key.
 
 Actions on things other than content (queues, claims, flags, roles, releases) are
 recorded in the same row shape with ``record_action``. A refused attempt is recorded
@@ -182,7 +184,7 @@ def change_audited(
     if unknown:
         raise ValueError(f"{model.__name__} has no audited field(s) {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        obj = model.objects.select_for_update().get(pk=pk)
+        obj = model.objects.select_for_update(no_key=True).get(pk=pk)
         if expected_version is not None and obj.version != expected_version:
             raise stale_edit(obj, actor=actor, changes=changes, seen_version=expected_version, reason=reason)
         _apply(obj, actor=actor, changes=changes, reason=reason)

@@ -36,7 +36,7 @@ def run_prepare(*, benchmark: Benchmark, predictor: str, name: str, settings: di
     if unknown:
         raise InvalidInput(f"unknown task(s) {', '.join(unknown)}; expected {', '.join(TASKS)}", field="tasks")
     with transaction.atomic():
-        run, _ = BaselineRun.objects.select_for_update().get_or_create(
+        run, _ = BaselineRun.objects.select_for_update(no_key=True).get_or_create(
             benchmark=benchmark, settings_hash=settings_hash(predictor=predictor, settings=settings, tasks=tasks),
             defaults={"name": name, "predictor": predictor, "settings": settings, "tasks": tasks, "created_by": user},
         )  # fmt: skip

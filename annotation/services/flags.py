@@ -125,7 +125,7 @@ def flag_waive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
     """A person decides a flag is not a fault; the reason is required and recorded in the trail."""
     _reason_required(reason, "a waiver")
     with transaction.atomic():
-        flag = QualityFlag.objects.select_for_update().get(pk=flag.pk)
+        flag = QualityFlag.objects.select_for_update(no_key=True).get(pk=flag.pk)
         attempted = {"status": Status.WAIVED, "waived_reason": reason}
         if flag.status != Status.OPEN:
             message = f"flag #{flag.pk} ({flag.kind}) is {flag.status}, not open: only an open flag is waived"
@@ -140,7 +140,7 @@ def flag_unwaive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
     """A person withdraws a waiver: the flag is open again (and blocks a release) until fixed or waived anew."""
     _reason_required(reason, "withdrawing a waiver")
     with transaction.atomic():
-        flag = QualityFlag.objects.select_for_update().get(pk=flag.pk)
+        flag = QualityFlag.objects.select_for_update(no_key=True).get(pk=flag.pk)
         attempted = {"status": Status.OPEN, "waived_reason": ""}
         if flag.status != Status.WAIVED:
             message = f"flag #{flag.pk} ({flag.kind}) is {flag.status}, not waived: there is no waiver to withdraw"

@@ -21,6 +21,7 @@ from django.db.models import F, IntegerField, Max, Q
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
+from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.dispatch import GENERATE_CLIP_BATCH, enqueue_on_commit, settings_hash, tasks_run_in_process
 from annotation.errors import InvalidInput
 from annotation.generation.base import CaptionedClip, GeneratedItem, GenerationFailed, Generator
@@ -50,7 +51,7 @@ def generation_prepare(*, benchmark: Benchmark, generator: str, settings: dict |
     source = generator_for(generator, settings).source
     versions = _caption_versions(benchmark, clips, include_unreviewed)
     with transaction.atomic():
-        run, _ = GenerationRun.objects.select_for_update().get_or_create(
+        run, _ = GenerationRun.objects.select_for_update(no_key=True).get_or_create(
             benchmark=benchmark, settings_hash=settings_hash(generator=generator, source=source, settings=settings),
             defaults={"generator": generator, "source": source, "settings": settings, "created_by": user},
         )  # fmt: skip
@@ -221,7 +222,7 @@ def clip_items_write(*, benchmark: Benchmark, video: Video, items: list[Generate
         generated[item.task].append(item)
     counts = ClipWrite()
     with transaction.atomic():
-        Benchmark.objects.select_for_update().get(pk=benchmark.pk)  # serialises qid allocation
+        benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # serialises qid allocation
         existing = defaultdict(list)
         for current in QAItem.objects.filter(video=video, task__in=list(generated)).order_by("qid"):
             existing[current.task].append(current)

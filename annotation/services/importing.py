@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.importing.captions import IncomingCaption, validate_caption_rows
 from annotation.importing.participant_ids import ClipRow, missing_participant_problems, participants_by_clip
 from annotation.importing.problems import ImportRejected, Problem
@@ -91,6 +92,7 @@ def benchmark_import(
     importer = Actor.person(user) if user is not None else machine
     with transaction.atomic():
         benchmark = _benchmark_for(summary.benchmark, kind, importer)
+        benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # no generation or release cut meanwhile
         videos = _videos_for(benchmark, participants, clip_rows, machine, summary)
         _write(benchmark, videos, summary, incoming_items, incoming_captions, videos_dir, machine, importer)
         if dry_run:

@@ -59,7 +59,7 @@ def human_score_record(*, prediction: Prediction, user, scores: dict[str, int], 
         values[dimension] = int(raw)
     judge = f"human:{user.username}"
     with transaction.atomic():
-        score = JudgeScore.objects.select_for_update().filter(prediction=prediction, judge=judge).first()
+        score = JudgeScore.objects.select_for_update(no_key=True).filter(prediction=prediction, judge=judge).first()
         before = None if score is None else _score_state(score)
         score = score or JudgeScore(prediction=prediction, judge=judge)
         for name, value in (values | {"reasoning": reasoning}).items():

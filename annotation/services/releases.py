@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.errors import Refused
 from annotation.problem_lists import indented_list
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
@@ -97,7 +98,8 @@ def release_create(*, benchmark: Benchmark, tag: str, notes: str = "", user,
     if any(b.kind != Benchmark.Kind.EVAL for b in disjoint_from or ()):
         raise blocked(["disjoint_from names only evaluation benchmarks"])
     with transaction.atomic():
-        Benchmark.objects.select_for_update().get(pk=benchmark.pk)  # one release of a benchmark at a time
+        benchmark_mutex(benchmark.pk, MutexPurpose.RELEASE_CUT)  # one release of a benchmark at a time
+        benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # no import or generation changes what is frozen
         if Release.objects.filter(benchmark=benchmark, tag=tag).exists():
             raise blocked([f"tag {tag!r} exists already; releases are immutable, use a new tag"])
         against = None
@@ -124,7 +126,7 @@ def _release_cut_recorded(release: Release, *, user) -> None:
 
 
 def _eval_release_write(*, benchmark: Benchmark, tag: str, notes: str, user) -> Release:
-    """Freeze the accepted items (the caller holds the benchmark lock and has checked the blockers)."""
+    """Freeze the accepted items (the caller holds the release-cut mutex and has checked the blockers)."""
     items = list(benchmark.items.filter(review_status=ReviewStatus.ACCEPTED).select_related("video").order_by("id"))
     last_event_id = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
     release = Release(

@@ -80,7 +80,7 @@ def _flag_blockers(benchmark: Benchmark, released) -> list[str]:
 
 
 def train_release_write(*, benchmark: Benchmark, tag: str, notes: str, user, against: Sequence[Benchmark]) -> Release:
-    """Freeze the accepted captions (the caller holds the benchmark lock and has checked the blockers)."""
+    """Freeze the accepted captions (the caller holds the release-cut mutex and has checked the blockers)."""
     last_event_id = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
     release_id = reserved_ids(Release, 1)[0]
     video_ids = list(Video.objects.filter(benchmark=benchmark, caption__review_status=ReviewStatus.ACCEPTED)

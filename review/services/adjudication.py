@@ -45,7 +45,7 @@ def item_adjudicate(*, item_id: int, user: User, decision: str, expected_version
     actor = Actor.person(user)
     reason = f"{ADJUDICATED}: {note.strip()}" if note.strip() else ADJUDICATED
     with transaction.atomic():
-        item = QAItem.objects.select_for_update().get(pk=item_id)
+        item = QAItem.objects.select_for_update(no_key=True).get(pk=item_id)
         if item.review_status != ReviewStatus.NEEDS_ADJUDICATION:
             raise NotAwaitingAdjudication(f"{item.qid} is {item.get_review_status_display().lower()}, "
                                           "not awaiting adjudication").recording(

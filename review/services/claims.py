@@ -145,8 +145,9 @@ def claim_release(*, slot: QueueSlot, actor: Actor, reason: str = "") -> bool:
     """Give a claimed clip back to the queue unfinished (its holder, or an admin for them).
 
     The holder's decisions on it stay theirs and settle nothing (see ``review.services.reviews``)."""
-    current = QueueSlot.objects.select_for_update().filter(pk=slot.pk).values("claimed_by_id", "lease_expires",
-                                                                               "completed_at").first()  # fmt: skip
+    # .first() orders by the slot's Meta ordering, which joins the queue: of=("self",) locks the slot alone.
+    current = QueueSlot.objects.select_for_update(no_key=True, of=("self",)).filter(pk=slot.pk) \
+        .values("claimed_by_id", "lease_expires", "completed_at").first()  # fmt: skip
     if not current or current["claimed_by_id"] is None or current["completed_at"] is not None:
         return False
     return _release(slot.pk, current["claimed_by_id"], current["lease_expires"], actor, reason or "released")
@@ -158,7 +159,7 @@ def expired_leases_sweep() -> int:
     with transaction.atomic():
         expired = QueueSlot.objects.filter(completed_at__isnull=True, lease_expires__lt=timezone.now())
         if connection.vendor == "postgresql":
-            expired = expired.select_for_update(skip_locked=True, of=("self",))
+            expired = expired.select_for_update(skip_locked=True, no_key=True, of=("self",))
         for slot_id, holder_id, lease_expires in expired.values_list("pk", "claimed_by_id", "lease_expires"):
             released += _release(slot_id, holder_id, lease_expires, LEASE_EXPIRY, "lease ran out")
     return released
@@ -170,7 +171,7 @@ def held_slot(*, slot_id: int, user: User, action: str, lock: bool = True) -> Qu
     Every action on a claimed clip goes through here, so no page or endpoint can decide on a clip
     that is not the person's, or whose lease ran out."""
     rows = QueueSlot.objects.select_related("queue")
-    slot = (rows.select_for_update(of=("self",)) if lock else rows).get(pk=slot_id)
+    slot = (rows.select_for_update(no_key=True, of=("self",)) if lock else rows).get(pk=slot_id)
     now = timezone.now()
     actor, attempt = Actor.person(user), {"action": action}
     if slot.claimed_by_id != user.pk or slot.completed_at is not None:

@@ -121,6 +121,7 @@ def _decide(target: _Target, *, slot: QueueSlot, pk: int, user: User, decision: 
     actor = Actor.person(user)
     with transaction.atomic():
         slot = held_slot(slot_id=slot.pk, user=user, action=f"decide {target.link}")
+        _lock_clip(slot)
         kind = target.model.audit_kind
         blind_phase_check(slot=slot, user=user, target_kind=kind, target_id=pk, action=f"{decision} {target.link}")
         if not target.model.objects.filter(pk=pk, video_id=slot.video_id).exists():
@@ -139,6 +140,12 @@ def _decide(target: _Target, *, slot: QueueSlot, pk: int, user: User, decision: 
         if not completes:
             lease_renew(slot=slot)
     return review
+
+
+def _lock_clip(slot: QueueSlot) -> None:
+    """Decisions on one clip take its video row first (after the slot), so two people completing their copies
+    at once settle its items one after the other instead of deadlocking on them (docs/locking.md)."""
+    Video.objects.select_for_update(no_key=True).only("pk").get(pk=slot.video_id)
 
 
 def _review_row(target: _Target, slot: QueueSlot, current, user: User, decision: str, reject_reasons, reason: str,
@@ -162,7 +169,7 @@ def _edited_since(model, pk: int, seen_version: int) -> bool:
 def _judged_version(target: _Target, pk: int, seen_version: int, actor: Actor, decision: str, fix, reason: str):
     """The current row (locked until commit), if the person judged what it holds: a version that does not
     exist yet, or an older one whose content was edited since, is a conflict."""
-    current = target.model.objects.select_for_update().get(pk=pk)
+    current = target.model.objects.select_for_update(no_key=True).get(pk=pk)
     stale = seen_version > current.version or seen_version < 1
     if stale or (seen_version < current.version and _edited_since(target.model, pk, seen_version)):
         conflict = stale_edit(current, actor=actor, changes=fix or {f: getattr(current, f) for f in target.shown},

@@ -53,7 +53,7 @@ def user_role_set(*, user: User, role: str, by: User) -> User:
     if role not in User.Role.values:
         raise InvalidInput(f"unknown role {role!r}; expected one of {', '.join(User.Role.values)}", field="role")
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         if not by.is_admin_role:
             raise RoleChangeRefused(f"{by.username} may not change the role of {locked.username}: only admins do") \
                 .recording(actor=Actor.person(by), target_kind=User.audit_kind, target_id=locked.pk,

@@ -308,3 +308,32 @@ def test_a_version_that_is_no_number_the_database_holds_is_a_400_not_a_500(blind
     caption = client.post(reverse("review-caption", args=[slot.pk]), {"decision": "fix", "version": version,
                                                                       "phase_middle_start": version}, headers=HX)  # fmt: skip
     assert caption.status_code in (400, 409)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_people_completing_their_copies_of_a_clip_at_once_both_succeed(benchmark, make_item, make_user, admin_user,
+                                                                            at_once):  # fmt: skip
+    items = [make_item(f"SAD_000{n}", answer="Yes") for n in range(1, 4)]
+    first, second = make_user(User.Role.ANNOTATOR, "copy1"), make_user(User.Role.ANNOTATOR, "copy2")
+    queue = Queue.objects.create(benchmark=benchmark, name="pair", created_by=admin_user, overlap=2)
+    queue.annotators.set([first, second])
+    for copy in (1, 2):
+        QueueSlot.objects.create(queue=queue, video_id=items[0].video_id, copy=copy, position=copy)
+    slots = {person: claim_next(queue=queue, user=person) for person in (first, second)}
+    # each decides in another order, so their last decisions hold different items when the clip settles
+    orders = {first: items, second: items[::-1]}
+    for person, order in orders.items():
+        for item in items:
+            blind_answer_record(slot_id=slots[person].pk, item_id=item.pk, user=person, answer="Yes")
+        for item in order[:-1]:
+            review_record(slot=slots[person], item=item, user=person, decision="accept", seen_version=item.version)
+
+    def last(person):
+        item = QAItem.objects.get(pk=orders[person][-1].pk)
+        return review_record(slot=slots[person], item=item, user=person, decision="accept", seen_version=item.version)
+
+    reviews, failures = at_once([lambda: last(first), lambda: last(second)])
+    assert failures == [] and len(reviews) == 2
+    assert set(QAItem.objects.filter(pk__in=[i.pk for i in items]).values_list("review_status", flat=True)) == {"accepted"}
+    assert QueueSlot.objects.filter(queue=queue, completed_at__isnull=False).count() == 2
