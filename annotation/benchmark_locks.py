@@ -20,7 +20,7 @@ from enum import IntEnum
 
 from django.db import connection
 
-from annotation.errors import MabenchError
+from annotation.errors import DomainError
 
 INT4_MAX = 2**31 - 1
 
@@ -36,7 +36,7 @@ class MutexPurpose(IntEnum):
     RELEASE_CUT = 2  # one release cut of a benchmark at a time; taken before CONTENT_WRITES
 
 
-class MutexOutsideTransaction(MabenchError):
+class MutexOutsideTransaction(DomainError):
     """A benchmark mutex was asked for outside ``transaction.atomic()``: it would be released at once."""
 
 

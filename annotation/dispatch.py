@@ -18,7 +18,7 @@ from celery import Task, chain
 from celery.exceptions import NotRegistered
 from django.db import transaction
 
-from annotation.errors import MabenchError
+from annotation.errors import DomainError
 from mabench_site.celery import app as celery_app
 
 # The names annotation/tasks.py registers its tasks under. Queued messages carry them: never rename one.
@@ -30,7 +30,7 @@ PROCESS_VIDEO = "annotation.process_video"
 _discovery = threading.Lock()
 
 
-class UnknownTask(MabenchError):
+class UnknownTask(DomainError):
     """A task name that no installed app's tasks module registers."""
 
 

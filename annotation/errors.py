@@ -29,9 +29,6 @@ class DomainError(Exception):
         self.field = field
 
 
-MabenchError = DomainError  # the family's earlier name
-
-
 class InvalidInput(DomainError):
     """A value the caller sent is not one the rules know (``field`` names it)."""
 

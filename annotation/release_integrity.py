@@ -14,14 +14,14 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from annotation.errors import MabenchError
+from annotation.errors import DomainError
 from annotation.models import Benchmark, Release, ReleaseClip, ReleaseItem
 from annotation.release_export import formats_of, release_export_chunks
 from annotation.selectors import release_export_rows
 from annotation.services.releases import release_manifest
 
 
-class ReleaseDamaged(MabenchError):
+class ReleaseDamaged(DomainError):
     """A release's stored rows no longer give its row count or its digest."""
 
     status = 503  # the server's data is damaged, not the request

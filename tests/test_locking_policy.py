@@ -18,7 +18,7 @@ from django.db import OperationalError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from annotation.benchmark_locks import MutexOutsideTransaction, MutexPurpose, benchmark_mutex
-from annotation.errors import MabenchError
+from annotation.errors import DomainError
 from annotation.generation.base import GeneratedItem
 from annotation.models import AuditEvent, QAItem, QualityFlag, Video
 from annotation.services import generation, releases
@@ -257,7 +257,7 @@ def test_a_mutex_is_released_when_its_transaction_ends(benchmark):
 
 
 def test_a_mutex_outside_a_transaction_is_refused():
-    assert issubclass(MutexOutsideTransaction, MabenchError)
+    assert issubclass(MutexOutsideTransaction, DomainError)
     with pytest.raises(MutexOutsideTransaction, match="inside transaction.atomic"):
         benchmark_mutex(1, MutexPurpose.RELEASE_CUT)
 

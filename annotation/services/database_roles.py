@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from annotation.append_only import APPEND_ONLY_TABLES
-from annotation.errors import MabenchError
+from annotation.errors import DomainError
 
 ORDINARY_PRIVILEGES = sql.SQL("SELECT, INSERT, UPDATE, DELETE")
 SEQUENCE_PRIVILEGES = sql.SQL("USAGE, SELECT")
@@ -25,7 +25,7 @@ POWERS = {"rolsuper": "SUPERUSER", "rolcreaterole": "CREATEROLE", "rolcreatedb":
           "rolreplication": "REPLICATION", "rolbypassrls": "BYPASSRLS"}  # fmt: skip
 
 
-class AppRoleRefused(MabenchError):
+class AppRoleRefused(DomainError):
     """The app role cannot be set up as asked; nothing was changed."""
 
 

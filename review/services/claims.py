@@ -23,7 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from annotation.errors import MabenchError, Refused
+from annotation.errors import DomainError, Refused
 from annotation.models import AuditEvent
 from annotation.services.audited_writes import Actor, record_action, records_refusals
 from review.models import Queue, QueueSlot, User
@@ -34,7 +34,7 @@ LEASE_EXPIRY = Actor.machine("lease expiry")
 Event = AuditEvent.EventType
 
 
-class NothingToClaim(MabenchError):
+class NothingToClaim(DomainError):
     """The queue has no clip left for this person."""
 
 
