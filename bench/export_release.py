@@ -16,7 +16,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from annotation.models import QAItem, QualityFlag  # noqa: E402
-from annotation.release_export import export_chunks  # noqa: E402
+from annotation.exports.release_export import export_chunks  # noqa: E402
 from annotation.selectors import release_rows  # noqa: E402
 from annotation.services.audited_writes import Actor  # noqa: E402
 from annotation.services.importing import ImportFile, benchmark_import  # noqa: E402

@@ -26,7 +26,7 @@ from annotation.models import Caption, QAItem, Video  # noqa: E402
 from annotation.services.audited_writes import Actor, create_audited_many  # noqa: E402
 from annotation.services.content import benchmark_create  # noqa: E402
 from annotation.services.generation import generation_prepare  # noqa: E402
-from annotation.taxonomy import FINE_LABELS  # noqa: E402
+from annotation.domain.taxonomy import FINE_LABELS  # noqa: E402
 from mabench_site.celery import app  # noqa: E402
 
 ACTOR = Actor.machine("bench")

@@ -36,7 +36,7 @@ from django.urls import reverse  # noqa: E402
 
 from annotation.models import QAItem  # noqa: E402
 from annotation.services.external_predictions import predictions_import  # noqa: E402
-from annotation.taxonomy import TASKS, AnswerFormat  # noqa: E402
+from annotation.domain.taxonomy import TASKS, AnswerFormat  # noqa: E402
 from latency_summary import summary_ms  # noqa: E402
 from sql_summary import statements_brief  # noqa: E402
 from review.models import Queue, User  # noqa: E402

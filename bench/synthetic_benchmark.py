@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import random
 
-from annotation.mac_format import join_embedded_options
+from annotation.domain.mac_format import join_embedded_options
 from annotation.models import Benchmark
 from annotation.services.importing import ImportFile, benchmark_import
-from annotation.taxonomy import COARSE_LABELS, FINE_LABELS, TASKS
+from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS, TASKS
 
 
 def synthetic_rows(clips: int, *, seed: int = 0) -> list[dict]:

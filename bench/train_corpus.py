@@ -34,7 +34,7 @@ from annotation.selectors import release_clip_rows  # noqa: E402
 from annotation.services.audited_writes import Actor  # noqa: E402
 from annotation.services.importing import ImportFile, benchmark_import  # noqa: E402
 from annotation.services.releases import release_create  # noqa: E402
-from annotation.sft_export import export_chunks, write_folder  # noqa: E402
+from annotation.exports.sft_export import export_chunks, write_folder  # noqa: E402
 from review.services import user_create  # noqa: E402
 from synthetic_benchmark import synthetic_rows  # noqa: E402
 

@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from annotation.mac_format import join_embedded_options, split_embedded_options
-from annotation.taxonomy import (
+from annotation.domain.mac_format import join_embedded_options, split_embedded_options
+from annotation.domain.taxonomy import (
     CHOICE_LETTERS,
     COARSE_LABELS,
     FINE_BY_NAME,

@@ -21,7 +21,7 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from annotation.taxonomy import FINE_LABELS
+from annotation.domain.taxonomy import FINE_LABELS
 
 Point = tuple[float, float]
 

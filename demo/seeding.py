@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from annotation.mac_format import clip_name_of, item_fields_from_row
+from annotation.domain.mac_format import clip_name_of, item_fields_from_row
 from annotation.models import Benchmark, Caption, QAItem
 from annotation.services.audited_writes import Actor, create_audited_many, record_import
 from annotation.services.content import benchmark_create, video_attach_file, video_register

@@ -140,7 +140,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A baseline run keeps this many chunks in flight (one per worker process you run); its
 # concurrency against the model endpoint is shared among them.
 # Training corpora: the participant id in a clip name, as the regex group (?P<participant>...);
-# empty = annotation/participants.py's default for MA-52 names `<interview uuid>_<start>_<end>`.
+# empty = annotation/domain/participants.py's default for MA-52 names `<interview uuid>_<start>_<end>`.
 PARTICIPANT_ID_PATTERN = env("MABENCH_PARTICIPANT_ID_PATTERN", default="")
 BASELINE_PARALLEL_CHUNKS = env.int("BASELINE_PARALLEL_CHUNKS", default=2)
 CELERY_BEAT_SCHEDULE = {
@@ -169,8 +169,8 @@ SPECTACULAR_SETTINGS = {
         "BenchmarkKindEnum": "annotation.models.Benchmark.Kind",
         "FlagKindEnum": "annotation.models.QualityFlag.Kind",
         "FlagStatusEnum": "annotation.models.QualityFlag.Status",
-        "ReviewStatusEnum": "annotation.transitions.ReviewStatus",
-        "VideoStatusEnum": "annotation.transitions.VideoStatus",
+        "ReviewStatusEnum": "annotation.domain.transitions.ReviewStatus",
+        "VideoStatusEnum": "annotation.domain.transitions.VideoStatus",
     },
 }
 

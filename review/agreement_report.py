@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from annotation.models import Benchmark
-from annotation.taxonomy import TASKS
+from annotation.domain.taxonomy import TASKS
 from review.agreement import cohen_kappa, fleiss_kappa, krippendorff_alpha, percent_agreement
 from review.models import Queue, Review
 

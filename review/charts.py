@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annotation.scoring import CLOSED_TASKS
+from annotation.selectors.scores import CLOSED_TASKS
 
 PALETTE = ("#2457c5", "#d9822b", "#2e9e5b", "#b23a48", "#7b5ea7", "#3a9bb2", "#8c8c8c", "#c9a227")
 BAR, GAP, HEIGHT = 12, 18, 160

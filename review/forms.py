@@ -8,8 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from annotation.models import QAItem, QualityFlag
-from annotation.taxonomy import TASKS, Tier
-from annotation.transitions import ReviewStatus
+from annotation.domain.taxonomy import TASKS, Tier
+from annotation.domain.transitions import ReviewStatus
 from review.models import Queue, Review, User
 from review.services.queues import SPLITS
 

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 
 from annotation.models import QAItem
-from annotation.taxonomy import CLOSED_TASKS
+from annotation.domain.taxonomy import CLOSED_TASKS
 
 
 class User(AbstractUser):

@@ -6,7 +6,7 @@ from rest_framework.pagination import CursorPagination
 
 from annotation.models import Benchmark, QAItem, QualityFlag, Video
 from annotation.selectors import items_matching, with_open_flags
-from annotation.taxonomy import TASKS
+from annotation.domain.taxonomy import TASKS
 
 from .permissions import IsAdminOrReviewer, clips_withheld
 

@@ -5,7 +5,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 
 from annotation.models import BaselineRun, Prediction
-from annotation.scoring import run_scores
+from annotation.selectors.scores import run_scores
 
 from .content import IdCursorPagination
 from .permissions import IsAdminOrReviewer

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 
-from annotation.taxonomy import CHOICE_LETTERS
+from annotation.domain.taxonomy import CHOICE_LETTERS
 
 
 def clip_random(seed: int, clip_name: str, task: str) -> random.Random:

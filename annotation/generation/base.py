@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from annotation.errors import DomainError
-from annotation.taxonomy import COARSE_LABELS, FINE_LABELS
+from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from annotation.taxonomy import FINE_LABELS, FineLabel
+from annotation.domain.taxonomy import FINE_LABELS, FineLabel
 
 # Pairs that annotators and models mix up: similar motion of the same part, or the
 # same part with a different contact (touching vs scratching), or opposite directions

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from annotation.predictors.base import PredictorError
 from annotation.predictors.chat import ChatPredictor
-from annotation.taxonomy import TASKS, AnswerFormat
+from annotation.domain.taxonomy import TASKS, AnswerFormat
 
 from . import prompts, replies
 from .balance import clip_random, target_keys

@@ -10,9 +10,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from annotation import lint
-from annotation.answer_parsing import strip_think
-from annotation.taxonomy import YES_NO_ANSWERS
+from annotation.domain import lint
+from annotation.domain.answer_parsing import strip_think
+from annotation.domain.taxonomy import YES_NO_ANSWERS
 
 from .base import CaptionedClip
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annotation.taxonomy import COARSE_LABELS, FINE_LABELS, TASKS
+from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS, TASKS
 
 from .balance import clip_random, shuffled_with_key
 from .base import CaptionedClip, GeneratedItem

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from annotation.mac_format import clip_name_of
-from annotation.taxonomy import FINE_LABELS
+from annotation.domain.mac_format import clip_name_of
+from annotation.domain.taxonomy import FINE_LABELS
 
 from .problems import ImportRejected, Problem
 from .questions import text_problem

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from annotation.participants import participant_from_clip_name
+from annotation.domain.participants import participant_from_clip_name
 
 from .problems import ImportRejected, Problem
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from annotation.errors import InvalidInput
-from annotation.problem_lists import indented_list
+from annotation.domain.problem_lists import indented_list
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from annotation.mac_format import OptionLinesError, clip_name_of, item_fields_from_row, split_embedded_options
-from annotation.participants import participant_id_problem
-from annotation.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat
+from annotation.domain.mac_format import OptionLinesError, clip_name_of, item_fields_from_row, split_embedded_options
+from annotation.domain.participants import participant_id_problem
+from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat
 
 from .problems import ImportRejected, Problem
 from .reading import Row

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from annotation.append_only import drop_trigger_sql, run_on_postgresql, trigger_sql
+from annotation.audit.append_only import drop_trigger_sql, run_on_postgresql, trigger_sql
 
 TABLES = ("annotation_release", "annotation_releaseitem")
 

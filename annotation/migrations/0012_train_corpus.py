@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from annotation.append_only import drop_trigger_sql, run_on_postgresql, trigger_sql
+from annotation.audit.append_only import drop_trigger_sql, run_on_postgresql, trigger_sql
 
 
 class Migration(migrations.Migration):

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from annotation.append_only import APPEND_ONLY_TABLES, drop_truncate_trigger_sql, truncate_trigger_sql
+from annotation.audit.append_only import APPEND_ONLY_TABLES, drop_truncate_trigger_sql, truncate_trigger_sql
 
 
 def _existing_tables(schema_editor) -> list[str]:

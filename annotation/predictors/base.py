@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from annotation.errors import DomainError
-from annotation.mac_format import join_embedded_options
+from annotation.domain.mac_format import join_embedded_options
 
 
 @dataclass(frozen=True)

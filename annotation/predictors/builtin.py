@@ -6,7 +6,7 @@ import hashlib
 import random
 from collections import Counter
 
-from annotation.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat
+from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat
 
 from .base import ItemPrompt, PredictorError, Reply
 

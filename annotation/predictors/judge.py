@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from annotation.answer_parsing import strip_think
+from annotation.domain.answer_parsing import strip_think
 from .base import PredictorError
 from .chat import ChatPredictor
 

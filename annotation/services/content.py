@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from annotation.models import AuditedModel, Benchmark, Caption, QAItem, Video
-from annotation.transitions import VideoStatus
+from annotation.domain.transitions import VideoStatus
 
 from .audited_writes import Actor, change_audited, create_audited
 from .flags import lint_run

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from psycopg import sql
 
-from annotation.append_only import APPEND_ONLY_TABLES
+from annotation.audit.append_only import APPEND_ONLY_TABLES
 from annotation.errors import DomainError
 
 ORDINARY_PRIVILEGES = sql.SQL("SELECT, INSERT, UPDATE, DELETE")

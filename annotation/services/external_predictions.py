@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from annotation.importing.problems import ImportRejected, Problem
 from annotation.models import BaselineRun, Benchmark, Prediction, QAItem
-from annotation.taxonomy import TASKS
+from annotation.domain.taxonomy import TASKS
 
 from .baselines import prediction_scored
 from .bulk_insert import insert_many

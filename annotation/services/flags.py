@@ -14,10 +14,10 @@ from django.db.models import Count
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from annotation import lint
+from annotation.domain import lint
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
-from annotation.taxonomy import OPEN_TASKS, YES_NO_TASKS
+from annotation.domain.taxonomy import OPEN_TASKS, YES_NO_TASKS
 
 from .audited_writes import Actor, record_action, records_refusals
 

@@ -27,7 +27,7 @@ from annotation.errors import InvalidInput
 from annotation.generation.base import CaptionedClip, GeneratedItem, GenerationFailed, Generator
 from annotation.generation.kinds import GENERATOR_TASKS, generator_for
 from annotation.models import Benchmark, Caption, GeneratedClip, GenerationRun, QAItem, Video
-from annotation.transitions import ReviewStatus
+from annotation.domain.transitions import ReviewStatus
 
 from .audited_writes import Actor, create_audited_many
 from .flags import lint_run

@@ -12,8 +12,8 @@ from annotation.models import AuditEvent, BaselineRun, JudgeScore, Prediction
 from annotation.predictors.base import PredictorError
 from annotation.predictors.chat import ChatPredictor
 from annotation.predictors.judge import Judge
-from annotation.scoring import OPEN_TASKS
-from annotation.taxonomy import TASKS
+from annotation.selectors.scores import OPEN_TASKS
+from annotation.domain.taxonomy import TASKS
 
 from .audited_writes import Actor, record_action
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from enum import Enum
 
 from annotation.models import AuditEvent, Caption, QAItem, QualityFlag, json_normalized
-from annotation.transitions import ReviewStatus
+from annotation.domain.transitions import ReviewStatus
 
 from .audited_writes import Actor, change_audited
 

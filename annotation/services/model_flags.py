@@ -14,9 +14,9 @@ from types import SimpleNamespace
 
 from django.db import transaction
 
-from annotation.lint import Finding
+from annotation.domain.lint import Finding
 from annotation.models import BaselineRun, Benchmark, Prediction, QAItem, QualityFlag
-from annotation.taxonomy import CLOSED_TASKS, TASKS, AnswerFormat
+from annotation.domain.taxonomy import CLOSED_TASKS, TASKS, AnswerFormat
 
 from .flags import sync_flags
 

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.errors import Refused
-from annotation.problem_lists import indented_list
+from annotation.domain.problem_lists import indented_list
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
-from annotation.release_export import FORMATS, export_digest
+from annotation.exports.release_export import FORMATS, export_digest
 from annotation.selectors import evaluation_benchmarks
-from annotation.transitions import ReviewStatus
+from annotation.domain.transitions import ReviewStatus
 
 from .audited_writes import Actor, record_action, records_refusals
 from .bulk_insert import insert_many

@@ -30,7 +30,7 @@ from annotation.frames.outputs import local_source, prune_video_folder, read_man
 from annotation.frames.pipeline import ClipOutputs, produce_outputs
 from annotation.frames.probe import ClipFailure, opened_clip
 from annotation.models import Video
-from annotation.transitions import VideoStatus
+from annotation.domain.transitions import VideoStatus
 
 from .audited_writes import Actor, change_audited
 

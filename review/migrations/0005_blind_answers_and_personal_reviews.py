@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from annotation.append_only import append_only_sql, drop_trigger_sql, drop_truncate_trigger_sql, run_on_postgresql
+from annotation.audit.append_only import append_only_sql, drop_trigger_sql, drop_truncate_trigger_sql, run_on_postgresql
 
 BLIND_ANSWERS = "review_blindanswer"
 

@@ -8,8 +8,8 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from annotation.models import Benchmark, QAItem
-from annotation.taxonomy import TASKS
-from annotation.transitions import ReviewStatus
+from annotation.domain.taxonomy import TASKS
+from annotation.domain.transitions import ReviewStatus
 from review.models import Queue, QueueSlot, Review, User
 
 

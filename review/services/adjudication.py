@@ -17,7 +17,7 @@ from annotation.errors import InvalidInput, Refused
 from annotation.models import QAItem
 from annotation.services.audited_writes import Actor, records_refusals
 from annotation.services.content import item_edit, review_status_set
-from annotation.transitions import ReviewStatus
+from annotation.domain.transitions import ReviewStatus
 from review.models import User
 
 ADJUDICATED = "adjudicated"

@@ -21,8 +21,8 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from annotation.models import AuditEvent, Benchmark, Prediction, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor, record_action
 from annotation.selectors import captions_matching, items_matching
-from annotation.taxonomy import TASKS, Tier
-from annotation.transitions import ReviewStatus
+from annotation.domain.taxonomy import TASKS, Tier
+from annotation.domain.transitions import ReviewStatus
 from review.models import Queue, QueueSlot, Review, User
 
 from .claims import claim_release

@@ -17,14 +17,14 @@ from annotation.selectors import (
     item_counts_by_status,
     open_flag_counts,
 )
-from annotation.judge_agreement import judge_human_agreement
+from annotation.selectors.judge_agreement import judge_human_agreement
 from annotation.selectors import benchmark_report as benchmark_report_rows
-from annotation.scoring import CLOSED_TASKS, RunScores
+from annotation.selectors.scores import CLOSED_TASKS, RunScores
 
 from review.charts import accuracy_chart
 from review.selectors import human_accuracy_by_task, my_queues
-from annotation.taxonomy import TASKS
-from annotation.transitions import ReviewStatus
+from annotation.domain.taxonomy import TASKS
+from annotation.domain.transitions import ReviewStatus
 
 from review.permissions import may_browse_content, role_required
 

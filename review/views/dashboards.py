@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from annotation.models import Benchmark
-from annotation.transitions import ReviewStatus
+from annotation.domain.transitions import ReviewStatus
 from review.selectors import progress
 from review.agreement_report import agreement_by_queue, agreement_by_task, agreement_of_queue
 from review.dashboard_charts import horizontal_bars, stacked_bars, timeline

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from annotation.models import Benchmark, QAItem
-from annotation.scoring import run_scores
+from annotation.selectors.scores import run_scores
 from annotation.services.baselines import run_prepare
 
 PUBLISHED_RANDOM_CLOSED_AVERAGE = 39.05

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from annotation.mac_format import clip_name_of, item_fields_from_row, join_embedded_options, split_embedded_options
+from annotation.domain.mac_format import clip_name_of, item_fields_from_row, join_embedded_options, split_embedded_options
 from annotation.models import QAItem
-from annotation.taxonomy import COARSE_LABELS, FINE_LABELS, QUESTIONS_PER_VIDEO, TASKS
+from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS, QUESTIONS_PER_VIDEO, TASKS
 
 
 

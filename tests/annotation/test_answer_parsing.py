@@ -1,6 +1,6 @@
 import pytest
 
-from annotation.answer_parsing import parse_answer, strip_think
+from annotation.domain.answer_parsing import parse_answer, strip_think
 
 FINE = ["Nodding", "Shaking head", "Scratching or touching face", "Touching nose", "Tiptoe"]
 

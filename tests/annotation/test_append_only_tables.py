@@ -3,7 +3,7 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from annotation.append_only import APPEND_ONLY_TABLES
+from annotation.audit.append_only import APPEND_ONLY_TABLES
 from annotation.models import AuditEvent
 
 pytestmark = pytest.mark.postgresql

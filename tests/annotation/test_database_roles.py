@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
-from annotation.append_only import APPEND_ONLY_TABLES
+from annotation.audit.append_only import APPEND_ONLY_TABLES
 from annotation.models import AuditEvent, QAItem, Release
 from annotation.services.audited_writes import Actor
 from annotation.services.content import review_status_set

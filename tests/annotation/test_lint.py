@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from annotation import lint
+from annotation.domain import lint
 from annotation.models import QualityFlag
 from annotation.services.audited_writes import Actor
 from annotation.services.content import item_edit

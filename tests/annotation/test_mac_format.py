@@ -1,6 +1,6 @@
 import pytest
 
-from annotation.mac_format import (
+from annotation.domain.mac_format import (
     OptionLinesError,
     clip_name_of,
     item_fields_from_row,

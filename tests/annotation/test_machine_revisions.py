@@ -6,7 +6,7 @@ from annotation.models import AuditEvent, Caption, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor, create_audited
 from annotation.services.content import caption_edit, review_status_set
 from annotation.services.machine_revisions import RevisionOutcome, machine_revise, machine_versions_of_human_edited
-from annotation.transitions import ReviewStatus
+from annotation.domain.transitions import ReviewStatus
 
 REGENERATOR = Actor.machine("regenerator 2.0")
 

@@ -5,7 +5,7 @@ import pytest
 from annotation.models import AuditEvent, QAItem, Video
 from annotation.services.audited_writes import Actor, change_audited
 from annotation.services.content import review_status_set
-from annotation.transitions import REVIEW_TRANSITIONS, VIDEO_TRANSITIONS, IllegalTransition, ReviewStatus, VideoStatus
+from annotation.domain.transitions import REVIEW_TRANSITIONS, VIDEO_TRANSITIONS, IllegalTransition, ReviewStatus, VideoStatus
 
 S = ReviewStatus
 

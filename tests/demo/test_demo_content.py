@@ -8,8 +8,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from annotation.mac_format import item_fields_from_row, split_embedded_options
-from annotation.taxonomy import (
+from annotation.domain.mac_format import item_fields_from_row, split_embedded_options
+from annotation.domain.taxonomy import (
     CHOICE_LETTERS,
     COARSE_LABELS,
     FINE_BY_NAME,

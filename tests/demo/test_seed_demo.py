@@ -5,9 +5,9 @@ import pytest
 from django.db import transaction
 from django.core.management import call_command
 
-from annotation.audit_replay import replay_mismatches
+from annotation.audit.replay import replay_mismatches
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
-from annotation.taxonomy import QUESTIONS_PER_VIDEO, TASKS
+from annotation.domain.taxonomy import QUESTIONS_PER_VIDEO, TASKS
 from demo.seeding import DEMO_SOURCE
 from review.models import User
 

@@ -5,7 +5,7 @@ from django.db import IntegrityError
 
 from annotation.importing.problems import ImportRejected
 from annotation.models import Benchmark
-from annotation.scoring import run_scores
+from annotation.selectors.scores import run_scores
 from annotation.services.external_predictions import predictions_import
 
 

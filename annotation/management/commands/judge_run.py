@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.models import BaselineRun
-from annotation.scoring import run_scores
+from annotation.selectors.scores import run_scores
 from annotation.services.judging import run_judge
 
 

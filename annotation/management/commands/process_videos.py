@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from annotation.dispatch import tasks_run_in_process
 from annotation.models import Benchmark, Video
 from annotation.services.video_processing import ProcessingOutcome, video_processing_request, video_processing_run_here
-from annotation.transitions import VideoStatus
+from annotation.domain.transitions import VideoStatus
 
 
 class Command(BaseCommand):

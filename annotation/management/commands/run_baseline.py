@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from annotation.errors import DomainError
 from annotation.management.job_progress import follow_job
 from annotation.models import BaselineRun, Benchmark
-from annotation.scoring import run_scores
+from annotation.selectors.scores import run_scores
 from annotation.services.baselines import run_prepare
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.audit_replay import AUDITED_MODELS, replay_mismatches, stored_state
+from annotation.audit.replay import AUDITED_MODELS, replay_mismatches, stored_state
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.models import Release
-from annotation.release_integrity import release_check, release_name, row_noun
+from annotation.services.release_integrity import release_check, release_name, row_noun
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotation.models import BaselineRun, Prediction
-from annotation.scoring import run_scores
+from annotation.selectors.scores import run_scores
 
 
 @pytest.fixture

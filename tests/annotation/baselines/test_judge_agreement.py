@@ -2,9 +2,9 @@
 
 import pytest
 
-from annotation.judge_agreement import judge_human_agreement, quadratic_weighted_kappa
+from annotation.selectors.judge_agreement import judge_human_agreement, quadratic_weighted_kappa
 from annotation.models import BaselineRun, JudgeScore, Prediction
-from annotation.scoring import run_scores
+from annotation.selectors.scores import run_scores
 
 
 def test_quadratic_weighted_kappa_on_a_case_worked_by_hand():

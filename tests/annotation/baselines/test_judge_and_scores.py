@@ -4,7 +4,7 @@ import pytest
 
 from annotation.models import BaselineRun, JudgeScore, Prediction
 from annotation.predictors.judge import parse_judgement, rubric
-from annotation.scoring import CLOSED_TASKS, run_scores
+from annotation.selectors.scores import CLOSED_TASKS, run_scores
 from annotation.services.judging import run_judge
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from annotation.models import BaselineRun, Prediction, QAItem, QualityFlag
-from annotation.scoring import run_scores
+from annotation.selectors.scores import run_scores
 from annotation.services.audited_writes import Actor
 from annotation.services.baselines import run_prepare
 from annotation.services.content import item_edit

@@ -8,8 +8,8 @@ import pytest
 from annotation.models import Caption
 from annotation.services.audited_writes import create_audited
 from annotation.services.content import review_status_set, video_register
-from annotation.taxonomy import COARSE_LABELS, FINE_LABELS
-from annotation.transitions import ReviewStatus
+from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
+from annotation.domain.transitions import ReviewStatus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
 

@@ -3,7 +3,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from annotation.mac_format import join_embedded_options
+from annotation.domain.mac_format import join_embedded_options
 
 COARSE = ["Body", "Head", "Upper limb", "Lower limb", "Body-hand", "Head-hand", "Leg-hand"]
 

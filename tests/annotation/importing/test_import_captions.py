@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from annotation.importing.captions import SCHEMA_PATH
 from annotation.models import AuditEvent, Caption, QualityFlag
-from annotation.taxonomy import COARSE_LABELS, FINE_LABELS, Trend
+from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS, Trend
 
 
 CAPTION = {

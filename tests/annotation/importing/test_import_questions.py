@@ -6,11 +6,11 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from annotation.audit_replay import replay_mismatches
+from annotation.audit.replay import replay_mismatches
 from annotation.models import AuditEvent, Benchmark, QAItem, QualityFlag, Video
 from annotation.services.audited_writes import Actor
 from annotation.services.content import item_edit, review_status_set
-from annotation.transitions import ReviewStatus
+from annotation.domain.transitions import ReviewStatus
 
 
 

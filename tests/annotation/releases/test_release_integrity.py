@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from annotation.release_export import export_chunks
-from annotation.release_integrity import ReleaseDamaged
+from annotation.exports.release_export import export_chunks
+from annotation.services.release_integrity import ReleaseDamaged
 from annotation.selectors import release_rows
 from annotation.services.releases import release_create, release_manifest
 

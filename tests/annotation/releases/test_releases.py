@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 
 from annotation.errors import InvalidInput
 from annotation.models import QAItem, QualityFlag, Release
-from annotation.release_export import FORMATS, export_chunks
+from annotation.exports.release_export import FORMATS, export_chunks
 from annotation.selectors import release_rows
 from annotation.services.audited_writes import Actor
 from annotation.services.content import item_edit, review_status_set

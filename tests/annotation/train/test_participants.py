@@ -4,10 +4,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from annotation.audit_replay import replay_mismatches
+from annotation.audit.replay import replay_mismatches
 from annotation.importing.problems import ImportRejected
 from annotation.models import Benchmark, Video
-from annotation.participants import participant_from_clip_name
+from annotation.domain.participants import participant_from_clip_name
 from annotation.services.importing import ImportFile, benchmark_import
 
 

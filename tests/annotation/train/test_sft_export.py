@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from annotation.sft_export import INSTRUCTION, caption_text
+from annotation.exports.sft_export import INSTRUCTION, caption_text
 
 
 @pytest.fixture

@@ -32,8 +32,8 @@ from django.core.files.storage import Storage, default_storage
 
 from annotation.errors import DomainError
 
-from .frames.outputs import local_root, read_manifest
-from .mac_format import join_embedded_options
+from annotation.frames.outputs import local_root, read_manifest
+from annotation.domain.mac_format import join_embedded_options
 
 CHUNK_ROWS = 500
 FRAME_STRATEGY = "mac2026"  # the frames the MAC 2026 runner shows a model

@@ -11,7 +11,7 @@ import re
 
 from annotation.errors import InvalidInput
 
-from .taxonomy import CHOICE_LETTERS, TASKS, AnswerFormat
+from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, AnswerFormat
 
 _OPTION_LINE = re.compile(r"^([A-Z])\. (.*)$")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .taxonomy import CHOICE_LETTERS, TASKS, AnswerFormat
+from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, AnswerFormat
 
 THINK_BLOCK = re.compile(r"^\s*<think>.*?</think>\s*", re.S | re.I)
 LETTER_PATTERNS = (

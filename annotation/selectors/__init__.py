@@ -20,8 +20,8 @@ from annotation.models import (
     ReleaseItem,
     Video,
 )
-from annotation.scoring import RunScores, run_scores
-from annotation.taxonomy import tasks_in_tier
+from annotation.selectors.scores import RunScores, run_scores
+from annotation.domain.taxonomy import tasks_in_tier
 
 
 def _count_of(model, **filters) -> Coalesce:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import F
 
 from annotation.models import Benchmark, JudgeScore
-from annotation.scoring import DIMENSIONS, HUMAN_JUDGE_PREFIX, OPEN_TASKS
+from annotation.selectors.scores import DIMENSIONS, HUMAN_JUDGE_PREFIX, OPEN_TASKS
 
 SCALE = range(6)
 

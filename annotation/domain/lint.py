@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .taxonomy import (
+from annotation.domain.taxonomy import (
     CHOICE_LETTERS,
     COARSE_BY_NAME,
     COARSE_LABELS,

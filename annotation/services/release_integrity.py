@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from annotation.errors import DomainError
 from annotation.models import Benchmark, Release, ReleaseClip, ReleaseItem
-from annotation.release_export import formats_of, release_export_chunks
+from annotation.exports.release_export import formats_of, release_export_chunks
 from annotation.selectors import release_export_rows
 from annotation.services.releases import release_manifest
 
