@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from annotation.models import Benchmark
 from annotation.domain.taxonomy import TASKS
+from annotation.models import Benchmark
 from review.agreement import cohen_kappa, fleiss_kappa, krippendorff_alpha, percent_agreement
 from review.models import Queue, Review
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from annotation.models import QAItem, QualityFlag
 from annotation.domain.taxonomy import TASKS, Tier
 from annotation.domain.transitions import ReviewStatus
+from annotation.models import QAItem, QualityFlag
 from review.models import Queue, Review, User
 from review.services.queues import SPLITS
 

@@ -2,8 +2,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
-from annotation.models import QAItem
 from annotation.domain.taxonomy import CLOSED_TASKS
+from annotation.models import QAItem
 
 
 class User(AbstractUser):
@@ -136,6 +136,9 @@ class BlindAnswer(models.Model):
         ordering = ("item", "answered_at")
         constraints = [models.UniqueConstraint(fields=("person", "item", "stage"), name="blindanswer_once_per_stage")]
 
+    def __str__(self) -> str:
+        return f"{self.person_id} answered {self.item_id}: {self.answer}"
+
 
 class CountedReviews(models.QuerySet):
     def counted(self):
@@ -183,6 +186,9 @@ class Review(models.Model):
         ordering = ("item", "created_at")
         constraints = [models.UniqueConstraint(fields=("slot", "item", "reviewer"), name="review_once_per_person_slot_item")]
 
+    def __str__(self) -> str:
+        return f"{self.reviewer_id}: {self.decision} {self.item_id} in slot {self.slot_id}"
+
 
 class CaptionReview(models.Model):
     """What one person decided about a clip's structured caption in one slot."""
@@ -201,3 +207,6 @@ class CaptionReview(models.Model):
     class Meta:
         ordering = ("caption", "created_at")
         constraints = [models.UniqueConstraint(fields=("slot", "caption", "reviewer"), name="captionreview_once_per_person")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_id}: {self.decision} caption {self.caption_id} in slot {self.slot_id}"

@@ -16,8 +16,8 @@ Standard library only: it runs before anything else is installed.
 from __future__ import annotations
 
 import glob
-import secrets
 import os
+import secrets
 import shutil
 import socket
 import subprocess

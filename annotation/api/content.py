@@ -4,9 +4,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.pagination import CursorPagination
 
+from annotation.domain.taxonomy import TASKS
 from annotation.models import Benchmark, QAItem, QualityFlag, Video
 from annotation.selectors import items_matching, with_open_flags
-from annotation.domain.taxonomy import TASKS
 
 from .permissions import IsAdminOrReviewer, clips_withheld
 

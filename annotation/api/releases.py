@@ -11,13 +11,12 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from annotation.models import Benchmark, QualityFlag, Release
-from annotation.exports.release_export import FORMATS
+from annotation.exports.release_export import FORMATS, content_type_of, default_format, file_suffix_of, formats_of
 from annotation.exports.sft_export import FORMATS as SFT_FORMATS
-from annotation.exports.release_export import content_type_of, default_format, file_suffix_of, formats_of
-from annotation.services.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
+from annotation.models import Benchmark, QualityFlag, Release
 from annotation.selectors import evaluation_benchmarks
 from annotation.services.flags import flag_unwaive, flag_waive
+from annotation.services.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
 from annotation.services.releases import ReleaseBlocked, release_create, release_diff
 
 from .content import IdCursorPagination

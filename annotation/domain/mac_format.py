@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 
-from annotation.errors import InvalidInput
-
 from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, AnswerFormat
+from annotation.errors import InvalidInput
 
 _OPTION_LINE = re.compile(r"^([A-Z])\. (.*)$")
 

@@ -13,9 +13,9 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from annotation.exports import sft_export
 from annotation.domain.mac_format import join_embedded_options
 from annotation.domain.taxonomy import TASKS
+from annotation.exports import sft_export
 
 CHUNK_ROWS = 500
 

@@ -30,10 +30,9 @@ from typing import Protocol
 
 from django.core.files.storage import Storage, default_storage
 
-from annotation.errors import DomainError
-
-from annotation.frames.outputs import local_root, read_manifest
 from annotation.domain.mac_format import join_embedded_options
+from annotation.errors import DomainError
+from annotation.frames.outputs import local_root, read_manifest
 
 CHUNK_ROWS = 500
 FRAME_STRATEGY = "mac2026"  # the frames the MAC 2026 runner shows a model

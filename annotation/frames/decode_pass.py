@@ -14,7 +14,14 @@ from pathlib import Path
 import av
 
 from .frame_images import (
-    ImageJobs, ModelJpegWriter, ScrubJpegWriter, Size, display_size, fit_longest_side, fit_width, normalized_rotation,
+    ImageJobs,
+    ModelJpegWriter,
+    ScrubJpegWriter,
+    Size,
+    display_size,
+    fit_longest_side,
+    fit_width,
+    normalized_rotation,
 )
 from .options import FrameOptions
 from .probe import ClipFailure, ClipProbe, OpenClip

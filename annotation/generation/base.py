@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from annotation.errors import DomainError
 from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
+from annotation.errors import DomainError
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@ reference answers (MADU, MARE) written by a chat model from the structured capti
 
 from __future__ import annotations
 
+from annotation.domain.taxonomy import TASKS, AnswerFormat
 from annotation.predictors.base import PredictorError
 from annotation.predictors.chat import ChatPredictor
-from annotation.domain.taxonomy import TASKS, AnswerFormat
 
 from . import prompts, replies
 from .balance import clip_random, target_keys

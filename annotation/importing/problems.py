@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from annotation.errors import InvalidInput
 from annotation.domain.problem_lists import indented_list
+from annotation.errors import InvalidInput
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from django.db import models
 
-from .jobs import ClaimableUnit, ResumableJob
 from .content import Benchmark, QAItem
+from .jobs import ClaimableUnit, ResumableJob
 
 
 class BaselineRun(ResumableJob):
@@ -85,6 +85,9 @@ class Prediction(models.Model):
             models.UniqueConstraint(fields=("run", "item", "item_version"), name="prediction_once_per_item_version"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.item_id} -> {self.parsed_answer[:40]!r}"
+
 
 class JudgeScore(models.Model):
     """A judge model's (or a reviewer's) 0-5 scores of an open answer on the task's three dimensions."""
@@ -102,3 +105,6 @@ class JudgeScore(models.Model):
             models.UniqueConstraint(fields=("prediction", "judge"), name="judgescore_once_per_judge"),
             models.CheckConstraint(condition=models.Q(l1__lte=5, l2__lte=5, l3__lte=5), name="judgescore_0_to_5"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.judge} on prediction {self.prediction_id}"

@@ -9,9 +9,23 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from annotation.domain.taxonomy import CHOICE_LETTERS, COARSE_LABELS, FINE_LABELS, TASKS, YES_NO_ANSWERS, AnswerFormat, Tier, Trend
-from annotation.domain.transitions import REVIEW_TRANSITIONS, VIDEO_TRANSITIONS, ReviewStatus, TransitionMap, VideoStatus
-
+from annotation.domain.taxonomy import (
+    CHOICE_LETTERS,
+    COARSE_LABELS,
+    FINE_LABELS,
+    TASKS,
+    YES_NO_ANSWERS,
+    AnswerFormat,
+    Tier,
+    Trend,
+)
+from annotation.domain.transitions import (
+    REVIEW_TRANSITIONS,
+    VIDEO_TRANSITIONS,
+    ReviewStatus,
+    TransitionMap,
+    VideoStatus,
+)
 
 _JSON_PLAIN = (str, int, bool, type(None))
 

@@ -2,8 +2,8 @@
 
 from django.db import models
 
-from .jobs import ClaimableUnit, ResumableJob
 from .content import Benchmark, Video
+from .jobs import ClaimableUnit, ResumableJob
 
 
 class GenerationRun(ResumableJob):

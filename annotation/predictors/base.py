@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from annotation.errors import DomainError
 from annotation.domain.mac_format import join_embedded_options
+from annotation.errors import DomainError
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from annotation.domain.answer_parsing import strip_think
+
 from .base import PredictorError
 from .chat import ChatPredictor
 

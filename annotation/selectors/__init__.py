@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from annotation.domain.taxonomy import tasks_in_tier
 from annotation.models import (
     BaselineRun,
     Benchmark,
@@ -21,7 +22,6 @@ from annotation.models import (
     Video,
 )
 from annotation.selectors.scores import RunScores, run_scores
-from annotation.domain.taxonomy import tasks_in_tier
 
 
 def _count_of(model, **filters) -> Coalesce:

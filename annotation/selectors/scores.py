@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Avg
 
-from annotation.models import BaselineRun, JudgeScore, Prediction
 from annotation.domain.taxonomy import CLOSED_TASKS, OPEN_TASKS
-
+from annotation.models import BaselineRun, JudgeScore, Prediction
 
 DIMENSIONS = ("l1", "l2", "l3")
 HUMAN_JUDGE_PREFIX = "human:"

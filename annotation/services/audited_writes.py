@@ -17,9 +17,9 @@ after its own transaction rolled back, so the refusal survives the rollback.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 import functools
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 

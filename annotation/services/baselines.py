@@ -10,15 +10,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from annotation.domain.answer_parsing import parse_answer
 from annotation.dispatch import PREDICT_CHUNK, enqueue_on_commit, settings_hash, tasks_run_in_process
+from annotation.domain.answer_parsing import parse_answer
+from annotation.domain.taxonomy import TASKS, AnswerFormat
+from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput
 from annotation.models import BaselineRun, Benchmark, Prediction, QAItem, RunChunk
 from annotation.predictors.base import ItemPrompt, Predictor, PredictorError, Reply
 from annotation.predictors.builtin import PriorPredictor, RandomPredictor
 from annotation.predictors.chat import ChatPredictor
-from annotation.domain.taxonomy import TASKS, AnswerFormat
-from annotation.domain.transitions import ReviewStatus
 
 from .bulk_insert import insert_many
 

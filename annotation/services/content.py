@@ -10,8 +10,8 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from annotation.models import AuditedModel, Benchmark, Caption, QAItem, Video
 from annotation.domain.transitions import VideoStatus
+from annotation.models import AuditedModel, Benchmark, Caption, QAItem, Video
 
 from .audited_writes import Actor, change_audited, create_audited
 from .flags import lint_run

@@ -8,14 +8,14 @@ import json
 from django.db import transaction
 from django.utils import timezone
 
+from annotation.domain.taxonomy import TASKS
 from annotation.importing.problems import ImportRejected, Problem
 from annotation.models import BaselineRun, Benchmark, Prediction, QAItem
-from annotation.domain.taxonomy import TASKS
+from annotation.predictors.base import Reply
 
 from .baselines import prediction_scored
 from .bulk_insert import insert_many
 from .model_flags import model_flags_sync
-from annotation.predictors.base import Reply
 
 
 def _submission(content: bytes, file: str) -> dict:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-
 from types import SimpleNamespace
 
 from django.db import transaction
@@ -15,9 +14,9 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from annotation.domain import lint
+from annotation.domain.taxonomy import OPEN_TASKS, YES_NO_TASKS
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
-from annotation.domain.taxonomy import OPEN_TASKS, YES_NO_TASKS
 
 from .audited_writes import Actor, record_action, records_refusals
 

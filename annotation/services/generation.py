@@ -23,11 +23,11 @@ from django.utils import timezone
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.dispatch import GENERATE_CLIP_BATCH, enqueue_on_commit, settings_hash, tasks_run_in_process
+from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput
 from annotation.generation.base import CaptionedClip, GeneratedItem, GenerationFailed, Generator
 from annotation.generation.kinds import GENERATOR_TASKS, generator_for
 from annotation.models import Benchmark, Caption, GeneratedClip, GenerationRun, QAItem, Video
-from annotation.domain.transitions import ReviewStatus
 
 from .audited_writes import Actor, create_audited_many
 from .flags import lint_run

@@ -7,13 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import transaction
 
+from annotation.domain.taxonomy import TASKS
 from annotation.errors import InvalidInput
 from annotation.models import AuditEvent, BaselineRun, JudgeScore, Prediction
 from annotation.predictors.base import PredictorError
 from annotation.predictors.chat import ChatPredictor
 from annotation.predictors.judge import Judge
 from annotation.selectors.scores import OPEN_TASKS
-from annotation.domain.taxonomy import TASKS
 
 from .audited_writes import Actor, record_action
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import Enum
 
-from annotation.models import AuditEvent, Caption, QAItem, QualityFlag, json_normalized
 from annotation.domain.transitions import ReviewStatus
+from annotation.models import AuditEvent, Caption, QAItem, QualityFlag, json_normalized
 
 from .audited_writes import Actor, change_audited
 

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 from django.db import transaction
 
 from annotation.domain.lint import Finding
-from annotation.models import BaselineRun, Benchmark, Prediction, QAItem, QualityFlag
 from annotation.domain.taxonomy import CLOSED_TASKS, TASKS, AnswerFormat
+from annotation.models import BaselineRun, Benchmark, Prediction, QAItem, QualityFlag
 
 from .flags import sync_flags
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from annotation.errors import DomainError
-from annotation.models import Benchmark, Release, ReleaseClip, ReleaseItem
 from annotation.exports.release_export import formats_of, release_export_chunks
+from annotation.models import Benchmark, Release, ReleaseClip, ReleaseItem
 from annotation.selectors import release_export_rows
 from annotation.services.releases import release_manifest
 

@@ -6,9 +6,9 @@ from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 
-from annotation.models import AuditEvent, Caption
 from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
 from annotation.domain.transitions import ReviewStatus
+from annotation.models import AuditEvent, Caption
 
 CAPTION_FIELDS = ("coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path", "phase_early",
                   "phase_middle", "phase_late", "trend", "contact", "description", "review_status", "version")  # fmt: skip

@@ -15,12 +15,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
-from annotation.errors import Refused
 from annotation.domain.problem_lists import indented_list
-from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
-from annotation.exports.release_export import FORMATS, export_digest
-from annotation.selectors import evaluation_benchmarks
 from annotation.domain.transitions import ReviewStatus
+from annotation.errors import Refused
+from annotation.exports.release_export import FORMATS, export_digest
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
+from annotation.selectors import evaluation_benchmarks
 
 from .audited_writes import Actor, record_action, records_refusals
 from .bulk_insert import insert_many

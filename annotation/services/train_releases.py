@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from django.db.models import Max
 from django.utils import timezone
 
+from annotation.domain.transitions import ReviewStatus, VideoStatus
 from annotation.exports import sft_export
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseClip, Video
 from annotation.selectors import participant_report
-from annotation.domain.transitions import ReviewStatus, VideoStatus
 
 from .bulk_insert import insert_many, reserved_ids
 from .release_snapshots import caption_snapshot, content_provenance

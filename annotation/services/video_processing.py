@@ -24,13 +24,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotation.dispatch import FINGERPRINT_VIDEO, PROCESS_VIDEO, enqueue_chain_on_commit
+from annotation.domain.transitions import VideoStatus
 from annotation.frames.manifest import manifest_matches
 from annotation.frames.options import FrameOptions
 from annotation.frames.outputs import local_source, prune_video_folder, read_manifest, stored_sha256
 from annotation.frames.pipeline import ClipOutputs, produce_outputs
 from annotation.frames.probe import ClipFailure, opened_clip
 from annotation.models import Video
-from annotation.domain.transitions import VideoStatus
 
 from .audited_writes import Actor, change_audited
 

@@ -7,9 +7,9 @@ from collections import defaultdict
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from annotation.models import Benchmark, QAItem
 from annotation.domain.taxonomy import TASKS
 from annotation.domain.transitions import ReviewStatus
+from annotation.models import Benchmark, QAItem
 from review.models import Queue, QueueSlot, Review, User
 
 

@@ -14,8 +14,8 @@ from datetime import date
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
-from annotation.models import Benchmark, QualityFlag
 from annotation.domain.taxonomy import CHOICE_LETTERS, CLOSED_TASKS, TASKS, YES_NO_ANSWERS, Tier
+from annotation.models import Benchmark, QualityFlag
 from review.agreement_report import PersonAgreement, agreement_by_reviewer
 from review.models import Review
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from annotation.domain.taxonomy import COARSE_LABELS, TASKS, Tier, Trend, fine_labels_of
 from annotation.models import Caption, JudgeScore, Prediction, QAItem, QualityFlag
 from annotation.predictors.judge import DIMENSIONS
-from annotation.domain.taxonomy import COARSE_LABELS, TASKS, Tier, Trend, fine_labels_of
 from review.models import CaptionReview, QueueSlot, Review, User
 from review.services.blind_answers import answer_choices, blind_answers_of, blind_questions_left
 from review.services.reviews import slot_open_work

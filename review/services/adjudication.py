@@ -13,11 +13,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput, Refused
 from annotation.models import QAItem
 from annotation.services.audited_writes import Actor, records_refusals
 from annotation.services.content import item_edit, review_status_set
-from annotation.domain.transitions import ReviewStatus
 from review.models import User
 
 ADJUDICATED = "adjudicated"

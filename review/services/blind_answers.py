@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, QAItem
 from annotation.services.audited_writes import Actor, record_action, records_refusals
-from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS
 from review.models import BlindAnswer, QueueSlot, User
 
 from .claims import held_slot, lease_renew
-
 
 
 class AlreadyAnswered(Refused):

@@ -18,11 +18,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
-from annotation.models import AuditEvent, Benchmark, Prediction, QAItem, QualityFlag
-from annotation.services.audited_writes import Actor, record_action
-from annotation.selectors import captions_matching, items_matching
 from annotation.domain.taxonomy import TASKS, Tier
 from annotation.domain.transitions import ReviewStatus
+from annotation.models import AuditEvent, Benchmark, Prediction, QAItem, QualityFlag
+from annotation.selectors import captions_matching, items_matching
+from annotation.services.audited_writes import Actor, record_action
 from review.models import Queue, QueueSlot, Review, User
 
 from .claims import claim_release

@@ -29,12 +29,12 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, Video
 from annotation.services.audited_writes import Actor, record_action, records_refusals, stale_edit
 from annotation.services.content import caption_edit, item_edit, review_status_set
 from annotation.services.judging import human_score_record
-from annotation.domain.transitions import ReviewStatus
 from review.models import BlindAnswer, CaptionReview, QueueSlot, Review, User
 
 from .blind_answers import blind_phase_check

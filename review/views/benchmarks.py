@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from annotation.domain.taxonomy import TASKS
+from annotation.domain.transitions import ReviewStatus
 from annotation.models import Benchmark, QualityFlag
 from annotation.selectors import (
     benchmark_items,
@@ -17,16 +19,12 @@ from annotation.selectors import (
     item_counts_by_status,
     open_flag_counts,
 )
-from annotation.selectors.judge_agreement import judge_human_agreement
 from annotation.selectors import benchmark_report as benchmark_report_rows
+from annotation.selectors.judge_agreement import judge_human_agreement
 from annotation.selectors.scores import CLOSED_TASKS, RunScores
-
 from review.charts import accuracy_chart
-from review.selectors import human_accuracy_by_task, my_queues
-from annotation.domain.taxonomy import TASKS
-from annotation.domain.transitions import ReviewStatus
-
 from review.permissions import may_browse_content, role_required
+from review.selectors import human_accuracy_by_task, my_queues
 
 ITEMS_PER_PAGE = 50
 

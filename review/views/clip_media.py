@@ -9,8 +9,8 @@ from django.http import Http404
 from django.views.decorators.http import require_GET
 
 from review.ranged_files import ranged_file_response
-from review.views.access import own_slot
 from review.scrubber import scrub_view
+from review.views.access import own_slot
 
 
 @require_GET

@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from annotation.models import Benchmark
 from annotation.domain.transitions import ReviewStatus
-from review.selectors import progress
+from annotation.models import Benchmark
 from review.agreement_report import agreement_by_queue, agreement_by_task, agreement_of_queue
 from review.dashboard_charts import horizontal_bars, stacked_bars, timeline
 from review.models import Queue, QueueSlot, Review
 from review.permissions import is_admin_role, role_required
-from review.selectors import human_accuracy_by_task, queues_with_progress
+from review.selectors import human_accuracy_by_task, progress, queues_with_progress
 
 admin_only = role_required(is_admin_role)
 DECISIONS = Review.Decision

@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotation.models import Benchmark
+from review.forms import AnnotatorsForm, PauseForm, QueueBulkForm, QueueCreateForm, errors_onto, form_error_text
 from review.models import Queue
 from review.permissions import is_admin_role, role_required
-from review.forms import AnnotatorsForm, PauseForm, QueueBulkForm, QueueCreateForm, errors_onto, form_error_text
 from review.selectors import open_claims, queues_with_progress
 from review.services.queues import (
     overlap_sample,

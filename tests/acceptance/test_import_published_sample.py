@@ -7,8 +7,8 @@ import json
 import pytest
 from django.core.management import call_command
 
-from annotation.models import Benchmark, QAItem, QualityFlag
 from annotation.domain.taxonomy import TASKS
+from annotation.models import Benchmark, QAItem, QualityFlag
 
 # FMAR items whose option list repeats a label (found in the sample by inspection).
 DUPLICATE_OPTION_ITEMS = {"FMAR_0165", "FMAR_0342", "FMAR_0765", "FMAR_0814", "FMAR_0856", "FMAR_0879", "FMAR_0891",

@@ -5,10 +5,14 @@ import json
 
 import pytest
 
-from annotation.domain.mac_format import clip_name_of, item_fields_from_row, join_embedded_options, split_embedded_options
-from annotation.models import QAItem
+from annotation.domain.mac_format import (
+    clip_name_of,
+    item_fields_from_row,
+    join_embedded_options,
+    split_embedded_options,
+)
 from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS, QUESTIONS_PER_VIDEO, TASKS
-
+from annotation.models import QAItem
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from django.test import override_settings
 from annotation import dispatch
 from annotation.dispatch import UnknownTask, enqueue_on_commit, settings_hash, tasks_run_in_process
 from annotation.models import BaselineRun, RunChunk, Video
-from annotation.services.content import video_attach_file
 from annotation.services.baselines import run_prepare
+from annotation.services.content import video_attach_file
 from annotation.services.video_processing import video_processing_request
 from mabench_site.celery import app as celery_app
 

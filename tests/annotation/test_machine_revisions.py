@@ -2,11 +2,11 @@
 
 import pytest
 
+from annotation.domain.transitions import ReviewStatus
 from annotation.models import AuditEvent, Caption, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor, create_audited
 from annotation.services.content import caption_edit, review_status_set
 from annotation.services.machine_revisions import RevisionOutcome, machine_revise, machine_versions_of_human_edited
-from annotation.domain.transitions import ReviewStatus
 
 REGENERATOR = Actor.machine("regenerator 2.0")
 

@@ -2,12 +2,12 @@ import io
 
 import av
 import pytest
-from django.db import transaction
 from django.core.management import call_command
+from django.db import transaction
 
 from annotation.audit.replay import replay_mismatches
-from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
 from annotation.domain.taxonomy import QUESTIONS_PER_VIDEO, TASKS
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
 from demo.seeding import DEMO_SOURCE
 from review.models import User
 

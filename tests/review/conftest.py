@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from annotation.services.content import video_register
 from annotation.models import QAItem
+from annotation.services.content import video_register
 from review.models import QueueSlot, Review
 from review.services.queues import queue_create
 

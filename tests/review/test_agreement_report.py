@@ -5,8 +5,8 @@ import pytest
 from review.agreement import fleiss_kappa, krippendorff_alpha
 from review.agreement_report import agreement_by_queue, agreement_by_reviewer, agreement_by_task, agreement_of_queue
 from review.models import QueueSlot, Review, User
-from review.selectors.progress import stats_by_person
 from review.selectors import human_accuracy_by_task
+from review.selectors.progress import stats_by_person
 from review.services.queues import queue_create
 
 

@@ -4,9 +4,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.exports.release_export import FORMATS, default_format, formats_of
-from annotation.services.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
-from annotation.selectors import release_by_tag
 from annotation.exports.sft_export import FORMATS as SFT_FORMATS
+from annotation.selectors import release_by_tag
+from annotation.services.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
 
 
 class Command(BaseCommand):

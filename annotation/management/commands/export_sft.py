@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.services.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
-from annotation.selectors import release_by_tag, release_clip_rows
 from annotation.exports.sft_export import SFT_FORMATS, MediaMissing, dataset_name, write_folder
+from annotation.selectors import release_by_tag, release_clip_rows
+from annotation.services.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
 
 
 class Command(BaseCommand):

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from annotation.dispatch import tasks_run_in_process
+from annotation.domain.transitions import VideoStatus
 from annotation.models import Benchmark, Video
 from annotation.services.video_processing import ProcessingOutcome, video_processing_request, video_processing_run_here
-from annotation.domain.transitions import VideoStatus
 
 
 class Command(BaseCommand):

@@ -6,10 +6,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotation.audit.replay import replay_mismatches, replayed_state, stored_state
+from annotation.domain.transitions import REVIEW_TRANSITIONS, IllegalTransition
 from annotation.models import Caption, QAItem
 from annotation.services.audited_writes import Actor, EditConflict, create_audited_many
 from annotation.services.content import caption_edit, item_edit, review_status_set
-from annotation.domain.transitions import REVIEW_TRANSITIONS, IllegalTransition
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 
-from annotation.selectors.judge_agreement import judge_human_agreement, quadratic_weighted_kappa
 from annotation.models import BaselineRun, JudgeScore, Prediction
+from annotation.selectors.judge_agreement import judge_human_agreement, quadratic_weighted_kappa
 from annotation.selectors.scores import run_scores
 
 

@@ -2,10 +2,16 @@ import itertools
 
 import pytest
 
+from annotation.domain.transitions import (
+    REVIEW_TRANSITIONS,
+    VIDEO_TRANSITIONS,
+    IllegalTransition,
+    ReviewStatus,
+    VideoStatus,
+)
 from annotation.models import AuditEvent, QAItem, Video
 from annotation.services.audited_writes import Actor, change_audited
 from annotation.services.content import review_status_set
-from annotation.domain.transitions import REVIEW_TRANSITIONS, VIDEO_TRANSITIONS, IllegalTransition, ReviewStatus, VideoStatus
 
 S = ReviewStatus
 

@@ -15,14 +15,14 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.test import override_settings
+from index_clips import ClipSpec, read_index, read_index_file, write_broken_corpus, write_clip
+from remote_like_storage import RemoteLikeStorage
 
 from annotation.models import Video
 from annotation.services.audited_writes import change_audited
 from annotation.services.content import video_register
 from annotation.services.video_processing import video_process
-from django.test import override_settings
-from index_clips import ClipSpec, read_index, read_index_file, write_broken_corpus, write_clip
-from remote_like_storage import RemoteLikeStorage
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 

@@ -19,6 +19,7 @@ from annotation.services.audited_writes import change_audited
 from annotation.services.video_processing import video_process
 from annotation.tasks import process_video
 
+
 def video_folder(video: Video) -> Path:
     return Path(settings.MEDIA_ROOT) / "frames" / str(video.pk)
 

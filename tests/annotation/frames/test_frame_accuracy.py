@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import av
 import numpy as np
-from av.video.frame import PictureType
 import pytest
+from av.video.frame import PictureType
 from django.test import override_settings
 from PIL import Image
 

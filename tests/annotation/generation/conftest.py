@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
+from annotation.domain.transitions import ReviewStatus
 from annotation.models import Caption
 from annotation.services.audited_writes import create_audited
 from annotation.services.content import review_status_set, video_register
-from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
-from annotation.domain.transitions import ReviewStatus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
 

@@ -12,13 +12,13 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from annotation.errors import InvalidInput
 from annotation.audit.replay import replay_mismatches
+from annotation.domain.transitions import ReviewStatus
+from annotation.errors import InvalidInput
 from annotation.models import AuditEvent, Caption, GeneratedClip, GenerationRun, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor
 from annotation.services.content import caption_edit, item_edit, review_status_set
 from annotation.services.generation import generation_prepare
-from annotation.domain.transitions import ReviewStatus
 
 TEMPLATE = "template-generator 1.0"
 

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
+from annotation.domain import lint
 from annotation.generation.base import CaptionedClip, GenerationFailed
 from annotation.generation.model import ModelGenerator
 from annotation.generation.stems import STEMS
 from annotation.predictors.chat import ChatPredictor
-from annotation.domain import lint
 
 CLIP = CaptionedClip(clip_name="take_001", coarse_label="B", fine_label="B1", dominant_part="head",
                      other_parts=("right hand",), phase_middle="the head reaches its lowest point", trend="repetitive")  # fmt: skip

@@ -6,13 +6,13 @@ from collections import Counter
 import pytest
 
 from annotation.domain import lint
+from annotation.domain.taxonomy import CHOICE_LETTERS, FINE_BY_NAME, FINE_LABELS
+from annotation.generation.balance import clip_random
 from annotation.generation.base import CaptionedClip
 from annotation.generation.confusions import CONFUSABLE_PAIRS, distractors
-from annotation.generation.balance import clip_random
 from annotation.generation.template import TemplateGenerator
 from annotation.models import QAItem
 from annotation.services.audited_writes import Actor, create_audited
-from annotation.domain.taxonomy import CHOICE_LETTERS, FINE_BY_NAME, FINE_LABELS
 
 CHI_SQUARE_999 = {6: 22.458, 4: 18.467}  # critical values at p = 0.001 for 7 and 5 letters
 

@@ -4,10 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS, Trend
 from annotation.importing.captions import SCHEMA_PATH
 from annotation.models import AuditEvent, Caption, QualityFlag
-from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS, Trend
-
 
 CAPTION = {
     "video": "clip_a.mp4", "coarse_label": "B", "fine_label": "B1", "dominant_part": "head",

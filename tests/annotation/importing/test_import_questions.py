@@ -7,11 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotation.audit.replay import replay_mismatches
+from annotation.domain.transitions import ReviewStatus
 from annotation.models import AuditEvent, Benchmark, QAItem, QualityFlag, Video
 from annotation.services.audited_writes import Actor
 from annotation.services.content import item_edit, review_status_set
-from annotation.domain.transitions import ReviewStatus
-
 
 
 @pytest.fixture

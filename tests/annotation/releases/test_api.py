@@ -12,7 +12,6 @@ from annotation.models import QualityFlag, Release
 from annotation.services.releases import release_create
 from review.models import User
 
-
 ROLES = ("anonymous", User.Role.ANNOTATOR, User.Role.REVIEWER, User.Role.ADMIN)
 READERS = {"anonymous": 403, "annotator": 403, "reviewer": 200, "admin": 200}
 
@@ -137,8 +136,8 @@ def test_token_authentication_works_for_scripts(client, release, reviewer):
 
 
 def test_the_openapi_schema_validates(as_role):
-    from drf_spectacular.validation import validate_schema
     from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     validate_schema(schema)

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotation.exports.release_export import export_chunks
-from annotation.services.release_integrity import ReleaseDamaged
 from annotation.selectors import release_rows
+from annotation.services.release_integrity import ReleaseDamaged
 from annotation.services.releases import release_create, release_manifest
 
 pytestmark = pytest.mark.postgresql

@@ -7,14 +7,13 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from annotation.errors import InvalidInput
-from annotation.models import QAItem, QualityFlag, Release
 from annotation.exports.release_export import FORMATS, export_chunks
+from annotation.models import QAItem, QualityFlag, Release
 from annotation.selectors import release_rows
 from annotation.services.audited_writes import Actor
 from annotation.services.content import item_edit, review_status_set
 from annotation.services.flags import flag_waive, lint_run
 from annotation.services.releases import ReleaseBlocked, release_create, release_diff, release_manifest
-
 
 
 def export_bytes(release, fmt):

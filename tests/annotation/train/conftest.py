@@ -13,8 +13,8 @@ import pytest
 from annotation.models import Benchmark, Caption, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor
 from annotation.services.content import review_status_set
-from annotation.services.importing import ImportFile, benchmark_import
 from annotation.services.flags import flag_waive
+from annotation.services.importing import ImportFile, benchmark_import
 
 PEOPLE = ("0b9b6c1e-1f2a-4c3d-9e8f-0123456789ab", "5d7e8f90-aaaa-4bbb-8ccc-111122223333", "9f8e7d6c-5b4a-4321-8fed-cba987654321")
 TRAIN_CLIPS = [f"{PEOPLE[0]}_10_40", f"{PEOPLE[0]}_50_80", f"{PEOPLE[1]}_5_30"]

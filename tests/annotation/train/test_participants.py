@@ -5,9 +5,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from annotation.audit.replay import replay_mismatches
+from annotation.domain.participants import participant_from_clip_name
 from annotation.importing.problems import ImportRejected
 from annotation.models import Benchmark, Video
-from annotation.domain.participants import participant_from_clip_name
 from annotation.services.importing import ImportFile, benchmark_import
 
 
