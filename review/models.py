@@ -204,6 +204,8 @@ class CaptionReview(models.Model):
     seconds_spent = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CountedReviews.as_manager()
+
     class Meta:
         ordering = ("caption", "created_at")
         constraints = [models.UniqueConstraint(fields=("slot", "caption", "reviewer"), name="captionreview_once_per_person")]

@@ -165,13 +165,12 @@ def expired_leases_sweep() -> int:
     return released
 
 
-def held_slot(*, slot_id: int, user: User, action: str, lock: bool = True) -> QueueSlot:
+def held_slot(*, slot_id: int, user: User, action: str) -> QueueSlot:
     """The slot, if it is a live claim of ``user`` (locked until the transaction ends); refused otherwise.
 
     Every action on a claimed clip goes through here, so no page or endpoint can decide on a clip
     that is not the person's, or whose lease ran out."""
-    rows = QueueSlot.objects.select_related("queue")
-    slot = (rows.select_for_update(no_key=True, of=("self",)) if lock else rows).get(pk=slot_id)
+    slot = QueueSlot.objects.select_related("queue").select_for_update(no_key=True, of=("self",)).get(pk=slot_id)
     now = timezone.now()
     actor, attempt = Actor.person(user), {"action": action}
     if slot.claimed_by_id != user.pk or slot.completed_at is not None:

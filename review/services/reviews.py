@@ -23,10 +23,10 @@ key -> needs adjudication.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from annotation.domain.transitions import ReviewStatus
@@ -185,34 +185,29 @@ def _complete_slot_if_done(slot: QueueSlot, user: User) -> bool:
         return False
     QueueSlot.objects.filter(pk=slot.pk).update(completed_by=user, completed_at=timezone.now())
     actor = Actor.person(user)
-    for review in Review.objects.filter(slot=slot, reviewer=user).select_related("item").order_by("item_id"):
-        _settle_item(review.item, slot, actor)
-    for review in CaptionReview.objects.filter(slot=slot, reviewer=user).order_by("caption_id"):
-        _settle(Caption, review.caption_id, _completed_decisions(CaptionReview, "caption", review.caption_id, slot),
-                False, slot, actor)  # fmt: skip
+    items = [r.item for r in Review.objects.filter(slot=slot, reviewer=user).select_related("item").order_by("item_id")]
+    counted = defaultdict(list)  # every counted review of the clip's items in this queue, in one query
+    for item_id, decision, blind_answer in Review.objects.counted().filter(item__in=items, slot__queue_id=slot.queue_id) \
+            .values_list("item_id", "decision", "blind_answer"):  # fmt: skip
+        counted[item_id].append((decision, blind_answer))
+    for item in items:
+        _settle_item(item, counted[item.pk], slot, actor)
+    for caption_id, status_now in Caption.objects.filter(reviews__slot=slot, reviews__reviewer=user) \
+            .values_list("pk", "review_status"):  # fmt: skip
+        decisions = CaptionReview.objects.counted().filter(caption_id=caption_id, slot__queue_id=slot.queue_id)
+        _settle(Caption, caption_id, status_now, list(decisions.values_list("decision", flat=True)), False, slot, actor)
     return True
 
 
-def _completed_decisions(review_model, link: str, pk: int, slot: QueueSlot) -> list[str]:
-    """Decisions on the target in this queue by people who completed their copy of the clip."""
-    return list(review_model.objects.filter(**{f"{link}_id": pk}, slot__queue_id=slot.queue_id,
-                                            slot__completed_by=F("reviewer")).values_list("decision", flat=True))  # fmt: skip
-
-
-def _settle_item(item: QAItem, slot: QueueSlot, actor: Actor) -> None:
-    counted = Review.objects.counted().filter(item=item, slot__queue_id=slot.queue_id)
-    decisions, answers = [], set()
-    for decision, blind_answer in counted.values_list("decision", "blind_answer"):
-        decisions.append(decision)
-        if blind_answer:
-            answers.add(blind_answer)
+def _settle_item(item: QAItem, reviews: list[tuple[str, str]], slot: QueueSlot, actor: Actor) -> None:
+    answers = {blind_answer for _, blind_answer in reviews if blind_answer}
     disputed = len(answers) > 1 or bool(answers and item.answer and answers != {item.answer})
-    _settle(QAItem, item.pk, decisions, disputed, slot, actor)
+    _settle(QAItem, item.pk, item.review_status, [decision for decision, _ in reviews], disputed, slot, actor)
 
 
-def _settle(model: type[QAItem] | type[Caption], pk: int, decisions: list[str], answers_disputed: bool,
-            slot: QueueSlot, actor: Actor) -> None:  # fmt: skip
-    status_now = model.objects.values_list("review_status", flat=True).get(pk=pk)
+def _settle(model: type[QAItem] | type[Caption], pk: int, status_now: str, decisions: list[str],
+            answers_disputed: bool, slot: QueueSlot, actor: Actor) -> None:  # fmt: skip
+    """Move the target's status once its counted reviews are in (``status_now`` read under the clip's lock)."""
     if len(decisions) < slot.queue.overlap:  # more reviews to come
         if status_now == S.IMPORTED:
             review_status_set(model=model, pk=pk, status=S.IN_REVIEW, actor=actor, expected_version=None)

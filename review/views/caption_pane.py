@@ -5,8 +5,6 @@ It goes through the same decision path and the same response helper as the quest
 
 from __future__ import annotations
 
-import time
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -21,14 +19,7 @@ from review.models import Review
 from review.selectors.review_page import caption_values, clip_caption
 from review.services.reviews import caption_review_record
 from review.views.access import own_slot
-from review.views.fragments import caption_response
-
-MAX_SECONDS = 3600
-
-
-def _seconds(request, slot) -> int | None:
-    seen = request.session.get(f"seen-caption:{slot.pk}")
-    return None if seen is None else int(min(MAX_SECONDS, max(0.0, time.time() - seen)))
+from review.views.fragments import caption_response, seconds_spent, seen_key
 
 
 @require_POST
@@ -47,7 +38,7 @@ def caption_decide(request, slot_id: int):
             fix = _posted_fix(request.POST, caption)
         caption_review_record(slot=slot, caption=caption, user=request.user, decision=decision,
                               seen_version=form.seen_version(), reason=form.note(),
-                              reject_reasons=form.cleaned_data["reject_reasons"], seconds_spent=_seconds(request, slot),
+                              reject_reasons=form.cleaned_data["reject_reasons"], seconds_spent=seconds_spent(request, seen_key(slot)),
                               fix=fix)  # fmt: skip
     except EditConflict as conflict:
         current = Caption.objects.get(pk=caption.pk)
@@ -56,7 +47,7 @@ def caption_decide(request, slot_id: int):
                                 conflict={"changes": changes, "fix": fix})  # fmt: skip
     except (DomainError, ValidationError) as error:
         return caption_response(request, slot, caption, status=error_status(error), error=error_text(error))
-    request.session.pop(f"seen-caption:{slot.pk}", None)
+    request.session.pop(seen_key(slot), None)
     return caption_response(request, slot, caption, saved=True)
 
 

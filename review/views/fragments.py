@@ -9,6 +9,7 @@ together in one render of the revealed page.
 from __future__ import annotations
 
 import json
+import time
 
 from django.shortcuts import render
 
@@ -16,6 +17,18 @@ from review.models import QueueSlot
 from review.selectors.review_page import SlotState, caption_context, question_cards, slot_state
 
 SAVED_HEADER = "X-Mabench-Saved"
+MAX_SECONDS_SPENT = 3600  # a card left open overnight is not an hour of work
+
+
+def seen_key(slot: QueueSlot, item=None) -> str:
+    """The session key holding when a question (or, without one, the caption) was first shown to judge."""
+    return f"seen:{slot.pk}:{item.pk}" if item is not None else f"seen-caption:{slot.pk}"
+
+
+def seconds_spent(request, key: str) -> int | None:
+    """Seconds since ``key`` was first shown, capped; None when it never was."""
+    seen = request.session.get(key)
+    return None if seen is None else int(min(MAX_SECONDS_SPENT, max(0.0, time.time() - seen)))
 
 
 def fragment_response(request, slot: QueueSlot, template: str, context: dict, *, state: SlotState, status: int = 200,

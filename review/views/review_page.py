@@ -34,9 +34,7 @@ from review.services.blind_answers import blind_answer_record
 from review.services.claims import NothingToClaim, QueuePaused, claim_next_id, lease_heartbeat
 from review.services.reviews import review_record
 from review.views.access import own_slot
-from review.views.fragments import card_response
-
-MAX_SECONDS_PER_ITEM = 3600  # a card left open overnight is not an hour of work
+from review.views.fragments import card_response, seconds_spent, seen_key
 
 
 @require_POST
@@ -58,10 +56,6 @@ def queue_start(request, queue_id: int):
     return redirect("review-slot", slot_id=claim.slot_id)
 
 
-def _seen_key(slot: QueueSlot, item: QAItem) -> str:
-    return f"seen:{slot.pk}:{item.pk}"
-
-
 @require_GET
 @login_required
 def review_slot(request, slot_id: int):
@@ -70,7 +64,7 @@ def review_slot(request, slot_id: int):
     state = slot_state(slot=slot, user=request.user)
     cards = question_cards(slot=slot, user=request.user, items=items, state=state)
     if state.revealed:  # time on a question counts from when its key could first be judged
-        for key in [_seen_key(slot, item) for item in items] + [f"seen-caption:{slot.pk}"]:
+        for key in [seen_key(slot, item) for item in items] + [seen_key(slot)]:
             request.session.setdefault(key, time.time())
     scrub = scrub_view(slot.video)
     first_frame = f"{reverse('review-frame', args=[slot.pk, 0])}?v={scrub.version}" if scrub else ""
@@ -125,11 +119,6 @@ def review_blind_answer(request, slot_id: int, item_id: int):
     return card_response(request, slot, item, was_revealed=was_revealed)
 
 
-def _seconds_spent(request, slot: QueueSlot, item: QAItem) -> int | None:
-    seen = request.session.get(_seen_key(slot, item))
-    return None if seen is None else int(min(MAX_SECONDS_PER_ITEM, max(0.0, time.time() - seen)))
-
-
 @require_POST
 @login_required
 def review_decide(request, slot_id: int, item_id: int):
@@ -144,12 +133,12 @@ def review_decide(request, slot_id: int, item_id: int):
     try:
         review_record(slot=slot, item=item, user=request.user, decision=decision, reason=reason,
                       reject_reasons=form.cleaned_data["reject_reasons"], seen_version=form.seen_version(),
-                      seconds_spent=_seconds_spent(request, slot, item), fix=fix)  # fmt: skip
+                      seconds_spent=seconds_spent(request, seen_key(slot, item)), fix=fix)  # fmt: skip
     except EditConflict:
         return card_response(request, slot, item, status=409, conflict=_conflict(item, fix, form, reason))
     except (DomainError, ValidationError) as error:  # shown on the card, nothing written
         return card_response(request, slot, item, status=error_status(error), error=error_text(error))
-    request.session.pop(_seen_key(slot, item), None)  # the review row keeps it now
+    request.session.pop(seen_key(slot, item), None)  # the review row keeps it now
     return card_response(request, slot, item, saved=True)
 
 
