@@ -25,6 +25,7 @@ demo: install
 ## make test: the whole suite against real PostgreSQL, Redis and a Celery worker.
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	scripts/ensure_system_packages.sh
 	$(BIN)/python scripts/with_test_services.py $(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -45,8 +45,17 @@ class BenchmarkAdmin(ReadOnlyAdmin):
 
 @admin.register(Video)
 class VideoAdmin(ReadOnlyAdmin):
-    list_display = ("clip_name", "benchmark", "status", "error", "processing_attempts", "frame_count", "width", "height",
-                    "sha256")  # fmt: skip
+    list_display = (
+        "clip_name",
+        "benchmark",
+        "status",
+        "error",
+        "processing_attempts",
+        "frame_count",
+        "width",
+        "height",
+        "sha256",
+    )
     list_filter = ("benchmark", "status", "processing_attempts")
     search_fields = ("clip_name", "sha256", "error")
     actions = ["retry_processing"]
@@ -107,8 +116,15 @@ class BaselineRunAdmin(JobAdmin):
         from annotation.services.baselines import run_prepare
 
         for run in queryset.exclude(predictor=BaselineRun.Predictor.EXTERNAL):
-            run_prepare(benchmark=run.benchmark, predictor=run.predictor, name=run.name, settings=run.settings,
-                        tasks=run.tasks, concurrency=run.concurrency, user=request.user)  # fmt: skip
+            run_prepare(
+                benchmark=run.benchmark,
+                predictor=run.predictor,
+                name=run.name,
+                settings=run.settings,
+                tasks=run.tasks,
+                concurrency=run.concurrency,
+                user=request.user,
+            )
         self.message_user(request, f"Resumed {queryset.count()} run(s); progress shows here as chunks finish.")
 
 
@@ -124,8 +140,14 @@ class GenerationRunAdmin(JobAdmin):
         for run in queryset:
             settings = {k: v for k, v in run.settings.items() if k != "tasks"}
             try:
-                generation_prepare(benchmark=run.benchmark, generator=run.generator, settings=settings,
-                                   tasks=run.settings.get("tasks"), concurrency=run.concurrency, user=request.user)  # fmt: skip
+                generation_prepare(
+                    benchmark=run.benchmark,
+                    generator=run.generator,
+                    settings=settings,
+                    tasks=run.settings.get("tasks"),
+                    concurrency=run.concurrency,
+                    user=request.user,
+                )
             except DomainError as error:  # e.g. no clip has a reviewed caption any more
                 self.message_user(request, f"{run.source} on {run.benchmark}: {error}", level=messages.ERROR)
                 return

@@ -46,8 +46,10 @@ def benchmark_mutex(benchmark_id: int, purpose: MutexPurpose) -> None:
     Take it before any row lock of the transaction (``docs/locking.md``, lock order)."""
     purpose = MutexPurpose(purpose)
     if not connection.in_atomic_block:
-        raise MutexOutsideTransaction(f"the {purpose.name.lower()} mutex of benchmark #{benchmark_id} is held until "
-                                      "the transaction ends: take it inside transaction.atomic()")  # fmt: skip
+        raise MutexOutsideTransaction(
+            f"the {purpose.name.lower()} mutex of benchmark #{benchmark_id} is held until "
+            "the transaction ends: take it inside transaction.atomic()"
+        )
     if not 0 < benchmark_id <= INT4_MAX:
         raise ValueError(f"benchmark id {benchmark_id} does not fit an advisory lock key (1 to {INT4_MAX})")
     if connection.vendor != "postgresql":

@@ -39,12 +39,28 @@ class Refused(DomainError):
     status = 409
     attempt: dict[str, Any] | None = None
 
-    def recording(self, *, actor, target_kind: str, target_id: int, after: Any = None, before: Any = None,
-                  version: int | None = None, event_type: str = "refused") -> Refused:  # fmt: skip
+    def recording(
+        self,
+        *,
+        actor,
+        target_kind: str,
+        target_id: int,
+        after: Any = None,
+        before: Any = None,
+        version: int | None = None,
+        event_type: str = "refused",
+    ) -> Refused:
         """Say what to record for this refusal (``actor`` is an ``Actor``); returns the error to raise."""
-        self.attempt = {**actor.event_fields(), "event_type": event_type, "target_kind": target_kind,
-                        "target_id": target_id, "target_version": version, "before": before, "after": after,
-                        "reason": str(self)}  # fmt: skip
+        self.attempt = {
+            **actor.event_fields(),
+            "event_type": event_type,
+            "target_kind": target_kind,
+            "target_id": target_id,
+            "target_version": version,
+            "before": before,
+            "after": after,
+            "reason": str(self),
+        }
         return self
 
 

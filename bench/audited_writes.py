@@ -23,10 +23,16 @@ ACTOR = Actor.machine("bench")
 
 def item_rows(benchmark, videos, prefix):
     return [
-        {"benchmark": benchmark, "video": videos[n % len(videos)], "qid": f"{prefix}_{n:05d}", "task": "SAD",
-         "question": f"Does the head move down in clip {n}?", "answer": "Yes" if n % 2 else "No"}
+        {
+            "benchmark": benchmark,
+            "video": videos[n % len(videos)],
+            "qid": f"{prefix}_{n:05d}",
+            "task": "SAD",
+            "question": f"Does the head move down in clip {n}?",
+            "answer": "Yes" if n % 2 else "No",
+        }
         for n in range(ITEMS)
-    ]  # fmt: skip
+    ]
 
 
 def timed(fn) -> float:
@@ -45,10 +51,15 @@ def main() -> None:
 
 
 def report_creation(benchmark, videos) -> None:
-    plain = timed(lambda: QAItem.objects.bulk_create(
-        [QAItem(**row) for row in item_rows(benchmark, videos, "PLAIN")], batch_size=1000))  # fmt: skip
+    plain = timed(
+        lambda: QAItem.objects.bulk_create(
+            [QAItem(**row) for row in item_rows(benchmark, videos, "PLAIN")], batch_size=1000
+        )
+    )
     audited = timed(lambda: create_audited_many(model=QAItem, actor=ACTOR, rows=item_rows(benchmark, videos, "AUDIT")))
-    print(f"create {ITEMS} items: plain bulk_create {plain:.2f} s, audited {audited:.2f} s, ratio {audited / plain:.2f}x")
+    print(
+        f"create {ITEMS} items: plain bulk_create {plain:.2f} s, audited {audited:.2f} s, ratio {audited / plain:.2f}x"
+    )
 
 
 def report_edits(items) -> None:
@@ -57,11 +68,15 @@ def report_edits(items) -> None:
         item.question += " (plain)"
         plain.append(timed(lambda: item.save(update_fields=["question"])))
         flipped = "No" if item.answer == "Yes" else "Yes"
-        audited.append(timed(lambda: item_edit(item_id=item.pk, actor=ACTOR, expected_version=1,
-                                               changes={"answer": flipped})))  # fmt: skip
+        audited.append(
+            timed(lambda: item_edit(item_id=item.pk, actor=ACTOR, expected_version=1, changes={"answer": flipped}))
+        )
     p_med, a_med = statistics.median(plain) * 1000, statistics.median(audited) * 1000
-    print(f"edit one item (median of {len(items)}): plain save {p_med:.2f} ms, audited {a_med:.2f} ms, "
-          f"ratio {a_med / p_med:.2f}x")  # fmt: skip
+    print(
+        f"edit one item (median of {len(items)}): plain save {p_med:.2f} ms, audited {a_med:.2f} ms, "
+        f"ratio {a_med / p_med:.2f}x"
+    )
+
 
 if __name__ == "__main__":
     main()

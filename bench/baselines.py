@@ -64,9 +64,22 @@ def endpoint_process(script):
 def celery_worker():
     db = connection.settings_dict
     env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
-    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "mabench_site", "worker", "--concurrency=2",
-                               "-Q", django_settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel=WARNING"],
-                              cwd=Path(__file__).resolve().parent.parent, env=env)  # fmt: skip
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "mabench_site",
+            "worker",
+            "--concurrency=2",
+            "-Q",
+            django_settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--loglevel=WARNING",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+    )
     time.sleep(4)  # the worker connects and is ready
     try:
         yield
@@ -91,13 +104,17 @@ def main() -> None:
         benchmark = synthetic_benchmark_import("bench: runs", 1000)
         with endpoint_process(instant) as base_url:
             seconds, count = timed_run(benchmark, base_url, "instant", [])
-        print(f"instant endpoint: {count} predictions in {seconds:.1f} s, {1000 * seconds / count:.2f} ms per prediction "
-              f"(16 in flight)")  # fmt: skip
+        print(
+            f"instant endpoint: {count} predictions in {seconds:.1f} s, {1000 * seconds / count:.2f} ms per prediction "
+            f"(16 in flight)"
+        )
         with endpoint_process(slow) as base_url:
             seconds, count = timed_run(benchmark, base_url, "slow", ["SAD", "MAD"])
         ideal = count * 0.05 / 16
-        print(f"50 ms endpoint, 16 in flight: {count} predictions in {seconds:.1f} s; the endpoint alone needs "
-              f"{ideal:.1f} s ({seconds / ideal:.2f}x)")  # fmt: skip
+        print(
+            f"50 ms endpoint, 16 in flight: {count} predictions in {seconds:.1f} s; the endpoint alone needs "
+            f"{ideal:.1f} s ({seconds / ideal:.2f}x)"
+        )
 
 
 if __name__ == "__main__":

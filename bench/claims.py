@@ -72,8 +72,11 @@ class Session:
         body = None
         if method == "POST":
             body = urlencode(form or {})
-            headers |= {"Content-Type": "application/x-www-form-urlencoded", "Origin": self.origin,
-                        "X-CSRFToken": self.cookies.get("csrftoken", "")}  # fmt: skip
+            headers |= {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": self.origin,
+                "X-CSRFToken": self.cookies.get("csrftoken", ""),
+            }
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             connection.request(method, path, body=body, headers=headers | {"Connection": "close"})
@@ -88,8 +91,9 @@ class Session:
     def log_in(self, username: str) -> None:
         _, _, page = self.send("GET", reverse("login"))
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        status, location, _ = self.send("POST", reverse("login"),
-                                        {"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD})  # fmt: skip
+        status, location, _ = self.send(
+            "POST", reverse("login"), {"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD}
+        )
         if status != 302 or location != reverse("home"):
             sys.exit(f"log-in of {username} failed: HTTP {status}")
 
@@ -114,12 +118,34 @@ def free_port() -> int:
 def gunicorn(workers: int, threads: int, worker_class: str):
     db, port = connection.settings_dict, free_port()
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # else WhiteNoise warns in every worker
-    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-           "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false", "SECURE_SSL_REDIRECT": "false",
-           "LOG_LEVEL": "WARNING"}  # fmt: skip
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "mabench_site.wsgi", "--bind", f"127.0.0.1:{port}",
-                               "--workers", str(workers), "--threads", str(threads), "--worker-class", worker_class,
-                               "--log-level", "warning"], cwd=ROOT, env=env)  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "mabench_site.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            worker_class,
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         for _ in range(100):
             with contextlib.suppress(OSError):
@@ -148,7 +174,9 @@ def server_processes(master: int) -> dict[str, list[int]]:
     """gunicorn's workers and the PostgreSQL backends serving this database."""
     workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         backends = [pid for (pid,) in cursor.fetchall()]
     return {"gunicorn workers": workers, "PostgreSQL backends": backends, "bench clients": [os.getpid()]}
 
@@ -174,8 +202,9 @@ class CpuMeter:
 def people(count: int) -> list[User]:
     # One password hash for all: hashing 50 times (PBKDF2) would only slow the set-up.
     password = make_password(PASSWORD)
-    User.objects.bulk_create(User(username=f"claimer{n:02d}", password=password, role=User.Role.ANNOTATOR)
-                             for n in range(count))  # fmt: skip
+    User.objects.bulk_create(
+        User(username=f"claimer{n:02d}", password=password, role=User.Role.ANNOTATOR) for n in range(count)
+    )
     return list(User.objects.filter(username__startswith="claimer").order_by("username"))
 
 
@@ -217,11 +246,16 @@ class Rounds:
         self.nothing_left = len(results) - len(claimed)
         self.seconds += [seconds for seconds, slot in results.values() if slot is not None]
         self.handed += list(claimed.items())
-        held = sorted(QueueSlot.objects.filter(queue=self.queue, claimed_by__isnull=False, completed_at__isnull=True)
-                      .values_list("claimed_by", "pk"))  # fmt: skip
+        held = sorted(
+            QueueSlot.objects.filter(queue=self.queue, claimed_by__isnull=False, completed_at__isnull=True).values_list(
+                "claimed_by", "pk"
+            )
+        )
         if held != sorted(claimed.items()):
             sys.exit(f"the database holds other claims than the clients were told: {held} != {claimed}")
-        QueueSlot.objects.filter(pk__in=claimed.values()).update(completed_by=F("claimed_by"), completed_at=timezone.now())
+        QueueSlot.objects.filter(pk__in=claimed.values()).update(
+            completed_by=F("claimed_by"), completed_at=timezone.now()
+        )
 
 
 def paced(rounds: Rounds, user_ids: list[int], claims: int, think: float) -> float:
@@ -267,15 +301,23 @@ def verify(queue: Queue, rounds: Rounds, clients: int) -> str:
     completed_by = dict(queue.slots.values_list("pk", "completed_by"))
     wrong_owner = sum(completed_by[slot] != user for user, slot in rounds.handed)
     ok = doubles == 0 and not lost and wrong_owner == 0 and rounds.nothing_left == clients
-    return (f"{len(slots)} claims of {len(all_slots)} slots: handed to two people {doubles}, never handed out "
-            f"{len(lost)}, held by someone else {wrong_owner}; final round found nothing left for "
-            f"{rounds.nothing_left}/{clients} -> {'OK' if ok else 'FAILED'}")  # fmt: skip
+    return (
+        f"{len(slots)} claims of {len(all_slots)} slots: handed to two people {doubles}, never handed out "
+        f"{len(lost)}, held by someone else {wrong_owner}; final round found nothing left for "
+        f"{rounds.nothing_left}/{clients} -> {'OK' if ok else 'FAILED'}"
+    )
 
 
 def claim_queries(benchmark, user: User, admin: User) -> str:
     """The SQL of one claim, in process (the Django test client on a fresh queue of the next stage)."""
-    queue = queue_create(benchmark=benchmark, name="query count", created_by=admin, stage=Queue.Stage.VERIFICATION,
-                         order=Queue.Order.CLIP, annotators=[user])  # fmt: skip
+    queue = queue_create(
+        benchmark=benchmark,
+        name="query count",
+        created_by=admin,
+        stage=Queue.Stage.VERIFICATION,
+        order=Queue.Order.CLIP,
+        annotators=[user],
+    )
     client = Client(SERVER_NAME="127.0.0.1")
     client.force_login(user)
     with CaptureQueriesContext(connection) as queries:
@@ -301,13 +343,16 @@ def main() -> None:
         benchmark = synthetic_benchmark_import("bench: claims", args.clips)
         annotators = people(args.clients)
         admin = User.objects.create(username="bench-admin", role=User.Role.ADMIN)
-        queue = queue_create(benchmark=benchmark, name="claim rush", created_by=admin, order=Queue.Order.CLIP,
-                             annotators=annotators)  # fmt: skip
+        queue = queue_create(
+            benchmark=benchmark, name="claim rush", created_by=admin, order=Queue.Order.CLIP, annotators=annotators
+        )
         refresh_planner_statistics()
-        print(f"database: {db.vendor}; {args.clips} clips, {queue.slots.count()} slots, {args.clients} annotators; "
-              f"gunicorn {args.workers} workers x {args.threads} threads ({args.worker_class}) on {os.cpu_count()} cores; "
-              f"load average {load:.1f} at start",
-              flush=True)  # fmt: skip
+        print(
+            f"database: {db.vendor}; {args.clips} clips, {queue.slots.count()} slots, {args.clients} annotators; "
+            f"gunicorn {args.workers} workers x {args.threads} threads ({args.worker_class}) on {os.cpu_count()} cores; "
+            f"load average {load:.1f} at start",
+            flush=True,
+        )
         with gunicorn(args.workers, args.threads, args.worker_class) as (port, master):
             sessions = {user.pk: Session(port) for user in annotators}
             login_threads = [threading.Thread(target=sessions[u.pk].log_in, args=(u.username,)) for u in annotators]
@@ -329,12 +374,16 @@ def report(queue: Queue, rounds: Rounds, user_ids: list[int], master: int) -> No
         for _ in range(LOCKSTEP_ROUNDS):
             wall += rounds.one_round(user_ids)
     burst = rounds.seconds[solo:]
-    print(f"{len(user_ids)} clients in lock-step (all claim at the same instant), {len(burst) // len(user_ids)} rounds: "
-          f"{summary_ms(burst)}; {len(burst) / wall:.0f} claims/s")  # fmt: skip
+    print(
+        f"{len(user_ids)} clients in lock-step (all claim at the same instant), {len(burst) // len(user_ids)} rounds: "
+        f"{summary_ms(burst)}; {len(burst) / wall:.0f} claims/s"
+    )
     print(f"CPU per claim under load: {cpu.per_claim(len(burst))}")
     wall = paced(rounds, user_ids, PACED_CLAIMS, THINK_SECONDS)
-    print(f"{len(user_ids)} clients at a human pace (each claims, then works {THINK_SECONDS:.0f} s on average): "
-          f"{summary_ms(rounds.seconds_paced)}; {len(rounds.seconds_paced) / wall:.0f} claims/s offered and served")  # fmt: skip
+    print(
+        f"{len(user_ids)} clients at a human pace (each claims, then works {THINK_SECONDS:.0f} s on average): "
+        f"{summary_ms(rounds.seconds_paced)}; {len(rounds.seconds_paced) / wall:.0f} claims/s offered and served"
+    )
     while QueueSlot.objects.filter(queue=queue, completed_at__isnull=True).exists():
         rounds.one_round(user_ids)  # the remainder, fewer slots than clients
     rounds.one_round(user_ids)  # must find nothing left for anyone

@@ -26,12 +26,16 @@ from synthetic_benchmark import synthetic_rows  # noqa: E402
 
 
 def released(name: str, clips: int, admin):
-    benchmark_import(benchmark_name=name, source="bench", questions=ImportFile("q.json", json.dumps(synthetic_rows(clips)).encode()))
+    benchmark_import(
+        benchmark_name=name, source="bench", questions=ImportFile("q.json", json.dumps(synthetic_rows(clips)).encode())
+    )
     # A benchmark does not need to be reviewed to measure its export: mark it accepted directly.
     QAItem.objects.filter(benchmark__name=name).update(review_status="accepted")
     QualityFlag.objects.filter(benchmark__name=name).update(status="waived", waived_reason="bench")
     start = time.perf_counter()
-    release = release_create(benchmark=QAItem.objects.filter(benchmark__name=name).first().benchmark, tag="v1", user=admin)
+    release = release_create(
+        benchmark=QAItem.objects.filter(benchmark__name=name).first().benchmark, tag="v1", user=admin
+    )
     return release, time.perf_counter() - start
 
 
@@ -61,8 +65,10 @@ def main() -> None:
         for fmt in ("mac", "jsonl"):
             seconds, peak, queries, size = measure(big, fmt)
             small_queries = measure(small, fmt)[2]
-            print(f"export {fmt:5s} 12,000 items: {seconds:.2f} s, peak {peak:.1f} MB, {size / 2**20:.1f} MB out, "
-                  f"{queries} queries (120 items: {small_queries})")  # fmt: skip
+            print(
+                f"export {fmt:5s} 12,000 items: {seconds:.2f} s, peak {peak:.1f} MB, {size / 2**20:.1f} MB out, "
+                f"{queries} queries (120 items: {small_queries})"
+            )
 
 
 if __name__ == "__main__":

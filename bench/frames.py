@@ -64,8 +64,9 @@ THROUGHPUT_CLIPS = 200
 # --- synthetic clips ------------------------------------------------------------------
 
 
-def render_clip(path: Path, *, seconds: float, fps: int = 30, size=(1920, 1080), gop: int | None = None,
-                seed: int = 0) -> Path:  # fmt: skip
+def render_clip(
+    path: Path, *, seconds: float, fps: int = 30, size=(1920, 1080), gop: int | None = None, seed: int = 0
+) -> Path:
     """Camera-like content: a smooth textured background with grain, a moving subject, a slow pan."""
     width, height = size
     rng = np.random.default_rng(seed)
@@ -127,8 +128,9 @@ _video_ids = itertools.count(1)
 def one_pass(name: str, options: FrameOptions) -> dict:
     """A first processing: a folder of its own each time, so nothing is replaced."""
     with local_source(name) as source, opened_clip(source.path, max_pixels=options.max_pixels) as clip:
-        return produce_outputs(video_id=next(_video_ids), source=source, clip=clip, options=options,
-                               force=False).manifest  # fmt: skip
+        return produce_outputs(
+            video_id=next(_video_ids), source=source, clip=clip, options=options, force=False
+        ).manifest
 
 
 def paired(floor: Callable[[], object], work: Callable[[], object], pairs: int) -> tuple[float, float, float]:
@@ -163,8 +165,13 @@ def single_clip_rows(workdir: Path, options: FrameOptions) -> list[tuple[str, fl
     ]
     per_process = ffmpeg_per_frame(clip, manifest, workdir / "ffmpeg")
     if per_process is not None:
-        rows.append((f"one ffmpeg process per frame ({frames} processes)", per_process,
-                     f"{per_process / floor:.1f}x; one pass is {per_process / work:.1f}x faster"))  # fmt: skip
+        rows.append(
+            (
+                f"one ffmpeg process per frame ({frames} processes)",
+                per_process,
+                f"{per_process / floor:.1f}x; one pass is {per_process / work:.1f}x faster",
+            )
+        )
     return rows
 
 
@@ -180,9 +187,25 @@ def ffmpeg_per_frame(clip: Path, manifest: dict, out: Path) -> float | None:
 
     def run_all() -> None:
         for number, (index, width, quality) in enumerate(jobs):
-            subprocess.run([ffmpeg, "-v", "error", "-nostdin", "-y", "-i", str(clip), "-vf",
-                            f"select=eq(n\\,{index}),scale={width}:-2:flags=area", "-frames:v", "1",
-                            "-q:v", str(quality), str(out / f"{number:04d}.jpg")], check=True)  # fmt: skip
+            subprocess.run(
+                [
+                    ffmpeg,
+                    "-v",
+                    "error",
+                    "-nostdin",
+                    "-y",
+                    "-i",
+                    str(clip),
+                    "-vf",
+                    f"select=eq(n\\,{index}),scale={width}:-2:flags=area",
+                    "-frames:v",
+                    "1",
+                    "-q:v",
+                    str(quality),
+                    str(out / f"{number:04d}.jpg"),
+                ],
+                check=True,
+            )
 
     return seconds(run_all)
 
@@ -195,8 +218,9 @@ def seek_rows(workdir: Path, options: FrameOptions) -> list[tuple[str, float, st
     name = stored(clip)
     strided = dataclasses.replace(options, scrub_max_frames=100)
     manifest = one_pass(name, strided)
-    wanted = sorted({*range(0, manifest["frame_count"], manifest["scrub"]["stride"]),
-                     *map(int, manifest["model_view"]["files"])})  # fmt: skip
+    wanted = sorted(
+        {*range(0, manifest["frame_count"], manifest["scrub"]["stride"]), *map(int, manifest["model_view"]["files"])}
+    )
     model_only = sorted(map(int, manifest["model_view"]["files"]))
     floor = min(seconds(lambda: decode_only(clip)) for _ in range(3))
     whole = min(seconds(lambda: one_pass(name, strided)) for _ in range(3))
@@ -232,12 +256,32 @@ def seek_each(path: Path, indices: list[int], out: Path) -> None:
 def celery_worker(log_path: Path) -> Iterator[None]:
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-           "CONN_MAX_AGE": "0"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CONN_MAX_AGE": "0",
+    }
     with log_path.open("w") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "mabench_site", "worker", "--concurrency=2",
-                                   "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-gossip", "--without-mingle",
-                                   "--loglevel=INFO"], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mabench_site",
+                "worker",
+                "--concurrency=2",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
         while "ready." not in log_path.read_text():
@@ -261,18 +305,25 @@ def throughput_rows(workdir: Path) -> list[tuple[str, float, str]]:
         video = video_register(benchmark=benchmark, clip_name=f"clip_{n:04d}", actor=ACTOR)
         with sources[n % len(sources)].open("rb") as handle:
             name = default_storage.save(f"clips/{benchmark.pk}/clip_{n:04d}.mp4", File(handle))
-        ids.append(change_audited(model=Video, pk=video.pk, actor=ACTOR, expected_version=None,
-                                  changes={"file": name}).pk)  # fmt: skip
+        ids.append(
+            change_audited(model=Video, pk=video.pk, actor=ACTOR, expected_version=None, changes={"file": name}).pk
+        )
     with celery_worker(workdir / "worker.log"):
         elapsed = seconds(lambda: _process_all(ids))
     failed = Video.objects.filter(pk__in=ids).exclude(status="ready").count()
     per_minute = THROUGHPUT_CLIPS / elapsed * 60
     return [
-        (f"{THROUGHPUT_CLIPS} clips of 2 s 1080p30, 1 worker x 2 processes ({failed} not ready)", elapsed,
-         f"{per_minute:.0f} clips/min"),
+        (
+            f"{THROUGHPUT_CLIPS} clips of 2 s 1080p30, 1 worker x 2 processes ({failed} not ready)",
+            elapsed,
+            f"{per_minute:.0f} clips/min",
+        ),
         _extrapolated("MA-Bench, 1,000 clips, this machine", 1000 / per_minute),
-        *[_extrapolated(f"MA-Bench-Train, 20.5K clips, {n} such machine(s)", 20_500 / per_minute / n) for n in (1, 4, 10)],
-    ]  # fmt: skip
+        *[
+            _extrapolated(f"MA-Bench-Train, 20.5K clips, {n} such machine(s)", 20_500 / per_minute / n)
+            for n in (1, 4, 10)
+        ],
+    ]
 
 
 def _extrapolated(what: str, minutes: float) -> tuple[str, float, str]:
@@ -299,9 +350,11 @@ def print_table(title: str, rows: list[tuple[str, float, str]]) -> None:
 
 def main() -> None:
     options = FrameOptions.from_settings()
-    print(f"{os.cpu_count()} cores, PyAV {av.__version__}, FFmpeg libavcodec {av.library_versions['libavcodec']}; "
-          f"scrub {options.scrub_width} px qscale {options.scrub_jpeg_qscale}, model views max {options.model_max_side} px "
-          f"q{options.model_jpeg_quality}, uniform-{options.uniform_k} + mac2026")  # fmt: skip
+    print(
+        f"{os.cpu_count()} cores, PyAV {av.__version__}, FFmpeg libavcodec {av.library_versions['libavcodec']}; "
+        f"scrub {options.scrub_width} px qscale {options.scrub_jpeg_qscale}, model views max {options.model_max_side} px "
+        f"q{options.model_jpeg_quality}, uniform-{options.uniform_k} + mac2026"
+    )
     workdir = MEDIA / "work"
     workdir.mkdir(parents=True)
     try:

@@ -40,13 +40,26 @@ def faithful(request, call):
 
 def captioned_benchmark(name: str, clips: int):
     benchmark = benchmark_create(name=name, actor=ACTOR)
-    videos = create_audited_many(model=Video, actor=ACTOR, rows=[
-        {"benchmark": benchmark, "clip_name": f"clip_{n:05d}"} for n in range(clips)])  # fmt: skip
+    videos = create_audited_many(
+        model=Video, actor=ACTOR, rows=[{"benchmark": benchmark, "clip_name": f"clip_{n:05d}"} for n in range(clips)]
+    )
     codes = list(FINE_LABELS)
-    create_audited_many(model=Caption, actor=ACTOR, rows=[
-        {"video": video, "coarse_label": FINE_LABELS[codes[n % 52]].coarse, "fine_label": codes[n % 52],
-         "dominant_part": "head", "phase_middle": "the head reaches its lowest point", "trend": "single",
-         "review_status": "accepted"} for n, video in enumerate(videos)])  # fmt: skip
+    create_audited_many(
+        model=Caption,
+        actor=ACTOR,
+        rows=[
+            {
+                "video": video,
+                "coarse_label": FINE_LABELS[codes[n % 52]].coarse,
+                "fine_label": codes[n % 52],
+                "dominant_part": "head",
+                "phase_middle": "the head reaches its lowest point",
+                "trend": "single",
+                "review_status": "accepted",
+            }
+            for n, video in enumerate(videos)
+        ],
+    )
     return benchmark
 
 
@@ -62,14 +75,18 @@ def main() -> None:
         benchmark = captioned_benchmark("bench: template", 1000)
         seconds = timed(benchmark, "template", {"seed": 1})
         items = QAItem.objects.filter(benchmark=benchmark).count()
-        print(f"template generator: 1000 clips, {items} items in {seconds:.1f} s ({1000 * seconds / 1000:.1f} ms per clip)")
+        print(
+            f"template generator: 1000 clips, {items} items in {seconds:.1f} s ({1000 * seconds / 1000:.1f} ms per clip)"
+        )
         print(f"template generator rerun (every clip skipped): {timed(benchmark, 'template', {'seed': 1}):.2f} s")
         benchmark = captioned_benchmark("bench: model", 200)
         with endpoint_process(faithful) as base_url:
             seconds = timed(benchmark, "model", {"base_url": base_url, "model": "instant", "max_retries": 0})
         items = QAItem.objects.filter(benchmark=benchmark).count()
-        print(f"model generator, instant endpoint: 200 clips, {items} items in {seconds:.1f} s "
-              f"({1000 * seconds / 200:.1f} ms per clip, 6 requests each, 8 clips in flight)")  # fmt: skip
+        print(
+            f"model generator, instant endpoint: 200 clips, {items} items in {seconds:.1f} s "
+            f"({1000 * seconds / 200:.1f} ms per clip, 6 requests each, 8 clips in flight)"
+        )
 
 
 if __name__ == "__main__":

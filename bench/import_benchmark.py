@@ -21,8 +21,9 @@ from synthetic_benchmark import synthetic_rows  # noqa: E402
 
 def timed_import(name: str, content: bytes) -> tuple[float, dict]:
     start = time.perf_counter()
-    summary = benchmark_import(benchmark_name=name, source="bench generator 1.0",
-                               questions=ImportFile("bench.json", content))  # fmt: skip
+    summary = benchmark_import(
+        benchmark_name=name, source="bench generator 1.0", questions=ImportFile("bench.json", content)
+    )
     return time.perf_counter() - start, summary.as_dict()
 
 
@@ -39,8 +40,10 @@ def main() -> None:
         first, summary = timed_import("bench: import", content)
         again, resummary = timed_import("bench: import", content)
         print(f"database: {db.vendor}")
-        print(f"import 12,000 questions / 1,000 clips, lint included: {first:.2f} s "
-              f"({summary['items_created']} items, flags {summary['flags_raised']})")  # fmt: skip
+        print(
+            f"import 12,000 questions / 1,000 clips, lint included: {first:.2f} s "
+            f"({summary['items_created']} items, flags {summary['flags_raised']})"
+        )
         print(f"re-import of the same file: {again:.2f} s ({resummary['items_unchanged']} unchanged)")
         small, large = query_count("bench: 10 clips", 10), query_count("bench: 80 clips", 80)
         print(f"SQL queries: 120 rows {small}, 960 rows {large} ({'constant' if small == large else 'GROWS'})")

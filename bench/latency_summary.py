@@ -12,5 +12,7 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 def summary_ms(samples: list[float]) -> str:
     """'median 4.1 ms, p95 9.8 ms (n=300)' for timings in seconds."""
-    return (f"median {1000 * statistics.median(samples):.1f} ms, p95 {1000 * percentile(samples, 0.95):.1f} ms "
-            f"(n={len(samples)})")  # fmt: skip
+    return (
+        f"median {1000 * statistics.median(samples):.1f} ms, p95 {1000 * percentile(samples, 0.95):.1f} ms "
+        f"(n={len(samples)})"
+    )

@@ -56,14 +56,24 @@ class Bench:
         for model in ("model-a", "model-b"):
             predictions_import(benchmark=self.benchmark, name=model, content=self._predictions(model), file="p.json")
         self.admin = User.objects.create(username=f"{name}-admin", role=User.Role.ADMIN)
-        self.queues = {blind: queue_create(benchmark=self.benchmark, name=f"blind {blind}", created_by=self.admin,
-                                           stage=Queue.Stage.FIRST_PASS if blind else Queue.Stage.VERIFICATION,
-                                           blind=blind, order=Queue.Order.CLIP) for blind in (True, False)}  # fmt: skip
+        self.queues = {
+            blind: queue_create(
+                benchmark=self.benchmark,
+                name=f"blind {blind}",
+                created_by=self.admin,
+                stage=Queue.Stage.FIRST_PASS if blind else Queue.Stage.VERIFICATION,
+                blind=blind,
+                order=Queue.Order.CLIP,
+            )
+            for blind in (True, False)
+        }
 
     def _predictions(self, seed: str) -> bytes:
         rng = random.Random(seed)
-        answers = [{"qid": qid, "pred_answer": rng.choice("ABCDE") if options else rng.choice(["Yes", "No"])}
-                   for qid, options in QAItem.objects.filter(benchmark=self.benchmark).values_list("qid", "options")]  # fmt: skip
+        answers = [
+            {"qid": qid, "pred_answer": rng.choice("ABCDE") if options else rng.choice(["Yes", "No"])}
+            for qid, options in QAItem.objects.filter(benchmark=self.benchmark).values_list("qid", "options")
+        ]
         return json.dumps({"answers": answers}).encode()
 
     def person(self, username: str, *, blind: bool) -> tuple[Client, object]:
@@ -133,13 +143,25 @@ def work_through_clips(bench: Bench) -> dict[str, list[float]]:
         for item in items:  # the blind look first: every closed question answered from the video
             if TASKS[item.task].answer_format != AnswerFormat.OPEN:
                 answer = "A" if item.options else "Yes"
-                samples["answer"].append(timed(lambda: client.post(reverse("review-answer", args=[slot_id, item.pk]),
-                                                                   {"answer": answer}, headers=HTMX)))  # fmt: skip
+                samples["answer"].append(
+                    timed(
+                        lambda: client.post(
+                            reverse("review-answer", args=[slot_id, item.pk]), {"answer": answer}, headers=HTMX
+                        )
+                    )
+                )
         samples["page"].append(timed(lambda: client.get(page), samples["page cpu"]))  # keys shown now
         for item in items:
-            samples["decide"].append(timed(lambda: client.post(reverse("review-decide", args=[slot_id, item.pk]),
-                                                               {"decision": "accept", "version": item.version},
-                                                               headers=HTMX), samples["decide cpu"]))  # fmt: skip
+            samples["decide"].append(
+                timed(
+                    lambda: client.post(
+                        reverse("review-decide", args=[slot_id, item.pk]),
+                        {"decision": "accept", "version": item.version},
+                        headers=HTMX,
+                    ),
+                    samples["decide cpu"],
+                )
+            )
             samples["page"].append(timed(lambda: client.get(page), samples["page cpu"]))
     return samples
 
@@ -147,14 +169,21 @@ def work_through_clips(bench: Bench) -> dict[str, list[float]]:
 def decide_queries(client: Client, slot) -> str:
     item = QAItem.objects.filter(video_id=slot.video_id).order_by("qid").first()
     with CaptureQueriesContext(connection) as queries:
-        timed(lambda: client.post(reverse("review-decide", args=[slot.pk, item.pk]),
-                                  {"decision": "accept", "version": item.version}, headers=HTMX))  # fmt: skip
+        timed(
+            lambda: client.post(
+                reverse("review-decide", args=[slot.pk, item.pk]),
+                {"decision": "accept", "version": item.version},
+                headers=HTMX,
+            )
+        )
     return f"{len(queries)} ({statements_brief(queries)})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clips", type=int, default=1000, help="clips of the big benchmark (20500: MA-Bench-Train's size)")
+    parser.add_argument(
+        "--clips", type=int, default=1000, help="clips of the big benchmark (20500: MA-Bench-Train's size)"
+    )
     args = parser.parse_args()
     load = os.getloadavg()[0]  # before our own work: what else the machine was doing
     with throwaway_database() as db:
@@ -162,23 +191,31 @@ def main() -> None:
             sys.exit("bench/review_page.py needs PostgreSQL (run it with `make bench`)")
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # else WhiteNoise warns
         small = Bench("small", 10, drop=6)  # claimed in clip order: its first clip has 6 questions, the next 12
-        people = {kind: {b: small.person(f"small-{n}-{b}", blind=b) for b in (True, False)}
-                  for n, kind in enumerate(("6 questions", "12 questions"))}  # fmt: skip
+        people = {
+            kind: {b: small.person(f"small-{n}-{b}", blind=b) for b in (True, False)}
+            for n, kind in enumerate(("6 questions", "12 questions"))
+        }
         rows = query_counts(people, "small")
         full = Bench("full", args.clips)
         refresh_planner_statistics()
         rows += query_counts(people, "full")
         full_clip = {b: full.person(f"full-{b}", blind=b) for b in (True, False)}
         rows += query_counts({f"12 questions, {args.clips:,}-clip benchmark": full_clip}, "full")
-        print(f"database: {db.vendor}; {QAItem.objects.filter(benchmark=full.benchmark).count():,} items on "
-              f"{args.clips:,} clips (+ a small benchmark of 10 clips); 2 model runs' predictions; blind queue; "
-              f"load average {load:.1f} at start on {os.cpu_count()} cores")  # fmt: skip
+        print(
+            f"database: {db.vendor}; {QAItem.objects.filter(benchmark=full.benchmark).count():,} items on "
+            f"{args.clips:,} clips (+ a small benchmark of 10 clips); 2 model runs' predictions; blind queue; "
+            f"load average {load:.1f} at start on {os.cpu_count()} cores"
+        )
         samples = work_through_clips(full)
         cpu = {name: statistics.median(samples[f"{name} cpu"]) * 1000 for name in ("page", "decide")}
-        print(f"review page GET (a clip of 12 questions at every stage of its review): {summary_ms(samples['page'])}; "
-              f"Django CPU median {cpu['page']:.1f} ms")  # fmt: skip
-        print(f"decision save (POST review-decide, accept): {summary_ms(samples['decide'])}; "
-              f"Django CPU median {cpu['decide']:.1f} ms")  # fmt: skip
+        print(
+            f"review page GET (a clip of 12 questions at every stage of its review): {summary_ms(samples['page'])}; "
+            f"Django CPU median {cpu['page']:.1f} ms"
+        )
+        print(
+            f"decision save (POST review-decide, accept): {summary_ms(samples['decide'])}; "
+            f"Django CPU median {cpu['decide']:.1f} ms"
+        )
         print(f"blind answer (POST review-answer): {summary_ms(samples['answer'])}")
         print(f"SQL queries per decision save: {decide_queries(*full_clip[False])}")
         report_queries(rows, people)

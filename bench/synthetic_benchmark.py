@@ -23,30 +23,46 @@ def synthetic_rows(clips: int, *, seed: int = 0) -> list[dict]:
         for code, task in TASKS.items():
             for _ in range(task.per_video):
                 counters[code] += 1
-                rows.append({"video": video, "task": code, "qid": f"{code}_{counters[code]:06d}",
-                             **_question(code, rng, coarse, fine, clip)})  # fmt: skip
+                rows.append(
+                    {
+                        "video": video,
+                        "task": code,
+                        "qid": f"{code}_{counters[code]:06d}",
+                        **_question(code, rng, coarse, fine, clip),
+                    }
+                )
     return rows
 
 
 def _question(code: str, rng: random.Random, coarse: list[str], fine: list[str], clip: int) -> dict:
     if code == "CMAR":
         options = rng.sample(coarse, 7)
-        return {"question": join_embedded_options("Which coarse-grained category fits the micro action?", options),
-                "answer": rng.choice("ABCDEFG")}  # fmt: skip
+        return {
+            "question": join_embedded_options("Which coarse-grained category fits the micro action?", options),
+            "answer": rng.choice("ABCDEFG"),
+        }
     if code == "FMAR":
         options = rng.sample(fine, 5)
-        return {"question": join_embedded_options("Which fine-grained label fits the micro action?", options),
-                "answer": rng.choice("ABCDE")}  # fmt: skip
+        return {
+            "question": join_embedded_options("Which fine-grained label fits the micro action?", options),
+            "answer": rng.choice("ABCDE"),
+        }
     if code in ("MADU", "MARE"):
         words = " ".join(rng.choice(["head", "hand", "moves", "upward", "left", "then", "slowly"]) for _ in range(60))
         if code == "MADU":
             return {"question": f"Describe the movement in clip {clip}.", "answer": f"The {words}."}
         labels = f"[Body part (coarse-grained)] {rng.choice(coarse)} | [Micro-action (fine-grained)] {rng.choice(fine)}"
-        return {"question": f"Reason about the micro-action in clip {clip}.", "answer": f"The {words}; therefore {labels}."}
+        return {
+            "question": f"Reason about the micro-action in clip {clip}.",
+            "answer": f"The {words}; therefore {labels}.",
+        }
     part = rng.choice(["head", "right hand", "left hand", "torso", "right foot"])
     phase = rng.choice(["early", "middle", "late"])
-    return {"question": f"In the {phase} phase of clip {clip}, does the {part} move {rng.choice(['up', 'down'])} "
-                        f"{rng.randint(0, 10**6)}?", "answer": rng.choice(["Yes", "No"])}  # fmt: skip
+    return {
+        "question": f"In the {phase} phase of clip {clip}, does the {part} move {rng.choice(['up', 'down'])} "
+        f"{rng.randint(0, 10**6)}?",
+        "answer": rng.choice(["Yes", "No"]),
+    }
 
 
 def synthetic_benchmark_import(name: str, clips: int, *, seed: int = 0, drop: int = 0):

@@ -53,11 +53,22 @@ def corpus_files(clips: int, qa_rows: int, *, seed: int) -> tuple[bytes, bytes]:
     for n, row in enumerate(rows[: max(0, qa_rows - len(rows))]):
         rows.append({**row, "qid": f"X{row['qid']}_{n}"})
     for row in rows:
-        row["video"] = names[int(row.pop("video")[len("clip_"):-len(".mp4")])] + ".mp4"
-    captions = [{"video_name": name, "coarse_label": "B", "fine_label": "B1", "dominant_part": "head",
-                 "other_parts": ["neck"], "direction_path": "down, then up", "trend": "repetitive", "contact": "none",
-                 "phases": {"early": "the head dips", "middle": "it rises", "late": "it dips again"},
-                 "description": f"Nods twice, clip {n}."} for n, name in enumerate(names)]  # fmt: skip
+        row["video"] = names[int(row.pop("video")[len("clip_") : -len(".mp4")])] + ".mp4"
+    captions = [
+        {
+            "video_name": name,
+            "coarse_label": "B",
+            "fine_label": "B1",
+            "dominant_part": "head",
+            "other_parts": ["neck"],
+            "direction_path": "down, then up",
+            "trend": "repetitive",
+            "contact": "none",
+            "phases": {"early": "the head dips", "middle": "it rises", "late": "it dips again"},
+            "description": f"Nods twice, clip {n}.",
+        }
+        for n, name in enumerate(names)
+    ]
     return _jsonl(captions), _jsonl(rows)
 
 
@@ -74,9 +85,15 @@ def timed(action):
 def import_corpus(name: str, clips: int, qa_rows: int) -> tuple[dict, float, int]:
     captions, questions = corpus_files(clips, qa_rows, seed=1)
     with CaptureQueriesContext(connection) as queries:
-        summary, seconds = timed(lambda: benchmark_import(
-            benchmark_name=name, source="bench captioner 1.0", kind="train",
-            captions=ImportFile("captions.jsonl", captions), questions=ImportFile("questions.jsonl", questions)))  # fmt: skip
+        summary, seconds = timed(
+            lambda: benchmark_import(
+                benchmark_name=name,
+                source="bench captioner 1.0",
+                kind="train",
+                captions=ImportFile("captions.jsonl", captions),
+                questions=ImportFile("questions.jsonl", questions),
+            )
+        )
     return summary.as_dict(), seconds, len(queries)
 
 
@@ -91,7 +108,9 @@ def as_reviewed_and_processed(benchmark: Benchmark) -> None:
         video.size_bytes, video.status = 12 + len(video.clip_name), "ready"
         video.frames_manifest = f"frames/{video.pk}/bench/manifest.json"
         video.model_view_indices = {"mac2026": [0, 3, 6, 9, 12, 15, 18, 21], "uniform-8": [1, 4, 7, 10, 13, 16, 19, 22]}
-    Video.objects.bulk_update(videos, ["file", "size_bytes", "status", "frames_manifest", "model_view_indices"], batch_size=2000)
+    Video.objects.bulk_update(
+        videos, ["file", "size_bytes", "status", "frames_manifest", "model_view_indices"], batch_size=2000
+    )
     Caption.objects.filter(video__benchmark=benchmark).update(review_status="accepted")
     QAItem.objects.filter(benchmark=benchmark).update(review_status="accepted")
     QualityFlag.objects.filter(benchmark=benchmark).update(status="waived", waived_reason="bench")
@@ -120,27 +139,40 @@ def run(db) -> None:
     _, small_seconds, small_queries = import_corpus("bench: 100 clips", 100, 1220)
     _, _, mid_queries = import_corpus("bench: 400 clips", 400, 4880)
     summary, seconds, queries = import_corpus("bench: train", CLIPS, QA_ROWS)
-    print(f"import {CLIPS:,} clips with captions + {summary['items_created']:,} QA rows, lint included: {seconds:.1f} s "
-          f"({summary['videos_created']:,} clips, {summary['captions_created']:,} captions, {queries} SQL queries; "
-          f"100 clips: {small_queries}, 400 clips: {mid_queries})")  # fmt: skip
+    print(
+        f"import {CLIPS:,} clips with captions + {summary['items_created']:,} QA rows, lint included: {seconds:.1f} s "
+        f"({summary['videos_created']:,} clips, {summary['captions_created']:,} captions, {queries} SQL queries; "
+        f"100 clips: {small_queries}, 400 clips: {mid_queries})"
+    )
     eval_rows = synthetic_rows(1000, seed=7)
     eval_names = clip_names(1000, 50, seed=2)
     for row in eval_rows:
-        row["video"] = eval_names[int(row["video"][len("clip_"):-len(".mp4")])] + ".mp4"
-    benchmark_import(benchmark_name="bench: eval", source="bench", questions=ImportFile("eval.jsonl", _jsonl(eval_rows)))
+        row["video"] = eval_names[int(row["video"][len("clip_") : -len(".mp4")])] + ".mp4"
+    benchmark_import(
+        benchmark_name="bench: eval", source="bench", questions=ImportFile("eval.jsonl", _jsonl(eval_rows))
+    )
     corpus = Benchmark.objects.get(name="bench: train")
     as_reviewed_and_processed(corpus)
     with CaptureQueriesContext(connection) as queries:
-        release, seconds = timed(lambda: release_create(benchmark=corpus, tag="v1", user=admin,
-                                                        disjoint_from=list(Benchmark.objects.filter(kind="eval"))))  # fmt: skip
-    print(f"release {release.clip_count:,} clips / {release.item_count:,} QA items (disjointness against "
-          f"{len(release.disjoint_from)} eval benchmarks, 5 digests, provenance): {seconds:.1f} s, {len(queries)} SQL queries")  # fmt: skip
+        release, seconds = timed(
+            lambda: release_create(
+                benchmark=corpus, tag="v1", user=admin, disjoint_from=list(Benchmark.objects.filter(kind="eval"))
+            )
+        )
+    print(
+        f"release {release.clip_count:,} clips / {release.item_count:,} QA items (disjointness against "
+        f"{len(release.disjoint_from)} eval benchmarks, 5 digests, provenance): {seconds:.1f} s, {len(queries)} SQL queries"
+    )
     for fmt in ("sft-video", "sft-video-qa", "sft-frames-qa", "corpus-jsonl"):
         size, seconds, peak = stream(release, fmt)
         print(f"stream {fmt:13s}: {seconds:.2f} s, {size / 2**20:.0f} MB, peak {peak:.0f} MB Python memory")
     out = MEDIA / "export" / "sft"
-    folder, seconds = timed(lambda: write_folder(out=out, fmt="sft-video-qa", dataset="bench", rows=release_clip_rows(release=release)))
-    print(f"export_sft folder sft-video-qa: {seconds:.1f} s ({folder.rows:,} conversations, {folder.linked:,} clips hard-linked)")
+    folder, seconds = timed(
+        lambda: write_folder(out=out, fmt="sft-video-qa", dataset="bench", rows=release_clip_rows(release=release))
+    )
+    print(
+        f"export_sft folder sft-video-qa: {seconds:.1f} s ({folder.rows:,} conversations, {folder.linked:,} clips hard-linked)"
+    )
     lines = (out / "sft-video-qa.jsonl").read_text().splitlines()
     missing = sum(not (out / path).is_file() for line in lines for path in json.loads(line)["videos"])
     print(f"check: {len(lines):,} lines parse, {missing} media paths missing")

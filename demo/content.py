@@ -148,9 +148,7 @@ SCRIPTS: dict[str, MotionScript] = {
             "middle of the clip and then returns upright. The rest of the body stays still, and the head does "
             "not touch the shoulder."
         ),
-        steps=_steps(
-            "head", ("tilt toward the right shoulder", EARLY, 0.03), ("tilt back upright", LATE, 0.70)
-        ),
+        steps=_steps("head", ("tilt toward the right shoulder", EARLY, 0.03), ("tilt back upright", LATE, 0.70)),
         proximity=(
             Proximity("Head", "Right Shoulder", "early", "noticeably approach", True),
             Proximity("Head", "Left Shoulder", "early", "noticeably approach", False),
@@ -222,10 +220,20 @@ SCRIPTS: dict[str, MotionScript] = {
             "beyond the sides of the body, hold the extended position and then retract to the thighs. The head, "
             "torso and legs remain still."
         ),
-        steps=_steps("right hand", ("move upward", EARLY, 0.03), ("move rightward", EARLY, 0.03),
-                     ("move downward", LATE, 0.70), ("move leftward", LATE, 0.70))
-        + _steps("left hand", ("move upward", EARLY, 0.03), ("move leftward", EARLY, 0.03),
-                 ("move downward", LATE, 0.70), ("move rightward", LATE, 0.70)),  # fmt: skip
+        steps=_steps(
+            "right hand",
+            ("move upward", EARLY, 0.03),
+            ("move rightward", EARLY, 0.03),
+            ("move downward", LATE, 0.70),
+            ("move leftward", LATE, 0.70),
+        )
+        + _steps(
+            "left hand",
+            ("move upward", EARLY, 0.03),
+            ("move leftward", EARLY, 0.03),
+            ("move downward", LATE, 0.70),
+            ("move rightward", LATE, 0.70),
+        ),
         proximity=(
             Proximity("Right Hand", "Left Hand", "early", "noticeably move apart from", True),
             Proximity("Right Hand", "Left Hand", "middle", "noticeably approach", False),
@@ -313,8 +321,13 @@ SCRIPTS: dict[str, MotionScript] = {
             "nose during the middle segment and then returns to the thigh. The head and torso stay still while "
             "the right elbow follows the hand."
         ),
-        steps=_steps("right hand", ("move upward", EARLY, 0.03), ("move leftward", EARLY, 0.03),
-                     ("move downward", LATE, 0.70), ("move rightward", LATE, 0.70)),  # fmt: skip
+        steps=_steps(
+            "right hand",
+            ("move upward", EARLY, 0.03),
+            ("move leftward", EARLY, 0.03),
+            ("move downward", LATE, 0.70),
+            ("move rightward", LATE, 0.70),
+        ),
         proximity=(
             Proximity("Right Hand", "Head", "early", "noticeably approach", True),
             Proximity("Right Hand", "Head", "middle", "noticeably move apart from", False),
@@ -691,10 +704,15 @@ def demo_questions(clip: DemoClip, *, qid_start: dict[str, int]) -> list[dict]:
         for question, answer in made:
             number = qid_start.get(task_code, 1)
             qid_start[task_code] = number + 1
-            rows.append({
-                "video": f"{clip.clip_name}.mp4", "task": task_code, "qid": f"{task_code}_{number:04d}",
-                "question": question, "answer": answer,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "video": f"{clip.clip_name}.mp4",
+                    "task": task_code,
+                    "qid": f"{task_code}_{number:04d}",
+                    "question": question,
+                    "answer": answer,
+                }
+            )
     return rows
 
 
@@ -731,6 +749,7 @@ def _duplicate_option(row: dict) -> None:
         f"two identical options: {CHOICE_LETTERS[source]} and {CHOICE_LETTERS[target]} are both {options[source]!r}"
     )
 
+
 # (task the fault is planted in, how) -- one per clip, on three different clips
 FAULTS: tuple[tuple[str, Callable[[dict], None]], ...] = (
     ("CMAR", _wrong_answer_key),
@@ -751,4 +770,3 @@ def demo_questions_for_all(clips: list[DemoClip], *, qid_start: dict[str, int] |
     for (task, plant), position in zip(FAULTS, fault_positions(len(clips))):
         plant(next(row for row in per_clip[position] if row["task"] == task))
     return [row for rows in per_clip for row in rows]
-

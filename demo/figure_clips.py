@@ -300,9 +300,7 @@ def _counter_font(height: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 def render_frame(pose: Pose, *, index: int, width: int, height: int, x_offset: float = 0.0) -> np.ndarray:
     """One RGB frame (height x width x 3, uint8) with the frame counter in the top-left corner."""
     big = Image.new("RGB", (width * SUPERSAMPLE, height * SUPERSAMPLE), BACKGROUND)
-    canvas = _Canvas(
-        ImageDraw.Draw(big), width * SUPERSAMPLE / REF_WIDTH, height * SUPERSAMPLE / REF_HEIGHT, x_offset
-    )
+    canvas = _Canvas(ImageDraw.Draw(big), width * SUPERSAMPLE / REF_WIDTH, height * SUPERSAMPLE / REF_HEIGHT, x_offset)
     _draw_chair(canvas)
     _draw_figure(canvas, pose)
     image = big.resize((width, height), Image.Resampling.BOX)

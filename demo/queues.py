@@ -15,6 +15,10 @@ def demo_queue_ensure(*, benchmark: Benchmark) -> Queue:
     existing = Queue.objects.filter(benchmark=benchmark, name="Demo first pass").first()
     if existing:
         return existing
-    return queue_create(benchmark=benchmark, name="Demo first pass", created_by=User.objects.get(username="admin"),
-                        annotators=User.objects.filter(username="annotator"),
-                        by=Actor.machine(DEMO_SEED_SOURCE))  # fmt: skip
+    return queue_create(
+        benchmark=benchmark,
+        name="Demo first pass",
+        created_by=User.objects.get(username="admin"),
+        annotators=User.objects.filter(username="annotator"),
+        by=Actor.machine(DEMO_SEED_SOURCE),
+    )

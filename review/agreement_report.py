@@ -67,15 +67,23 @@ def agreement_of(units: Iterable[list[str]]) -> Agreement:
     sizes = {len(u) for u in units}
     fleiss = _finite(fleiss_kappa(units)) if len(sizes) == 1 else None
     cohen = _finite(cohen_kappa(units)) if sizes == {2} else None
-    return Agreement(units=len(units), percent=_finite(percent_agreement(units)), cohen=cohen, fleiss=fleiss,
-                     alpha=_finite(krippendorff_alpha(units)))  # fmt: skip
+    return Agreement(
+        units=len(units),
+        percent=_finite(percent_agreement(units)),
+        cohen=cohen,
+        fleiss=fleiss,
+        alpha=_finite(krippendorff_alpha(units)),
+    )
 
 
 def _ratings(reviews) -> list[_Rating]:
     rows = reviews.order_by("slot__queue_id", "item_id", "slot__copy", "pk").values_list(
-        "slot__queue_id", "item_id", "item__task", "slot__copy", "reviewer_id", "blind_answer", "decision")
-    return [_Rating(q, i, t, c, r, answer, REJECT if decision == Review.Decision.REJECT else KEEP)
-            for q, i, t, c, r, answer, decision in rows]  # fmt: skip
+        "slot__queue_id", "item_id", "item__task", "slot__copy", "reviewer_id", "blind_answer", "decision"
+    )
+    return [
+        _Rating(q, i, t, c, r, answer, REJECT if decision == Review.Decision.REJECT else KEEP)
+        for q, i, t, c, r, answer, decision in rows
+    ]
 
 
 def _units(ratings: list[_Rating]) -> dict[tuple[int, int], list[_Rating]]:
@@ -88,7 +96,9 @@ def _units(ratings: list[_Rating]) -> dict[tuple[int, int], list[_Rating]]:
 def _row(label: str, units: Iterable[list[_Rating]]) -> AgreementRow:
     units = list(units)
     answers = [[r.answer for r in unit if r.answer] for unit in units]
-    return AgreementRow(label=label, answers=agreement_of(answers), decisions=agreement_of([[r.kept for r in unit] for unit in units]))
+    return AgreementRow(
+        label=label, answers=agreement_of(answers), decisions=agreement_of([[r.kept for r in unit] for unit in units])
+    )
 
 
 def agreement_by_task(*, benchmark: Benchmark) -> list[AgreementRow]:
@@ -133,8 +143,10 @@ def agreement_by_reviewer(*, reviews) -> dict[int, PersonAgreement]:
                 decision_pairs[mine.reviewer_id].append(mine.kept == other.kept)
                 if mine.answer and other.answer:
                     answer_pairs[mine.reviewer_id].append(mine.answer == other.answer)
-    return {reviewer: PersonAgreement(answers=_share(answer_pairs[reviewer]), decisions=_share(pairs), pairs=len(pairs))
-            for reviewer, pairs in decision_pairs.items()}  # fmt: skip
+    return {
+        reviewer: PersonAgreement(answers=_share(answer_pairs[reviewer]), decisions=_share(pairs), pairs=len(pairs))
+        for reviewer, pairs in decision_pairs.items()
+    }
 
 
 def _share(values: list[bool]) -> float | None:

@@ -26,8 +26,16 @@ def _nice_top(value: float) -> float:
 
 
 def _chart(*, label: str, width: float, height: float) -> dict:
-    return {"label": label, "width": round(width), "height": round(height), "rects": [], "texts": [], "lines": [],
-            "polylines": [], "legend": []}  # fmt: skip
+    return {
+        "label": label,
+        "width": round(width),
+        "height": round(height),
+        "rects": [],
+        "texts": [],
+        "lines": [],
+        "polylines": [],
+        "legend": [],
+    }
 
 
 def _y_axis(chart: dict, *, top_value: float, suffix: str = "") -> None:
@@ -38,8 +46,9 @@ def _y_axis(chart: dict, *, top_value: float, suffix: str = "") -> None:
         chart["texts"].append({"x": LEFT - 8, "y": y, "text": f"{value:g}{suffix}", "cls": "tick"})
 
 
-def stacked_bars(categories: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, label: str,
-                 percent: bool = False) -> dict:  # fmt: skip
+def stacked_bars(
+    categories: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, label: str, percent: bool = False
+) -> dict:
     """One bar per category, one coloured segment per series; ``percent`` scales each bar to 100 %.
 
     A series keeps its colour by its place in ``series``; series with no value are left out of the legend.
@@ -59,11 +68,13 @@ def stacked_bars(categories: Sequence[str], series: Sequence[tuple[str, Sequence
             height = PLOT_HEIGHT * shown / top_value
             base -= height
             title = f"{category} · {name}: {value:g}" + (f" ({shown:.0f} %)" if percent else "")
-            chart["rects"].append({"x": x, "y": base, "width": BAR, "height": height,
-                                   "colour": PALETTE[s % len(PALETTE)], "title": title})  # fmt: skip
+            chart["rects"].append(
+                {"x": x, "y": base, "width": BAR, "height": height, "colour": PALETTE[s % len(PALETTE)], "title": title}
+            )
         chart["texts"].append({"x": x + BAR / 2, "y": TOP + PLOT_HEIGHT + 16, "text": category, "cls": "axis-label"})
-    chart["legend"] = [{"name": name, "colour": PALETTE[s % len(PALETTE)]}
-                       for s, (name, values) in enumerate(series) if any(values)]  # fmt: skip
+    chart["legend"] = [
+        {"name": name, "colour": PALETTE[s % len(PALETTE)]} for s, (name, values) in enumerate(series) if any(values)
+    ]
     return chart
 
 
@@ -76,11 +87,20 @@ def horizontal_bars(rows: Sequence[tuple[str, float]], *, label: str, suffix: st
     for n, (name, value) in enumerate(rows):
         y = TOP + n * row_height
         width = bar_space * value / top_value
-        chart["rects"].append({"x": label_width, "y": y + 3, "width": width, "height": row_height - 6,
-                               "colour": PALETTE[0], "title": f"{name}: {value:g}{suffix}"})  # fmt: skip
+        chart["rects"].append(
+            {
+                "x": label_width,
+                "y": y + 3,
+                "width": width,
+                "height": row_height - 6,
+                "colour": PALETTE[0],
+                "title": f"{name}: {value:g}{suffix}",
+            }
+        )
         chart["texts"].append({"x": label_width - 6, "y": y + row_height / 2, "text": name, "cls": "tick"})
-        chart["texts"].append({"x": label_width + width + 4, "y": y + row_height / 2, "text": f"{value:g}{suffix}",
-                               "cls": "value"})  # fmt: skip
+        chart["texts"].append(
+            {"x": label_width + width + 4, "y": y + row_height / 2, "text": f"{value:g}{suffix}", "cls": "value"}
+        )
     return chart
 
 
@@ -100,16 +120,26 @@ def timeline(days: Sequence[tuple[date, int]], *, label: str) -> dict:
         x, value = LEFT + n * step, counts.get(day, 0)
         total += value
         height = PLOT_HEIGHT * value / top_value
-        chart["rects"].append({"x": x + step * 0.15, "y": TOP + PLOT_HEIGHT - height, "width": step * 0.7,
-                               "height": height, "colour": PALETTE[0],
-                               "title": f"{day.isoformat()}: {value} reviews, {total} in all"})  # fmt: skip
+        chart["rects"].append(
+            {
+                "x": x + step * 0.15,
+                "y": TOP + PLOT_HEIGHT - height,
+                "width": step * 0.7,
+                "height": height,
+                "colour": PALETTE[0],
+                "title": f"{day.isoformat()}: {value} reviews, {total} in all",
+            }
+        )
         points.append(f"{x + step / 2:.1f},{TOP + PLOT_HEIGHT * (1 - total / grand_total):.1f}")
     chart["polylines"].append({"points": " ".join(points), "colour": PALETTE[1]})
     chart["texts"].append({"x": LEFT, "y": TOP + PLOT_HEIGHT + 16, "text": first.isoformat(), "cls": "axis-start"})
     if last != first:
-        chart["texts"].append({"x": LEFT + step * len(span), "y": TOP + PLOT_HEIGHT + 16, "text": last.isoformat(),
-                               "cls": "tick"})  # fmt: skip
+        chart["texts"].append(
+            {"x": LEFT + step * len(span), "y": TOP + PLOT_HEIGHT + 16, "text": last.isoformat(), "cls": "tick"}
+        )
     chart["texts"].append({"x": LEFT + step * len(span) + 4, "y": TOP, "text": f"{grand_total} in all", "cls": "value"})
-    chart["legend"] = [{"name": "reviews per day", "colour": PALETTE[0]},
-                       {"name": "cumulative (right end = all)", "colour": PALETTE[1]}]  # fmt: skip
+    chart["legend"] = [
+        {"name": "reviews per day", "colour": PALETTE[0]},
+        {"name": "cumulative (right end = all)", "colour": PALETTE[1]},
+    ]
     return chart

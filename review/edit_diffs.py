@@ -39,5 +39,8 @@ def as_text(value) -> str:
 
 def field_changes(before: dict, after: dict) -> list[FieldChange]:
     """The fields of ``after`` whose value differs from ``before``, in ``after``'s order."""
-    return [FieldChange(field, as_text(before.get(field)), as_text(value))
-            for field, value in after.items() if before.get(field) != value]  # fmt: skip
+    return [
+        FieldChange(field, as_text(before.get(field)), as_text(value))
+        for field, value in after.items()
+        if before.get(field) != value
+    ]

@@ -29,30 +29,43 @@ def _choices(values) -> list[tuple[str, str]]:
 
 class QueueFiltersForm(forms.Form):
     tasks = forms.MultipleChoiceField(choices=_choices(TASKS), required=False, widget=forms.CheckboxSelectMultiple)
-    tiers = forms.MultipleChoiceField(choices=_choices(t.value for t in Tier), required=False,
-                                      widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    statuses = forms.MultipleChoiceField(choices=ReviewStatus.choices, required=False, widget=forms.CheckboxSelectMultiple,
-                                         label="Review statuses")  # fmt: skip
-    flags = forms.MultipleChoiceField(choices=QualityFlag.Kind.choices, required=False, widget=forms.CheckboxSelectMultiple,
-                                      label="Open flags (lint or model)")  # fmt: skip
+    tiers = forms.MultipleChoiceField(
+        choices=_choices(t.value for t in Tier), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    statuses = forms.MultipleChoiceField(
+        choices=ReviewStatus.choices, required=False, widget=forms.CheckboxSelectMultiple, label="Review statuses"
+    )
+    flags = forms.MultipleChoiceField(
+        choices=QualityFlag.Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Open flags (lint or model)",
+    )
     regenerated = forms.BooleanField(required=False, label="Only questions a generator rewrote since their last review")
-    clips = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                            help_text="Clip names, one per line or separated by commas or spaces")  # fmt: skip
+    clips = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Clip names, one per line or separated by commas or spaces",
+    )
 
     def clean_clips(self) -> list[str]:
         return [c for c in self.cleaned_data["clips"].replace(",", " ").split() if c]
 
     def filters(self) -> dict:
-        return {key: self.cleaned_data[key] for key in ("tasks", "tiers", "statuses", "flags", "regenerated", "clips")
-                if self.cleaned_data.get(key)}  # fmt: skip
+        return {
+            key: self.cleaned_data[key]
+            for key in ("tasks", "tiers", "statuses", "flags", "regenerated", "clips")
+            if self.cleaned_data.get(key)
+        }
 
 
 class QueueSettingsForm(QueueFiltersForm):
     stage = forms.ChoiceField(choices=Queue.Stage.choices, initial=Queue.Stage.FIRST_PASS)
     annotators = PersonChoiceField(queryset=_people(), required=False, widget=forms.CheckboxSelectMultiple)
     overlap = forms.IntegerField(initial=1, help_text="How many different people review each sampled clip")
-    overlap_sample_percent = forms.IntegerField(initial=100, label="Overlap sample (%)",
-                                                help_text="Share of clips (drawn at random) that get the overlap")  # fmt: skip
+    overlap_sample_percent = forms.IntegerField(
+        initial=100, label="Overlap sample (%)", help_text="Share of clips (drawn at random) that get the overlap"
+    )
     blind = forms.BooleanField(initial=True, required=False, help_text="Answer first; keys shown after")
     lease_seconds = forms.IntegerField(initial=1800, label="Lease (seconds)")
     order = forms.ChoiceField(choices=Queue.Order.choices, initial=Queue.Order.FLAGGED_FIRST)
@@ -96,8 +109,10 @@ def error_text(error: Exception) -> str:
 
 
 def form_error_text(form: forms.Form) -> str:
-    return "; ".join(f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
-                     for field, messages in form.errors.items())  # fmt: skip
+    return "; ".join(
+        f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+        for field, messages in form.errors.items()
+    )
 
 
 MAX_VERSION = 2**31 - 1  # the database's integer: a larger number is refused here, not by a 500
@@ -130,14 +145,20 @@ class DecisionForm(forms.Form):
 
 def posted_item_fix(post, item: QAItem) -> dict:
     """A fix of a question as posted: stem, key or reference answer, and options when the form sent them."""
-    fields = {"question": post.get("question", item.question).strip(), "answer": post.get("answer", item.answer).strip()}
+    fields = {
+        "question": post.get("question", item.question).strip(),
+        "answer": post.get("answer", item.answer).strip(),
+    }
     if item.options and "options" in post:
         fields["options"] = [line.strip() for line in post.get("options", "").splitlines() if line.strip()]
     return fields
 
 
-FRAME_INDEX_ERRORS = {"invalid": "a frame index (0 or more)", "min_value": "a frame index (0 or more)",
-                      "max_value": "a frame index within the clip"}  # fmt: skip
+FRAME_INDEX_ERRORS = {
+    "invalid": "a frame index (0 or more)",
+    "min_value": "a frame index (0 or more)",
+    "max_value": "a frame index within the clip",
+}
 
 
 class CaptionFixForm(forms.Form):
@@ -154,10 +175,12 @@ class CaptionFixForm(forms.Form):
     phase_late = forms.CharField(required=False)
     contact = forms.CharField(required=False)
     description = forms.CharField(required=False)
-    phase_middle_start = forms.IntegerField(min_value=0, max_value=MAX_VERSION, required=False,
-                                            error_messages=FRAME_INDEX_ERRORS)  # fmt: skip
-    phase_late_start = forms.IntegerField(min_value=0, max_value=MAX_VERSION, required=False,
-                                          error_messages=FRAME_INDEX_ERRORS)  # fmt: skip
+    phase_middle_start = forms.IntegerField(
+        min_value=0, max_value=MAX_VERSION, required=False, error_messages=FRAME_INDEX_ERRORS
+    )
+    phase_late_start = forms.IntegerField(
+        min_value=0, max_value=MAX_VERSION, required=False, error_messages=FRAME_INDEX_ERRORS
+    )
 
     def clean_other_parts(self) -> list[str]:
         return [p.strip() for p in self.cleaned_data["other_parts"].split(",") if p.strip()]
@@ -171,7 +194,9 @@ class AdjudicationForm(forms.Form):
     """Settle an item its reviewers disagreed on, on the version shown."""
 
     decision = forms.ChoiceField(choices=[("accept", "Accept"), ("fix", "Fix"), ("reject", "Reject")])
-    version = forms.IntegerField(min_value=1, max_value=MAX_VERSION, error_messages={"required": "missing; reload the page"})
+    version = forms.IntegerField(
+        min_value=1, max_value=MAX_VERSION, error_messages={"required": "missing; reload the page"}
+    )
     note = forms.CharField(required=False)
 
 

@@ -32,8 +32,9 @@ class User(AbstractUser):
         all their blind answers (the blind protocol, ``review.services.blind_answers``)."""
         if not self.is_authenticated:
             return []
-        held = QueueSlot.objects.filter(claimed_by=self, completed_at__isnull=True, lease_expires__gte=timezone.now(),
-                                        queue__blind=True).select_related("queue__benchmark")  # fmt: skip
+        held = QueueSlot.objects.filter(
+            claimed_by=self, completed_at__isnull=True, lease_expires__gte=timezone.now(), queue__blind=True
+        ).select_related("queue__benchmark")
         return [slot.video_id for slot in held if BlindAnswer.objects.questions_left(slot=slot, person=self)]
 
 
@@ -57,7 +58,9 @@ class Queue(models.Model):
     filters = models.JSONField(default=dict, blank=True, help_text="tasks, tiers, statuses, flags, clips")
     overlap = models.PositiveSmallIntegerField(default=1, help_text="Different people who review each clip")
     overlap_sample_percent = models.PositiveSmallIntegerField(
-        default=100, help_text="Share of clips (random, seeded by the queue) that get the overlap; the rest get one review")
+        default=100,
+        help_text="Share of clips (random, seeded by the queue) that get the overlap; the rest get one review",
+    )
     blind = models.BooleanField(default=True, help_text="Answer first; keys and predictions shown after")
     lease_seconds = models.PositiveIntegerField(default=1800)
     order = models.CharField(max_length=20, choices=Order.choices, default=Order.FLAGGED_FIRST)
@@ -93,13 +96,19 @@ class QueueSlot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=("queue", "video", "copy"), name="queueslot_copy_unique"),
             # A person holds at most one unfinished clip of a queue, however their requests interleave.
-            models.UniqueConstraint(fields=("queue", "claimed_by"), name="queueslot_one_open_claim_per_person",
-                                    condition=models.Q(claimed_by__isnull=False, completed_at__isnull=True)),
-        ]  # fmt: skip
+            models.UniqueConstraint(
+                fields=("queue", "claimed_by"),
+                name="queueslot_one_open_claim_per_person",
+                condition=models.Q(claimed_by__isnull=False, completed_at__isnull=True),
+            ),
+        ]
         indexes = [
-            models.Index(fields=("queue", "position"), condition=models.Q(completed_at__isnull=True),
-                         name="queueslot_open_by_position"),
-        ]  # fmt: skip
+            models.Index(
+                fields=("queue", "position"),
+                condition=models.Q(completed_at__isnull=True),
+                name="queueslot_open_by_position",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.video_id} #{self.copy} in {self.queue_id}"
@@ -184,7 +193,9 @@ class Review(models.Model):
 
     class Meta:
         ordering = ("item", "created_at")
-        constraints = [models.UniqueConstraint(fields=("slot", "item", "reviewer"), name="review_once_per_person_slot_item")]
+        constraints = [
+            models.UniqueConstraint(fields=("slot", "item", "reviewer"), name="review_once_per_person_slot_item")
+        ]
 
     def __str__(self) -> str:
         return f"{self.reviewer_id}: {self.decision} {self.item_id} in slot {self.slot_id}"
@@ -208,7 +219,9 @@ class CaptionReview(models.Model):
 
     class Meta:
         ordering = ("caption", "created_at")
-        constraints = [models.UniqueConstraint(fields=("slot", "caption", "reviewer"), name="captionreview_once_per_person")]
+        constraints = [
+            models.UniqueConstraint(fields=("slot", "caption", "reviewer"), name="captionreview_once_per_person")
+        ]
 
     def __str__(self) -> str:
         return f"{self.reviewer_id}: {self.decision} caption {self.caption_id} in slot {self.slot_id}"

@@ -11,8 +11,9 @@ RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 CHUNK = 64 * 1024
 
 
-def ranged_file_response(request, *, storage: Storage, name: str, content_type: str,
-                         cache_control: str = "private, max-age=3600") -> HttpResponse:  # fmt: skip
+def ranged_file_response(
+    request, *, storage: Storage, name: str, content_type: str, cache_control: str = "private, max-age=3600"
+) -> HttpResponse:
     size = storage.size(name)
     wanted = _requested_range(request.headers.get("Range", ""), size)
     if wanted is None:
@@ -22,8 +23,9 @@ def ranged_file_response(request, *, storage: Storage, name: str, content_type: 
         response["Content-Range"] = f"bytes */{size}"
     else:
         start, end = wanted
-        response = StreamingHttpResponse(_read(storage.open(name, "rb"), start, end - start + 1), status=206,
-                                         content_type=content_type)  # fmt: skip
+        response = StreamingHttpResponse(
+            _read(storage.open(name, "rb"), start, end - start + 1), status=206, content_type=content_type
+        )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes"

@@ -48,8 +48,13 @@ class ScrubView:
         return [{"index": i, "strategies": s, "left": round(100 * i / last, 3)} for i, s in sorted(chosen.items())]
 
     def client_data(self, frame_url: str) -> dict:
-        return {"frameCount": self.frame_count, "stride": self.stride, "offsets": self.offsets,
-                "modelFrames": self.model_frames, "frameUrl": frame_url}  # fmt: skip
+        return {
+            "frameCount": self.frame_count,
+            "stride": self.stride,
+            "offsets": self.offsets,
+            "modelFrames": self.model_frames,
+            "frameUrl": frame_url,
+        }
 
 
 def scrub_view(video: Video) -> ScrubView | None:
@@ -71,5 +76,10 @@ def _load(manifest_name: str, model_frames: tuple) -> ScrubView:
     if not index:
         raise LookupError(f"no frame index beside {manifest_name}")
     offsets = tuple(round(frame["offset"], 6) for frame in index["frames"])
-    return ScrubView(folder=folder, frame_count=index["frame_count"], stride=index.get("scrub_stride", 1),
-                     offsets=offsets, model_frames={k: list(v) for k, v in model_frames})  # fmt: skip
+    return ScrubView(
+        folder=folder,
+        frame_count=index["frame_count"],
+        stride=index.get("scrub_stride", 1),
+        offsets=offsets,
+        model_frames={k: list(v) for k, v in model_frames},
+    )

@@ -22,8 +22,9 @@ urlpatterns = [
     path("review/<int:slot_id>/frames/<int:index>.jpg", clip_media.frame_image, name="review-frame"),
     path("review/<int:slot_id>/caption/", caption_pane.caption_decide, name="review-caption"),
     path("review/<int:slot_id>/items/<int:item_id>/", review_page.review_card, name="review-card"),
-    path("review/<int:slot_id>/predictions/<int:prediction_id>/score/", hand_scores.score_prediction,
-         name="review-score"),
+    path(
+        "review/<int:slot_id>/predictions/<int:prediction_id>/score/", hand_scores.score_prediction, name="review-score"
+    ),
     path("review/<int:slot_id>/items/<int:item_id>/answer/", review_page.review_blind_answer, name="review-answer"),
     path("review/<int:slot_id>/items/<int:item_id>/decide/", review_page.review_decide, name="review-decide"),
     path("queues/", queue_admin.queue_overview, name="queue-overview"),
@@ -38,4 +39,4 @@ urlpatterns = [
     path("adjudication/", adjudication.adjudication_list, name="adjudication-list"),
     path("adjudication/items/<int:item_id>/", adjudication.adjudication_decide, name="adjudication-decide"),
     path("healthz", benchmarks.healthz, name="healthz"),
-]  # fmt: skip
+]

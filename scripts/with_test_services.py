@@ -55,8 +55,10 @@ def local_postgres_trusts_postgres_user() -> bool:
         return False
     result = subprocess.run(
         [psql, "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres", "-Atc", "select 1"],
-        capture_output=True, text=True, env={**os.environ, "PGCONNECT_TIMEOUT": "3"},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PGCONNECT_TIMEOUT": "3"},
+    )
     return result.returncode == 0 and result.stdout.strip() == "1"
 
 
@@ -93,13 +95,22 @@ class Services:
         if os.geteuid() == 0:
             shutil.chown(pg_dir, "postgres", "postgres")
         data, port = pg_dir / "data", free_port()
-        subprocess.run(self.as_postgres_user(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
-        ), check=True, stdout=subprocess.DEVNULL, cwd=pg_dir)  # fmt: skip
+        subprocess.run(
+            self.as_postgres_user(
+                [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            cwd=pg_dir,
+        )
         options = f"-p {port} -k {pg_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
         pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data)]
-        subprocess.run(self.as_postgres_user([*pg_ctl, "-o", options, "-l", str(pg_dir / "log"), "-w", "start"]),
-                       check=True, stdout=subprocess.DEVNULL, cwd=pg_dir)  # fmt: skip
+        subprocess.run(
+            self.as_postgres_user([*pg_ctl, "-o", options, "-l", str(pg_dir / "log"), "-w", "start"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            cwd=pg_dir,
+        )
         self.stops.append((self.as_postgres_user([*pg_ctl, "-m", "immediate", "stop"]), pg_dir))
         say(f"started a throwaway PostgreSQL on 127.0.0.1:{port} in {pg_dir}")
         return f"postgres://postgres@127.0.0.1:{port}/mabench"
@@ -109,9 +120,28 @@ class Services:
         if server is None:
             sys.exit(f"test services: {REDIS_PACKAGE_HINT}")
         port = free_port()
-        subprocess.run([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                        "--daemonize", "yes", "--dir", str(self.workdir), "--pidfile", str(self.workdir / "redis.pid"),
-                        "--logfile", str(self.workdir / "redis.log")], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(self.workdir),
+                "--pidfile",
+                str(self.workdir / "redis.pid"),
+                "--logfile",
+                str(self.workdir / "redis.log"),
+            ],
+            check=True,
+        )
         for _ in range(50):
             if answers(port, b"PING\r\n", b"PONG"):
                 break

@@ -43,6 +43,8 @@ def pytest_runtest_setup(item):
         pytest.skip("needs PostgreSQL (run it with `make test`)")
     if item.get_closest_marker("worker") and settings.CELERY_TASK_ALWAYS_EAGER:
         pytest.skip("needs a Celery worker on a broker (run it with `make test`)")
+
+
 FIXTURES = Actor.machine("test fixtures")  # who creates the tests' users
 
 
@@ -110,8 +112,9 @@ def generator() -> Actor:
 @pytest.fixture
 def make_user(db):
     def make(role: str, username: str | None = None) -> User:
-        return user_create(username=username or f"{role}-{User.objects.count() + 1}", password="pw-for-tests-1", role=role,
-                           by=FIXTURES)  # fmt: skip
+        return user_create(
+            username=username or f"{role}-{User.objects.count() + 1}", password="pw-for-tests-1", role=role, by=FIXTURES
+        )
 
     return make
 
@@ -172,12 +175,24 @@ def make_item(benchmark, video):
     def make(qid: str, task: str = "SAD", **values) -> QAItem:
         defaults = {"question": f"Does the head move down in {qid}?", "options": [], "answer": "Yes"}
         if task == "FMAR":
-            defaults |= {"question": "Which fine-grained label fits?", "answer": "A",
-                         "options": ["Nodding", "Shaking head", "Waving", "Shrugging", "Tiptoe"]}  # fmt: skip
-        return create_audited(model=QAItem, actor=GENERATOR, values={
-            "benchmark": benchmark, "video": video, "qid": qid, "task": task, "generated_by": GENERATOR.source,
-            **defaults, **values,
-        })  # fmt: skip
+            defaults |= {
+                "question": "Which fine-grained label fits?",
+                "answer": "A",
+                "options": ["Nodding", "Shaking head", "Waving", "Shrugging", "Tiptoe"],
+            }
+        return create_audited(
+            model=QAItem,
+            actor=GENERATOR,
+            values={
+                "benchmark": benchmark,
+                "video": video,
+                "qid": qid,
+                "task": task,
+                "generated_by": GENERATOR.source,
+                **defaults,
+                **values,
+            },
+        )
 
     return make
 
@@ -198,9 +213,18 @@ def processed_clip(video, generator, tmp_path):
 @pytest.fixture
 def make_caption(video, generator):
     def make(**values) -> Caption:
-        defaults = {"video": video, "coarse_label": "B", "fine_label": "B1", "dominant_part": "head", "trend": "repetitive",
-                    "phase_early": "head dips", "phase_middle": "head rises", "phase_late": "head dips again",
-                    "description": "The person nods twice.", "generated_by": generator.source}  # fmt: skip
+        defaults = {
+            "video": video,
+            "coarse_label": "B",
+            "fine_label": "B1",
+            "dominant_part": "head",
+            "trend": "repetitive",
+            "phase_early": "head dips",
+            "phase_middle": "head rises",
+            "phase_late": "head dips again",
+            "description": "The person nods twice.",
+            "generated_by": generator.source,
+        }
         return create_audited(model=Caption, actor=generator, values=defaults | values)
 
     return make
@@ -221,10 +245,26 @@ def celery_worker(django_db_setup, media_root, tmp_path_factory):
     env = {**os.environ, "DATABASE_URL": _database_url(), "MEDIA_ROOT": str(media_root), "CONN_MAX_AGE": "0"}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "mabench_site", "worker", "--pool=prefork", "--concurrency=1",
-             "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-gossip", "--without-mingle", "--loglevel=INFO"],
-            cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mabench_site",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, seconds=60)
         if process.poll() is not None:

@@ -17,8 +17,13 @@ PRODUCTION = {
 
 def run_check(settings_env):
     env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_VARIABLES} | settings_env
-    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                          cwd=PROJECT_DIR, env=env, capture_output=True, text=True)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_deploy_check_is_clean_with_production_settings():

@@ -14,8 +14,16 @@ from pathlib import Path
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-CONFIG_VARIABLES = ("DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-                    "SECURE_SSL_REDIRECT", "CELERY_TASK_DEFAULT_QUEUE")  # fmt: skip
+CONFIG_VARIABLES = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "MEDIA_ROOT",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+    "CELERY_TASK_DEFAULT_QUEUE",
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +34,9 @@ def embedded_env(tmp_path_factory):
 
 
 def manage(env, *args) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -62,8 +71,13 @@ def demo_site(embedded_env):
     manage(embedded_env, "migrate", "--noinput")
     seeded = manage(embedded_env, "seed_demo", "--clips", "2")
     port = free_port()
-    server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                              cwd=PROJECT_DIR, env=embedded_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=PROJECT_DIR,
+        env=embedded_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

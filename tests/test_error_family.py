@@ -7,8 +7,12 @@ from pathlib import Path
 from annotation.models import QualityFlag
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-VIEW_MODULES = sorted([*(PROJECT_DIR / "review" / "views").glob("*.py"), *(PROJECT_DIR / "annotation" / "api").glob("*.py")])
-SERVICES = sorted([*(PROJECT_DIR / "review" / "services").glob("*.py"), *(PROJECT_DIR / "annotation" / "services").glob("*.py")])
+VIEW_MODULES = sorted(
+    [*(PROJECT_DIR / "review" / "views").glob("*.py"), *(PROJECT_DIR / "annotation" / "api").glob("*.py")]
+)
+SERVICES = sorted(
+    [*(PROJECT_DIR / "review" / "services").glob("*.py"), *(PROJECT_DIR / "annotation" / "services").glob("*.py")]
+)
 # These guard against programming errors (an actor that is both a person and a machine, a field no form has):
 # a bug there is a server error, so they stay ValueError.
 PROGRAMMING_GUARDS = {"annotation/services/audited_writes.py", "annotation/services/content.py"}
@@ -23,17 +27,25 @@ def _names(node: ast.expr | None) -> set[str]:
 
 
 def test_no_view_or_endpoint_catches_a_bare_value_error():
-    caught = [f"{path.relative_to(PROJECT_DIR)}:{node.lineno}" for path in VIEW_MODULES
-              for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ExceptHandler)
-              and _names(node.type) & {"ValueError", "Exception", "TypeError"}]  # fmt: skip
+    caught = [
+        f"{path.relative_to(PROJECT_DIR)}:{node.lineno}"
+        for path in VIEW_MODULES
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ExceptHandler) and _names(node.type) & {"ValueError", "Exception", "TypeError"}
+    ]
     assert caught == [], "catch DomainError (annotation/errors.py), not ValueError: " + ", ".join(caught)
 
 
 def test_the_services_raise_only_errors_of_the_family():
-    raised = [f"{path.relative_to(PROJECT_DIR)}:{node.lineno}" for path in SERVICES
-              if str(path.relative_to(PROJECT_DIR)) not in PROGRAMMING_GUARDS
-              for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Raise)
-              and isinstance(node.exc, ast.Call) and _names(node.exc.func) & {"ValueError", "Exception"}]  # fmt: skip
+    raised = [
+        f"{path.relative_to(PROJECT_DIR)}:{node.lineno}"
+        for path in SERVICES
+        if str(path.relative_to(PROJECT_DIR)) not in PROGRAMMING_GUARDS
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Raise)
+        and isinstance(node.exc, ast.Call)
+        and _names(node.exc.func) & {"ValueError", "Exception"}
+    ]
     assert raised == [], ", ".join(raised)
 
 
@@ -57,8 +69,10 @@ def test_the_api_handler_maps_each_kind_of_the_family_and_leaves_the_rest_to_drf
     from annotation.errors import DomainError, InvalidInput, Refused
 
     bad = domain_exception_handler(InvalidInput("answer: 'Z' is no option", field="answer"), {})
-    assert (bad.status_code, bad.data) == (400, {"detail": "answer: 'Z' is no option", "code": "InvalidInput",
-                                                 "field": "answer"})  # fmt: skip
+    assert (bad.status_code, bad.data) == (
+        400,
+        {"detail": "answer: 'Z' is no option", "code": "InvalidInput", "field": "answer"},
+    )
     assert domain_exception_handler(Refused("stale"), {}).status_code == 409
     assert domain_exception_handler(DomainError("damaged"), {}).status_code == 400
     assert domain_exception_handler(NotFound(), {}).status_code == 404

@@ -53,7 +53,9 @@ def _locking_calls() -> list[tuple[str, str, ast.Call]]:
                 if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     continue
                 for node in ast.walk(function):
-                    name = getattr(getattr(node, "func", None), "attr", None) or getattr(getattr(node, "func", None), "id", None)
+                    name = getattr(getattr(node, "func", None), "attr", None) or getattr(
+                        getattr(node, "func", None), "id", None
+                    )
                     if isinstance(node, ast.Call) and name in LOCKING_CALLS:
                         found.append((path.relative_to(PROJECT_DIR).as_posix(), function.name, node))
     innermost = {id(call): (file, function, call) for file, function, call in found}  # a nested def is walked later
@@ -66,11 +68,20 @@ def _table_rows() -> list[str]:
 
 def test_every_lock_in_the_apps_is_listed_in_the_locking_doc():
     calls = _locking_calls()
-    assert len({file for file, _, _ in calls}) >= 10, "the scan found too few lock sites: is it looking in the right place?"
+    assert len({file for file, _, _ in calls}) >= 10, (
+        "the scan found too few lock sites: is it looking in the right place?"
+    )
     rows = _table_rows()
-    missing = sorted({f"{file}: {function}" for file, function, _ in calls
-                      if not any(f"`{file}`" in row and re.search(rf"`{re.escape(function)}`", row) for row in rows)})  # fmt: skip
-    assert not missing, "lock sites not in docs/locking.md (add a row: file, function, what, how, why):\n" + "\n".join(missing)
+    missing = sorted(
+        {
+            f"{file}: {function}"
+            for file, function, _ in calls
+            if not any(f"`{file}`" in row and re.search(rf"`{re.escape(function)}`", row) for row in rows)
+        }
+    )
+    assert not missing, "lock sites not in docs/locking.md (add a row: file, function, what, how, why):\n" + "\n".join(
+        missing
+    )
 
 
 def test_the_locking_doc_lists_no_lock_that_is_gone():
@@ -84,9 +95,13 @@ def test_the_locking_doc_lists_no_lock_that_is_gone():
 
 def test_every_row_lock_is_for_no_key_update():
     """A row lock guards the row's own columns; FOR UPDATE would also stop inserts of rows that reference it."""
-    key_locks = [f"{file}:{call.lineno} ({function})" for file, function, call in _locking_calls()
-                 if getattr(call.func, "attr", None) == "select_for_update" and (file, function) not in FOR_UPDATE_ON_PURPOSE
-                 and not any(k.arg == "no_key" and getattr(k.value, "value", None) is True for k in call.keywords)]  # fmt: skip
+    key_locks = [
+        f"{file}:{call.lineno} ({function})"
+        for file, function, call in _locking_calls()
+        if getattr(call.func, "attr", None) == "select_for_update"
+        and (file, function) not in FOR_UPDATE_ON_PURPOSE
+        and not any(k.arg == "no_key" and getattr(k.value, "value", None) is True for k in call.keywords)
+    ]
     assert not key_locks, "select_for_update without no_key=True:\n" + "\n".join(key_locks)
 
 
@@ -159,8 +174,13 @@ def mutex_free(benchmark_id: int, purpose: MutexPurpose) -> bool:
 
 
 def _a_flag(benchmark) -> QualityFlag:
-    return QualityFlag.objects.create(benchmark=benchmark, target_key="benchmark", kind=QualityFlag.Kind.YES_NO_BALANCE,
-                                      source="lock probe", message="raised while a mutex is held")  # fmt: skip
+    return QualityFlag.objects.create(
+        benchmark=benchmark,
+        target_key="benchmark",
+        kind=QualityFlag.Kind.YES_NO_BALANCE,
+        source="lock probe",
+        message="raised while a mutex is held",
+    )
 
 
 def _postgresql() -> None:
@@ -174,13 +194,30 @@ def _postgresql() -> None:
 def test_an_edit_holding_its_video_lets_items_of_that_video_be_inserted_and_makes_a_second_edit_wait(benchmark, video):
     _postgresql()
     with transaction.atomic():
-        change_audited(model=Video, pk=video.pk, actor=MACHINE, changes={"participant_id": "P001"}, expected_version=None)
-        item = on_another_connection(lambda: create_audited(model=QAItem, actor=MACHINE, values={
-            "benchmark": benchmark, "video": video, "qid": "SAD_0001", "task": "SAD", "question": "Does the head move?",
-            "answer": "Yes"}))  # fmt: skip
+        change_audited(
+            model=Video, pk=video.pk, actor=MACHINE, changes={"participant_id": "P001"}, expected_version=None
+        )
+        item = on_another_connection(
+            lambda: create_audited(
+                model=QAItem,
+                actor=MACHINE,
+                values={
+                    "benchmark": benchmark,
+                    "video": video,
+                    "qid": "SAD_0001",
+                    "task": "SAD",
+                    "question": "Does the head move?",
+                    "answer": "Yes",
+                },
+            )
+        )
         with pytest.raises(OperationalError, match="lock timeout"):
-            on_another_connection(lambda: change_audited(model=Video, pk=video.pk, actor=MACHINE, expected_version=None,
-                                                         changes={"participant_id": "P002"}), lock_timeout="300ms")  # fmt: skip
+            on_another_connection(
+                lambda: change_audited(
+                    model=Video, pk=video.pk, actor=MACHINE, expected_version=None, changes={"participant_id": "P002"}
+                ),
+                lock_timeout="300ms",
+            )
     assert QAItem.objects.get(pk=item.pk).video_id == video.pk
     assert Video.objects.get(pk=video.pk).participant_id == "P001"
 
@@ -191,8 +228,11 @@ def test_a_role_change_in_progress_does_not_stop_that_persons_audit_events(make_
     person = make_user(User.Role.ANNOTATOR, "busy-annotator")
     with transaction.atomic():
         user_role_set(user=person, role=User.Role.REVIEWER, by=admin_user)
-        event = on_another_connection(lambda: record_action(actor=Actor.person(person), event_type="claimed",
-                                                            target_kind="queueslot", target_id=1))  # fmt: skip
+        event = on_another_connection(
+            lambda: record_action(
+                actor=Actor.person(person), event_type="claimed", target_kind="queueslot", target_id=1
+            )
+        )
     assert AuditEvent.objects.get(pk=event.pk).actor_user_id == person.pk
     assert User.objects.get(pk=person.pk).role == User.Role.REVIEWER
 
@@ -201,8 +241,9 @@ def test_a_role_change_in_progress_does_not_stop_that_persons_audit_events(make_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_release_cut_holds_its_mutexes_while_videos_and_flags_of_the_benchmark_are_inserted(benchmark, admin_user,
-                                                                                               monkeypatch):  # fmt: skip
+def test_a_release_cut_holds_its_mutexes_while_videos_and_flags_of_the_benchmark_are_inserted(
+    benchmark, admin_user, monkeypatch
+):
     _postgresql()
     other = benchmark_create(name="Other bench", actor=MACHINE)
     cut = lambda: release_create(benchmark=benchmark, tag="v1", user=admin_user)  # noqa: E731
@@ -213,8 +254,9 @@ def test_a_release_cut_holds_its_mutexes_while_videos_and_flags_of_the_benchmark
         assert not on_another_connection(lambda: mutex_free(benchmark.pk, MutexPurpose.CONTENT_WRITES))
         assert on_another_connection(lambda: mutex_free(other.pk, MutexPurpose.RELEASE_CUT))  # per benchmark
         with pytest.raises(OperationalError, match="lock timeout"):  # a second cut waits
-            on_another_connection(lambda: release_create(benchmark=benchmark, tag="v2", user=admin_user),
-                                  lock_timeout="300ms")  # fmt: skip
+            on_another_connection(
+                lambda: release_create(benchmark=benchmark, tag="v2", user=admin_user), lock_timeout="300ms"
+            )
     assert isinstance(outcome.get("error"), ReleaseBlocked)  # nothing accepted: the cut itself went on to its end
     assert Video.objects.filter(pk=video.pk, benchmark=benchmark).exists()
     assert QualityFlag.objects.filter(pk=flag.pk).exists()
@@ -222,21 +264,33 @@ def test_a_release_cut_holds_its_mutexes_while_videos_and_flags_of_the_benchmark
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_generated_clip_write_holds_the_content_mutex_while_videos_and_flags_are_inserted(benchmark, video, monkeypatch):
+def test_a_generated_clip_write_holds_the_content_mutex_while_videos_and_flags_are_inserted(
+    benchmark, video, monkeypatch
+):
     _postgresql()
     generated = [GeneratedItem(task="SAD", question="Does the head move down?", answer="Yes")]
-    write = lambda: generation.clip_items_write(benchmark=benchmark, video=video, items=generated, actor=MACHINE,  # noqa: E731
-                                                reason="lock probe")  # fmt: skip
-    questions = ImportFile("q.json", b'[{"video": "import_clip.mp4", "task": "SAD", "qid": "SAD_0001", '
-                                     b'"question": "Does the head move?", "answer": "Yes"}]')  # fmt: skip
+    write = lambda: generation.clip_items_write(
+        benchmark=benchmark,
+        video=video,
+        items=generated,
+        actor=MACHINE,  # noqa: E731
+        reason="lock probe",
+    )
+    questions = ImportFile(
+        "q.json",
+        b'[{"video": "import_clip.mp4", "task": "SAD", "qid": "SAD_0001", '
+        b'"question": "Does the head move?", "answer": "Yes"}]',
+    )
     with paused_at(monkeypatch, generation, "_next_qids", write) as outcome:
         on_another_connection(lambda: video_register(benchmark=benchmark, clip_name="late_clip", actor=MACHINE))
         on_another_connection(lambda: _a_flag(benchmark))
         assert not on_another_connection(lambda: mutex_free(benchmark.pk, MutexPurpose.CONTENT_WRITES))
         assert on_another_connection(lambda: mutex_free(benchmark.pk, MutexPurpose.RELEASE_CUT))
         with pytest.raises(OperationalError, match="lock timeout"):  # an import waits: it would take SAD_0001 too
-            on_another_connection(lambda: benchmark_import(benchmark_name=benchmark.name, source="lock probe",
-                                                           questions=questions), lock_timeout="300ms")  # fmt: skip
+            on_another_connection(
+                lambda: benchmark_import(benchmark_name=benchmark.name, source="lock probe", questions=questions),
+                lock_timeout="300ms",
+            )
     assert "error" not in outcome, outcome
     assert list(QAItem.objects.filter(benchmark=benchmark).values_list("qid", "video_id")) == [("SAD_0001", video.pk)]
     assert Video.objects.filter(benchmark=benchmark, clip_name="late_clip").exists()

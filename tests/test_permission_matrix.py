@@ -29,8 +29,12 @@ ADMIN_SITE = "admin/*"
 
 
 def _row(method: str, anonymous, own, other, reviewer, admin, *, kwargs=None, data=None) -> dict:
-    return {"method": method, "kwargs": kwargs or {}, "data": data or {},
-            "expect": dict(zip(ROLES, (anonymous, own, other, reviewer, admin)))}  # fmt: skip
+    return {
+        "method": method,
+        "kwargs": kwargs or {},
+        "data": data or {},
+        "expect": dict(zip(ROLES, (anonymous, own, other, reviewer, admin))),
+    }
 
 
 def _page(**kw):  # admins and reviewers read content
@@ -67,8 +71,9 @@ MATRIX = {
     "review/<slot_id>/frames/<index>.jpg": _row("GET", LOGIN, 404, 403, 403, 404, kwargs=SLOT | {"index": "frame"}),
     "review/<slot_id>/caption/": _row("POST", LOGIN, 400, 403, 403, 400, kwargs=SLOT),
     # refused (409) before anything is parsed: the holder has not answered blind yet; an admin holds no claim
-    "review/<slot_id>/predictions/<prediction_id>/score/": _row("POST", LOGIN, 409, 403, 403, 409,
-                                                                kwargs=SLOT | {"prediction_id": "prediction"}),
+    "review/<slot_id>/predictions/<prediction_id>/score/": _row(
+        "POST", LOGIN, 409, 403, 403, 409, kwargs=SLOT | {"prediction_id": "prediction"}
+    ),
     "review/<slot_id>/heartbeat/": _row("POST", LOGIN, 200, 403, 403, 409, kwargs=SLOT),
     "review/<slot_id>/items/<item_id>/answer/": _row("POST", LOGIN, 400, 403, 403, 400, kwargs=ITEM_OF_SLOT),
     "review/<slot_id>/items/<item_id>/decide/": _row("POST", LOGIN, 400, 403, 403, 400, kwargs=ITEM_OF_SLOT),
@@ -79,7 +84,9 @@ MATRIX = {
     "queues/<queue_id>/manage/": _admin_page(kwargs={"queue_id": "queue"}),
     "queues/<queue_id>/annotators/": _admin_page("POST", 302, kwargs={"queue_id": "queue"}),
     "queues/<queue_id>/pause/": _admin_page("POST", 302, kwargs={"queue_id": "queue"}, data={"paused": "1"}),
-    "queues/<queue_id>/slots/<slot_id>/release/": _admin_page("POST", 302, kwargs={"queue_id": "queue", "slot_id": "slot"}),
+    "queues/<queue_id>/slots/<slot_id>/release/": _admin_page(
+        "POST", 302, kwargs={"queue_id": "queue", "slot_id": "slot"}
+    ),
     "benchmarks/<pk>/dashboard/": _admin_page(kwargs={"pk": "benchmark"}),
     "queues/<queue_id>/dashboard/": _admin_page(kwargs={"queue_id": "queue"}),
     # Adjudication: reviewers and admins (an empty form is refused with 400).
@@ -144,31 +151,59 @@ def test_every_url_is_in_the_matrix():
 @pytest.fixture
 def world(benchmark, make_item, make_caption, generator, make_user, media_root):
     """A released benchmark, a flag and a run; a queue whose claim "own" holds; another queue for "other"."""
-    people = {"own": make_user(User.Role.ANNOTATOR, "own"), "other": make_user(User.Role.ANNOTATOR, "other"),
-              "reviewer": make_user(User.Role.REVIEWER, "rev"), "admin": make_user(User.Role.ADMIN, "adm")}  # fmt: skip
+    people = {
+        "own": make_user(User.Role.ANNOTATOR, "own"),
+        "other": make_user(User.Role.ANNOTATOR, "other"),
+        "reviewer": make_user(User.Role.REVIEWER, "rev"),
+        "admin": make_user(User.Role.ADMIN, "adm"),
+    }
     admin = people["admin"]
     items = [make_item("SAD_0001"), make_item("FMAR_0001", task="FMAR")]
     for item in items:
         for status in ("in_review", "accepted"):
-            item = review_status_set(model=QAItem, pk=item.pk, status=status, actor=Actor.person(admin), expected_version=None)
+            item = review_status_set(
+                model=QAItem, pk=item.pk, status=status, actor=Actor.person(admin), expected_version=None
+            )
     release = release_create(benchmark=benchmark, tag="v1", user=admin)
     (media_root / "clips").mkdir(parents=True, exist_ok=True)
     (media_root / "clips" / "clip_001.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
     Video.objects.filter(pk=items[0].video_id).update(file="clips/clip_001.mp4")
-    flag = QualityFlag.objects.create(benchmark=benchmark, item=items[0], target_key=f"item:{items[0].pk}",
-                                      kind="label_leak", source="lint", message="leak")  # fmt: skip
+    flag = QualityFlag.objects.create(
+        benchmark=benchmark,
+        item=items[0],
+        target_key=f"item:{items[0].pk}",
+        kind="label_leak",
+        source="lint",
+        message="leak",
+    )
     run = BaselineRun.objects.create(benchmark=benchmark, name="random", predictor="random", settings_hash="x")
-    prediction = Prediction.objects.create(run=run, item=items[0], item_version=1, outcome="parsed", parsed_answer="Yes")
+    prediction = Prediction.objects.create(
+        run=run, item=items[0], item_version=1, outcome="parsed", parsed_answer="Yes"
+    )
     make_caption()
     queue = queue_create(benchmark=benchmark, name="own queue", created_by=admin, annotators=[people["own"]])
     other_clip = video_register(benchmark=benchmark, clip_name="clip_002", actor=generator)
     make_item("SAD_0002", video=other_clip)
-    queue_create(benchmark=benchmark, name="other queue", created_by=admin, annotators=[people["other"]],
-                 filters={"clips": ["clip_002"]})  # fmt: skip
+    queue_create(
+        benchmark=benchmark,
+        name="other queue",
+        created_by=admin,
+        annotators=[people["other"]],
+        filters={"clips": ["clip_002"]},
+    )
     slot = claim_next(queue=queue, user=people["own"])
-    objects = {"benchmark": benchmark, "video": Video.objects.get(pk=items[0].video_id), "item": items[0], "flag": flag,
-               "release": release, "run": run, "queue": queue, "slot": slot, "prediction": prediction,
-               "frame": SimpleNamespace(pk=3)}  # fmt: skip
+    objects = {
+        "benchmark": benchmark,
+        "video": Video.objects.get(pk=items[0].video_id),
+        "item": items[0],
+        "flag": flag,
+        "release": release,
+        "run": run,
+        "queue": queue,
+        "slot": slot,
+        "prediction": prediction,
+        "frame": SimpleNamespace(pk=3),
+    }
     return people, objects
 
 

@@ -29,8 +29,22 @@ class VideoSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Video
-        fields = ("id", "benchmark", "clip_name", "sha256", "size_bytes", "status", "error", "codec", "width",
-                  "height", "fps", "frame_count", "duration_seconds", "rotation")  # fmt: skip
+        fields = (
+            "id",
+            "benchmark",
+            "clip_name",
+            "sha256",
+            "size_bytes",
+            "status",
+            "error",
+            "codec",
+            "width",
+            "height",
+            "fps",
+            "frame_count",
+            "duration_seconds",
+            "rotation",
+        )
 
     def get_fps(self, video) -> str | None:
         return f"{video.fps_num}/{video.fps_den}" if video.fps_num else None
@@ -50,8 +64,22 @@ class ItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = QAItem
-        fields = ("id", "benchmark", "qid", "clip", "task", "tier", "answer_format", "question", "options", "answer",
-                  "review_status", "version", "generated_by", "open_flags")  # fmt: skip
+        fields = (
+            "id",
+            "benchmark",
+            "qid",
+            "clip",
+            "task",
+            "tier",
+            "answer_format",
+            "question",
+            "options",
+            "answer",
+            "review_status",
+            "version",
+            "generated_by",
+            "open_flags",
+        )
 
 
 def _param(name: str, description: str) -> OpenApiParameter:
@@ -66,7 +94,9 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursorPagination
 
 
-@extend_schema_view(list=extend_schema(parameters=[_param("benchmark", "benchmark id"), _param("status", "video status")]))
+@extend_schema_view(
+    list=extend_schema(parameters=[_param("benchmark", "benchmark id"), _param("status", "video status")])
+)
 class VideoViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = VideoSerializer
     permission_classes = [IsAdminOrReviewer]
@@ -83,10 +113,12 @@ class VideoViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 ITEM_FILTERS = [
-    _param("benchmark", "benchmark id"), _param("task", f"one of {', '.join(TASKS)}"),
-    _param("tier", "perception, comprehension or reasoning"), _param("status", "review status"),
+    _param("benchmark", "benchmark id"),
+    _param("task", f"one of {', '.join(TASKS)}"),
+    _param("tier", "perception, comprehension or reasoning"),
+    _param("status", "review status"),
     _param("flag", "items with an open flag of this kind"),
-]  # fmt: skip
+]
 
 
 @extend_schema_view(list=extend_schema(parameters=ITEM_FILTERS))
@@ -97,7 +129,9 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         params = self.request.query_params
-        one = {name: [params[key]] if params.get(key) else () for name, key in
-               (("tasks", "task"), ("tiers", "tier"), ("statuses", "status"), ("flags", "flag"))}  # fmt: skip
+        one = {
+            name: [params[key]] if params.get(key) else ()
+            for name, key in (("tasks", "task"), ("tiers", "tier"), ("statuses", "status"), ("flags", "flag"))
+        }
         items = items_matching(benchmark=params.get("benchmark") or None, withheld=clips_withheld(self.request), **one)
         return with_open_flags(items)

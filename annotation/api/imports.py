@@ -12,12 +12,19 @@ from .permissions import IsAdminRole
 
 class ImportRequestSerializer(serializers.Serializer):
     benchmark = serializers.CharField(max_length=200)
-    questions = serializers.FileField(required=False, allow_empty_file=True, help_text="MA-Bench questions: JSON array or JSONL")
-    captions = serializers.FileField(required=False, allow_empty_file=True, help_text="structured captions: JSON array or JSONL")
+    questions = serializers.FileField(
+        required=False, allow_empty_file=True, help_text="MA-Bench questions: JSON array or JSONL"
+    )
+    captions = serializers.FileField(
+        required=False, allow_empty_file=True, help_text="structured captions: JSON array or JSONL"
+    )
     source = serializers.CharField(max_length=200, required=False, help_text="generator name and version")
     dry_run = serializers.BooleanField(default=False)
-    kind = serializers.ChoiceField(choices=("eval", "train"), required=False,
-                                   help_text="kind of a new benchmark (default eval); must match an existing one's")  # fmt: skip
+    kind = serializers.ChoiceField(
+        choices=("eval", "train"),
+        required=False,
+        help_text="kind of a new benchmark (default eval); must match an existing one's",
+    )
 
     def validate(self, attrs):
         if "questions" not in attrs and "captions" not in attrs:
@@ -35,9 +42,14 @@ class BenchmarkImportView(APIView):
     permission_classes = [IsAdminRole]
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request=ImportRequestSerializer, responses={201: OpenApiResponse(description="import summary"),
-                                                                200: OpenApiResponse(description="dry-run summary"),
-                                                                400: OpenApiResponse(description="problems, by place")})  # fmt: skip
+    @extend_schema(
+        request=ImportRequestSerializer,
+        responses={
+            201: OpenApiResponse(description="import summary"),
+            200: OpenApiResponse(description="dry-run summary"),
+            400: OpenApiResponse(description="problems, by place"),
+        },
+    )
     def post(self, request):
         params = ImportRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -45,11 +57,20 @@ class BenchmarkImportView(APIView):
         questions, captions = _import_file(data.get("questions")), _import_file(data.get("captions"))
         try:
             summary = benchmark_import(
-                benchmark_name=data["benchmark"], questions=questions, captions=captions, dry_run=data["dry_run"],
-                source=data.get("source") or f"upload of {(questions or captions).name}", user=request.user,
+                benchmark_name=data["benchmark"],
+                questions=questions,
+                captions=captions,
+                dry_run=data["dry_run"],
+                source=data.get("source") or f"upload of {(questions or captions).name}",
+                user=request.user,
                 kind=data.get("kind"),
-            )  # fmt: skip
+            )
         except ImportRejected as rejected:
-            return Response({"detail": f"{len(rejected.problems)} problem(s); nothing was imported.",
-                             "problems": [p.as_dict() for p in rejected.problems]}, status=status.HTTP_400_BAD_REQUEST)  # fmt: skip
+            return Response(
+                {
+                    "detail": f"{len(rejected.problems)} problem(s); nothing was imported.",
+                    "problems": [p.as_dict() for p in rejected.problems],
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         return Response(summary.as_dict(), status=status.HTTP_200_OK if data["dry_run"] else status.HTTP_201_CREATED)

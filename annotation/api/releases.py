@@ -30,10 +30,11 @@ class ReleaseSerializer(serializers.ModelSerializer):
     benchmark = serializers.SlugRelatedField(slug_field="name", queryset=Benchmark.objects.all())
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     disjoint_from = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False,
+        child=serializers.CharField(max_length=200),
+        required=False,
         help_text="training corpus only: names of the evaluation benchmarks it must share no participant with "
-                  "(default: all of them)",
-    )  # fmt: skip
+        "(default: all of them)",
+    )
 
     def validate_disjoint_from(self, names: list[str]) -> list[Benchmark]:
         try:
@@ -43,8 +44,21 @@ class ReleaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Release
-        fields = ("id", "benchmark", "kind", "tag", "notes", "created_by", "created_at", "item_count", "task_counts",
-                  "clip_count", "disjoint_from", "sha256", "export_sha256")  # fmt: skip
+        fields = (
+            "id",
+            "benchmark",
+            "kind",
+            "tag",
+            "notes",
+            "created_by",
+            "created_at",
+            "item_count",
+            "task_counts",
+            "clip_count",
+            "disjoint_from",
+            "sha256",
+            "export_sha256",
+        )
         read_only_fields = ("kind", "created_at", "item_count", "task_counts", "clip_count", "sha256", "export_sha256")
         validators = []  # the service reports a taken tag with the other blockers
 
@@ -55,42 +69,65 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [AdminWrites]
     pagination_class = IdCursorPagination
 
-    @extend_schema(responses={201: ReleaseSerializer, 409: OpenApiResponse(description="blockers: what keeps it from release")})
+    @extend_schema(
+        responses={201: ReleaseSerializer, 409: OpenApiResponse(description="blockers: what keeps it from release")}
+    )
     def create(self, request, *args, **kwargs):
         params = self.get_serializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         try:
-            release = release_create(benchmark=data["benchmark"], tag=data["tag"], notes=data.get("notes", ""),
-                                     user=request.user, disjoint_from=data.get("disjoint_from"))  # fmt: skip
+            release = release_create(
+                benchmark=data["benchmark"],
+                tag=data["tag"],
+                notes=data.get("notes", ""),
+                user=request.user,
+                disjoint_from=data.get("disjoint_from"),
+            )
         except ReleaseBlocked as blocked:
-            return Response({"detail": "The benchmark is not ready for release.", "blockers": blocked.blockers},
-                            status=status.HTTP_409_CONFLICT)  # fmt: skip
+            return Response(
+                {"detail": "The benchmark is not ready for release.", "blockers": blocked.blockers},
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response(self.get_serializer(release).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[OpenApiParameter("against", str, required=True, description="the older tag")],
-                   responses={200: OpenApiResponse(description="added, removed and changed qids")})  # fmt: skip
+    @extend_schema(
+        parameters=[OpenApiParameter("against", str, required=True, description="the older tag")],
+        responses={200: OpenApiResponse(description="added, removed and changed qids")},
+    )
     @action(detail=True, methods=["get"])
     def diff(self, request, pk=None):
         release = self.get_object()
         old = get_object_or_404(Release, benchmark=release.benchmark, tag=request.query_params.get("against", ""))
         return Response(release_diff(old=old, new=release).as_dict())
 
-    @extend_schema(parameters=[OpenApiParameter("format", str, enum=[*FORMATS, *SFT_FORMATS],
-                                                description="default mac; a training corpus: sft-video")],
-                   responses={(200, "application/json"): OpenApiResponse(description="the export, streamed; its bytes "
-                                  "are checked against the ETag as they go: past the first MiB, a damaged release's "
-                                  "stream is cut short before its last chunk"),
-                              304: OpenApiResponse(description="not modified (If-None-Match)"),
-                              503: OpenApiResponse(description="the release is damaged: its stored rows no longer give "
-                                                               "its item count or digest (detail, release, problems)")})  # fmt: skip
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=[*FORMATS, *SFT_FORMATS], description="default mac; a training corpus: sft-video"
+            )
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                description="the export, streamed; its bytes "
+                "are checked against the ETag as they go: past the first MiB, a damaged release's "
+                "stream is cut short before its last chunk"
+            ),
+            304: OpenApiResponse(description="not modified (If-None-Match)"),
+            503: OpenApiResponse(
+                description="the release is damaged: its stored rows no longer give "
+                "its item count or digest (detail, release, problems)"
+            ),
+        },
+    )
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         release = self.get_object()
         fmt = request.query_params.get("format", default_format(release))
         if fmt not in formats_of(release):
-            return Response({"detail": f"unknown format {fmt!r}; expected one of {', '.join(formats_of(release))}"},
-                            status=400)  # fmt: skip
+            return Response(
+                {"detail": f"unknown format {fmt!r}; expected one of {', '.join(formats_of(release))}"}, status=400
+            )
         etag = f'"{release.export_sha256[fmt]}"'
         try:
             refuse_wrong_row_count(release)
@@ -131,9 +168,14 @@ def _damaged_response(damaged: ReleaseDamaged) -> Response:
     # The server's data is damaged, not the request: 503, and no ETag that a body would belie.
     logger.error("%s", damaged)
     release = damaged.release
-    return Response({"detail": str(damaged), "release": {"id": release.pk, "benchmark": release.benchmark.name,
-                     "tag": release.tag}, "problems": damaged.problems},
-                    status=status.HTTP_503_SERVICE_UNAVAILABLE)  # fmt: skip
+    return Response(
+        {
+            "detail": str(damaged),
+            "release": {"id": release.pk, "benchmark": release.benchmark.name, "tag": release.tag},
+            "problems": damaged.problems,
+        },
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+    )
 
 
 class FlagReasonSerializer(serializers.Serializer):
@@ -154,8 +196,22 @@ class FlagViewSet(viewsets.ReadOnlyModelViewSet):
     class Output(serializers.ModelSerializer):
         class Meta:
             model = QualityFlag
-            fields = ("id", "benchmark", "item", "caption", "target_key", "kind", "severity", "status", "source",
-                      "message", "details", "waived_reason", "created_at", "closed_at")  # fmt: skip
+            fields = (
+                "id",
+                "benchmark",
+                "item",
+                "caption",
+                "target_key",
+                "kind",
+                "severity",
+                "status",
+                "source",
+                "message",
+                "details",
+                "waived_reason",
+                "created_at",
+                "closed_at",
+            )
 
     serializer_class = Output
 
@@ -171,8 +227,9 @@ class FlagViewSet(viewsets.ReadOnlyModelViewSet):
     def waive(self, request, pk=None):
         return self._status_change(request, flag_waive)
 
-    @extend_schema(request=FlagReasonSerializer,
-                   responses={200: Output, 409: OpenApiResponse(description="not waived")})  # fmt: skip
+    @extend_schema(
+        request=FlagReasonSerializer, responses={200: Output, 409: OpenApiResponse(description="not waived")}
+    )
     @action(detail=True, methods=["post"])
     def unwaive(self, request, pk=None):
         """Withdraw a waiver with a reason: the flag is open again."""

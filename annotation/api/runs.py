@@ -17,8 +17,22 @@ class RunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BaselineRun
-        fields = ("id", "benchmark", "name", "predictor", "settings", "tasks", "status", "total", "done", "errors",
-                  "last_error", "created_at", "finished_at", "scores")  # fmt: skip
+        fields = (
+            "id",
+            "benchmark",
+            "name",
+            "predictor",
+            "settings",
+            "tasks",
+            "status",
+            "total",
+            "done",
+            "errors",
+            "last_error",
+            "created_at",
+            "finished_at",
+            "scores",
+        )
 
     def get_scores(self, run) -> dict:
         return run_scores(run).as_dict()
@@ -30,8 +44,21 @@ class PredictionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Prediction
-        fields = ("id", "qid", "task", "item_version", "prompt", "raw_reply", "parsed_answer", "outcome", "correct",
-                  "latency_ms", "prompt_tokens", "completion_tokens", "error")  # fmt: skip
+        fields = (
+            "id",
+            "qid",
+            "task",
+            "item_version",
+            "prompt",
+            "raw_reply",
+            "parsed_answer",
+            "outcome",
+            "correct",
+            "latency_ms",
+            "prompt_tokens",
+            "completion_tokens",
+            "error",
+        )
 
 
 @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("benchmark", str, description="benchmark id")]))

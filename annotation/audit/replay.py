@@ -59,7 +59,9 @@ def replay_mismatches(models: tuple[type[AuditedModel], ...] = AUDITED_MODELS) -
 
 def _row_mismatches(kind: str, pk: int, replayed: dict | None, stored: dict | None) -> list[ReplayMismatch]:
     if replayed is None or stored is None:
-        return [ReplayMismatch(kind, pk, "(row)", "present" if replayed else "absent", "present" if stored else "absent")]
+        return [
+            ReplayMismatch(kind, pk, "(row)", "present" if replayed else "absent", "present" if stored else "absent")
+        ]
     return [
         ReplayMismatch(kind, pk, field, replayed.get(field), stored[field])
         for field in stored

@@ -123,8 +123,13 @@ def _duplicate_options(item: LintedItem) -> Iterable[Finding]:
     for letter, option in zip(CHOICE_LETTERS, item.options):
         key = normalized(option)
         if key in seen:
-            yield Finding("duplicate_options", "error", f"Options {seen[key]} and {letter} are the same: '{option}'.",
-                          item=item, details={"letters": [seen[key], letter], "option": option})  # fmt: skip
+            yield Finding(
+                "duplicate_options",
+                "error",
+                f"Options {seen[key]} and {letter} are the same: '{option}'.",
+                item=item,
+                details={"letters": [seen[key], letter], "option": option},
+            )
             return
         seen[key] = letter
 
@@ -147,16 +152,26 @@ def _options_misfit(item: LintedItem) -> Iterable[Finding]:
     if expected is not None and not unknown and set(options) != expected:
         problems.append(f"missing coarse labels: {', '.join(sorted(expected - set(options)))}")
     if problems:
-        yield Finding("options_misfit", "error", "Options do not fit the task: " + "; ".join(problems) + ".",
-                      item=item, details={"unknown": unknown})  # fmt: skip
+        yield Finding(
+            "options_misfit",
+            "error",
+            "Options do not fit the task: " + "; ".join(problems) + ".",
+            item=item,
+            details={"unknown": unknown},
+        )
 
 
 def _label_codes(item: LintedItem) -> Iterable[Finding]:
     for letter, option in zip(CHOICE_LETTERS, item.options):
         code = LABEL_CODE.search(option)
         if code and code.group(0) in FINE_LABELS:
-            yield Finding("label_leak", "error", f"Option {letter} carries the label code {code.group(0)}: '{option}'.",
-                          item=item, details={"code": code.group(0), "letter": letter})  # fmt: skip
+            yield Finding(
+                "label_leak",
+                "error",
+                f"Option {letter} carries the label code {code.group(0)}: '{option}'.",
+                item=item,
+                details={"code": code.group(0), "letter": letter},
+            )
             return
 
 
@@ -169,8 +184,11 @@ def mare_labels(answer: str) -> tuple[str, str] | None:
 def _known_label(stated: str, names: dict) -> str | None:
     """The longest label name that ``stated`` starts with (generators append words after it)."""
     low = stated.lower()
-    starts = [name for name in names if low == name or low.startswith(name + " ") or low.startswith(name + "*")
-              or low.startswith(name + ",")]  # fmt: skip
+    starts = [
+        name
+        for name in names
+        if low == name or low.startswith(name + " ") or low.startswith(name + "*") or low.startswith(name + ",")
+    ]
     return max(starts, key=len) if starts else None
 
 
@@ -179,14 +197,24 @@ def _mare_format(item: LintedItem) -> Iterable[Finding]:
         return
     labels = mare_labels(item.answer)
     if labels is None:
-        yield Finding("mare_format", "warning", "The answer does not end in "
-                      "'[Body part (coarse-grained)] X | [Micro-action (fine-grained)] Y'.", item=item)  # fmt: skip
+        yield Finding(
+            "mare_format",
+            "warning",
+            "The answer does not end in '[Body part (coarse-grained)] X | [Micro-action (fine-grained)] Y'.",
+            item=item,
+        )
         return
     coarse, fine = labels
     inexact = [text for text, names in ((coarse, COARSE_BY_NAME), (fine, FINE_BY_NAME)) if text.lower() not in names]
     if inexact:
-        yield Finding("mare_format", "warning", "The label line does not name exactly MA-52 labels: "
-                      + "; ".join(repr(text[:80]) for text in inexact) + ".", item=item)  # fmt: skip
+        yield Finding(
+            "mare_format",
+            "warning",
+            "The label line does not name exactly MA-52 labels: "
+            + "; ".join(repr(text[:80]) for text in inexact)
+            + ".",
+            item=item,
+        )
 
 
 # --- checks across the questions of one clip ----------------------------------------------
@@ -210,8 +238,13 @@ def _stems_naming_the_key(items: Sequence[LintedItem], fine_key: str | None) -> 
         return
     for item in items:
         if item.task not in ("MADU", "MARE") and _mentions(item.question, fine_key):
-            yield Finding("label_leak", "error", f"The question names the clip's fine-grained label '{fine_key}' "
-                          "(the FMAR answer).", item=item, details={"label": fine_key})  # fmt: skip
+            yield Finding(
+                "label_leak",
+                "error",
+                f"The question names the clip's fine-grained label '{fine_key}' (the FMAR answer).",
+                item=item,
+                details={"label": fine_key},
+            )
 
 
 def _mare_against_keys(mare_items: Sequence[LintedItem], keys: dict[str, str | None]) -> Iterable[Finding]:
@@ -220,22 +253,37 @@ def _mare_against_keys(mare_items: Sequence[LintedItem], keys: dict[str, str | N
         if labels is None:
             continue
         stated = {"CMAR": _known_label(labels[0], COARSE_BY_NAME), "FMAR": _known_label(labels[1], FINE_BY_NAME)}
-        wrong = [f"{task} key is '{keys[task]}', answer says '{stated[task]}'"
-                 for task in ("CMAR", "FMAR") if keys.get(task) and stated[task] and keys[task].lower() != stated[task]]  # fmt: skip
+        wrong = [
+            f"{task} key is '{keys[task]}', answer says '{stated[task]}'"
+            for task in ("CMAR", "FMAR")
+            if keys.get(task) and stated[task] and keys[task].lower() != stated[task]
+        ]
         if wrong:
-            yield Finding("mare_label_mismatch", "error", "MARE labels disagree with the clip's keys: " + "; ".join(wrong) + ".",
-                          item=item, details={"stated": stated, "keys": keys})  # fmt: skip
+            yield Finding(
+                "mare_label_mismatch",
+                "error",
+                "MARE labels disagree with the clip's keys: " + "; ".join(wrong) + ".",
+                item=item,
+                details={"stated": stated, "keys": keys},
+            )
 
 
 def _caption_against_keys(caption: LintedCaption | None, keys: dict[str, str | None]) -> Iterable[Finding]:
     if caption is None:
         return
     labels = {"CMAR": COARSE_LABELS[caption.coarse_label].name, "FMAR": FINE_LABELS[caption.fine_label].name}
-    wrong = [f"caption says '{labels[task]}', {task} key is '{keys[task]}'"
-             for task in ("CMAR", "FMAR") if keys.get(task) and keys[task].lower() != labels[task].lower()]  # fmt: skip
+    wrong = [
+        f"caption says '{labels[task]}', {task} key is '{keys[task]}'"
+        for task in ("CMAR", "FMAR")
+        if keys.get(task) and keys[task].lower() != labels[task].lower()
+    ]
     if wrong:
-        yield Finding("caption_label", "warning", "Caption labels disagree with the clip's keys: " + "; ".join(wrong) + ".",
-                      caption=caption)  # fmt: skip
+        yield Finding(
+            "caption_label",
+            "warning",
+            "Caption labels disagree with the clip's keys: " + "; ".join(wrong) + ".",
+            caption=caption,
+        )
 
 
 def _stem(word: str) -> str:
@@ -256,8 +304,13 @@ def _near_duplicates(items: Sequence[LintedItem]) -> Iterable[Finding]:
         words = content_words(item.question)
         if words in seen:
             first = seen[words]
-            yield Finding("near_duplicate_question", "warning", f"Asks the same as {first.qid} with other filler words.",
-                          item=item, details={"duplicate_of": first.qid})  # fmt: skip
+            yield Finding(
+                "near_duplicate_question",
+                "warning",
+                f"Asks the same as {first.qid} with other filler words.",
+                item=item,
+                details={"duplicate_of": first.qid},
+            )
         else:
             seen[words] = item
 
@@ -275,10 +328,15 @@ def yes_no_balance_findings(key_counts_by_task: dict[str, Counter]) -> list[Find
             continue
         share = yes / (yes + no)
         if not low <= share <= high:
-            findings.append(Finding(
-                "yes_no_balance", "warning", f"{task}: {share:.1%} of {yes + no} keys are Yes (expected 45-55%).",
-                task=task, details={"yes": yes, "no": no, "share_yes": round(share, 4)},
-            ))  # fmt: skip
+            findings.append(
+                Finding(
+                    "yes_no_balance",
+                    "warning",
+                    f"{task}: {share:.1%} of {yes + no} keys are Yes (expected 45-55%).",
+                    task=task,
+                    details={"yes": yes, "no": no, "share_yes": round(share, 4)},
+                )
+            )
     return findings
 
 
@@ -293,10 +351,14 @@ def answer_length_findings(lengths_by_task: dict[str, Sequence[tuple[LintedItem,
         spread = LENGTH_MAD_FACTOR * 1.4826 * max(statistics.median(abs(n - median) for n in lengths), 1)
         for item, length in keyed:
             if abs(length - median) > spread or length < LENGTH_MIN_CHARS:
-                findings.append(Finding(
-                    "answer_length_outlier", "warning",
-                    f"{length} characters; {task} answers have a median of {median:g} (expected "
-                    f"{max(median - spread, LENGTH_MIN_CHARS):.0f}-{median + spread:.0f}).",
-                    item=item, details={"characters": length, "median": median},
-                ))  # fmt: skip
+                findings.append(
+                    Finding(
+                        "answer_length_outlier",
+                        "warning",
+                        f"{length} characters; {task} answers have a median of {median:g} (expected "
+                        f"{max(median - spread, LENGTH_MIN_CHARS):.0f}-{median + spread:.0f}).",
+                        item=item,
+                        details={"characters": length, "median": median},
+                    )
+                )
     return findings

@@ -50,5 +50,10 @@ def item_fields_from_row(row: dict) -> dict:
     question, options = row["question"], []
     if task.answer_format == AnswerFormat.CHOICE:
         question, options = split_embedded_options(question)
-    return {"qid": row["qid"], "task": row["task"], "question": question, "options": options,
-            "answer": row.get("answer", "") or ""}  # fmt: skip
+    return {
+        "qid": row["qid"],
+        "task": row["task"],
+        "question": question,
+        "options": options,
+        "answer": row.get("answer", "") or "",
+    }

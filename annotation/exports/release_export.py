@@ -31,26 +31,43 @@ class ReleasedRow(Protocol):
 def mac_row(row: ReleasedRow) -> dict:
     """The published MA-Bench / MAC row: what existing evaluation code reads."""
     c = row.content
-    return {"video": f"{c['clip']}.mp4", "task": c["task"], "qid": row.qid,
-            "question": join_embedded_options(c["question"], c["options"]), "answer": c["answer"]}  # fmt: skip
+    return {
+        "video": f"{c['clip']}.mp4",
+        "task": c["task"],
+        "qid": row.qid,
+        "question": join_embedded_options(c["question"], c["options"]),
+        "answer": c["answer"],
+    }
 
 
 def questions_only_row(row: ReleasedRow) -> dict:
     """The published full-benchmark shape for blind test sets: no answer key."""
     c = row.content
-    return {"video_name": c["clip"], "task": c["task"], "qid": row.qid,
-            "question": join_embedded_options(c["question"], c["options"])}  # fmt: skip
+    return {
+        "video_name": c["clip"],
+        "task": c["task"],
+        "qid": row.qid,
+        "question": join_embedded_options(c["question"], c["options"]),
+    }
 
 
 def rich_row(row: ReleasedRow) -> dict:
     c = row.content
     task = TASKS[c["task"]]
     return {
-        "qid": row.qid, "task": c["task"], "tier": task.tier.value, "answer_format": task.answer_format.value,
-        "video": f"{c['clip']}.mp4", "question": c["question"], "options": c["options"], "answer": c["answer"],
-        "item_version": row.item_version, "generated_by": c["generated_by"], "caption": row.caption,
+        "qid": row.qid,
+        "task": c["task"],
+        "tier": task.tier.value,
+        "answer_format": task.answer_format.value,
+        "video": f"{c['clip']}.mp4",
+        "question": c["question"],
+        "options": c["options"],
+        "answer": c["answer"],
+        "item_version": row.item_version,
+        "generated_by": c["generated_by"],
+        "caption": row.caption,
         "provenance": row.provenance,
-    }  # fmt: skip
+    }
 
 
 def _dumps(value, *, sorted_keys: bool) -> str:
@@ -96,8 +113,12 @@ def export_chunks(fmt: str, manifest: dict, rows: Iterable[ReleasedRow]) -> Iter
 
 
 FORMATS = ("mac", "questions-only", "jsonl", "json")
-CONTENT_TYPES = {"mac": "application/json", "questions-only": "application/json", "jsonl": "application/x-ndjson",
-                 "json": "application/json"}  # fmt: skip
+CONTENT_TYPES = {
+    "mac": "application/json",
+    "questions-only": "application/json",
+    "jsonl": "application/x-ndjson",
+    "json": "application/json",
+}
 FILE_SUFFIXES = {"mac": ".json", "questions-only": ".questions.json", "jsonl": ".jsonl", "json": ".rich.json"}
 
 

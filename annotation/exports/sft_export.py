@@ -42,10 +42,16 @@ INSTRUCTION = (
     "temporal trend, any contact between body parts, and a short overall description."
 )
 CAPTION_LINES = (  # label, caption field; empty fields are left out
-    ("Dominant body part", "dominant_part"), ("Other body parts", "other_parts"),
-    ("Direction and path", "direction_path"), ("Early phase", "phase_early"), ("Middle phase", "phase_middle"),
-    ("Late phase", "phase_late"), ("Temporal trend", "trend"), ("Contact", "contact"), ("Description", "description"),
-)  # fmt: skip
+    ("Dominant body part", "dominant_part"),
+    ("Other body parts", "other_parts"),
+    ("Direction and path", "direction_path"),
+    ("Early phase", "phase_early"),
+    ("Middle phase", "phase_middle"),
+    ("Late phase", "phase_late"),
+    ("Temporal trend", "trend"),
+    ("Contact", "contact"),
+    ("Description", "description"),
+)
 
 
 class ReleasedClip(Protocol):
@@ -65,16 +71,20 @@ class SftFormat:
 
 
 SFT_FORMATS = {
-    "sft-video": SftFormat("video", False), "sft-video-qa": SftFormat("video", True),
-    "sft-frames": SftFormat("frames", False), "sft-frames-qa": SftFormat("frames", True),
-}  # fmt: skip
+    "sft-video": SftFormat("video", False),
+    "sft-video-qa": SftFormat("video", True),
+    "sft-frames": SftFormat("frames", False),
+    "sft-frames-qa": SftFormat("frames", True),
+}
 FORMATS = (*SFT_FORMATS, "corpus-jsonl")
 CANONICAL = "corpus-jsonl"
 
 
 def caption_text(caption: dict) -> str:
     """The structured caption as the assistant's answer; the first line is MA-Bench's MARE label line."""
-    lines = [f"[Body part (coarse-grained)] {caption['coarse_name']} | [Micro-action (fine-grained)] {caption['fine_name']}"]
+    lines = [
+        f"[Body part (coarse-grained)] {caption['coarse_name']} | [Micro-action (fine-grained)] {caption['fine_name']}"
+    ]
     for label, name in CAPTION_LINES:
         value = caption.get(name)
         value = ", ".join(value) if isinstance(value, list) else value
@@ -97,21 +107,32 @@ def conversation(row: ReleasedClip, fmt: SftFormat) -> dict:
     else:
         paths = frame_paths(row)
         media_key, tokens = "images", "<image>" * len(paths)
-    messages = [{"role": "user", "content": tokens + INSTRUCTION},
-                {"role": "assistant", "content": caption_text(row.content)}]  # fmt: skip
+    messages = [
+        {"role": "user", "content": tokens + INSTRUCTION},
+        {"role": "assistant", "content": caption_text(row.content)},
+    ]
     if fmt.with_qa:
         for qa in row.qa:
             if qa["answer"]:
-                messages += [{"role": "user", "content": join_embedded_options(qa["question"], qa["options"])},
-                             {"role": "assistant", "content": qa["answer"]}]  # fmt: skip
+                messages += [
+                    {"role": "user", "content": join_embedded_options(qa["question"], qa["options"])},
+                    {"role": "assistant", "content": qa["answer"]},
+                ]
     return {"messages": messages, media_key: paths}
 
 
 def corpus_row(row: ReleasedClip) -> dict:
-    return {"clip": row.clip_name, "participant_id": row.participant_id, "caption_version": row.caption_version,
-            "caption": row.content, "caption_text": caption_text(row.content), "qa": row.qa,
-            "video": video_path(row), "model_view": {FRAME_STRATEGY: row.media["model_view"][FRAME_STRATEGY]},
-            "provenance": row.provenance}  # fmt: skip
+    return {
+        "clip": row.clip_name,
+        "participant_id": row.participant_id,
+        "caption_version": row.caption_version,
+        "caption": row.content,
+        "caption_text": caption_text(row.content),
+        "qa": row.qa,
+        "video": video_path(row),
+        "model_view": {FRAME_STRATEGY: row.media["model_view"][FRAME_STRATEGY]},
+        "provenance": row.provenance,
+    }
 
 
 def _row_builder(fmt: str) -> Callable[[ReleasedClip], dict]:
@@ -142,10 +163,14 @@ class MediaMissing(DomainError):
 def dataset_info(*, dataset: str, fmt: str) -> dict:
     """LLaMA-Factory's dataset description for the folder (``--dataset_dir <folder> --dataset <name>``)."""
     media_key = "videos" if SFT_FORMATS[fmt].media == "video" else "images"
-    return {dataset: {
-        "file_name": f"{fmt}.jsonl", "formatting": "sharegpt", "columns": {"messages": "messages", media_key: media_key},
-        "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"},
-    }}  # fmt: skip
+    return {
+        dataset: {
+            "file_name": f"{fmt}.jsonl",
+            "formatting": "sharegpt",
+            "columns": {"messages": "messages", media_key: media_key},
+            "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"},
+        }
+    }
 
 
 def dataset_name(benchmark: str, tag: str) -> str:
@@ -160,9 +185,16 @@ class FolderSummary:
     copied: int = 0
 
 
-def write_folder(*, out: Path, fmt: str, dataset: str, rows: Iterable[ReleasedClip], link: bool = True,
-                 storage: Storage = default_storage,
-                 chunks_of: Callable[[Iterable[ReleasedClip]], Iterator[bytes]] | None = None) -> FolderSummary:  # fmt: skip
+def write_folder(
+    *,
+    out: Path,
+    fmt: str,
+    dataset: str,
+    rows: Iterable[ReleasedClip],
+    link: bool = True,
+    storage: Storage = default_storage,
+    chunks_of: Callable[[Iterable[ReleasedClip]], Iterator[bytes]] | None = None,
+) -> FolderSummary:
     """Write ``<fmt>.jsonl``, ``dataset_info.json`` and ``media/`` into ``out`` (which must not exist).
 
     Media are hard-linked from local storage when ``link`` (copied across file systems
@@ -210,11 +242,15 @@ def _media_of(row: ReleasedClip, fmt: SftFormat, storage: Storage) -> list[tuple
         return [(video_path(row), name)]
     manifest = read_manifest(row.media["frames_manifest"], storage)
     if manifest is None:
-        raise MediaMissing(f"{row.clip_name}: the model-view frames released ({row.media['frames_manifest']}) are gone; "
-                           "the clip was reprocessed since the release")  # fmt: skip
+        raise MediaMissing(
+            f"{row.clip_name}: the model-view frames released ({row.media['frames_manifest']}) are gone; "
+            "the clip was reprocessed since the release"
+        )
     folder, files = posixpath.dirname(row.media["frames_manifest"]), manifest["model_view"]["files"]
-    return [(path, f"{folder}/{files[str(index)]}")
-            for path, index in zip(frame_paths(row), row.media["model_view"][FRAME_STRATEGY])]  # fmt: skip
+    return [
+        (path, f"{folder}/{files[str(index)]}")
+        for path, index in zip(frame_paths(row), row.media["model_view"][FRAME_STRATEGY])
+    ]
 
 
 def _place(name: str, target: Path, *, root: Path | None, link: bool, storage: Storage, summary: FolderSummary) -> None:

@@ -70,17 +70,27 @@ class DecodeResult:
 class _Outputs:
     """The writers, set up from the first decoded frame (its rotation fixes the sizes)."""
 
-    def __init__(self, *, first: av.VideoFrame, probe: ClipProbe, plan: DecodePlan, out_dir: Path,
-                 options: FrameOptions, result: DecodeResult):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        first: av.VideoFrame,
+        probe: ClipProbe,
+        plan: DecodePlan,
+        out_dir: Path,
+        options: FrameOptions,
+        result: DecodeResult,
+    ):
         self.plan, self.out_dir, self.result = plan, out_dir, result
         self.jobs = ImageJobs()
         result.rotation = rotation = normalized_rotation(first.rotation)
-        shown = display_size(width=first.width, height=first.height,
-                             sample_aspect_ratio=probe.sample_aspect_ratio, rotation=rotation)  # fmt: skip
+        shown = display_size(
+            width=first.width, height=first.height, sample_aspect_ratio=probe.sample_aspect_ratio, rotation=rotation
+        )
         self.scrub = self.model = self.proxy = None
         if plan.scrub_stride:
-            self.scrub = ScrubJpegWriter(size=fit_width(shown, options.scrub_width), rotation=rotation,
-                                         qscale=options.scrub_jpeg_qscale)  # fmt: skip
+            self.scrub = ScrubJpegWriter(
+                size=fit_width(shown, options.scrub_width), rotation=rotation, qscale=options.scrub_jpeg_qscale
+            )
             result.scrub_size = self.scrub.size
             (out_dir / SCRUB_DIR).mkdir(exist_ok=True)
         if plan.model_indices:
@@ -121,8 +131,9 @@ def decode_pass(clip: OpenClip, *, plan: DecodePlan, out_dir: Path, options: Fra
     clip.stream.thread_type = "AUTO"  # frame and slice threads: about 1.5x faster (field notes)
     try:
         for index, frame in enumerate(clip.container.decode(clip.stream)):
-            outputs = outputs or _Outputs(first=frame, probe=probe, plan=plan, out_dir=out_dir,
-                                          options=options, result=result)  # fmt: skip
+            outputs = outputs or _Outputs(
+                first=frame, probe=probe, plan=plan, out_dir=out_dir, options=options, result=result
+            )
             result.frames.append(_record(index, frame, result.frames, probe))
             outputs.take(index, frame)
             if options.test_frame_delay:
@@ -150,11 +161,14 @@ def _record(index: int, frame: av.VideoFrame, earlier: list[FrameRecord], probe:
         return FrameRecord(index=index, pts=None, time=None, offset=round(float(index / fps), 6))
     first_pts = earlier[0].pts if earlier and earlier[0].pts is not None else frame.pts
     tb = probe.time_base
-    return FrameRecord(index=index, pts=frame.pts, time=round(float(frame.pts * tb), 6),
-                       offset=round(float((frame.pts - first_pts) * tb), 6))  # fmt: skip
+    return FrameRecord(
+        index=index,
+        pts=frame.pts,
+        time=round(float(frame.pts * tb), 6),
+        offset=round(float((frame.pts - first_pts) * tb), 6),
+    )
 
 
 def _broken_stream_reason(error: av.FFmpegError, decoded: int, probe: ClipProbe) -> str:
     declared = f" of the {probe.container_frame_count} the container declares" if probe.container_frame_count else ""
-    return (f"truncated or corrupt video stream: decoding failed after {decoded} frame(s){declared} "
-            f"({error.strerror})")  # fmt: skip
+    return f"truncated or corrupt video stream: decoding failed after {decoded} frame(s){declared} ({error.strerror})"

@@ -64,8 +64,9 @@ class _FrameWriter:
         if not hasattr(self._local, "scaler"):
             self._local.scaler = VideoReformatter()  # reused: it caches its scaling context
         width, height = self._scaled
-        return self._local.scaler.reformat(frame, width=width, height=height, format=pix_fmt, interpolation="AREA",
-                                           **options)  # fmt: skip
+        return self._local.scaler.reformat(
+            frame, width=width, height=height, format=pix_fmt, interpolation="AREA", **options
+        )
 
 
 class ModelJpegWriter(_FrameWriter):
@@ -130,8 +131,11 @@ def _rotated_i420(frame: av.VideoFrame, rotation: int) -> av.VideoFrame:
     width, height = frame.width, frame.height
     flat = frame.to_ndarray().reshape(-1)
     luma, chroma = width * height, width * height // 4
-    planes = (flat[:luma].reshape(height, width), flat[luma : luma + chroma].reshape(height // 2, width // 2),
-              flat[luma + chroma :].reshape(height // 2, width // 2))  # fmt: skip
+    planes = (
+        flat[:luma].reshape(height, width),
+        flat[luma : luma + chroma].reshape(height // 2, width // 2),
+        flat[luma + chroma :].reshape(height // 2, width // 2),
+    )
     turned = [np.rot90(plane, k=rotation // 90).reshape(-1) for plane in planes]
     out_w, out_h = (height, width) if rotation in (90, 270) else (width, height)
     turned_frame = av.VideoFrame.from_ndarray(np.concatenate(turned).reshape(out_h * 3 // 2, out_w), format="yuv420p")

@@ -30,9 +30,16 @@ def index_document(result: DecodeResult, *, scrub_stride: int) -> dict[str, Any]
     return {"frame_count": result.frame_count, "scrub_stride": scrub_stride, "frames": frames}
 
 
-def manifest_document(*, source: dict[str, Any], probe: ClipProbe, result: DecodeResult, scrub_stride: int,
-                      strategies: dict[str, list[int]], proxy_reason: str | None,
-                      options: FrameOptions) -> dict[str, Any]:  # fmt: skip
+def manifest_document(
+    *,
+    source: dict[str, Any],
+    probe: ClipProbe,
+    result: DecodeResult,
+    scrub_stride: int,
+    strategies: dict[str, list[int]],
+    proxy_reason: str | None,
+    options: FrameOptions,
+) -> dict[str, Any]:
     scrub_files = [scrub_name(r.index) for r in result.frames if r.index % scrub_stride == 0]
     model_files = {str(i): result.model_files[i] for i in sorted(result.model_files)}
     proxy = {"file": PROXY_NAME, "size": result.proxy_size, "reason": proxy_reason} if proxy_reason else None
@@ -54,12 +61,20 @@ def manifest_document(*, source: dict[str, Any], probe: ClipProbe, result: Decod
 def _probe_summary(probe: ClipProbe, result: DecodeResult) -> dict[str, Any]:
     first_pts = result.frames[0].pts if result.frames else None
     return {
-        "format": probe.format_name, "codec": probe.codec, "pix_fmt": probe.pix_fmt, "profile": probe.profile,
-        "width": probe.width, "height": probe.height, "rotation": result.rotation,
-        "fps": str(probe.fps) if probe.fps else None, "time_base": str(probe.time_base),
-        "container_frame_count": probe.container_frame_count, "decoded_frame_count": result.frame_count,
-        "duration_seconds": probe.duration_seconds, "first_pts": first_pts,
-    }  # fmt: skip
+        "format": probe.format_name,
+        "codec": probe.codec,
+        "pix_fmt": probe.pix_fmt,
+        "profile": probe.profile,
+        "width": probe.width,
+        "height": probe.height,
+        "rotation": result.rotation,
+        "fps": str(probe.fps) if probe.fps else None,
+        "time_base": str(probe.time_base),
+        "container_frame_count": probe.container_frame_count,
+        "decoded_frame_count": result.frame_count,
+        "duration_seconds": probe.duration_seconds,
+        "first_pts": first_pts,
+    }
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:

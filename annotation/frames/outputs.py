@@ -159,8 +159,9 @@ class Staging:
                 raise RuntimeError(f"storage saved {name!r} as {saved!r}; the frame layout needs exact names")
 
 
-def prune_video_folder(*, video_id: int, keep: str | None, stale_seconds: float,
-                       storage: Storage = default_storage) -> None:  # fmt: skip
+def prune_video_folder(
+    *, video_id: int, keep: str | None, stale_seconds: float, storage: Storage = default_storage
+) -> None:
     """Remove other versions of a clip's outputs, and staging left by killed workers."""
     root = local_root(storage)
     if root is not None:

@@ -40,14 +40,19 @@ class ClipOutputs:
     def db_fields(self) -> dict[str, Any]:
         probe = self.manifest["probe"]
         return {
-            "frames_manifest": self.manifest_name, "scrub_stride": self.manifest["scrub"]["stride"],
-            "model_view_indices": self.manifest["model_view"]["strategies"], "proxy_file": self.proxy_name,
-            "frame_count": self.manifest["frame_count"], "rotation": probe["rotation"], "start_pts": probe["first_pts"],
-        }  # fmt: skip
+            "frames_manifest": self.manifest_name,
+            "scrub_stride": self.manifest["scrub"]["stride"],
+            "model_view_indices": self.manifest["model_view"]["strategies"],
+            "proxy_file": self.proxy_name,
+            "frame_count": self.manifest["frame_count"],
+            "rotation": probe["rotation"],
+            "start_pts": probe["first_pts"],
+        }
 
 
-def produce_outputs(*, video_id: int, source: SourceFile, clip: OpenClip, options: FrameOptions,
-                    force: bool) -> ClipOutputs:  # fmt: skip
+def produce_outputs(
+    *, video_id: int, source: SourceFile, clip: OpenClip, options: FrameOptions, force: bool
+) -> ClipOutputs:
     """Write every output of the opened clip, unless a complete set for these bytes and settings exists."""
     folder = version_folder(video_id=video_id, sha256=source.sha256, options=options)
     existing = read_manifest(f"{folder}/{MANIFEST_NAME}")
@@ -71,8 +76,15 @@ def _write_outputs(source: SourceFile, clip: OpenClip, out_dir: Path, options: F
         strategies = _strategies(result.frame_count, probe, options)
         _redo_model_frames(source, result, out_dir, options, wanted=_union(strategies))
     write_json(out_dir / INDEX_NAME, index_document(result, scrub_stride=stride))
-    manifest = manifest_document(source=source.summary(), probe=probe, result=result, scrub_stride=stride,
-                                 strategies=strategies, proxy_reason=reason, options=options)  # fmt: skip
+    manifest = manifest_document(
+        source=source.summary(),
+        probe=probe,
+        result=result,
+        scrub_stride=stride,
+        strategies=strategies,
+        proxy_reason=reason,
+        options=options,
+    )
     write_json(out_dir / MANIFEST_NAME, manifest)  # last
     return manifest
 
@@ -85,8 +97,9 @@ def _union(strategies: dict[str, list[int]]) -> frozenset[int]:
     return frozenset(i for indices in strategies.values() for i in indices)
 
 
-def _redo_model_frames(source: SourceFile, result: DecodeResult, out_dir: Path, options: FrameOptions, *,
-                       wanted: frozenset[int]) -> None:  # fmt: skip
+def _redo_model_frames(
+    source: SourceFile, result: DecodeResult, out_dir: Path, options: FrameOptions, *, wanted: frozenset[int]
+) -> None:
     """A second, model-frames-only pass for the indices the true frame count moved to."""
     for index in set(result.model_files) - wanted:
         (out_dir / result.model_files.pop(index)).unlink()

@@ -52,11 +52,16 @@ class ClipProbe:
 
     def db_fields(self) -> dict:
         return {
-            "codec": self.codec, "width": self.width, "height": self.height,
-            "fps_num": self.fps.numerator if self.fps else None, "fps_den": self.fps.denominator if self.fps else None,
-            "frame_count": self.container_frame_count or None, "duration_seconds": self.duration_seconds,
-            "start_pts": self.start_pts, "time_base": str(self.time_base),
-        }  # fmt: skip
+            "codec": self.codec,
+            "width": self.width,
+            "height": self.height,
+            "fps_num": self.fps.numerator if self.fps else None,
+            "fps_den": self.fps.denominator if self.fps else None,
+            "frame_count": self.container_frame_count or None,
+            "duration_seconds": self.duration_seconds,
+            "start_pts": self.start_pts,
+            "time_base": str(self.time_base),
+        }
 
 
 def mp4_layout(path: Path) -> Mp4Layout | None:
@@ -97,8 +102,10 @@ def open_video(path: Path) -> Iterator[tuple[InputContainer, VideoStream]]:
 def _unreadable_reason(path: Path, error: av.FFmpegError) -> str:
     layout = mp4_layout(path)
     if layout and (layout.truncated or "moov" not in layout.boxes):
-        return ("truncated file: the MP4 has no complete 'moov' index (it was probably cut off while "
-                f"being written or copied); FFmpeg says: {error.strerror}")  # fmt: skip
+        return (
+            "truncated file: the MP4 has no complete 'moov' index (it was probably cut off while "
+            f"being written or copied); FFmpeg says: {error.strerror}"
+        )
     return f"not a video: FFmpeg cannot read a media container from this file ({error.strerror})"
 
 
@@ -135,8 +142,10 @@ def opened_clip(path: Path, *, max_pixels: int) -> Iterator[OpenClip]:
 
 def _check_complete(probe: ClipProbe) -> None:
     if probe.mp4 and probe.mp4.truncated:
-        raise ClipFailure(f"truncated file: the MP4's '{probe.mp4.boxes[-1]}' box runs past the end of the file "
-                          "(it was cut off while being written or copied)")  # fmt: skip
+        raise ClipFailure(
+            f"truncated file: the MP4's '{probe.mp4.boxes[-1]}' box runs past the end of the file "
+            "(it was cut off while being written or copied)"
+        )
 
 
 def _probe(container: InputContainer, stream: VideoStream, path: Path) -> ClipProbe:

@@ -59,8 +59,11 @@ class ProxyEncoder:
         stream.pix_fmt = "yuv420p"
         stream.codec_context.time_base = self._time_base
         gop = options.proxy_gop
-        stream.options = {"preset": "veryfast", "crf": str(options.proxy_crf),
-                          "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0"}  # fmt: skip
+        stream.options = {
+            "preset": "veryfast",
+            "crf": str(options.proxy_crf),
+            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0",
+        }
         if rotation:
             stream.set_display_rotation(rotation)
         return stream

@@ -37,10 +37,23 @@ class CaptionedClip:
     @classmethod
     def of(cls, caption, *, clip_name: str) -> CaptionedClip:
         """From a ``Caption`` row."""
-        fields = ("coarse_label", "fine_label", "dominant_part", "direction_path", "phase_early", "phase_middle",
-                  "phase_late", "trend", "contact", "description")  # fmt: skip
-        return cls(clip_name=clip_name, other_parts=tuple(caption.other_parts),
-                   **{name: getattr(caption, name) for name in fields})  # fmt: skip
+        fields = (
+            "coarse_label",
+            "fine_label",
+            "dominant_part",
+            "direction_path",
+            "phase_early",
+            "phase_middle",
+            "phase_late",
+            "trend",
+            "contact",
+            "description",
+        )
+        return cls(
+            clip_name=clip_name,
+            other_parts=tuple(caption.other_parts),
+            **{name: getattr(caption, name) for name in fields},
+        )
 
 
 @dataclass(frozen=True)

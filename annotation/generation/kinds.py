@@ -19,6 +19,7 @@ def generator_for(kind: str, settings: dict) -> Generator:
     if kind == "model":
         if not settings.get("base_url") or not settings.get("model"):
             raise InvalidInput("the model generator needs a base_url and a model", field="base_url")
-        return ModelGenerator(chat=ChatPredictor.from_settings(settings), seed=seed,
-                              attempts=int(settings.get("attempts", 3)))  # fmt: skip
+        return ModelGenerator(
+            chat=ChatPredictor.from_settings(settings), seed=seed, attempts=int(settings.get("attempts", 3))
+        )
     raise InvalidInput(f"unknown generator {kind!r}; expected {', '.join(GENERATOR_TASKS)}", field="generator")

@@ -32,12 +32,20 @@ class ModelGenerator:
         rng = clip_random(self.seed, clip.clip_name, task)
         if TASKS[task].answer_format == AnswerFormat.YES_NO:
             keys = target_keys(TASKS[task].per_video, rng)
-            data = self._valid_reply(task, prompts.yes_no_request(task, clip, keys), replies.yes_no_schema(len(keys)),
-                                     lambda d: replies.yes_no_problems(d, keys=keys, clip=clip))  # fmt: skip
+            data = self._valid_reply(
+                task,
+                prompts.yes_no_request(task, clip, keys),
+                replies.yes_no_schema(len(keys)),
+                lambda d: replies.yes_no_problems(d, keys=keys, clip=clip),
+            )
             return [GeneratedItem(task, row["question"].strip(), row["answer"]) for row in data["questions"]]
         stem = rng.choice(STEMS[task])
-        data = self._valid_reply(task, prompts.open_request(task, clip, stem), replies.OPEN_SCHEMA,
-                                 lambda d: replies.open_problems(task, d, clip=clip))  # fmt: skip
+        data = self._valid_reply(
+            task,
+            prompts.open_request(task, clip, stem),
+            replies.OPEN_SCHEMA,
+            lambda d: replies.open_problems(task, d, clip=clip),
+        )
         return [GeneratedItem(task, stem, data["answer"].strip())]
 
     def _valid_reply(self, task: str, request: str, schema: dict, checks) -> dict:
@@ -54,5 +62,10 @@ class ModelGenerator:
             problems = problems or replies.schema_problems(data, schema) or checks(data)
             if not problems:
                 return data
-            messages += [{"role": "assistant", "content": raw}, {"role": "user", "content": prompts.retry_request(problems)}]
-        raise GenerationFailed(f"{task}: no valid reply in {self.attempts} attempts; the last one: {'; '.join(problems[:3])}")
+            messages += [
+                {"role": "assistant", "content": raw},
+                {"role": "user", "content": prompts.retry_request(problems)},
+            ]
+        raise GenerationFailed(
+            f"{task}: no valid reply in {self.attempts} attempts; the last one: {'; '.join(problems[:3])}"
+        )

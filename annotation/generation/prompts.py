@@ -9,25 +9,37 @@ from .base import CaptionedClip
 JSON_ONLY = "Reply with one JSON object only, no other text."
 
 TASK_GUIDES = {
-    "SAD": ("single action detail", "one detail of one moving part's movement: its direction, path, amplitude or phase",
-            "In the early phase of the action, does the left hand move predominantly leftward and downward from its "
-            "initial position?"),
-    "MAD": ("multiple action detail", "how two or more parts move together or relative to each other in one segment",
-            "During the middle segment, did the left upper arm move in the same rightward direction as the right hand?"),
-    "MAS": ("micro-action sequence", "temporal order: whether one part's movement started before another's",
-            "Did the head start moving rightward prior to the right hand moving downward?"),
-    "PPR": ("part proximity relation", "whether two body parts approach each other or move apart in a given phase",
-            "In the middle phase of the video, does the Left Hand noticeably approach the Head?"),
-}  # fmt: skip
+    "SAD": (
+        "single action detail",
+        "one detail of one moving part's movement: its direction, path, amplitude or phase",
+        "In the early phase of the action, does the left hand move predominantly leftward and downward from its "
+        "initial position?",
+    ),
+    "MAD": (
+        "multiple action detail",
+        "how two or more parts move together or relative to each other in one segment",
+        "During the middle segment, did the left upper arm move in the same rightward direction as the right hand?",
+    ),
+    "MAS": (
+        "micro-action sequence",
+        "temporal order: whether one part's movement started before another's",
+        "Did the head start moving rightward prior to the right hand moving downward?",
+    ),
+    "PPR": (
+        "part proximity relation",
+        "whether two body parts approach each other or move apart in a given phase",
+        "In the middle phase of the video, does the Left Hand noticeably approach the Head?",
+    ),
+}
 
 OPEN_GUIDES = {
     "MADU": "Describe the movements of each moving body part, the dominant one first: directions, positions relative "
-            "to the body, how the phases follow each other and whether the motion is single, continuous or "
-            "repetitive. 60 to 180 words, one paragraph. Do not name the micro-action labels.",
+    "to the body, how the phases follow each other and whether the motion is single, continuous or "
+    "repetitive. 60 to 180 words, one paragraph. Do not name the micro-action labels.",
     "MARE": "Reason step by step from the observed movements (which part moves most, directions, rhythm, spatial "
-            "relations, contact) to the labels, in one paragraph of 80 to 200 words, and end with exactly this "
-            "label line: **[Body part (coarse-grained)] {coarse} | [Micro-action (fine-grained)] {fine}**",
-}  # fmt: skip
+    "relations, contact) to the labels, in one paragraph of 80 to 200 words, and end with exactly this "
+    "label line: **[Body part (coarse-grained)] {coarse} | [Micro-action (fine-grained)] {fine}**",
+}
 
 
 def caption_text(clip: CaptionedClip) -> str:
@@ -60,7 +72,7 @@ def yes_no_request(task: str, clip: CaptionedClip, keys: list[str]) -> str:
     return (
         f"{caption_text(clip)}\n\n"
         f"Write {len(keys)} yes/no questions of the task {task} ({name}): questions about {about}. "
-        f"Example of the style: \"{example}\"\n"
+        f'Example of the style: "{example}"\n'
         f"Required answer keys, in order: {json.dumps(keys)}\n"
         "A question keyed Yes states something the caption says. A question keyed No states something the caption "
         "contradicts (a wrong direction, part, phase or order), never something it merely leaves out. Each question "
@@ -74,7 +86,7 @@ def open_request(task: str, clip: CaptionedClip, stem: str) -> str:
     guide = OPEN_GUIDES[task].format(coarse=clip.coarse_name, fine=clip.fine_name)
     return (
         f"{caption_text(clip)}\n\n"
-        f"Write the reference answer of the task {task} to the question: \"{stem}\"\n{guide}\n"
+        f'Write the reference answer of the task {task} to the question: "{stem}"\n{guide}\n'
         f'{JSON_ONLY} Shape: {{"answer": "..."}}'
     )
 

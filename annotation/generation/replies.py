@@ -21,18 +21,26 @@ FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.I)
 
 def yes_no_schema(count: int) -> dict:
     question = {
-        "type": "object", "required": ["question", "answer"], "additionalProperties": False,
-        "properties": {"question": {"type": "string", "minLength": 15, "maxLength": 400, "pattern": r"\?\s*$"},
-                       "answer": {"enum": list(YES_NO_ANSWERS)}},
-    }  # fmt: skip
-    return {"type": "object", "required": ["questions"],
-            "properties": {"questions": {"type": "array", "minItems": count, "maxItems": count, "items": question}}}  # fmt: skip
+        "type": "object",
+        "required": ["question", "answer"],
+        "additionalProperties": False,
+        "properties": {
+            "question": {"type": "string", "minLength": 15, "maxLength": 400, "pattern": r"\?\s*$"},
+            "answer": {"enum": list(YES_NO_ANSWERS)},
+        },
+    }
+    return {
+        "type": "object",
+        "required": ["questions"],
+        "properties": {"questions": {"type": "array", "minItems": count, "maxItems": count, "items": question}},
+    }
 
 
 OPEN_SCHEMA = {
-    "type": "object", "required": ["answer"],
+    "type": "object",
+    "required": ["answer"],
     "properties": {"answer": {"type": "string", "minLength": lint.LENGTH_MIN_CHARS, "maxLength": 4000}},
-}  # fmt: skip
+}
 
 
 def parsed_reply(raw: str) -> tuple[Any, list[str]]:
@@ -41,7 +49,7 @@ def parsed_reply(raw: str) -> tuple[Any, list[str]]:
     if start < 0 or end < start:
         return None, ["it is not a JSON object"]
     try:
-        return json.loads(text[start:end + 1]), []
+        return json.loads(text[start : end + 1]), []
     except json.JSONDecodeError as error:
         return None, [f"it is not valid JSON ({error.msg} at character {error.pos})"]
 
@@ -71,8 +79,10 @@ def open_problems(task: str, data: dict, *, clip: CaptionedClip) -> list[str]:
     labels = lint.mare_labels(answer)
     expected = (clip.coarse_name, clip.fine_name)
     if labels is None or tuple(label.lower() for label in labels) != tuple(e.lower() for e in expected):
-        return [f"the answer must end with the label line '[Body part (coarse-grained)] {expected[0]} | "
-                f"[Micro-action (fine-grained)] {expected[1]}'"]  # fmt: skip
+        return [
+            f"the answer must end with the label line '[Body part (coarse-grained)] {expected[0]} | "
+            f"[Micro-action (fine-grained)] {expected[1]}'"
+        ]
     return []
 
 

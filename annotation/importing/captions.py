@@ -42,8 +42,15 @@ def validate_caption_rows(rows: list[Row], *, file: str) -> list[IncomingCaption
             continue
         caption = _incoming_caption(row)
         if caption.clip_name in first_row_of_clip:
-            problems.append(Problem(file, f"second caption for clip '{caption.clip_name}' (first on row "
-                                    f"{first_row_of_clip[caption.clip_name]})", row.number, field="video"))  # fmt: skip
+            problems.append(
+                Problem(
+                    file,
+                    f"second caption for clip '{caption.clip_name}' (first on row "
+                    f"{first_row_of_clip[caption.clip_name]})",
+                    row.number,
+                    field="video",
+                )
+            )
             continue
         first_row_of_clip[caption.clip_name] = row.number
         captions.append(caption)
@@ -69,8 +76,14 @@ def _row_problems(row: Row, *, file: str) -> list[Problem]:
             problems.append(Problem(file, message, row.number, field=name))
     fine = FINE_LABELS[data["fine_label"]]
     if fine.coarse != data["coarse_label"]:
-        problems.append(Problem(file, f"{fine.code} ({fine.name}) belongs to coarse category {fine.coarse}, "
-                                f"not {data['coarse_label']}", row.number, field="fine_label"))  # fmt: skip
+        problems.append(
+            Problem(
+                file,
+                f"{fine.code} ({fine.name}) belongs to coarse category {fine.coarse}, not {data['coarse_label']}",
+                row.number,
+                field="fine_label",
+            )
+        )
     return problems
 
 
@@ -85,10 +98,16 @@ def _incoming_caption(row: Row) -> IncomingCaption:
     clip = clip_name_of(data)
     phases = data.get("phases", {})
     fields = {
-        "coarse_label": data["coarse_label"], "fine_label": data["fine_label"], "dominant_part": data["dominant_part"],
-        "other_parts": data.get("other_parts", []), "direction_path": data.get("direction_path", ""),
-        "phase_early": phases.get("early", ""), "phase_middle": phases.get("middle", ""),
-        "phase_late": phases.get("late", ""), "trend": data["trend"], "contact": data.get("contact", ""),
+        "coarse_label": data["coarse_label"],
+        "fine_label": data["fine_label"],
+        "dominant_part": data["dominant_part"],
+        "other_parts": data.get("other_parts", []),
+        "direction_path": data.get("direction_path", ""),
+        "phase_early": phases.get("early", ""),
+        "phase_middle": phases.get("middle", ""),
+        "phase_late": phases.get("late", ""),
+        "trend": data["trend"],
+        "contact": data.get("contact", ""),
         "description": data.get("description", ""),
-    }  # fmt: skip
+    }
     return IncomingCaption(row.number, clip, fields, data.get("participant_id", ""))

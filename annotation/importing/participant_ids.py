@@ -29,9 +29,15 @@ def participants_by_clip(rows: list[ClipRow]) -> dict[str, str]:
             continue
         first = given.setdefault(row.clip_name, row)
         if first.participant_id != row.participant_id:
-            problems.append(Problem(row.file, f"participant '{row.participant_id}' for clip '{row.clip_name}', but "
-                                    f"{first.file} row {first.row} gives '{first.participant_id}'", row.row,
-                                    field="participant_id"))  # fmt: skip
+            problems.append(
+                Problem(
+                    row.file,
+                    f"participant '{row.participant_id}' for clip '{row.clip_name}', but "
+                    f"{first.file} row {first.row} gives '{first.participant_id}'",
+                    row.row,
+                    field="participant_id",
+                )
+            )
     if problems:
         raise ImportRejected(problems)
     clips = {row.clip_name for row in rows}
@@ -44,7 +50,13 @@ def missing_participant_problems(rows: list[ClipRow], missing: set[str]) -> list
     for row in rows:
         if row.clip_name in missing and row.clip_name not in seen:
             seen.add(row.clip_name)
-            problems.append(Problem(row.file, f"clip '{row.clip_name}' of a training corpus needs a participant id: "
-                                    "give participant_id, or name clips so PARTICIPANT_ID_PATTERN finds it", row.row,
-                                    field="participant_id"))  # fmt: skip
+            problems.append(
+                Problem(
+                    row.file,
+                    f"clip '{row.clip_name}' of a training corpus needs a participant id: "
+                    "give participant_id, or name clips so PARTICIPANT_ID_PATTERN finds it",
+                    row.row,
+                    field="participant_id",
+                )
+            )
     return problems

@@ -42,8 +42,9 @@ def validate_question_rows(rows: list[Row], *, file: str) -> list[IncomingItem]:
             continue
         item = _incoming_item(row)
         if item.qid in first_row_of_qid:
-            problems.append(Problem(file, f"duplicate qid: also on row {first_row_of_qid[item.qid]}", row.number,
-                                    item.qid, "qid"))  # fmt: skip
+            problems.append(
+                Problem(file, f"duplicate qid: also on row {first_row_of_qid[item.qid]}", row.number, item.qid, "qid")
+            )
             continue
         first_row_of_qid[item.qid] = row.number
         items.append(item)
@@ -101,7 +102,11 @@ def _row_problems(row: Row, *, file: str) -> Iterator[Problem]:
         message = text_problem(data.get(field), required=required)
         if message:
             yield problem(field, message)
-    if task in TASKS and isinstance(data.get("question"), str) and isinstance(data.get("answer", ""), (str, type(None))):
+    if (
+        task in TASKS
+        and isinstance(data.get("question"), str)
+        and isinstance(data.get("answer", ""), (str, type(None)))
+    ):
         yield from (problem(field, message) for field, message in _answer_problems(TASKS[task], data))
 
 
@@ -134,5 +139,9 @@ def _answer_problems(task, data: dict) -> Iterator[tuple[str, str]]:
 
 
 def _incoming_item(row: Row) -> IncomingItem:
-    return IncomingItem(row=row.number, clip_name=clip_name_of(row.data), participant_id=row.data.get("participant_id", ""),
-                        **item_fields_from_row(row.data))  # fmt: skip
+    return IncomingItem(
+        row=row.number,
+        clip_name=clip_name_of(row.data),
+        participant_id=row.data.get("participant_id", ""),
+        **item_fields_from_row(row.data),
+    )

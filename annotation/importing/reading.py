@@ -36,16 +36,23 @@ def _decoded(raw: bytes, *, file: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise ImportRejected([Problem(
-            file, f"not UTF-8: byte 0x{raw[error.start]:02x} at offset {error.start} (line {line}); save the file as UTF-8",
-        )]) from None  # fmt: skip
+        raise ImportRejected(
+            [
+                Problem(
+                    file,
+                    f"not UTF-8: byte 0x{raw[error.start]:02x} at offset {error.start} (line {line}); save the file as UTF-8",
+                )
+            ]
+        ) from None
 
 
 def _array_rows(text: str, *, file: str) -> list[Row]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ImportRejected([Problem(file, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}")]) from None
+        raise ImportRejected(
+            [Problem(file, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}")]
+        ) from None
     if not isinstance(data, list):
         raise ImportRejected([Problem(file, f"expected a JSON array of rows, found a JSON {type(data).__name__}")])
     return [Row(n, value) for n, value in enumerate(data, start=1)]
@@ -57,7 +64,9 @@ def _jsonl_rows(text: str, *, file: str) -> list[Row]:
         if not line.strip():
             continue
         if len(line.encode()) > MAX_ROW_BYTES:
-            problems.append(Problem(file, f"line is {len(line.encode())} bytes; the limit is {MAX_ROW_BYTES}", row=number))
+            problems.append(
+                Problem(file, f"line is {len(line.encode())} bytes; the limit is {MAX_ROW_BYTES}", row=number)
+            )
             continue
         if line.startswith("\ufeff"):
             problems.append(Problem(file, "a byte-order mark starts this line (files concatenated?)", row=number))

@@ -6,7 +6,22 @@ from .generation import GeneratedClip, GenerationRun
 from .releases import Release, ReleaseClip, ReleaseItem
 
 __all__ = [
-    "AuditEvent", "AuditedModel", "BaselineRun", "JudgeScore", "Prediction", "RunChunk", "Benchmark", "Caption", "GeneratedClip", "GenerationRun", "QAItem", "QAItemQuerySet", "QualityFlag", "Release",
-    "ReleaseClip", "ReleaseItem", "Video",
+    "AuditEvent",
+    "AuditedModel",
+    "BaselineRun",
+    "JudgeScore",
+    "Prediction",
+    "RunChunk",
+    "Benchmark",
+    "Caption",
+    "GeneratedClip",
+    "GenerationRun",
+    "QAItem",
+    "QAItemQuerySet",
+    "QualityFlag",
+    "Release",
+    "ReleaseClip",
+    "ReleaseItem",
+    "Video",
     "json_normalized",
-]  # fmt: skip
+]

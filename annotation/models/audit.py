@@ -57,7 +57,8 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=("target_kind", "target_id", "id"))]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(actor_user__isnull=False) & Q(actor_source="")) | (Q(actor_user__isnull=True) & ~Q(actor_source="")),
+                condition=(Q(actor_user__isnull=False) & Q(actor_source=""))
+                | (Q(actor_user__isnull=True) & ~Q(actor_source="")),
                 name="auditevent_exactly_one_actor",
             )
         ]

@@ -95,7 +95,9 @@ class Video(AuditedModel):
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="videos")
     clip_name = models.CharField(max_length=255, help_text="Clip file name without extension")
     participant_id = models.CharField(
-        max_length=64, blank=True, help_text="The person filmed; imported, or derived from the clip name (participants.py)"
+        max_length=64,
+        blank=True,
+        help_text="The person filmed; imported, or derived from the clip name (participants.py)",
     )
     file = models.FileField(upload_to="clips/", blank=True, max_length=500)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -131,7 +133,9 @@ class Video(AuditedModel):
 
     class Meta:
         ordering = ("benchmark", "clip_name")
-        constraints = [models.UniqueConstraint(fields=("benchmark", "clip_name"), name="video_clip_unique_per_benchmark")]
+        constraints = [
+            models.UniqueConstraint(fields=("benchmark", "clip_name"), name="video_clip_unique_per_benchmark")
+        ]
         indexes = [models.Index(fields=("benchmark", "participant_id"), name="video_participant_idx")]
 
     def __str__(self) -> str:
@@ -165,10 +169,23 @@ class Caption(AuditedModel):
 
     audit_kind = "caption"
     audited_fields = (
-        "video_id", "coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path",
-        "phase_early", "phase_middle", "phase_late", "phase_middle_start", "phase_late_start", "trend", "contact",
-        "description", "review_status", "generated_by",
-    )  # fmt: skip
+        "video_id",
+        "coarse_label",
+        "fine_label",
+        "dominant_part",
+        "other_parts",
+        "direction_path",
+        "phase_early",
+        "phase_middle",
+        "phase_late",
+        "phase_middle_start",
+        "phase_late_start",
+        "trend",
+        "contact",
+        "description",
+        "review_status",
+        "generated_by",
+    )
     status_field = "review_status"
     transitions = REVIEW_TRANSITIONS
 
@@ -182,13 +199,17 @@ class Caption(AuditedModel):
         fine = FINE_LABELS.get(self.fine_label)
         if fine and fine.coarse != self.coarse_label:
             raise ValidationError(
-                {"fine_label": f"{fine.code} {fine.name} belongs to coarse category {fine.coarse}, not {self.coarse_label}"}
+                {
+                    "fine_label": f"{fine.code} {fine.name} belongs to coarse category {fine.coarse}, not {self.coarse_label}"
+                }
             )
         if not isinstance(self.other_parts, list) or not all(isinstance(p, str) for p in self.other_parts):
             raise ValidationError({"other_parts": "must be a list of body-part names"})
         middle, late = self.phase_middle_start, self.phase_late_start
         if middle is not None and late is not None and late <= middle:
-            raise ValidationError({"phase_late_start": f"frame {late} is not after the middle phase's start ({middle})"})
+            raise ValidationError(
+                {"phase_late_start": f"frame {late} is not after the middle phase's start ({middle})"}
+            )
 
 
 class QAItemQuerySet(models.QuerySet):
@@ -214,8 +235,16 @@ class QAItem(AuditedModel):
 
     audit_kind = "qaitem"
     audited_fields = (
-        "benchmark_id", "video_id", "qid", "task", "question", "options", "answer", "review_status", "generated_by",
-    )  # fmt: skip
+        "benchmark_id",
+        "video_id",
+        "qid",
+        "task",
+        "question",
+        "options",
+        "answer",
+        "review_status",
+        "generated_by",
+    )
     status_field = "review_status"
     transitions = REVIEW_TRANSITIONS
 
@@ -260,7 +289,9 @@ class QAItem(AuditedModel):
 
     def _clean_choice(self, task) -> None:
         if not 2 <= len(self.options) <= len(CHOICE_LETTERS):
-            raise ValidationError({"options": f"{task.code} needs 2 to {len(CHOICE_LETTERS)} options, got {len(self.options)}"})
+            raise ValidationError(
+                {"options": f"{task.code} needs 2 to {len(CHOICE_LETTERS)} options, got {len(self.options)}"}
+            )
         letters = CHOICE_LETTERS[: len(self.options)]
         if self.answer and self.answer not in letters:
             raise ValidationError({"answer": f"'{self.answer}' is not one of the option letters {', '.join(letters)}"})

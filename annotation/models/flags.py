@@ -42,7 +42,9 @@ class QualityFlag(models.Model):
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="flags")
     item = models.ForeignKey(QAItem, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
     caption = models.ForeignKey(Caption, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
-    target_key = models.CharField(max_length=40, help_text="item:<id>, caption:<id> or benchmark; one open flag per kind")
+    target_key = models.CharField(
+        max_length=40, help_text="item:<id>, caption:<id> or benchmark; one open flag per kind"
+    )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.WARNING)
     source = models.CharField(max_length=200, help_text="lint, import, or the baseline run that raised it")
@@ -50,7 +52,9 @@ class QualityFlag(models.Model):
     details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     waived_reason = models.TextField(blank=True)
-    target_version = models.PositiveIntegerField(null=True, blank=True, help_text="Item or caption version it was raised on")
+    target_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Item or caption version it was raised on"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -61,10 +65,11 @@ class QualityFlag(models.Model):
         indexes = [models.Index(fields=("benchmark", "status", "kind")), models.Index(fields=("item", "status"))]
         constraints = [
             models.UniqueConstraint(
-                fields=("benchmark", "target_key", "kind"), condition=Q(status="open"),
+                fields=("benchmark", "target_key", "kind"),
+                condition=Q(status="open"),
                 name="qualityflag_one_open_per_target_and_kind",
             ),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.item_id or self.caption_id or 'benchmark'}"

@@ -20,8 +20,12 @@ class GenerationRun(ResumableJob):
 
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="generation_runs")
     generator = models.CharField(max_length=16, choices=Generator.choices)
-    source = models.CharField(max_length=200, help_text="Machine source named in the audit trail: generator and version")
-    settings = models.JSONField(default=dict, blank=True, help_text="Seed, tasks, endpoint and model; never the API key")
+    source = models.CharField(
+        max_length=200, help_text="Machine source named in the audit trail: generator and version"
+    )
+    settings = models.JSONField(
+        default=dict, blank=True, help_text="Seed, tasks, endpoint and model; never the API key"
+    )
     settings_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
 
@@ -50,7 +54,9 @@ class GeneratedClip(ClaimableUnit):
     error = models.TextField(blank=True)
     items_created = models.PositiveSmallIntegerField(default=0)
     items_revised = models.PositiveSmallIntegerField(default=0)
-    items_kept = models.PositiveSmallIntegerField(default=0, help_text="Unchanged, or kept because a person edited them")
+    items_kept = models.PositiveSmallIntegerField(
+        default=0, help_text="Unchanged, or kept because a person edited them"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -10,8 +10,12 @@ class Release(models.Model):
     """A tag of a benchmark, frozen at creation. Never updated (PostgreSQL refuses it)."""
 
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="releases")
-    kind = models.CharField(max_length=8, choices=Benchmark.Kind.choices, default=Benchmark.Kind.EVAL,
-                            help_text="eval: QA items (ReleaseItem); train: captioned clips (ReleaseClip)")  # fmt: skip
+    kind = models.CharField(
+        max_length=8,
+        choices=Benchmark.Kind.choices,
+        default=Benchmark.Kind.EVAL,
+        help_text="eval: QA items (ReleaseItem); train: captioned clips (ReleaseClip)",
+    )
     tag = models.CharField(max_length=64)
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="releases")
@@ -23,7 +27,9 @@ class Release(models.Model):
     export_sha256 = models.JSONField(help_text="Digest of each export format's bytes (its ETag)")
     clip_count = models.PositiveIntegerField(default=0, help_text="Clips of a training-corpus release")
     disjoint_from = models.JSONField(
-        default=list, blank=True, help_text="Evaluation benchmarks a training corpus was checked to share no participant with"
+        default=list,
+        blank=True,
+        help_text="Evaluation benchmarks a training corpus was checked to share no participant with",
     )
 
     audit_kind = "release"  # target_kind of its release_cut event

@@ -13,25 +13,52 @@ from .base import PredictorError
 from .chat import ChatPredictor
 
 DIMENSIONS = {
-    "MADU": (("L1", "behavioural-semantic alignment", "does the answer describe the same behaviour as the reference: the same moving parts doing the same kind of action?"),
-             ("L2", "spatial-topological fidelity", "are directions, positions relative to the body and which parts approach or leave each other the same as in the reference?"),
-             ("L3", "temporal-structural coherence", "is the order, the phases and the repetition or continuity of the movement the same as in the reference?")),
-    "MARE": (("L1", "coarse-label accuracy", "does the answer conclude with the same coarse-grained body-part category as the reference?"),
-             ("L2", "fine-label accuracy", "does it conclude with the same fine-grained micro-action as the reference?"),
-             ("L3", "causal-reasoning consistency", "does the reasoning follow from observed movements to the labels without contradictions, consistent with the reference's evidence?")),
-}  # fmt: skip
+    "MADU": (
+        (
+            "L1",
+            "behavioural-semantic alignment",
+            "does the answer describe the same behaviour as the reference: the same moving parts doing the same kind of action?",
+        ),
+        (
+            "L2",
+            "spatial-topological fidelity",
+            "are directions, positions relative to the body and which parts approach or leave each other the same as in the reference?",
+        ),
+        (
+            "L3",
+            "temporal-structural coherence",
+            "is the order, the phases and the repetition or continuity of the movement the same as in the reference?",
+        ),
+    ),
+    "MARE": (
+        (
+            "L1",
+            "coarse-label accuracy",
+            "does the answer conclude with the same coarse-grained body-part category as the reference?",
+        ),
+        ("L2", "fine-label accuracy", "does it conclude with the same fine-grained micro-action as the reference?"),
+        (
+            "L3",
+            "causal-reasoning consistency",
+            "does the reasoning follow from observed movements to the labels without contradictions, consistent with the reference's evidence?",
+        ),
+    ),
+}
 
-SCALE = ("0: absent or contradicts the reference; 1: mostly wrong; 2: partly right, major errors; "
-         "3: right in the main, some errors; 4: right with minor omissions; 5: fully consistent with the reference.")  # fmt: skip
+SCALE = (
+    "0: absent or contradicts the reference; 1: mostly wrong; 2: partly right, major errors; "
+    "3: right in the main, some errors; 4: right with minor omissions; 5: fully consistent with the reference."
+)
 
 
 def rubric(task: str) -> str:
     lines = [f"- {code} ({name}): {question}" for code, name, question in DIMENSIONS[task]]
     return (
         "You grade an answer about a short video of a person's micro-action, text-only, against a reference answer "
-        f"written by annotators. Score three dimensions with integers 0-5 ({SCALE}):\n" + "\n".join(lines) +
-        '\nReply with one JSON object only: {"L1": int, "L2": int, "L3": int, "reasoning": "one or two sentences"}.'
-    )  # fmt: skip
+        f"written by annotators. Score three dimensions with integers 0-5 ({SCALE}):\n"
+        + "\n".join(lines)
+        + '\nReply with one JSON object only: {"L1": int, "L2": int, "L3": int, "reasoning": "one or two sentences"}.'
+    )
 
 
 @dataclass(frozen=True)
@@ -64,9 +91,13 @@ class Judge:
         self.chat, self.attempts = chat, attempts
 
     def judge(self, *, task: str, question: str, reference: str, answer: str) -> Judgement:
-        messages = [{"role": "system", "content": rubric(task)},
-                    {"role": "user", "content": f"Question:\n{question}\n\nReference answer:\n{reference}\n\n"
-                                                f"Answer to grade:\n{answer}"}]  # fmt: skip
+        messages = [
+            {"role": "system", "content": rubric(task)},
+            {
+                "role": "user",
+                "content": f"Question:\n{question}\n\nReference answer:\n{reference}\n\nAnswer to grade:\n{answer}",
+            },
+        ]
         for _ in range(self.attempts):
             judgement = parse_judgement(strip_think(self.chat.complete(messages).raw))
             if judgement:

@@ -22,7 +22,9 @@ def stored_model_view_frames(video, strategy: str) -> list[bytes]:
         raise PredictorError(f"{video.clip_name}: no frames yet (status {video.status}); run process_videos")
     strategies = manifest["model_view"]["strategies"]
     if strategy not in strategies:
-        raise PredictorError(f"{video.clip_name}: no '{strategy}' frames; the pipeline made {', '.join(sorted(strategies))}")
+        raise PredictorError(
+            f"{video.clip_name}: no '{strategy}' frames; the pipeline made {', '.join(sorted(strategies))}"
+        )
     folder, files = posixpath.dirname(video.frames_manifest), manifest["model_view"]["files"]
     frames = []
     for index in strategies[strategy]:

@@ -48,9 +48,16 @@ def _by_status_flags_and_clips(rows: QuerySet, *, statuses=(), flags=(), clips=(
     return rows
 
 
-def items_matching(*, benchmark: Benchmark | int | None = None, tasks: Sequence[str] = (), tiers: Sequence[str] = (),
-                   statuses: Sequence[str] = (), flags: Sequence[str] = (), clips: Sequence[str] = (),
-                   withheld: Sequence[int] = ()) -> QuerySet[QAItem]:  # fmt: skip
+def items_matching(
+    *,
+    benchmark: Benchmark | int | None = None,
+    tasks: Sequence[str] = (),
+    tiers: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    flags: Sequence[str] = (),
+    clips: Sequence[str] = (),
+    withheld: Sequence[int] = (),
+) -> QuerySet[QAItem]:
     """The one filter of questions, for the benchmark page, the API and queue creation: an empty
     argument means any; ``flags`` are kinds of open flags; ``withheld`` clips are left out."""
     items = QAItem.objects.all() if benchmark is None else QAItem.objects.filter(benchmark=benchmark)
@@ -64,8 +71,9 @@ def items_matching(*, benchmark: Benchmark | int | None = None, tasks: Sequence[
     return items.distinct() if flags else items
 
 
-def captions_matching(*, benchmark: Benchmark, statuses: Sequence[str] = (), flags: Sequence[str] = (),
-                      clips: Sequence[str] = ()) -> QuerySet[Caption]:  # fmt: skip
+def captions_matching(
+    *, benchmark: Benchmark, statuses: Sequence[str] = (), flags: Sequence[str] = (), clips: Sequence[str] = ()
+) -> QuerySet[Caption]:
     captions = Caption.objects.filter(video__benchmark=benchmark)
     return _by_status_flags_and_clips(captions, statuses=statuses, flags=flags, clips=clips)
 
@@ -76,17 +84,25 @@ def with_open_flags(items: QuerySet[QAItem]) -> QuerySet[QAItem]:
     return items.select_related("video").prefetch_related(Prefetch("flags", queryset=open_flags, to_attr="open_flags"))
 
 
-def benchmark_items(*, benchmark: Benchmark, task: str = "", status: str = "", flag: str = "",
-                    withheld: Sequence[int] = ()) -> QuerySet[QAItem]:  # fmt: skip
+def benchmark_items(
+    *, benchmark: Benchmark, task: str = "", status: str = "", flag: str = "", withheld: Sequence[int] = ()
+) -> QuerySet[QAItem]:
     """The benchmark page's items (one task, status and flag kind at most), with their open flags."""
-    items = items_matching(benchmark=benchmark, tasks=[task] if task else (), statuses=[status] if status else (),
-                           flags=[flag] if flag else (), withheld=withheld)  # fmt: skip
+    items = items_matching(
+        benchmark=benchmark,
+        tasks=[task] if task else (),
+        statuses=[status] if status else (),
+        flags=[flag] if flag else (),
+        withheld=withheld,
+    )
     return with_open_flags(items).order_by("video__clip_name", "qid")
 
 
 def benchmark_level_flags(*, benchmark: Benchmark) -> QuerySet[QualityFlag]:
     """Open flags about the benchmark as a whole (e.g. yes/no balance of a task)."""
-    return benchmark.flags.filter(status=QualityFlag.Status.OPEN, item__isnull=True, caption__isnull=True).order_by("kind")
+    return benchmark.flags.filter(status=QualityFlag.Status.OPEN, item__isnull=True, caption__isnull=True).order_by(
+        "kind"
+    )
 
 
 def item_counts_by_status(*, benchmark: Benchmark) -> dict[str, int]:
@@ -110,7 +126,11 @@ def release_export_rows(*, release: Release) -> Iterator[ReleaseItem] | Iterator
 
 
 def release_by_tag(*, benchmark_name: str, tag: str) -> Release | None:
-    return Release.objects.select_related("benchmark", "created_by").filter(benchmark__name=benchmark_name, tag=tag).first()
+    return (
+        Release.objects.select_related("benchmark", "created_by")
+        .filter(benchmark__name=benchmark_name, tag=tag)
+        .first()
+    )
 
 
 def benchmark_report(*, benchmark: Benchmark) -> list[tuple[BaselineRun, RunScores]]:
@@ -121,8 +141,9 @@ def benchmark_report(*, benchmark: Benchmark) -> list[tuple[BaselineRun, RunScor
 def release_clip_rows(*, release: Release) -> Iterator[ReleaseClip]:
     """A training-corpus release's clips in export order, streamed."""
     rows = ReleaseClip.objects.filter(release_id=release.pk).order_by("position")
-    return rows.only("clip_name", "participant_id", "caption_version", "content", "qa", "media", "provenance") \
-        .iterator(chunk_size=2000)  # fmt: skip
+    return rows.only("clip_name", "participant_id", "caption_version", "content", "qa", "media", "provenance").iterator(
+        chunk_size=2000
+    )
 
 
 @dataclass(frozen=True)
@@ -147,9 +168,14 @@ class ParticipantReport:
     without_id: dict[str, int] = field(default_factory=dict)  # benchmark name -> clips without a participant id
 
     def as_dict(self) -> dict:
-        return {"benchmark": self.benchmark, "against": self.against, "without_id": self.without_id,
-                "shared": [{"participant_id": s.participant_id, "clips": s.clips, "elsewhere": s.elsewhere}
-                           for s in self.shared]}  # fmt: skip
+        return {
+            "benchmark": self.benchmark,
+            "against": self.against,
+            "without_id": self.without_id,
+            "shared": [
+                {"participant_id": s.participant_id, "clips": s.clips, "elsewhere": s.elsewhere} for s in self.shared
+            ],
+        }
 
 
 def _some(names: list[str], limit: int = 5) -> str:
@@ -173,16 +199,26 @@ def participant_report(*, benchmark: Benchmark, against: Sequence[Benchmark]) ->
     report = ParticipantReport(benchmark=benchmark.name, against=[b.name for b in against])
     own_ids = Video.objects.filter(benchmark=benchmark).exclude(participant_id="").values("participant_id")
     elsewhere = defaultdict(lambda: defaultdict(list))
-    rows = Video.objects.filter(benchmark__in=against, participant_id__in=own_ids) \
-        .order_by("participant_id", "benchmark__name", "clip_name").values_list("participant_id", "benchmark__name", "clip_name")  # fmt: skip
+    rows = (
+        Video.objects.filter(benchmark__in=against, participant_id__in=own_ids)
+        .order_by("participant_id", "benchmark__name", "clip_name")
+        .values_list("participant_id", "benchmark__name", "clip_name")
+    )
     for participant, name, clip in rows:
         elsewhere[participant][name].append(clip)
     own_clips = defaultdict(list)
-    for participant, clip in Video.objects.filter(benchmark=benchmark, participant_id__in=list(elsewhere)) \
-            .order_by("participant_id", "clip_name").values_list("participant_id", "clip_name"):  # fmt: skip
+    for participant, clip in (
+        Video.objects.filter(benchmark=benchmark, participant_id__in=list(elsewhere))
+        .order_by("participant_id", "clip_name")
+        .values_list("participant_id", "clip_name")
+    ):
         own_clips[participant].append(clip)
     report.shared = [SharedParticipant(p, own_clips[p], dict(elsewhere[p])) for p in sorted(elsewhere)]
-    missing = Video.objects.filter(benchmark__in=[benchmark, *against], participant_id="").order_by() \
-        .values_list("benchmark__name").annotate(n=Count("pk"))  # fmt: skip
+    missing = (
+        Video.objects.filter(benchmark__in=[benchmark, *against], participant_id="")
+        .order_by()
+        .values_list("benchmark__name")
+        .annotate(n=Count("pk"))
+    )
     report.without_id = dict(sorted(missing))
     return report

@@ -56,8 +56,13 @@ def judge_human_agreement(*, benchmark: Benchmark) -> list[JudgeHumanAgreement]:
     rows = []
     for task in OPEN_TASKS:
         for dimension in DIMENSIONS:
-            pairs = [(getattr(j, dimension), getattr(h, dimension))
-                     for pid, hand in humans.items() if task_of[pid] == task for h in hand for j in judges.get(pid, [])]  # fmt: skip
+            pairs = [
+                (getattr(j, dimension), getattr(h, dimension))
+                for pid, hand in humans.items()
+                if task_of[pid] == task
+                for h in hand
+                for j in judges.get(pid, [])
+            ]
             if pairs:
                 rows.append(_row(task, dimension, pairs))
     return rows
@@ -66,7 +71,11 @@ def judge_human_agreement(*, benchmark: Benchmark) -> list[JudgeHumanAgreement]:
 def _row(task: str, dimension: str, pairs: list[tuple[int, int]]) -> JudgeHumanAgreement:
     n = len(pairs)
     return JudgeHumanAgreement(
-        task=task, dimension=dimension, pairs=n, exact=100 * sum(a == b for a, b in pairs) / n,
+        task=task,
+        dimension=dimension,
+        pairs=n,
+        exact=100 * sum(a == b for a, b in pairs) / n,
         within_one=100 * sum(abs(a - b) <= 1 for a, b in pairs) / n,
-        mean_abs_diff=sum(abs(a - b) for a, b in pairs) / n, weighted_kappa=quadratic_weighted_kappa(pairs),
-    )  # fmt: skip
+        mean_abs_diff=sum(abs(a - b) for a, b in pairs) / n,
+        weighted_kappa=quadratic_weighted_kappa(pairs),
+    )

@@ -53,8 +53,14 @@ class RunScores:
         return [(task, self.open_scores.get(task)) for task in OPEN_TASKS]
 
     def as_dict(self) -> dict:
-        return {"accuracy": self.accuracy, "scored": self.scored, "open_scores": self.open_scores,
-                "closed_average": self.closed_average, "open_average": self.open_average, "mac_final": self.mac_final}  # fmt: skip
+        return {
+            "accuracy": self.accuracy,
+            "scored": self.scored,
+            "open_scores": self.open_scores,
+            "closed_average": self.closed_average,
+            "open_average": self.open_average,
+            "mac_final": self.mac_final,
+        }
 
 
 def accuracy_of(outcomes: list[bool]) -> float:
@@ -64,8 +70,11 @@ def accuracy_of(outcomes: list[bool]) -> float:
 def run_scores(run: BaselineRun, *, judge: str | None = None) -> RunScores:
     scores = RunScores()
     per_task = defaultdict(list)
-    rows = run.predictions.filter(item__task__in=CLOSED_TASKS, correct__isnull=False) \
-        .exclude(outcome=Prediction.Outcome.ERROR).values_list("item__task", "correct")  # fmt: skip
+    rows = (
+        run.predictions.filter(item__task__in=CLOSED_TASKS, correct__isnull=False)
+        .exclude(outcome=Prediction.Outcome.ERROR)
+        .values_list("item__task", "correct")
+    )
     for task, correct in rows:
         per_task[task].append(correct)
     for task in CLOSED_TASKS:

@@ -83,13 +83,29 @@ def _event(*, obj: AuditedModel, actor: Actor, event_type: str, before, after, r
     )
 
 
-def record_action(*, actor: Actor, event_type: str, target_kind: str, target_id: int, before: Any = None,
-                  after: Any = None, reason: str = "", version: int | None = None) -> AuditEvent:  # fmt: skip
+def record_action(
+    *,
+    actor: Actor,
+    event_type: str,
+    target_kind: str,
+    target_id: int,
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    version: int | None = None,
+) -> AuditEvent:
     """The one event of an action on something that is not audited content (a queue, a claim, a flag,
     a role, a release ...), written in the caller's transaction so it stands or falls with the change."""
-    return AuditEvent.objects.create(**actor.event_fields(), event_type=event_type, target_kind=target_kind,
-                                     target_id=target_id, target_version=version, before=json_normalized(before),
-                                     after=json_normalized(after), reason=reason)  # fmt: skip
+    return AuditEvent.objects.create(
+        **actor.event_fields(),
+        event_type=event_type,
+        target_kind=target_kind,
+        target_id=target_id,
+        target_version=version,
+        before=json_normalized(before),
+        after=json_normalized(after),
+        reason=reason,
+    )
 
 
 _refusal_depth = threading.local()
@@ -123,8 +139,11 @@ def _validate(obj: AuditedModel, *, with_relations: bool, only: list[str] | None
     if with_relations:
         # Field checks (and their uniqueness and foreign-key queries) only for the
         # fields that changed; the model's cross-field clean() always runs.
-        skipped = None if only is None else [f.name for f in obj._meta.concrete_fields
-                                             if f.name not in only and f.attname not in only]  # fmt: skip
+        skipped = (
+            None
+            if only is None
+            else [f.name for f in obj._meta.concrete_fields if f.name not in only and f.attname not in only]
+        )
         obj.full_clean(exclude=skipped)
         return
     # Bulk creation: the caller passes related objects, so skip the per-row
@@ -139,8 +158,15 @@ def create_audited(*, model: type[M], actor: Actor, values: Mapping[str, Any], r
         obj = model(**values)
         _validate(obj, with_relations=True)
         obj.save(force_insert=True)
-        _event(obj=obj, actor=actor, event_type=Event.CREATED, before=None, after=obj.audit_snapshot(),
-               reason=reason, version=obj.version).save()  # fmt: skip
+        _event(
+            obj=obj,
+            actor=actor,
+            event_type=Event.CREATED,
+            before=None,
+            after=obj.audit_snapshot(),
+            reason=reason,
+            version=obj.version,
+        ).save()
     return obj
 
 
@@ -154,8 +180,15 @@ def create_audited_many(
     with transaction.atomic():
         insert_many(model, objs)
         events = [
-            _event(obj=obj, actor=actor, event_type=Event.CREATED, before=None, after=obj.audit_snapshot(),
-                   reason=reason, version=obj.version)  # fmt: skip
+            _event(
+                obj=obj,
+                actor=actor,
+                event_type=Event.CREATED,
+                before=None,
+                after=obj.audit_snapshot(),
+                reason=reason,
+                version=obj.version,
+            )
             for obj in objs
         ]
         insert_many(AuditEvent, events)
@@ -196,10 +229,18 @@ def stale_edit(obj: AuditedModel, *, actor: Actor, changes, seen_version: int, r
     ``edit_refused`` event (before: the current values; after: what was attempted)."""
     current = obj.audit_snapshot(tuple(changes))
     attempted = {name: json_normalized(value) for name, value in changes.items()}
-    conflict = EditConflict(target=obj.audit_label(), seen_version=seen_version, current_version=obj.version,
-                            current_values=current)  # fmt: skip
-    conflict.recording(actor=actor, target_kind=obj.audit_kind, target_id=obj.pk, before=current, after=attempted,
-                       version=seen_version, event_type=Event.EDIT_REFUSED)  # fmt: skip
+    conflict = EditConflict(
+        target=obj.audit_label(), seen_version=seen_version, current_version=obj.version, current_values=current
+    )
+    conflict.recording(
+        actor=actor,
+        target_kind=obj.audit_kind,
+        target_id=obj.pk,
+        before=current,
+        after=attempted,
+        version=seen_version,
+        event_type=Event.EDIT_REFUSED,
+    )
     if reason:
         conflict.attempt["reason"] = reason
     return conflict
@@ -221,14 +262,25 @@ def _apply(obj: AuditedModel, *, actor: Actor, changes, reason: str) -> None:
     obj.version += 1
     obj.save()
     event_type = Event.STATUS_CHANGED if changed == [status] else Event.EDITED
-    _event(obj=obj, actor=actor, event_type=event_type, before={k: before[k] for k in changed},
-           after={k: after[k] for k in changed}, reason=reason, version=obj.version).save()  # fmt: skip
+    _event(
+        obj=obj,
+        actor=actor,
+        event_type=event_type,
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
+        reason=reason,
+        version=obj.version,
+    ).save()
 
 
 def record_import(*, benchmark: AuditedModel, actor: Actor, summary: Mapping[str, Any], reason: str = "") -> AuditEvent:
     """The event that says an import happened, with its summary."""
     return AuditEvent.objects.create(
-        **actor.event_fields(), event_type=Event.IMPORTED, target_kind=benchmark.audit_kind,
-        target_id=benchmark.pk, target_version=benchmark.version, after=dict(summary), reason=reason,
-    )  # fmt: skip
-
+        **actor.event_fields(),
+        event_type=Event.IMPORTED,
+        target_kind=benchmark.audit_kind,
+        target_id=benchmark.pk,
+        target_version=benchmark.version,
+        after=dict(summary),
+        reason=reason,
+    )

@@ -28,8 +28,16 @@ OUT_OF_BENCHMARK = (ReviewStatus.EXCLUDED, ReviewStatus.REJECTED)
 CHUNK_MIN = 64
 
 
-def run_prepare(*, benchmark: Benchmark, predictor: str, name: str, settings: dict | None = None,
-                tasks: list[str] | None = None, concurrency: int = 4, user=None) -> BaselineRun:  # fmt: skip
+def run_prepare(
+    *,
+    benchmark: Benchmark,
+    predictor: str,
+    name: str,
+    settings: dict | None = None,
+    tasks: list[str] | None = None,
+    concurrency: int = 4,
+    user=None,
+) -> BaselineRun:
     """The run for these settings (an earlier one is resumed), with chunks for what is left to predict."""
     settings, tasks = settings or {}, sorted(tasks or [])
     unknown = [t for t in tasks if t not in TASKS]
@@ -37,16 +45,17 @@ def run_prepare(*, benchmark: Benchmark, predictor: str, name: str, settings: di
         raise InvalidInput(f"unknown task(s) {', '.join(unknown)}; expected {', '.join(TASKS)}", field="tasks")
     with transaction.atomic():
         run, _ = BaselineRun.objects.select_for_update(no_key=True).get_or_create(
-            benchmark=benchmark, settings_hash=settings_hash(predictor=predictor, settings=settings, tasks=tasks),
+            benchmark=benchmark,
+            settings_hash=settings_hash(predictor=predictor, settings=settings, tasks=tasks),
             defaults={"name": name, "predictor": predictor, "settings": settings, "tasks": tasks, "created_by": user},
-        )  # fmt: skip
+        )
         items = _target_items(run)
         done = set(run.predictions.exclude(outcome=Prediction.Outcome.ERROR).values_list("item_id", "item_version"))
         todo = [pk for pk, version in items.values_list("id", "version") if (pk, version) not in done]
         run.predictions.filter(outcome=Prediction.Outcome.ERROR, item_id__in=todo).delete()  # retried now
         run.chunks.exclude(status=RunChunk.Status.DONE).delete()
         size = max(CHUNK_MIN, concurrency * 24)  # big enough that per-chunk costs vanish, small enough to show progress
-        RunChunk.objects.bulk_create(RunChunk(run=run, item_ids=todo[i:i + size]) for i in range(0, len(todo), size))
+        RunChunk.objects.bulk_create(RunChunk(run=run, item_ids=todo[i : i + size]) for i in range(0, len(todo), size))
         run.total, run.done, run.errors = items.count(), items.count() - len(todo), 0
         run.concurrency, run.status, run.finished_at = concurrency, BaselineRun.Status.RUNNING, None
         run.save()
@@ -101,16 +110,23 @@ def chunk_predict(chunk_id: int) -> int | None:
         insert_many(Prediction, predictions)
         errors = [p for p in predictions if p.outcome == Prediction.Outcome.ERROR]
         BaselineRun.objects.filter(pk=run.pk).update(
-            done=F("done") + len(predictions) - len(errors), errors=F("errors") + len(errors),
+            done=F("done") + len(predictions) - len(errors),
+            errors=F("errors") + len(errors),
             last_error=errors[-1].error if errors else F("last_error"),
-        )  # fmt: skip
+        )
         RunChunk.objects.filter(pk=chunk_id).update(status=RunChunk.Status.DONE)
     return run.pk
 
 
 def _prediction(run: BaselineRun, predictor: Predictor, item: QAItem) -> Prediction:
-    prompt = ItemPrompt(item_id=item.pk, qid=item.qid, task=item.task, question=item.question,
-                        options=item.options, video_id=item.video_id)  # fmt: skip
+    prompt = ItemPrompt(
+        item_id=item.pk,
+        qid=item.qid,
+        task=item.task,
+        question=item.question,
+        options=item.options,
+        video_id=item.video_id,
+    )
     prediction = Prediction(run=run, item=item, item_version=item.version)
     try:
         reply = predictor.predict(prompt)
@@ -143,10 +159,15 @@ def predictor_for(run: BaselineRun, *, videos: dict) -> Predictor:
         from annotation.predictors.model_view import stored_model_view_frames
 
         strategy = settings.get("sampling", "mac2026")
-        frames = None if run.predictor == P.BLIND else (lambda video_id: stored_model_view_frames(videos[video_id], strategy))
+        frames = (
+            None
+            if run.predictor == P.BLIND
+            else (lambda video_id: stored_model_view_frames(videos[video_id], strategy))
+        )
         return ChatPredictor.from_settings(settings, frames=frames)  # one client per chunk
-    raise InvalidInput(f"predictor {run.predictor!r} does not predict (its predictions are imported)",
-                       field="predictor")
+    raise InvalidInput(
+        f"predictor {run.predictor!r} does not predict (its predictions are imported)", field="predictor"
+    )
 
 
 def _accepted_keys(benchmark: Benchmark) -> dict[str, list[tuple[int, str]]]:
@@ -162,7 +183,8 @@ def run_finish(run_id: int) -> None:
 
     run = BaselineRun.objects.get(pk=run_id)
     status = BaselineRun.Status.DONE if run.errors == 0 else BaselineRun.Status.FAILED
-    finished = BaselineRun.objects.filter(pk=run_id, status=BaselineRun.Status.RUNNING) \
-        .update(status=status, finished_at=timezone.now())  # fmt: skip
+    finished = BaselineRun.objects.filter(pk=run_id, status=BaselineRun.Status.RUNNING).update(
+        status=status, finished_at=timezone.now()
+    )
     if finished:  # two chains ending together both get here; one finishes the run
         model_flags_sync(benchmark=run.benchmark)

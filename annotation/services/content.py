@@ -19,10 +19,20 @@ from .video_processing import video_processing_request
 
 ITEM_EDITABLE_FIELDS = ("task", "question", "options", "answer")
 CAPTION_EDITABLE_FIELDS = (
-    "coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path",
-    "phase_early", "phase_middle", "phase_late", "phase_middle_start", "phase_late_start", "trend", "contact",
+    "coarse_label",
+    "fine_label",
+    "dominant_part",
+    "other_parts",
+    "direction_path",
+    "phase_early",
+    "phase_middle",
+    "phase_late",
+    "phase_middle_start",
+    "phase_late_start",
+    "trend",
+    "contact",
     "description",
-)  # fmt: skip
+)
 
 
 def benchmark_create(*, name: str, actor: Actor, kind: str = Benchmark.Kind.EVAL, description: str = "") -> Benchmark:
@@ -40,40 +50,83 @@ def video_attach_file(*, video: Video, source: Path, actor: Actor) -> Video:
         stored_name = default_storage.save(f"clips/{video.benchmark_id}/{video.clip_name}{source.suffix}", File(handle))
     with transaction.atomic():
         video = change_audited(
-            model=Video, pk=video.pk, actor=actor, expected_version=None, reason="clip file linked",
+            model=Video,
+            pk=video.pk,
+            actor=actor,
+            expected_version=None,
+            reason="clip file linked",
             changes={"file": stored_name, "sha256": "", "size_bytes": None, "status": VideoStatus.PENDING},
-        )  # fmt: skip
+        )
         video_processing_request(video_ids=[video.pk])
     return video
 
 
-def _edit(model: type[AuditedModel], editable: tuple[str, ...], *, pk: int, actor: Actor,
-          expected_version: int, changes: Mapping[str, Any], reason: str):  # fmt: skip
+def _edit(
+    model: type[AuditedModel],
+    editable: tuple[str, ...],
+    *,
+    pk: int,
+    actor: Actor,
+    expected_version: int,
+    changes: Mapping[str, Any],
+    reason: str,
+):
     not_editable = set(changes) - set(editable)
     if not_editable:
         raise ValueError(f"{model.__name__} field(s) {', '.join(sorted(not_editable))} cannot be edited here")
-    return change_audited(model=model, pk=pk, actor=actor, changes=changes,
-                          expected_version=expected_version, reason=reason)  # fmt: skip
+    return change_audited(
+        model=model, pk=pk, actor=actor, changes=changes, expected_version=expected_version, reason=reason
+    )
 
 
-def item_edit(*, item_id: int, actor: Actor, expected_version: int, changes: Mapping[str, Any], reason: str = "") -> QAItem:
+def item_edit(
+    *, item_id: int, actor: Actor, expected_version: int, changes: Mapping[str, Any], reason: str = ""
+) -> QAItem:
     """Edit a QA item's content, then re-lint its clip and the benchmark-wide checks."""
-    item = _edit(QAItem, ITEM_EDITABLE_FIELDS, pk=item_id, actor=actor, expected_version=expected_version,
-                 changes=changes, reason=reason)  # fmt: skip
+    item = _edit(
+        QAItem,
+        ITEM_EDITABLE_FIELDS,
+        pk=item_id,
+        actor=actor,
+        expected_version=expected_version,
+        changes=changes,
+        reason=reason,
+    )
     lint_run(benchmark=item.benchmark, video_ids=[item.video_id])
     return item
 
 
-def caption_edit(*, caption_id: int, actor: Actor, expected_version: int, changes: Mapping[str, Any],
-                 reason: str = "") -> Caption:  # fmt: skip
-    caption = _edit(Caption, CAPTION_EDITABLE_FIELDS, pk=caption_id, actor=actor, expected_version=expected_version,
-                    changes=changes, reason=reason)  # fmt: skip
+def caption_edit(
+    *, caption_id: int, actor: Actor, expected_version: int, changes: Mapping[str, Any], reason: str = ""
+) -> Caption:
+    caption = _edit(
+        Caption,
+        CAPTION_EDITABLE_FIELDS,
+        pk=caption_id,
+        actor=actor,
+        expected_version=expected_version,
+        changes=changes,
+        reason=reason,
+    )
     lint_run(benchmark=caption.video.benchmark, video_ids=[caption.video_id])
     return caption
 
 
-def review_status_set(*, model: type[QAItem] | type[Caption], pk: int, status: str, actor: Actor,
-                      expected_version: int | None, reason: str = ""):  # fmt: skip
+def review_status_set(
+    *,
+    model: type[QAItem] | type[Caption],
+    pk: int,
+    status: str,
+    actor: Actor,
+    expected_version: int | None,
+    reason: str = "",
+):
     """Move a QA item or caption to another review status, as the transition map allows."""
-    return change_audited(model=model, pk=pk, actor=actor, changes={"review_status": status},
-                          expected_version=expected_version, reason=reason)  # fmt: skip
+    return change_audited(
+        model=model,
+        pk=pk,
+        actor=actor,
+        changes={"review_status": status},
+        expected_version=expected_version,
+        reason=reason,
+    )

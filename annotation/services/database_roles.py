@@ -21,8 +21,13 @@ from annotation.errors import DomainError
 
 ORDINARY_PRIVILEGES = sql.SQL("SELECT, INSERT, UPDATE, DELETE")
 SEQUENCE_PRIVILEGES = sql.SQL("USAGE, SELECT")
-POWERS = {"rolsuper": "SUPERUSER", "rolcreaterole": "CREATEROLE", "rolcreatedb": "CREATEDB",
-          "rolreplication": "REPLICATION", "rolbypassrls": "BYPASSRLS"}  # fmt: skip
+POWERS = {
+    "rolsuper": "SUPERUSER",
+    "rolcreaterole": "CREATEROLE",
+    "rolcreatedb": "CREATEDB",
+    "rolreplication": "REPLICATION",
+    "rolbypassrls": "BYPASSRLS",
+}
 
 
 class AppRoleRefused(DomainError):
@@ -45,13 +50,16 @@ class AppRoleGrants:
 def app_role_grant(*, role: str, password: str | None = None) -> AppRoleGrants:
     """Create or update the login ``role`` and grant it exactly what the site needs."""
     if connection.vendor != "postgresql":
-        raise AppRoleRefused(f"create_app_role is for PostgreSQL; this database is {connection.vendor}, which has no "
-                             "roles (the embedded default runs as the owner of its file): nothing was done")  # fmt: skip
+        raise AppRoleRefused(
+            f"create_app_role is for PostgreSQL; this database is {connection.vendor}, which has no "
+            "roles (the embedded default runs as the owner of its file): nothing was done"
+        )
     with transaction.atomic(), connection.cursor() as cursor:
         database, schema, me = _one(cursor, "SELECT current_database(), current_schema(), current_user")
         if role == me:
-            raise AppRoleRefused(f"{role} is the role running this command, which owns the tables; the site needs a "
-                                 "role of its own")  # fmt: skip
+            raise AppRoleRefused(
+                f"{role} is the role running this command, which owns the tables; the site needs a role of its own"
+            )
         owner = _append_only_owner(cursor, schema)
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
         created = cursor.fetchone() is None
@@ -59,11 +67,24 @@ def app_role_grant(*, role: str, password: str | None = None) -> AppRoleGrants:
             _refuse_powerful_role(cursor, role, owner)
         _role_upsert(cursor, role, password, exists=not created)
         _grant(cursor, role=role, database=database, schema=schema, owner=owner)
-        tables, sequences = _one(cursor, "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = %s), "
-                                         "(SELECT count(*) FROM pg_sequences WHERE schemaname = %s)", [schema, schema])  # fmt: skip
+        tables, sequences = _one(
+            cursor,
+            "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname = %s), "
+            "(SELECT count(*) FROM pg_sequences WHERE schemaname = %s)",
+            [schema, schema],
+        )
         warnings = _schema_warnings(cursor, role, schema)
-    return AppRoleGrants(role=role, created=created, database=database, schema=schema, owner=owner, tables=tables,
-                         append_only=APPEND_ONLY_TABLES, sequences=sequences, warnings=warnings)  # fmt: skip
+    return AppRoleGrants(
+        role=role,
+        created=created,
+        database=database,
+        schema=schema,
+        owner=owner,
+        tables=tables,
+        append_only=APPEND_ONLY_TABLES,
+        sequences=sequences,
+        warnings=warnings,
+    )
 
 
 def _one(cursor, query: str, params=None) -> tuple:
@@ -84,12 +105,14 @@ def _append_only_owner(cursor, schema: str) -> str:
         " LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgenabled <> 'D'"
         " WHERE n.nspname = %s AND c.relname = ANY(%s) GROUP BY c.relname, c.relowner",
         [schema, list(APPEND_ONLY_TABLES)],
-    )  # fmt: skip
+    )
     found = {table: (owner, rows, truncate) for table, owner, rows, truncate in cursor.fetchall()}
     unguarded = [t for t in APPEND_ONLY_TABLES if t not in found or 0 in found[t][1:]]
     if unguarded:
-        raise AppRoleRefused(f"{', '.join(unguarded)}: missing, or without its enabled append-only triggers; run "
-                             "`manage.py migrate` as the owner first")  # fmt: skip
+        raise AppRoleRefused(
+            f"{', '.join(unguarded)}: missing, or without its enabled append-only triggers; run "
+            "`manage.py migrate` as the owner first"
+        )
     owners = sorted({owner for owner, _, _ in found.values()})
     if len(owners) > 1:
         raise AppRoleRefused(f"the append-only tables belong to several roles ({', '.join(owners)}); migrate as one")
@@ -109,19 +132,27 @@ def _refuse_powerful_role(cursor, role: str, owner: str) -> None:
     powers = _one(cursor, f"SELECT {', '.join(POWERS)} FROM pg_roles WHERE rolname = %s", [role])
     held = [attribute for attribute, has in zip(POWERS.values(), powers) if has]
     if held:
-        raise AppRoleRefused(f"role {role} has {', '.join(held)}; an app role must not (choose another name, or "
-                             f"ALTER ROLE {role} NO{' NO'.join(held)})")  # fmt: skip
-    (owned,) = _one(cursor, "SELECT count(*) FROM pg_shdepend WHERE deptype = 'o'"
-                            " AND refobjid = (SELECT oid FROM pg_roles WHERE rolname = %s)"
-                            " AND dbid IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))",
-                    [role])  # fmt: skip
+        raise AppRoleRefused(
+            f"role {role} has {', '.join(held)}; an app role must not (choose another name, or "
+            f"ALTER ROLE {role} NO{' NO'.join(held)})"
+        )
+    (owned,) = _one(
+        cursor,
+        "SELECT count(*) FROM pg_shdepend WHERE deptype = 'o'"
+        " AND refobjid = (SELECT oid FROM pg_roles WHERE rolname = %s)"
+        " AND dbid IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))",
+        [role],
+    )
     if owned:
-        raise AppRoleRefused(f"role {role} owns {owned} object(s); an app role must own nothing (REASSIGN OWNED BY "
-                             f"{role} TO {owner})")  # fmt: skip
+        raise AppRoleRefused(
+            f"role {role} owns {owned} object(s); an app role must own nothing (REASSIGN OWNED BY {role} TO {owner})"
+        )
     (member,) = _one(cursor, "SELECT pg_has_role(%s, %s, 'MEMBER')", [role, owner])
     if member:
-        raise AppRoleRefused(f"role {role} is a member of {owner}, the owner of the tables, so it could act as the owner "
-                             f"(REVOKE {owner} FROM {role})")  # fmt: skip
+        raise AppRoleRefused(
+            f"role {role} is a member of {owner}, the owner of the tables, so it could act as the owner "
+            f"(REVOKE {owner} FROM {role})"
+        )
 
 
 def _grant(cursor, *, role: str, database: str, schema: str, owner: str) -> None:
@@ -138,11 +169,13 @@ def _grant(cursor, *, role: str, database: str, schema: str, owner: str) -> None
         sql.SQL("GRANT {} ON ALL SEQUENCES IN SCHEMA {} TO {}").format(SEQUENCE_PRIVILEGES, schema_, role_),
         # Tables and sequences a later migrate creates: usable at once. A new append-only
         # table has its triggers from its migration; the rerun after migrate narrows its grants.
-        sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT {} ON TABLES TO {}")
-        .format(owner_, schema_, ORDINARY_PRIVILEGES, role_),
-        sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT {} ON SEQUENCES TO {}")
-        .format(owner_, schema_, SEQUENCE_PRIVILEGES, role_),
-    ]  # fmt: skip
+        sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT {} ON TABLES TO {}").format(
+            owner_, schema_, ORDINARY_PRIVILEGES, role_
+        ),
+        sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT {} ON SEQUENCES TO {}").format(
+            owner_, schema_, SEQUENCE_PRIVILEGES, role_
+        ),
+    ]
     for statement in statements:
         _run(cursor, statement)
 
@@ -150,6 +183,8 @@ def _grant(cursor, *, role: str, database: str, schema: str, owner: str) -> None
 def _schema_warnings(cursor, role: str, schema: str) -> tuple[str, ...]:
     (can_create,) = _one(cursor, "SELECT has_schema_privilege(%s, %s, 'CREATE')", [role, schema])
     if can_create:  # through PUBLIC, as on PostgreSQL before 15
-        return (f"{role} may still create tables in schema {schema} through PUBLIC (and would own them); "
-                f"run REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC",)  # fmt: skip
+        return (
+            f"{role} may still create tables in schema {schema} through PUBLIC (and would own them); "
+            f"run REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC",
+        )
     return ()

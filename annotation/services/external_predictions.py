@@ -54,12 +54,23 @@ def predictions_import(*, benchmark: Benchmark, name: str, content: bytes, file:
     prompts = {p.get("task"): p.get("system_prompt") for p in data.get("prompts", []) if isinstance(p, dict)}
     with transaction.atomic():
         run = BaselineRun.objects.create(
-            benchmark=benchmark, name=name, predictor=BaselineRun.Predictor.EXTERNAL, created_by=user,
+            benchmark=benchmark,
+            name=name,
+            predictor=BaselineRun.Predictor.EXTERNAL,
+            created_by=user,
             settings={"file": file, "system_prompts": {t: p for t, p in prompts.items() if t in TASKS}},
-            settings_hash=hashlib.sha256(content).hexdigest(), total=len(answers), done=len(answers),
-            status=BaselineRun.Status.DONE, finished_at=timezone.now(),
-        )  # fmt: skip
-        insert_many(Prediction, [prediction_scored(Prediction(run=run, item=item, item_version=item.version), Reply(raw=answer), item)
-                                 for item, answer in answers])  # fmt: skip
+            settings_hash=hashlib.sha256(content).hexdigest(),
+            total=len(answers),
+            done=len(answers),
+            status=BaselineRun.Status.DONE,
+            finished_at=timezone.now(),
+        )
+        insert_many(
+            Prediction,
+            [
+                prediction_scored(Prediction(run=run, item=item, item_version=item.version), Reply(raw=answer), item)
+                for item, answer in answers
+            ],
+        )
     model_flags_sync(benchmark=benchmark)
     return run

@@ -35,7 +35,9 @@ def lint_run(*, benchmark: Benchmark, video_ids: Iterable[int] | None = None) ->
     items = QAItem.objects.filter(benchmark=benchmark).only(*ITEM_FIELDS)
     if video_ids is not None:
         items = items.filter(video_id__in=video_ids)
-    captions = Caption.objects.filter(video__benchmark=benchmark).only("id", "video_id", "coarse_label", "fine_label", "version")
+    captions = Caption.objects.filter(video__benchmark=benchmark).only(
+        "id", "video_id", "coarse_label", "fine_label", "version"
+    )
     if video_ids is not None:
         captions = captions.filter(video_id__in=video_ids)
     findings = _clip_and_item_findings(list(items), {c.video_id: c for c in captions})
@@ -58,8 +60,7 @@ def _benchmark_findings(benchmark: Benchmark) -> list[lint.Finding]:
     """Yes/no balance and open-answer lengths, from aggregates rather than whole rows."""
     items = QAItem.objects.filter(benchmark=benchmark).order_by()
     key_counts = defaultdict(Counter)
-    for task, answer, n in items.filter(task__in=YES_NO_TASKS).values_list("task", "answer") \
-            .annotate(n=Count("id")):  # fmt: skip
+    for task, answer, n in items.filter(task__in=YES_NO_TASKS).values_list("task", "answer").annotate(n=Count("id")):
         key_counts[task][answer] = n
     lengths = defaultdict(list)
     keyed_open = items.filter(task__in=OPEN_TASKS).exclude(answer="")
@@ -74,8 +75,11 @@ def _flags_in_scope(benchmark: Benchmark, video_ids: set[int] | None, source: st
         return flags
     # Benchmark-wide checks (length outliers included) are always in scope.
     wide = {"yes_no_balance", "answer_length_outlier"}
-    return flags.filter(item__video_id__in=video_ids) | flags.filter(caption__video_id__in=video_ids) | \
-        flags.filter(kind__in=wide)  # fmt: skip
+    return (
+        flags.filter(item__video_id__in=video_ids)
+        | flags.filter(caption__video_id__in=video_ids)
+        | flags.filter(kind__in=wide)
+    )
 
 
 def sync_flags(benchmark: Benchmark, findings: list[lint.Finding], scope, source: str) -> Counter:
@@ -108,11 +112,17 @@ def _target_version(finding: lint.Finding) -> int | None:
 
 def _flag_of(benchmark: Benchmark, finding: lint.Finding, version: int | None, source: str) -> QualityFlag:
     return QualityFlag(
-        benchmark=benchmark, item_id=finding.item.id if finding.item else None,
-        caption_id=finding.caption.id if finding.caption else None, target_key=finding.target_key,
-        kind=finding.kind, severity=finding.severity, source=source, message=finding.message,
-        details=finding.details, target_version=version,
-    )  # fmt: skip
+        benchmark=benchmark,
+        item_id=finding.item.id if finding.item else None,
+        caption_id=finding.caption.id if finding.caption else None,
+        target_key=finding.target_key,
+        kind=finding.kind,
+        severity=finding.severity,
+        source=source,
+        message=finding.message,
+        details=finding.details,
+        target_version=version,
+    )
 
 
 class FlagStatusRefused(Refused):
@@ -129,8 +139,9 @@ def flag_waive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
         if flag.status != Status.OPEN:
             message = f"flag #{flag.pk} ({flag.kind}) is {flag.status}, not open: only an open flag is waived"
             raise _refused(flag, user=user, message=message, attempted=attempted)
-        _waiver_set(flag, user=user, to=attempted, closed_at=timezone.now(), event_type=Event.FLAG_WAIVED,
-                    reason=reason)  # fmt: skip
+        _waiver_set(
+            flag, user=user, to=attempted, closed_at=timezone.now(), event_type=Event.FLAG_WAIVED, reason=reason
+        )
     return flag
 
 
@@ -145,12 +156,15 @@ def flag_unwaive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
             message = f"flag #{flag.pk} ({flag.kind}) is {flag.status}, not waived: there is no waiver to withdraw"
             raise _refused(flag, user=user, message=message, attempted=attempted)
         # Lint raises a new flag when the target changed and the fault is still there; only one may be open.
-        same_fault = QualityFlag.objects.filter(benchmark_id=flag.benchmark_id, target_key=flag.target_key,
-                                                kind=flag.kind, status=Status.OPEN)  # fmt: skip
+        same_fault = QualityFlag.objects.filter(
+            benchmark_id=flag.benchmark_id, target_key=flag.target_key, kind=flag.kind, status=Status.OPEN
+        )
         reraised = same_fault.values_list("pk", flat=True).first()
         if reraised:
-            message = (f"flag #{flag.pk} ({flag.kind}) stays waived: flag #{reraised} raises the same fault on its "
-                       "target and is open already")  # fmt: skip
+            message = (
+                f"flag #{flag.pk} ({flag.kind}) stays waived: flag #{reraised} raises the same fault on its "
+                "target and is open already"
+            )
             raise _refused(flag, user=user, message=message, attempted=attempted)
         _waiver_set(flag, user=user, to=attempted, closed_at=None, event_type=Event.FLAG_UNWAIVED, reason=reason)
     return flag
@@ -169,12 +183,22 @@ def _waiver_set(flag: QualityFlag, *, user, to: dict, closed_at, event_type: str
     before = _waiver_state(flag)
     flag.status, flag.waived_reason, flag.closed_at = to["status"], to["waived_reason"], closed_at
     flag.save(update_fields=["status", "waived_reason", "closed_at"])
-    record_action(actor=Actor.person(user), event_type=event_type, target_kind=QualityFlag.audit_kind,
-                  target_id=flag.pk, before=before, after=_waiver_state(flag), reason=reason)  # fmt: skip
+    record_action(
+        actor=Actor.person(user),
+        event_type=event_type,
+        target_kind=QualityFlag.audit_kind,
+        target_id=flag.pk,
+        before=before,
+        after=_waiver_state(flag),
+        reason=reason,
+    )
 
 
 def _refused(flag: QualityFlag, *, user, message: str, attempted: dict) -> FlagStatusRefused:
     return FlagStatusRefused(message).recording(
-        actor=Actor.person(user), target_kind=QualityFlag.audit_kind, target_id=flag.pk, before=_waiver_state(flag),
+        actor=Actor.person(user),
+        target_kind=QualityFlag.audit_kind,
+        target_id=flag.pk,
+        before=_waiver_state(flag),
         after=attempted,
-    )  # fmt: skip
+    )

@@ -37,9 +37,17 @@ ClipStatus = GeneratedClip.Status
 TEMPLATE_BATCH = 16  # clips per Celery task without a model: lint and progress once per batch
 
 
-def generation_prepare(*, benchmark: Benchmark, generator: str, settings: dict | None = None,
-                       clips: Iterable[str] | None = None, tasks: Iterable[str] | None = None, concurrency: int = 4,
-                       include_unreviewed: bool = False, user=None) -> GenerationRun:  # fmt: skip
+def generation_prepare(
+    *,
+    benchmark: Benchmark,
+    generator: str,
+    settings: dict | None = None,
+    clips: Iterable[str] | None = None,
+    tasks: Iterable[str] | None = None,
+    concurrency: int = 4,
+    include_unreviewed: bool = False,
+    user=None,
+) -> GenerationRun:
     """The run for this generator and settings (an earlier one is resumed), with the clips
     left to generate marked pending; the workers start once it is committed.
 
@@ -52,9 +60,10 @@ def generation_prepare(*, benchmark: Benchmark, generator: str, settings: dict |
     versions = _caption_versions(benchmark, clips, include_unreviewed)
     with transaction.atomic():
         run, _ = GenerationRun.objects.select_for_update(no_key=True).get_or_create(
-            benchmark=benchmark, settings_hash=settings_hash(generator=generator, source=source, settings=settings),
+            benchmark=benchmark,
+            settings_hash=settings_hash(generator=generator, source=source, settings=settings),
             defaults={"generator": generator, "source": source, "settings": settings, "created_by": user},
-        )  # fmt: skip
+        )
         run.total, run.done, run.errors, run.last_error = len(versions), _clips_reset(run, versions), 0, ""
         run.concurrency, run.status, run.finished_at = max(1, concurrency), GenerationRun.Status.RUNNING, None
         run.save()
@@ -67,9 +76,14 @@ def _clips_reset(run: GenerationRun, versions: dict[int, int]) -> int:
     and not being generated right now (a live claim is left to its worker). Returns how many are done."""
     done = set(run.clips.filter(status=ClipStatus.DONE).values_list("video_id", "caption_version"))
     live = set(run.clips.filter(status=ClipStatus.RUNNING).exclude(_claimable()).values_list("video_id", flat=True))
-    todo = {video_id: version for video_id, version in versions.items()
-            if (video_id, version) not in done and video_id not in live}  # fmt: skip
-    run.clips.exclude(status=ClipStatus.DONE).exclude(video_id__in=set(versions) | live).delete()  # an earlier selection's
+    todo = {
+        video_id: version
+        for video_id, version in versions.items()
+        if (video_id, version) not in done and video_id not in live
+    }
+    run.clips.exclude(status=ClipStatus.DONE).exclude(
+        video_id__in=set(versions) | live
+    ).delete()  # an earlier selection's
     run.clips.filter(video_id__in=todo).delete()
     GeneratedClip.objects.bulk_create(GeneratedClip(run=run, video_id=v, caption_version=cv) for v, cv in todo.items())
     return sum(pair in done for pair in versions.items())
@@ -80,8 +94,10 @@ def _checked_tasks(generator: str, tasks: Iterable[str] | None) -> list[str]:
     tasks = sorted(set(tasks or offered))
     unknown = [t for t in tasks if t not in offered]
     if unknown:
-        raise InvalidInput(f"the {generator} generator does not write {', '.join(unknown)}; it writes {', '.join(offered)}",
-                           field="tasks")
+        raise InvalidInput(
+            f"the {generator} generator does not write {', '.join(unknown)}; it writes {', '.join(offered)}",
+            field="tasks",
+        )
     return tasks
 
 
@@ -93,8 +109,10 @@ def _caption_versions(benchmark: Benchmark, clips: Iterable[str] | None, include
     wanted = "with a reviewed caption" if not include_unreviewed else "with a caption"
     if clips is not None:
         names = sorted(set(clips))
-        unknown = sorted(set(names) - set(Video.objects.filter(benchmark=benchmark, clip_name__in=names)
-                                          .values_list("clip_name", flat=True)))  # fmt: skip
+        unknown = sorted(
+            set(names)
+            - set(Video.objects.filter(benchmark=benchmark, clip_name__in=names).values_list("clip_name", flat=True))
+        )
         if unknown:
             raise InvalidInput(f"benchmark {benchmark.name!r} has no clip(s) {', '.join(unknown)}", field="clips")
         captions = captions.filter(video__clip_name__in=names)
@@ -158,8 +176,10 @@ def clip_batch_generate(run_id: int) -> bool:
     if written:
         lint_run(benchmark=run.benchmark, video_ids=written)
     GenerationRun.objects.filter(pk=run.pk).update(
-        done=F("done") + len(written), errors=F("errors") + len(errors), last_error=errors[-1] if errors else F("last_error"),
-    )  # fmt: skip
+        done=F("done") + len(written),
+        errors=F("errors") + len(errors),
+        last_error=errors[-1] if errors else F("last_error"),
+    )
     return True
 
 
@@ -176,11 +196,20 @@ def _settle(row: GeneratedClip, outcome: list[GeneratedItem] | str, *, run: Gene
     counts = None
     if not error:
         try:
-            counts = clip_items_write(benchmark=run.benchmark, video=row.video, items=outcome, actor=actor,
-                                      reason=f"generated from caption version {row.video.caption.version}")  # fmt: skip
+            counts = clip_items_write(
+                benchmark=run.benchmark,
+                video=row.video,
+                items=outcome,
+                actor=actor,
+                reason=f"generated from caption version {row.video.caption.version}",
+            )
         except ValidationError as invalid:
             error = f"{row.video.clip_name}: the generated items do not validate: {invalid}"
-    row.status, row.error, row.finished_at = (ClipStatus.ERROR if error else ClipStatus.DONE), error[:2000], timezone.now()
+    row.status, row.error, row.finished_at = (
+        (ClipStatus.ERROR if error else ClipStatus.DONE),
+        error[:2000],
+        timezone.now(),
+    )
     row.caption_version = row.video.caption.version
     if counts:
         row.items_created, row.items_revised, row.items_kept = counts.created, counts.revised, counts.kept
@@ -196,9 +225,10 @@ def generation_finish(run_id: int) -> bool:
         return False
     failed = clips.filter(status=ClipStatus.ERROR).count()
     GenerationRun.objects.filter(pk=run_id, status=GenerationRun.Status.RUNNING).update(
-        status=GenerationRun.Status.FAILED if failed else GenerationRun.Status.DONE, errors=failed,
+        status=GenerationRun.Status.FAILED if failed else GenerationRun.Status.DONE,
+        errors=failed,
         finished_at=timezone.now(),
-    )  # fmt: skip
+    )
     return True
 
 
@@ -212,8 +242,9 @@ class ClipWrite:
     kept: int = 0
 
 
-def clip_items_write(*, benchmark: Benchmark, video: Video, items: list[GeneratedItem], actor: Actor,
-                     reason: str) -> ClipWrite:  # fmt: skip
+def clip_items_write(
+    *, benchmark: Benchmark, video: Video, items: list[GeneratedItem], actor: Actor, reason: str
+) -> ClipWrite:
     """Write one clip's generated items, all or nothing: the clip's existing items of a task
     (in qid order) get new versions, the rest become new items with new qids. Items a
     person edited are kept, with a flag showing what the generator would change."""
@@ -233,13 +264,27 @@ def clip_items_write(*, benchmark: Benchmark, video: Video, items: list[Generate
             for n, item in enumerate(task_items):
                 values = {"question": item.question, "options": list(item.options), "answer": item.answer}
                 if n < len(existing[task]):
-                    outcome = machine_revise(existing[task][n], values, human_edited=human_edited, actor=actor,
-                                             reason=reason, origin="generation")  # fmt: skip
+                    outcome = machine_revise(
+                        existing[task][n],
+                        values,
+                        human_edited=human_edited,
+                        actor=actor,
+                        reason=reason,
+                        origin="generation",
+                    )
                     counts.revised += outcome is RevisionOutcome.REVISED
                     counts.kept += outcome is not RevisionOutcome.REVISED  # unchanged, or a person's edit kept
                     continue
-                new_rows.append({"benchmark": benchmark, "video": video, "qid": next(qids), "task": task,
-                                 "generated_by": actor.source, **values})  # fmt: skip
+                new_rows.append(
+                    {
+                        "benchmark": benchmark,
+                        "video": video,
+                        "qid": next(qids),
+                        "task": task,
+                        "generated_by": actor.source,
+                        **values,
+                    }
+                )
         create_audited_many(model=QAItem, actor=actor, rows=new_rows, reason=reason)
         counts.created = len(new_rows)
     return counts
@@ -249,7 +294,10 @@ def _next_qids(benchmark: Benchmark, task: str, count: int) -> list[str]:
     """``count`` unused qids in the published shape ``TASK_NNNN``, after the highest in use."""
     if count <= 0:
         return []
-    in_use = QAItem.objects.filter(benchmark=benchmark, qid__regex=rf"^{task}_[0-9]+$") \
-        .annotate(number=Cast(Substr("qid", len(task) + 2), IntegerField())).aggregate(top=Max("number"))["top"]  # fmt: skip
+    in_use = (
+        QAItem.objects.filter(benchmark=benchmark, qid__regex=rf"^{task}_[0-9]+$")
+        .annotate(number=Cast(Substr("qid", len(task) + 2), IntegerField()))
+        .aggregate(top=Max("number"))["top"]
+    )
     start = (in_use or 0) + 1
     return [f"{task}_{n:04d}" for n in range(start, start + count)]

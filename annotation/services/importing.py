@@ -30,8 +30,11 @@ from .machine_revisions import RevisionOutcome, machine_revise, machine_versions
 
 CLIP_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi")
 ITEM_CONTENT = ("video_id", "task", "question", "options", "answer")
-SUMMARY_COUNTERS = {RevisionOutcome.REVISED: "updated", RevisionOutcome.UNCHANGED: "unchanged",
-                    RevisionOutcome.KEPT_HUMAN_EDIT: "kept_human_edit"}  # fmt: skip
+SUMMARY_COUNTERS = {
+    RevisionOutcome.REVISED: "updated",
+    RevisionOutcome.UNCHANGED: "unchanged",
+    RevisionOutcome.KEPT_HUMAN_EDIT: "kept_human_edit",
+}
 
 
 @dataclass(frozen=True)
@@ -78,16 +81,26 @@ def benchmark_import(
     """``kind`` (eval or train) is the kind of a benchmark the import creates, and must
     match an existing one's; a clip of a training corpus needs a participant id."""
     if questions is None and captions is None and videos_dir is None:
-        raise ImportRejected([Problem("(arguments)", "nothing to import: give a question file, a caption file or a clip folder")])
+        raise ImportRejected(
+            [Problem("(arguments)", "nothing to import: give a question file, a caption file or a clip folder")]
+        )
     if videos_dir is not None and not videos_dir.is_dir():
         raise ImportRejected([Problem(str(videos_dir), "clip folder not found")])
-    incoming_items = validate_question_rows(read_rows(questions.content, file=questions.name), file=questions.name) if questions else []
-    incoming_captions = validate_caption_rows(read_rows(captions.content, file=captions.name), file=captions.name) if captions else []
-    clip_rows = [ClipRow(questions.name, i.row, i.clip_name, i.participant_id) for i in incoming_items] + \
-        [ClipRow(captions.name, c.row, c.clip_name, c.participant_id) for c in incoming_captions]  # fmt: skip
+    incoming_items = (
+        validate_question_rows(read_rows(questions.content, file=questions.name), file=questions.name)
+        if questions
+        else []
+    )
+    incoming_captions = (
+        validate_caption_rows(read_rows(captions.content, file=captions.name), file=captions.name) if captions else []
+    )
+    clip_rows = [ClipRow(questions.name, i.row, i.clip_name, i.participant_id) for i in incoming_items] + [
+        ClipRow(captions.name, c.row, c.clip_name, c.participant_id) for c in incoming_captions
+    ]
     participants = participants_by_clip(clip_rows)
-    summary = ImportSummary(benchmark=benchmark_name, source=source, dry_run=dry_run,
-                            rows_read=len(incoming_items) + len(incoming_captions))  # fmt: skip
+    summary = ImportSummary(
+        benchmark=benchmark_name, source=source, dry_run=dry_run, rows_read=len(incoming_items) + len(incoming_captions)
+    )
     machine = Actor.machine(source)
     importer = Actor.person(user) if user is not None else machine
     with transaction.atomic():
@@ -109,8 +122,16 @@ def _benchmark_for(name: str, kind: str | None, importer: Actor) -> Benchmark:
     return benchmark
 
 
-def _write(benchmark, videos, summary, items: list[IncomingItem], captions: list[IncomingCaption], videos_dir,
-           machine: Actor, importer: Actor) -> None:  # fmt: skip
+def _write(
+    benchmark,
+    videos,
+    summary,
+    items: list[IncomingItem],
+    captions: list[IncomingCaption],
+    videos_dir,
+    machine: Actor,
+    importer: Actor,
+) -> None:
     _import_items(benchmark, items, videos, machine, summary)
     _import_captions(benchmark, captions, videos, machine, summary)
     if videos_dir is not None:
@@ -119,24 +140,37 @@ def _write(benchmark, videos, summary, items: list[IncomingItem], captions: list
     summary.flags_raised = dict(lint_run(benchmark=benchmark))
 
 
-def _videos_for(benchmark: Benchmark, participants: dict[str, str], clip_rows: list[ClipRow], machine: Actor,
-                summary: ImportSummary) -> dict[str, Video]:  # fmt: skip
+def _videos_for(
+    benchmark: Benchmark, participants: dict[str, str], clip_rows: list[ClipRow], machine: Actor, summary: ImportSummary
+) -> dict[str, Video]:
     """The clips the rows name, created where new; participant ids set where the rows
     (or the clip names) give one the stored clip lacks or contradicts."""
     videos = {v.clip_name: v for v in Video.objects.filter(benchmark=benchmark, clip_name__in=participants.keys())}
     if benchmark.is_caption_centric:
-        missing = {clip for clip, pid in participants.items() if not pid and not getattr(videos.get(clip), "participant_id", "")}
+        missing = {
+            clip
+            for clip, pid in participants.items()
+            if not pid and not getattr(videos.get(clip), "participant_id", "")
+        }
         if missing:
             raise ImportRejected(missing_participant_problems(clip_rows, missing))
     for clip, video in videos.items():
         if participants[clip] and participants[clip] != video.participant_id:
-            videos[clip] = change_audited(model=Video, pk=video.pk, actor=machine, expected_version=None,
-                                          changes={"participant_id": participants[clip]}, reason="participant id from import")  # fmt: skip
+            videos[clip] = change_audited(
+                model=Video,
+                pk=video.pk,
+                actor=machine,
+                expected_version=None,
+                changes={"participant_id": participants[clip]},
+                reason="participant id from import",
+            )
             summary.videos_participant_set += 1
     new = sorted(participants.keys() - videos.keys())
-    created = create_audited_many(model=Video, actor=machine, rows=[
-        {"benchmark": benchmark, "clip_name": n, "participant_id": participants[n]} for n in new
-    ])  # fmt: skip
+    created = create_audited_many(
+        model=Video,
+        actor=machine,
+        rows=[{"benchmark": benchmark, "clip_name": n, "participant_id": participants[n]} for n in new],
+    )
     summary.videos_created = len(created)
     return videos | {v.clip_name: v for v in created}
 
@@ -146,21 +180,39 @@ def _import_items(benchmark, incoming: list[IncomingItem], videos, machine: Acto
     human_edited = machine_versions_of_human_edited(QAItem.audit_kind, (i.pk for i in existing.values()))
     new_rows = []
     for row in incoming:
-        values = {"video_id": videos[row.clip_name].pk, "task": row.task, "question": row.question,
-                  "options": row.options, "answer": row.answer}  # fmt: skip
+        values = {
+            "video_id": videos[row.clip_name].pk,
+            "task": row.task,
+            "question": row.question,
+            "options": row.options,
+            "answer": row.answer,
+        }
         current = existing.get(row.qid)
         if current is None:
-            new_rows.append({"benchmark": benchmark, "video": videos[row.clip_name], "qid": row.qid,
-                             "generated_by": machine.source, **{k: v for k, v in values.items() if k != "video_id"}})  # fmt: skip
+            new_rows.append(
+                {
+                    "benchmark": benchmark,
+                    "video": videos[row.clip_name],
+                    "qid": row.qid,
+                    "generated_by": machine.source,
+                    **{k: v for k, v in values.items() if k != "video_id"},
+                }
+            )
             continue
         _revise(current, values, human_edited, machine, summary, prefix="items")
     create_audited_many(model=QAItem, actor=machine, rows=new_rows)
     summary.items_created = len(new_rows)
 
 
-def _import_captions(benchmark, incoming: list[IncomingCaption], videos, machine: Actor, summary: ImportSummary) -> None:
-    existing = {c.video_id: c for c in Caption.objects.filter(video__benchmark=benchmark,
-                                                               video_id__in=[videos[c.clip_name].pk for c in incoming])}  # fmt: skip
+def _import_captions(
+    benchmark, incoming: list[IncomingCaption], videos, machine: Actor, summary: ImportSummary
+) -> None:
+    existing = {
+        c.video_id: c
+        for c in Caption.objects.filter(
+            video__benchmark=benchmark, video_id__in=[videos[c.clip_name].pk for c in incoming]
+        )
+    }
     human_edited = machine_versions_of_human_edited(Caption.audit_kind, (c.pk for c in existing.values()))
     new_rows = []
     for row in incoming:
@@ -174,11 +226,13 @@ def _import_captions(benchmark, incoming: list[IncomingCaption], videos, machine
     summary.captions_created = len(new_rows)
 
 
-def _revise(current, incoming: dict, human_edited: dict[int, dict], machine: Actor, summary: ImportSummary, *,
-            prefix: str) -> None:  # fmt: skip
+def _revise(
+    current, incoming: dict, human_edited: dict[int, dict], machine: Actor, summary: ImportSummary, *, prefix: str
+) -> None:
     """Revise ``current`` as the generator (``machine_revise``) and count the outcome in ``summary``."""
-    outcome = machine_revise(current, incoming, human_edited=human_edited, actor=machine,
-                             reason="revised by re-import", origin="import")  # fmt: skip
+    outcome = machine_revise(
+        current, incoming, human_edited=human_edited, actor=machine, reason="revised by re-import", origin="import"
+    )
     counter = f"{prefix}_{SUMMARY_COUNTERS[outcome]}"
     setattr(summary, counter, getattr(summary, counter) + 1)
 

@@ -20,19 +20,26 @@ from .audited_writes import Actor, record_action
 DIMENSIONS = ("l1", "l2", "l3")
 
 
-def run_judge(*, run: BaselineRun, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
-              concurrency: int = 4) -> dict[str, int]:  # fmt: skip
+def run_judge(
+    *, run: BaselineRun, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 4
+) -> dict[str, int]:
     """Score every parsed open answer of ``run`` not yet judged by ``model``; resumable."""
-    chat = ChatPredictor(base_url=base_url, model=model, api_key=os.environ.get(api_key_env, ""), frames=None,
-                         max_tokens=400)  # fmt: skip
+    chat = ChatPredictor(
+        base_url=base_url, model=model, api_key=os.environ.get(api_key_env, ""), frames=None, max_tokens=400
+    )
     judge = Judge(chat)
-    todo = list(Prediction.objects.filter(run=run, item__task__in=OPEN_TASKS, outcome=Prediction.Outcome.PARSED)
-                .exclude(judge_scores__judge=model).select_related("item"))  # fmt: skip
+    todo = list(
+        Prediction.objects.filter(run=run, item__task__in=OPEN_TASKS, outcome=Prediction.Outcome.PARSED)
+        .exclude(judge_scores__judge=model)
+        .select_related("item")
+    )
 
     def score(prediction: Prediction) -> JudgeScore | str:
         item = prediction.item
         try:
-            j = judge.judge(task=item.task, question=item.question, reference=item.answer, answer=prediction.parsed_answer)
+            j = judge.judge(
+                task=item.task, question=item.question, reference=item.answer, answer=prediction.parsed_answer
+            )
         except PredictorError as error:
             return f"{item.qid}: {error}"
         return JudgeScore(prediction=prediction, judge=model, l1=j.l1, l2=j.l2, l3=j.l3, reasoning=j.reasoning)
@@ -67,10 +74,16 @@ def human_score_record(*, prediction: Prediction, user, scores: dict[str, int], 
         if _score_state(score) == before:
             return score
         score.save()
-        record_action(actor=Actor.person(user), event_type=AuditEvent.EventType.SCORED,
-                      target_kind=Prediction.audit_kind, target_id=prediction.pk, before=before,
-                      after=_score_state(score))  # fmt: skip
+        record_action(
+            actor=Actor.person(user),
+            event_type=AuditEvent.EventType.SCORED,
+            target_kind=Prediction.audit_kind,
+            target_id=prediction.pk,
+            before=before,
+            after=_score_state(score),
+        )
     return score
+
 
 def _score_state(score: JudgeScore) -> dict:
     return {"judge": score.judge, **{name: getattr(score, name) for name in DIMENSIONS}, "reasoning": score.reasoning}

@@ -29,19 +29,29 @@ class RevisionOutcome(Enum):
 def machine_versions_of_human_edited(kind: str, ids: Iterable[int]) -> dict[int, dict]:
     """For rows a person has edited: the values as the generator last wrote them,
     folded from the trail's machine events."""
-    edited = set(AuditEvent.objects.filter(
-        target_kind=kind, target_id__in=list(ids), actor_user__isnull=False, event_type=AuditEvent.EventType.EDITED,
-    ).values_list("target_id", flat=True))  # fmt: skip
+    edited = set(
+        AuditEvent.objects.filter(
+            target_kind=kind,
+            target_id__in=list(ids),
+            actor_user__isnull=False,
+            event_type=AuditEvent.EventType.EDITED,
+        ).values_list("target_id", flat=True)
+    )
     machine_values: dict[int, dict] = {target: {} for target in edited}
-    events = AuditEvent.objects.filter(target_kind=kind, target_id__in=edited, actor_user__isnull=True,
-                                       event_type__in=[AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED])  # fmt: skip
+    events = AuditEvent.objects.filter(
+        target_kind=kind,
+        target_id__in=edited,
+        actor_user__isnull=True,
+        event_type__in=[AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED],
+    )
     for target_id, after in events.order_by("id").values_list("target_id", "after"):
         machine_values[target_id].update(after)
     return machine_values
 
 
-def machine_revise(current: QAItem | Caption, values: dict, *, human_edited: dict[int, dict], actor: Actor,
-                   reason: str, origin: str) -> RevisionOutcome:  # fmt: skip
+def machine_revise(
+    current: QAItem | Caption, values: dict, *, human_edited: dict[int, dict], actor: Actor, reason: str, origin: str
+) -> RevisionOutcome:
     """Give ``current`` the generator's ``values`` as a new revision by ``actor`` (a machine source), unless a
     person edited it (``human_edited``, from ``machine_versions_of_human_edited``): then flag what changed.
 
@@ -53,8 +63,14 @@ def machine_revise(current: QAItem | Caption, values: dict, *, human_edited: dic
         return RevisionOutcome.UNCHANGED
     if current.review_status in REVIEWED:
         changes["review_status"] = ReviewStatus.IMPORTED  # regenerated: review again
-    change_audited(model=type(current), pk=current.pk, actor=actor, expected_version=None, reason=reason,
-                   changes={**changes, "generated_by": actor.source})  # fmt: skip
+    change_audited(
+        model=type(current),
+        pk=current.pk,
+        actor=actor,
+        expected_version=None,
+        reason=reason,
+        changes={**changes, "generated_by": actor.source},
+    )
     return RevisionOutcome.REVISED
 
 
@@ -76,11 +92,18 @@ def flag_machine_conflict(target, changes: dict, machine: Actor, *, origin: str)
     benchmark_id = target.benchmark_id if is_item else target.video.benchmark_id
     key = f"{'item' if is_item else 'caption'}:{target.pk}"
     QualityFlag.objects.update_or_create(
-        benchmark_id=benchmark_id, target_key=key, kind=QualityFlag.Kind.IMPORT_CONFLICT, status=QualityFlag.Status.OPEN,
+        benchmark_id=benchmark_id,
+        target_key=key,
+        kind=QualityFlag.Kind.IMPORT_CONFLICT,
+        status=QualityFlag.Status.OPEN,
         defaults={
-            "item": target if is_item else None, "caption": None if is_item else target, "severity": "warning",
-            "source": f"{origin}: {machine.source}", "target_version": target.version, "details": {"incoming": changes},
+            "item": target if is_item else None,
+            "caption": None if is_item else target,
+            "severity": "warning",
+            "source": f"{origin}: {machine.source}",
+            "target_version": target.version,
+            "details": {"incoming": changes},
             "message": f"{machine.source} changed {', '.join(sorted(changes))}, but a person edited this; "
-                       "their version is kept. Compare and decide.",
+            "their version is kept. Compare and decide.",
         },
-    )  # fmt: skip
+    )

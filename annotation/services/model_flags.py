@@ -27,12 +27,18 @@ VISION = (P.OPENAI_COMPATIBLE, P.EXTERNAL)
 
 def model_flags_sync(*, benchmark: Benchmark) -> Counter:
     closed = CLOSED_TASKS
-    items = {pk: SimpleNamespace(id=pk, qid=qid, task=task, answer=answer, version=version)
-             for pk, qid, task, answer, version in QAItem.objects.filter(benchmark=benchmark, task__in=closed)
-             .exclude(answer="").values_list("id", "qid", "task", "answer", "version")}  # fmt: skip
+    items = {
+        pk: SimpleNamespace(id=pk, qid=qid, task=task, answer=answer, version=version)
+        for pk, qid, task, answer, version in QAItem.objects.filter(benchmark=benchmark, task__in=closed)
+        .exclude(answer="")
+        .values_list("id", "qid", "task", "answer", "version")
+    }
     answers = defaultdict(lambda: {"blind": [], "vision": []})
-    predictions = Prediction.objects.filter(run__benchmark=benchmark, item_id__in=items).exclude(
-        outcome=Prediction.Outcome.ERROR).values_list("item_id", "item_version", "run__predictor", "parsed_answer")  # fmt: skip
+    predictions = (
+        Prediction.objects.filter(run__benchmark=benchmark, item_id__in=items)
+        .exclude(outcome=Prediction.Outcome.ERROR)
+        .values_list("item_id", "item_version", "run__predictor", "parsed_answer")
+    )
     for item_id, version, predictor, answer in predictions:
         if version == items[item_id].version and predictor in (P.BLIND, *VISION):
             answers[item_id]["blind" if predictor == P.BLIND else "vision"].append(answer)
@@ -47,16 +53,39 @@ def _item_findings(item, seen: dict[str, list[str]]) -> list[Finding]:
     findings = []
     is_choice = TASKS[item.task].answer_format == AnswerFormat.CHOICE
     if blind and all(a == item.answer for a in blind) and (is_choice or len(blind) >= 2):
-        findings.append(Finding("blind_solvable", "warning", f"All {len(blind)} question-only run(s) answer "
-                                f"'{item.answer}' correctly without the video.", item=item))  # fmt: skip
+        findings.append(
+            Finding(
+                "blind_solvable",
+                "warning",
+                f"All {len(blind)} question-only run(s) answer '{item.answer}' correctly without the video.",
+                item=item,
+            )
+        )
     if len(vision) >= 2 and all(a != item.answer for a in vision):
-        findings.append(Finding("all_models_wrong", "warning", f"All {len(vision)} vision runs disagree with the key "
-                                f"'{item.answer}' ({', '.join(sorted(set(vision)))}).", item=item))  # fmt: skip
+        findings.append(
+            Finding(
+                "all_models_wrong",
+                "warning",
+                f"All {len(vision)} vision runs disagree with the key "
+                f"'{item.answer}' ({', '.join(sorted(set(vision)))}).",
+                item=item,
+            )
+        )
     everyone = blind + vision
     if len(everyone) >= 3:
-        other, votes = Counter(a for a in everyone if a != item.answer).most_common(1)[0] if any(
-            a != item.answer for a in everyone) else ("", 0)  # fmt: skip
+        other, votes = (
+            Counter(a for a in everyone if a != item.answer).most_common(1)[0]
+            if any(a != item.answer for a in everyone)
+            else ("", 0)
+        )
         if votes * 2 > len(everyone):
-            findings.append(Finding("key_disputed", "warning", f"{votes} of {len(everyone)} runs answer '{other}', "
-                                    f"not the key '{item.answer}'.", item=item, details={"answer": other}))  # fmt: skip
+            findings.append(
+                Finding(
+                    "key_disputed",
+                    "warning",
+                    f"{votes} of {len(everyone)} runs answer '{other}', not the key '{item.answer}'.",
+                    item=item,
+                    details={"answer": other},
+                )
+            )
     return findings

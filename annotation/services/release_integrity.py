@@ -28,8 +28,10 @@ class ReleaseDamaged(DomainError):
 
     def __init__(self, release: Release, problems: list[str]):
         self.release, self.problems = release, problems
-        super().__init__(f"release {release_name(release)} does not match what was cut: {'; '.join(problems)}; "
-                         "its export is refused (`manage.py verify_releases` lists every damaged release)")  # fmt: skip
+        super().__init__(
+            f"release {release_name(release)} does not match what was cut: {'; '.join(problems)}; "
+            "its export is refused (`manage.py verify_releases` lists every damaged release)"
+        )
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,11 @@ def stored_rows(release: Release) -> int:
 
 
 def _row_count_problems(release: Release, found: int) -> list[str]:
-    return [] if found == expected_rows(release) else [f"{row_noun(release)} expected {expected_rows(release)}, found {found}"]
+    return (
+        []
+        if found == expected_rows(release)
+        else [f"{row_noun(release)} expected {expected_rows(release)}, found {found}"]
+    )
 
 
 def refuse_wrong_row_count(release: Release) -> None:
@@ -90,10 +96,12 @@ def release_check(release: Release) -> ReleaseCheck:
             digest.update(chunk)
         rows_found = counted.count
         if digest.hexdigest() != release.export_sha256.get(fmt):
-            mismatches.append(str(DigestMismatch(fmt, release.export_sha256.get(fmt, "(none recorded)"),
-                                                 digest.hexdigest())))  # fmt: skip
-    return ReleaseCheck(release=release, rows_found=rows_found,
-                        problems=_row_count_problems(release, rows_found) + mismatches)  # fmt: skip
+            mismatches.append(
+                str(DigestMismatch(fmt, release.export_sha256.get(fmt, "(none recorded)"), digest.hexdigest()))
+            )
+    return ReleaseCheck(
+        release=release, rows_found=rows_found, problems=_row_count_problems(release, rows_found) + mismatches
+    )
 
 
 def verified_export_chunks(release: Release, fmt: str, rows: Iterable | None = None) -> Iterator[bytes]:

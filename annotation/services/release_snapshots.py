@@ -10,8 +10,21 @@ from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
 from annotation.domain.transitions import ReviewStatus
 from annotation.models import AuditEvent, Caption
 
-CAPTION_FIELDS = ("coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path", "phase_early",
-                  "phase_middle", "phase_late", "trend", "contact", "description", "review_status", "version")  # fmt: skip
+CAPTION_FIELDS = (
+    "coarse_label",
+    "fine_label",
+    "dominant_part",
+    "other_parts",
+    "direction_path",
+    "phase_early",
+    "phase_middle",
+    "phase_late",
+    "trend",
+    "contact",
+    "description",
+    "review_status",
+    "version",
+)
 Event = AuditEvent.EventType
 
 
@@ -26,8 +39,19 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
     """Who generated, edited and reviewed each QA item or caption (``kind``), from the
     audit trail up to ``last_event_id``."""
     events = AuditEvent.objects.filter(target_kind=kind, target_id__in=target_ids, id__lte=last_event_id)
-    events = list(events.order_by("id").values_list("target_id", "event_type", "actor_user_id", "actor_source", "at",
-                                                    "target_version", "before", "after", "reason"))  # fmt: skip
+    events = list(
+        events.order_by("id").values_list(
+            "target_id",
+            "event_type",
+            "actor_user_id",
+            "actor_source",
+            "at",
+            "target_version",
+            "before",
+            "after",
+            "reason",
+        )
+    )
     users = dict(get_user_model().objects.filter(pk__in={e[2] for e in events if e[2]}).values_list("pk", "username"))
     provenance = defaultdict(lambda: {"generated_by": "", "revisions": [], "reviews": [], "adjudication": None})
     for target_id, event_type, user_id, source, at, version, before, after, reason in events:

@@ -58,9 +58,10 @@ def release_blockers(*, benchmark: Benchmark, disjoint_from: Sequence[Benchmark]
         return train_release_blockers(benchmark=benchmark, against=against)
     blockers = [
         f"{qid}: review status is {status}; accept it or exclude it"
-        for qid, status in benchmark.items.exclude(review_status__in=RELEASABLE).order_by("qid")
+        for qid, status in benchmark.items.exclude(review_status__in=RELEASABLE)
+        .order_by("qid")
         .values_list("qid", "review_status")
-    ]  # fmt: skip
+    ]
     open_flags = QualityFlag.objects.filter(benchmark=benchmark, status=QualityFlag.Status.OPEN)
     accepted = benchmark.items.filter(review_status=ReviewStatus.ACCEPTED)
     for flag in open_flags.filter(item__in=accepted).select_related("item").order_by("item__qid", "kind"):
@@ -76,22 +77,32 @@ def release_blockers(*, benchmark: Benchmark, disjoint_from: Sequence[Benchmark]
 
 def release_manifest(release: Release) -> dict:
     return {
-        "benchmark": release.benchmark.name, "tag": release.tag, "notes": release.notes,
-        "created_by": release.created_by.username, "created_at": release.created_at.isoformat(),
-        "item_count": release.item_count, "task_counts": release.task_counts,
-    }  # fmt: skip
+        "benchmark": release.benchmark.name,
+        "tag": release.tag,
+        "notes": release.notes,
+        "created_by": release.created_by.username,
+        "created_at": release.created_at.isoformat(),
+        "item_count": release.item_count,
+        "task_counts": release.task_counts,
+    }
 
 
 @records_refusals
-def release_create(*, benchmark: Benchmark, tag: str, notes: str = "", user,
-                   disjoint_from: Sequence[Benchmark] | None = None) -> Release:  # fmt: skip
+def release_create(
+    *, benchmark: Benchmark, tag: str, notes: str = "", user, disjoint_from: Sequence[Benchmark] | None = None
+) -> Release:
     """Freeze ``benchmark``; a training corpus only when it shares no participant with
     the evaluation benchmarks ``disjoint_from`` (all of them when None)."""
 
     def blocked(blockers: list[str]) -> ReleaseBlocked:
         attempted = {"tag": tag, "disjoint_from": sorted(b.name for b in disjoint_from or ())}
-        return ReleaseBlocked(blockers).recording(actor=Actor.person(user), target_kind=benchmark.audit_kind,
-                                                  target_id=benchmark.pk, version=benchmark.version, after=attempted)  # fmt: skip
+        return ReleaseBlocked(blockers).recording(
+            actor=Actor.person(user),
+            target_kind=benchmark.audit_kind,
+            target_id=benchmark.pk,
+            version=benchmark.version,
+            after=attempted,
+        )
 
     if disjoint_from and not benchmark.is_caption_centric:
         raise blocked([f"{benchmark.name} is an evaluation benchmark; disjoint_from is for training corpora"])
@@ -117,12 +128,21 @@ def release_create(*, benchmark: Benchmark, tag: str, notes: str = "", user,
 
 
 def _release_cut_recorded(release: Release, *, user) -> None:
-    record_action(actor=Actor.person(user), event_type=Event.RELEASE_CUT, target_kind=Release.audit_kind,
-                  target_id=release.pk, after={
-                      "benchmark": release.benchmark.name, "tag": release.tag, "kind": release.kind,
-                      "item_count": release.item_count, "clip_count": release.clip_count,
-                      "disjoint_from": release.disjoint_from, "sha256": release.sha256,
-                  })  # fmt: skip
+    record_action(
+        actor=Actor.person(user),
+        event_type=Event.RELEASE_CUT,
+        target_kind=Release.audit_kind,
+        target_id=release.pk,
+        after={
+            "benchmark": release.benchmark.name,
+            "tag": release.tag,
+            "kind": release.kind,
+            "item_count": release.item_count,
+            "clip_count": release.clip_count,
+            "disjoint_from": release.disjoint_from,
+            "sha256": release.sha256,
+        },
+    )
 
 
 def _eval_release_write(*, benchmark: Benchmark, tag: str, notes: str, user) -> Release:
@@ -130,10 +150,15 @@ def _eval_release_write(*, benchmark: Benchmark, tag: str, notes: str, user) -> 
     items = list(benchmark.items.filter(review_status=ReviewStatus.ACCEPTED).select_related("video").order_by("id"))
     last_event_id = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
     release = Release(
-        benchmark=benchmark, tag=tag, notes=notes, created_by=user, created_at=timezone.now(),
-        item_count=len(items), task_counts=dict(sorted(Counter(i.task for i in items).items())),
+        benchmark=benchmark,
+        tag=tag,
+        notes=notes,
+        created_by=user,
+        created_at=timezone.now(),
+        item_count=len(items),
+        task_counts=dict(sorted(Counter(i.task for i in items).items())),
         last_event_id=last_event_id,
-    )  # fmt: skip
+    )
     rows = _released_rows(release, items, last_event_id)
     manifest = release_manifest(release)
     release.export_sha256 = {fmt: export_digest(fmt, manifest, rows) for fmt in FORMATS}
@@ -150,11 +175,22 @@ def _released_rows(release: Release, items: list[QAItem], last_event_id: int) ->
     captions = _caption_snapshots({i.video_id for i in items})
     return [
         ReleaseItem(
-            release=release, position=position, item=item, item_version=item.version, qid=item.qid,
-            content={"clip": item.video.clip_name, "task": item.task, "question": item.question,
-                     "options": item.options, "answer": item.answer, "generated_by": item.generated_by},
-            caption=captions.get(item.video_id), provenance=provenance[item.pk],
-        )  # fmt: skip
+            release=release,
+            position=position,
+            item=item,
+            item_version=item.version,
+            qid=item.qid,
+            content={
+                "clip": item.video.clip_name,
+                "task": item.task,
+                "question": item.question,
+                "options": item.options,
+                "answer": item.answer,
+                "generated_by": item.generated_by,
+            },
+            caption=captions.get(item.video_id),
+            provenance=provenance[item.pk],
+        )
         for position, item in enumerate(items, start=1)
     ]
 
@@ -173,9 +209,11 @@ def release_diff(*, old: Release, new: Release) -> ReleaseDiff:
     after = {qid: (v, c) for qid, v, c in new.items.values_list("qid", "item_version", "content")}
     changed = {}
     for qid in sorted(before.keys() & after.keys()):
-        fields = sorted(k for k in before[qid][1].keys() | after[qid][1].keys() if before[qid][1].get(k) != after[qid][1].get(k))
+        fields = sorted(
+            k for k in before[qid][1].keys() | after[qid][1].keys() if before[qid][1].get(k) != after[qid][1].get(k)
+        )
         if fields:
             changed[qid] = fields
-    return ReleaseDiff(added=sorted(after.keys() - before.keys()), removed=sorted(before.keys() - after.keys()),
-                       changed=changed)  # fmt: skip
-
+    return ReleaseDiff(
+        added=sorted(after.keys() - before.keys()), removed=sorted(before.keys() - after.keys()), changed=changed
+    )

@@ -80,8 +80,11 @@ def video_process(*, video_id: int, force: bool = False) -> ProcessingOutcome:
         return ProcessingOutcome(video_id, "skipped", skip)
     attempts = _count_attempt(video_id)
     if attempts > settings.FRAMES_MAX_ATTEMPTS:
-        return _fail(video_id, f"gave up after {attempts - 1} attempts: each run was interrupted (worker killed, "
-                               "out of memory or over the hard time limit) before it finished")  # fmt: skip
+        return _fail(
+            video_id,
+            f"gave up after {attempts - 1} attempts: each run was interrupted (worker killed, "
+            "out of memory or over the hard time limit) before it finished",
+        )
     _to_processing(video_id, reason=f"frame pipeline: attempt {attempts}{' (forced)' if force else ''}")
     try:
         outputs = _run(video_id, video.file.name, force=force)
@@ -104,9 +107,12 @@ def video_fingerprint(*, video_id: int) -> Video:
             digest.update(chunk)
             size += len(chunk)
     return change_audited(
-        model=Video, pk=video_id, actor=Actor.machine(FINGERPRINT_SOURCE), expected_version=None,
+        model=Video,
+        pk=video_id,
+        actor=Actor.machine(FINGERPRINT_SOURCE),
+        expected_version=None,
         changes={"sha256": digest.hexdigest(), "size_bytes": size},
-    )  # fmt: skip
+    )
 
 
 def video_processing_timed_out(*, video_id: int, seconds: int) -> ProcessingOutcome:
@@ -140,7 +146,9 @@ def _to_processing(video_id: int, *, reason: str) -> None:
     """Walk the transition map to processing: ready and failed go back through pending."""
     status = Video.objects.values_list("status", flat=True).get(pk=video_id)
     if status in (V.READY, V.FAILED):
-        _set_status(video_id, {"status": V.PENDING}, "frame pipeline: " + ("reprocess" if status == V.READY else "retry"))
+        _set_status(
+            video_id, {"status": V.PENDING}, "frame pipeline: " + ("reprocess" if status == V.READY else "retry")
+        )
     _set_status(video_id, {"status": V.PROCESSING}, reason)
 
 
@@ -154,7 +162,9 @@ def _ready(video_id: int, outputs: ClipOutputs) -> ProcessingOutcome:
         _set_status(video_id, {"status": V.READY, "error": ""}, "frame pipeline: done")
     _prune(video_id, keep=outputs.folder)
     frames = outputs.manifest["frame_count"]
-    return ProcessingOutcome(video_id, "ready", f"{frames} frames{' (kept the complete outputs found)' if outputs.reused else ''}")
+    return ProcessingOutcome(
+        video_id, "ready", f"{frames} frames{' (kept the complete outputs found)' if outputs.reused else ''}"
+    )
 
 
 def _fail(video_id: int, error: str) -> ProcessingOutcome:

@@ -20,7 +20,7 @@ def blind_answers_from_reviews(apps, schema_editor):
             seen.add(key)
             rows.append(BlindAnswer(person_id=review.reviewer_id, item_id=review.item_id, slot_id=review.slot_id,
                                     item_version=review.item_version, stage=review.stage, answer=review.blind_answer,
-                                    answered_at=review.created_at))  # fmt: skip
+                                    answered_at=review.created_at))
     BlindAnswer.objects.bulk_create(rows, batch_size=1000)
 
 
@@ -29,7 +29,7 @@ def one_open_claim_per_person(apps, schema_editor):
     QueueSlot = apps.get_model("review", "QueueSlot")
     kept = set()
     for slot in QueueSlot.objects.filter(claimed_by__isnull=False, completed_at__isnull=True) \
-            .order_by("queue_id", "claimed_by_id", "-lease_expires"):  # fmt: skip
+            .order_by("queue_id", "claimed_by_id", "-lease_expires"):
         key = (slot.queue_id, slot.claimed_by_id)
         if key in kept:
             QueueSlot.objects.filter(pk=slot.pk).update(claimed_by=None, lease_expires=None)

@@ -16,11 +16,14 @@ from review.models import Queue, QueueSlot, Review, User
 def my_queues(*, user: User) -> list[Queue]:
     """The queues a person is assigned to, with their own progress and what is left."""
     return list(
-        user.queues.filter(paused=False).select_related("benchmark").annotate(
+        user.queues.filter(paused=False)
+        .select_related("benchmark")
+        .annotate(
             done_by_me=Count("slots", filter=Q(slots__completed_by=user)),
             open_slots=Count("slots", filter=Q(slots__completed_at__isnull=True)),
-        ).order_by("benchmark__name", "name")
-    )  # fmt: skip
+        )
+        .order_by("benchmark__name", "name")
+    )
 
 
 def human_accuracy_by_task(benchmark: Benchmark) -> dict[str, float | None]:
@@ -28,9 +31,14 @@ def human_accuracy_by_task(benchmark: Benchmark) -> dict[str, float | None]:
 
     Open-answer tasks have no blind answers, so they are always None.
     """
-    rows = Review.objects.filter(item__benchmark=benchmark).exclude(blind_answer="").exclude(item__answer="") \
-        .order_by().values_list("item__task").annotate(
-            total=Count("pk"), right=Count("pk", filter=Q(blind_answer=F("item__answer"))))  # fmt: skip
+    rows = (
+        Review.objects.filter(item__benchmark=benchmark)
+        .exclude(blind_answer="")
+        .exclude(item__answer="")
+        .order_by()
+        .values_list("item__task")
+        .annotate(total=Count("pk"), right=Count("pk", filter=Q(blind_answer=F("item__answer"))))
+    )
     counts = {task: (right, total) for task, total, right in rows}
     return {task: 100.0 * counts[task][0] / counts[task][1] if task in counts else None for task in TASKS}
 
@@ -40,17 +48,26 @@ def queues_with_progress(*, benchmark: Benchmark | None = None, only: Queue | No
     review counts and annotator names; three queries whatever the number of queues."""
     now = timezone.now()
     scope = Q(pk=only.pk) if only else Q(benchmark=benchmark) if benchmark else Q()
-    queues = list(Queue.objects.filter(scope).select_related("benchmark").annotate(
-        slots_total=Count("slots"),
-        slots_done=Count("slots", filter=Q(slots__completed_at__isnull=False)),
-        slots_claimed=Count("slots", filter=Q(slots__completed_at__isnull=True, slots__lease_expires__gte=now)),
-    ).order_by("benchmark__name", "name"))  # fmt: skip
+    queues = list(
+        Queue.objects.filter(scope)
+        .select_related("benchmark")
+        .annotate(
+            slots_total=Count("slots"),
+            slots_done=Count("slots", filter=Q(slots__completed_at__isnull=False)),
+            slots_claimed=Count("slots", filter=Q(slots__completed_at__isnull=True, slots__lease_expires__gte=now)),
+        )
+        .order_by("benchmark__name", "name")
+    )
     ids = [queue.pk for queue in queues]
-    reviews = dict(Review.objects.filter(slot__queue_id__in=ids).order_by().values_list("slot__queue_id")
-                   .annotate(n=Count("pk")))  # fmt: skip
+    reviews = dict(
+        Review.objects.filter(slot__queue_id__in=ids).order_by().values_list("slot__queue_id").annotate(n=Count("pk"))
+    )
     annotators = defaultdict(list)
-    for queue_id, username in Queue.annotators.through.objects.filter(queue_id__in=ids) \
-            .order_by("user__username").values_list("queue_id", "user__username"):  # fmt: skip
+    for queue_id, username in (
+        Queue.annotators.through.objects.filter(queue_id__in=ids)
+        .order_by("user__username")
+        .values_list("queue_id", "user__username")
+    ):
         annotators[queue_id].append(username)
     for queue in queues:
         queue.review_count, queue.annotator_names = reviews.get(queue.pk, 0), annotators[queue.pk]
@@ -60,16 +77,22 @@ def queues_with_progress(*, benchmark: Benchmark | None = None, only: Queue | No
 
 def open_claims(*, queue: Queue) -> QuerySet[QueueSlot]:
     """Slots someone holds now (lease not expired, not done)."""
-    return queue.slots.filter(completed_at__isnull=True, lease_expires__gte=timezone.now()) \
-        .select_related("claimed_by", "video").order_by("lease_expires")  # fmt: skip
+    return (
+        queue.slots.filter(completed_at__isnull=True, lease_expires__gte=timezone.now())
+        .select_related("claimed_by", "video")
+        .order_by("lease_expires")
+    )
 
 
 def adjudication_items(*, benchmark: Benchmark | None = None, withheld: list[int] = ()) -> QuerySet[QAItem]:
     """Items awaiting adjudication with their reviews (reviewer, queue) as ``item.all_reviews``, less those of the
     ``withheld`` clips."""
     reviews = Review.objects.counted().select_related("reviewer", "slot__queue").order_by("created_at", "pk")
-    items = QAItem.objects.filter(review_status=ReviewStatus.NEEDS_ADJUDICATION).select_related("video", "benchmark") \
-        .prefetch_related(Prefetch("reviews", queryset=reviews, to_attr="all_reviews")) \
-        .order_by("benchmark__name", "video__clip_name", "qid")  # fmt: skip
+    items = (
+        QAItem.objects.filter(review_status=ReviewStatus.NEEDS_ADJUDICATION)
+        .select_related("video", "benchmark")
+        .prefetch_related(Prefetch("reviews", queryset=reviews, to_attr="all_reviews"))
+        .order_by("benchmark__name", "video__clip_name", "qid")
+    )
     items = items.exclude(video_id__in=withheld) if withheld else items
     return items.filter(benchmark=benchmark) if benchmark else items

@@ -33,8 +33,12 @@ def items_by_tier_and_status(*, benchmark: Benchmark) -> dict[str, Counter]:
 
 def flags_by_kind(*, benchmark: Benchmark) -> list[tuple[str, int]]:
     """Open flags per kind, most frequent first, with the kind's label."""
-    rows = QualityFlag.objects.filter(benchmark=benchmark, status=QualityFlag.Status.OPEN).order_by() \
-        .values_list("kind").annotate(n=Count("pk"))  # fmt: skip
+    rows = (
+        QualityFlag.objects.filter(benchmark=benchmark, status=QualityFlag.Status.OPEN)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+    )
     return sorted(((QualityFlag.Kind(kind).label, n) for kind, n in rows), key=lambda row: (-row[1], row[0]))
 
 
@@ -83,17 +87,29 @@ def stats_by_person(*, reviews, slots) -> list[PersonStats]:
 
     ``slots`` (a QueueSlot queryset over the same queues) gives the clips each person finished.
     """
-    counts = reviews.order_by().values_list("reviewer_id", "reviewer__username").annotate(
-        total=Count("pk"), **{d: Count("pk", filter=Q(decision=d)) for d in D.values})  # fmt: skip
+    counts = (
+        reviews.order_by()
+        .values_list("reviewer_id", "reviewer__username")
+        .annotate(total=Count("pk"), **{d: Count("pk", filter=Q(decision=d)) for d in D.values})
+    )
     seconds = defaultdict(list)
     for reviewer_id, spent in reviews.filter(seconds_spent__isnull=False).values_list("reviewer_id", "seconds_spent"):
         seconds[reviewer_id].append(spent)
-    clips = dict(slots.filter(completed_by__isnull=False).order_by().values_list("completed_by").annotate(n=Count("pk")))
+    clips = dict(
+        slots.filter(completed_by__isnull=False).order_by().values_list("completed_by").annotate(n=Count("pk"))
+    )
     agreement = agreement_by_reviewer(reviews=reviews)
     people = [
-        PersonStats(username=username, reviews=total, clips_done=clips.get(pk, 0), accept=accept, fix=fix, reject=reject,
-                    median_seconds=statistics.median(seconds[pk]) if seconds[pk] else None,
-                    agreement=agreement.get(pk))  # fmt: skip
+        PersonStats(
+            username=username,
+            reviews=total,
+            clips_done=clips.get(pk, 0),
+            accept=accept,
+            fix=fix,
+            reject=reject,
+            median_seconds=statistics.median(seconds[pk]) if seconds[pk] else None,
+            agreement=agreement.get(pk),
+        )
         for pk, username, total, accept, fix, reject in counts
     ]
     return sorted(people, key=lambda p: p.username)
@@ -103,8 +119,12 @@ def queue_totals(people: list[PersonStats], *, reviews) -> PersonStats:
     """The same figures for a whole queue (agreement comes from the agreement table)."""
     spent = list(reviews.filter(seconds_spent__isnull=False).values_list("seconds_spent", flat=True))
     return PersonStats(
-        username="all", reviews=sum(p.reviews for p in people), clips_done=sum(p.clips_done for p in people),
-        accept=sum(p.accept for p in people), fix=sum(p.fix for p in people), reject=sum(p.reject for p in people),
-        median_seconds=statistics.median(spent) if spent else None, agreement=None,
-    )  # fmt: skip
-
+        username="all",
+        reviews=sum(p.reviews for p in people),
+        clips_done=sum(p.clips_done for p in people),
+        accept=sum(p.accept for p in people),
+        fix=sum(p.fix for p in people),
+        reject=sum(p.reject for p in people),
+        median_seconds=statistics.median(spent) if spent else None,
+        agreement=None,
+    )

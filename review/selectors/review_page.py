@@ -19,8 +19,23 @@ from review.services.blind_answers import answer_choices, blind_answers_of, blin
 from review.services.reviews import slot_open_work
 
 TIER_ORDER = (Tier.PERCEPTION, Tier.COMPREHENSION, Tier.REASONING)
-BODY_PARTS = ("head", "neck", "face", "eyes", "mouth", "shoulders", "torso", "arms", "elbows", "hands", "fingers",
-              "hips", "legs", "knees", "feet")  # fmt: skip
+BODY_PARTS = (
+    "head",
+    "neck",
+    "face",
+    "eyes",
+    "mouth",
+    "shoulders",
+    "torso",
+    "arms",
+    "elbows",
+    "hands",
+    "fingers",
+    "hips",
+    "legs",
+    "knees",
+    "feet",
+)
 TEXT_FIELDS = ("dominant_part", "direction_path", "phase_early", "phase_middle", "phase_late", "contact", "description")
 FRAME_FIELDS = ("phase_middle_start", "phase_late_start")
 CAPTION_EDITABLE = ("coarse_label", "fine_label", "trend", "other_parts", *TEXT_FIELDS, *FRAME_FIELDS)
@@ -67,9 +82,17 @@ def question_cards(*, slot: QueueSlot, user: User, items: list[QAItem], state: S
 def _card(slot: QueueSlot, item: QAItem, review: Review | None, blind_answer: str, state: SlotState) -> dict:
     open_task = TASKS[item.task].is_open
     needs_blind = slot.queue.blind and not open_task and not blind_answer
-    return {"slot": slot, "item": item, "review": review, "blind_answer": blind_answer, "needs_blind": needs_blind,
-            "revealed": state.revealed, "blind_left": state.blind_left, "choices": answer_choices(item),
-            "reject_reasons": Review.RejectReason.choices}  # fmt: skip
+    return {
+        "slot": slot,
+        "item": item,
+        "review": review,
+        "blind_answer": blind_answer,
+        "needs_blind": needs_blind,
+        "revealed": state.revealed,
+        "blind_left": state.blind_left,
+        "choices": answer_choices(item),
+        "reject_reasons": Review.RejectReason.choices,
+    }
 
 
 def _add_machine_views(cards: list[dict], ids: list[int], user: User) -> None:
@@ -82,20 +105,26 @@ def _add_machine_views(cards: list[dict], ids: list[int], user: User) -> None:
     flags: dict[int, list[QualityFlag]] = {}
     for flag in QualityFlag.objects.filter(item_id__in=ids, status=QualityFlag.Status.OPEN).order_by("kind"):
         flags.setdefault(flag.item_id, []).append(flag)
-    mine = {s.prediction_id: s for s in JudgeScore.objects.filter(
-        prediction__item_id__in=ids, judge=f"human:{user.username}")}  # fmt: skip
+    mine = {
+        s.prediction_id: s
+        for s in JudgeScore.objects.filter(prediction__item_id__in=ids, judge=f"human:{user.username}")
+    }
     for card in cards:
         item = card["item"]
         current = [p for p in predictions.get(item.pk, []) if p.item_version == item.version]
         card |= {"predictions": current, "flags": flags.get(item.pk, []), "options_text": "\n".join(item.options)}
         if TASKS[item.task].is_open:
-            card["scoring"] = {"scale": range(6), "rows": [_score_row(p, mine.get(p.pk), item.task)
-                                                           for p in current if p.parsed_answer]}  # fmt: skip
+            card["scoring"] = {
+                "scale": range(6),
+                "rows": [_score_row(p, mine.get(p.pk), item.task) for p in current if p.parsed_answer],
+            }
 
 
 def _score_row(prediction: Prediction, mine: JudgeScore | None, task: str) -> dict:
-    dims = [(code.lower(), name, question, getattr(mine, code.lower()) if mine else None)
-            for code, name, question in DIMENSIONS[task]]  # fmt: skip
+    dims = [
+        (code.lower(), name, question, getattr(mine, code.lower()) if mine else None)
+        for code, name, question in DIMENSIONS[task]
+    ]
     return {"prediction": prediction, "scored": mine is not None, "dims": dims}
 
 
@@ -110,8 +139,7 @@ def clip_caption(slot: QueueSlot) -> Caption | None:
         return None
 
 
-def caption_context(*, slot: QueueSlot, user: User, state: SlotState, caption: Caption | None = None,
-                    **extra) -> dict:  # fmt: skip
+def caption_context(*, slot: QueueSlot, user: User, state: SlotState, caption: Caption | None = None, **extra) -> dict:
     """The caption pane: nothing of the caption before the person's blind answers are in."""
     caption = caption or clip_caption(slot)
     if caption is None:
@@ -120,12 +148,18 @@ def caption_context(*, slot: QueueSlot, user: User, state: SlotState, caption: C
         return {"caption": caption, "slot": slot, "revealed": False, "blind_left": state.blind_left}
     mine = (extra.get("conflict") or {}).get("fix") or {}
     return {
-        "slot": slot, "caption": caption, "revealed": True, "values": caption_values(caption) | mine,
+        "slot": slot,
+        "caption": caption,
+        "revealed": True,
+        "values": caption_values(caption) | mine,
         "review": CaptionReview.objects.filter(slot=slot, caption=caption, reviewer=user).first(),
-        "coarse_labels": list(COARSE_LABELS.values()), "trends": [t.value for t in Trend], "body_parts": BODY_PARTS,
+        "coarse_labels": list(COARSE_LABELS.values()),
+        "trends": [t.value for t in Trend],
+        "body_parts": BODY_PARTS,
         "fine_groups": [(c, fine_labels_of(c.code)) for c in COARSE_LABELS.values()],
-        "reject_reasons": Review.RejectReason.choices, **extra,
-    }  # fmt: skip
+        "reject_reasons": Review.RejectReason.choices,
+        **extra,
+    }
 
 
 def caption_values(caption: Caption, fields=CAPTION_EDITABLE) -> dict:

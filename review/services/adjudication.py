@@ -29,8 +29,15 @@ class NotAwaitingAdjudication(Refused):
 
 
 @records_refusals
-def item_adjudicate(*, item_id: int, user: User, decision: str, expected_version: int,
-                    fix: Mapping[str, Any] | None = None, note: str = "") -> QAItem:  # fmt: skip
+def item_adjudicate(
+    *,
+    item_id: int,
+    user: User,
+    decision: str,
+    expected_version: int,
+    fix: Mapping[str, Any] | None = None,
+    note: str = "",
+) -> QAItem:
     """Accept as is, fix (key, stem, options) then accept, or reject an item awaiting adjudication.
 
     A stale ``expected_version`` raises ``EditConflict``; a bad fix raises ``ValidationError``
@@ -47,12 +54,25 @@ def item_adjudicate(*, item_id: int, user: User, decision: str, expected_version
     with transaction.atomic():
         item = QAItem.objects.select_for_update(no_key=True).get(pk=item_id)
         if item.review_status != ReviewStatus.NEEDS_ADJUDICATION:
-            raise NotAwaitingAdjudication(f"{item.qid} is {item.get_review_status_display().lower()}, "
-                                          "not awaiting adjudication").recording(
-                actor=actor, target_kind=QAItem.audit_kind, target_id=item.pk, version=expected_version,
-                after={"adjudication": decision})  # fmt: skip
+            raise NotAwaitingAdjudication(
+                f"{item.qid} is {item.get_review_status_display().lower()}, not awaiting adjudication"
+            ).recording(
+                actor=actor,
+                target_kind=QAItem.audit_kind,
+                target_id=item.pk,
+                version=expected_version,
+                after={"adjudication": decision},
+            )
         if decision == "fix":
-            item = item_edit(item_id=item_id, actor=actor, expected_version=expected_version, changes=fix, reason=reason)
+            item = item_edit(
+                item_id=item_id, actor=actor, expected_version=expected_version, changes=fix, reason=reason
+            )
             expected_version = item.version
-        return review_status_set(model=QAItem, pk=item_id, status=OUTCOMES[decision], actor=actor,
-                                 expected_version=expected_version, reason=reason)  # fmt: skip
+        return review_status_set(
+            model=QAItem,
+            pk=item_id,
+            status=OUTCOMES[decision],
+            actor=actor,
+            expected_version=expected_version,
+            reason=reason,
+        )

@@ -51,10 +51,15 @@ def blind_phase_check(*, slot: QueueSlot, user: User, target_kind: str, target_i
     """Refuse (and record) a decision while the person still has questions of the clip to answer blind."""
     left = blind_questions_left(slot=slot, user=user)
     if left:
-        raise BlindAnswerMissing(f"answer the clip's {left} remaining question(s) from the video first: in a blind "
-                                 "queue keys, references and the caption come after your own answers").recording(
-            actor=Actor.person(user), target_kind=target_kind, target_id=target_id,
-            after={"action": action, "slot": slot.pk, "blind_questions_left": left})  # fmt: skip
+        raise BlindAnswerMissing(
+            f"answer the clip's {left} remaining question(s) from the video first: in a blind "
+            "queue keys, references and the caption come after your own answers"
+        ).recording(
+            actor=Actor.person(user),
+            target_kind=target_kind,
+            target_id=target_id,
+            after={"action": action, "slot": slot.pk, "blind_questions_left": left},
+        )
 
 
 @records_refusals
@@ -66,18 +71,32 @@ def blind_answer_record(*, slot_id: int, item_id: int, user: User, answer: str) 
         if not slot.queue.blind or not is_blind_question(item):
             raise InvalidInput(f"{item.qid} takes no blind answer here", field="answer")
         if answer not in answer_choices(item):
-            raise InvalidInput(f"answer: answer with one of {', '.join(answer_choices(item))}, not {answer!r}",
-                               field="answer")
+            raise InvalidInput(
+                f"answer: answer with one of {', '.join(answer_choices(item))}, not {answer!r}", field="answer"
+            )
         first = BlindAnswer.objects.filter(person=user, item=item, stage=slot.queue.stage).first()
         if first is not None:
-            raise AlreadyAnswered(f"you answered {item.qid} from the video already ({first.answer}); the first "
-                                  "answer stands").recording(
-                actor=Actor.person(user), target_kind=QAItem.audit_kind, target_id=item.pk, version=item.version,
-                before={"blind_answer": first.answer}, after={"blind_answer": answer, "slot": slot.pk})  # fmt: skip
-        blind = BlindAnswer.objects.create(person=user, item=item, item_version=item.version, slot=slot,
-                                           stage=slot.queue.stage, answer=answer)  # fmt: skip
-        record_action(actor=Actor.person(user), event_type=AuditEvent.EventType.BLIND_ANSWERED,
-                      target_kind=QAItem.audit_kind, target_id=item.pk, version=item.version, before=None,
-                      after={"blind_answer": answer, "slot": slot.pk, "stage": slot.queue.stage})  # fmt: skip
+            raise AlreadyAnswered(
+                f"you answered {item.qid} from the video already ({first.answer}); the first answer stands"
+            ).recording(
+                actor=Actor.person(user),
+                target_kind=QAItem.audit_kind,
+                target_id=item.pk,
+                version=item.version,
+                before={"blind_answer": first.answer},
+                after={"blind_answer": answer, "slot": slot.pk},
+            )
+        blind = BlindAnswer.objects.create(
+            person=user, item=item, item_version=item.version, slot=slot, stage=slot.queue.stage, answer=answer
+        )
+        record_action(
+            actor=Actor.person(user),
+            event_type=AuditEvent.EventType.BLIND_ANSWERED,
+            target_kind=QAItem.audit_kind,
+            target_id=item.pk,
+            version=item.version,
+            before=None,
+            after={"blind_answer": answer, "slot": slot.pk, "stage": slot.queue.stage},
+        )
         lease_renew(slot=slot)
     return blind

@@ -55,11 +55,17 @@ def _free(now) -> Q:
 
 
 def _candidates(queue: Queue, user: User, now):
-    mine = QueueSlot.objects.filter(queue__benchmark_id=queue.benchmark_id, queue__stage=queue.stage) \
-        .filter(Q(completed_by=user) | Q(claimed_by=user, completed_at__isnull=True, lease_expires__gte=now)) \
-        .values("video_id")  # fmt: skip
-    return QueueSlot.objects.filter(queue=queue, completed_at__isnull=True).filter(_free(now)) \
-        .exclude(video_id__in=mine).order_by("position")  # fmt: skip
+    mine = (
+        QueueSlot.objects.filter(queue__benchmark_id=queue.benchmark_id, queue__stage=queue.stage)
+        .filter(Q(completed_by=user) | Q(claimed_by=user, completed_at__isnull=True, lease_expires__gte=now))
+        .values("video_id")
+    )
+    return (
+        QueueSlot.objects.filter(queue=queue, completed_at__isnull=True)
+        .filter(_free(now))
+        .exclude(video_id__in=mine)
+        .order_by("position")
+    )
 
 
 class Claim(NamedTuple):
@@ -73,8 +79,11 @@ def claim_next(*, queue: Queue, user: User) -> QueueSlot:
 
 
 def _current_claim(queue: Queue, user: User, now) -> int | None:
-    return QueueSlot.objects.filter(queue=queue, claimed_by=user, completed_at__isnull=True,
-                                    lease_expires__gte=now).values_list("pk", flat=True).first()  # fmt: skip
+    return (
+        QueueSlot.objects.filter(queue=queue, claimed_by=user, completed_at__isnull=True, lease_expires__gte=now)
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 @records_refusals
@@ -82,7 +91,8 @@ def claim_next_id(*, queue: Queue, user: User) -> Claim:
     """As ``claim_next``, the slot's id only (what a redirect needs: one query less)."""
     if queue.paused:
         raise QueuePaused(f"queue {queue.name!r} is paused").recording(
-            actor=Actor.person(user), target_kind="queue", target_id=queue.pk, after={"action": "claim"})
+            actor=Actor.person(user), target_kind="queue", target_id=queue.pk, after={"action": "claim"}
+        )
     now = timezone.now()
     current = _current_claim(queue, user, now)
     if current:
@@ -113,30 +123,51 @@ def _claim_one(queue: Queue, user: User, now, lease) -> int | None:
         slot = candidates.only("pk", "video_id", "copy", "claimed_by_id").first()
         if slot is None:
             return None
-        won = QueueSlot.objects.filter(pk=slot.pk, completed_at__isnull=True).filter(_free(now)) \
-            .update(claimed_by=user, lease_expires=lease)  # fmt: skip
+        won = (
+            QueueSlot.objects.filter(pk=slot.pk, completed_at__isnull=True)
+            .filter(_free(now))
+            .update(claimed_by=user, lease_expires=lease)
+        )
         if won:
-            record_action(actor=Actor.person(user), event_type=Event.CLAIMED, target_kind=SLOT, target_id=slot.pk,
-                          before={"claimed_by": slot.claimed_by_id},
-                          after={"claimed_by": user.pk, "queue": queue.pk, "video": slot.video_id, "copy": slot.copy,
-                                 "lease_expires": lease})  # fmt: skip
+            record_action(
+                actor=Actor.person(user),
+                event_type=Event.CLAIMED,
+                target_kind=SLOT,
+                target_id=slot.pk,
+                before={"claimed_by": slot.claimed_by_id},
+                after={
+                    "claimed_by": user.pk,
+                    "queue": queue.pk,
+                    "video": slot.video_id,
+                    "copy": slot.copy,
+                    "lease_expires": lease,
+                },
+            )
         return slot.pk if won else 0
 
 
 def _release_own_expired(queue: Queue, user: User, now) -> None:
     """The person's own ran-out claims in this queue go back first, so the one-claim rule holds."""
-    for slot_id, expired in QueueSlot.objects.filter(queue=queue, claimed_by=user, completed_at__isnull=True,
-                                                     lease_expires__lt=now).values_list("pk", "lease_expires"):  # fmt: skip
+    for slot_id, expired in QueueSlot.objects.filter(
+        queue=queue, claimed_by=user, completed_at__isnull=True, lease_expires__lt=now
+    ).values_list("pk", "lease_expires"):
         _release(slot_id, user.pk, expired, LEASE_EXPIRY, "lease ran out")
 
 
 def _release(slot_id: int, holder_id: int, lease_expires, actor: Actor, reason: str) -> bool:
-    released = QueueSlot.objects.filter(pk=slot_id, claimed_by_id=holder_id, completed_at__isnull=True) \
-        .update(claimed_by=None, lease_expires=None)  # fmt: skip
+    released = QueueSlot.objects.filter(pk=slot_id, claimed_by_id=holder_id, completed_at__isnull=True).update(
+        claimed_by=None, lease_expires=None
+    )
     if released:
-        record_action(actor=actor, event_type=Event.CLAIM_RELEASED, target_kind=SLOT, target_id=slot_id,
-                      before={"claimed_by": holder_id, "lease_expires": lease_expires}, after={"claimed_by": None},
-                      reason=reason)  # fmt: skip
+        record_action(
+            actor=actor,
+            event_type=Event.CLAIM_RELEASED,
+            target_kind=SLOT,
+            target_id=slot_id,
+            before={"claimed_by": holder_id, "lease_expires": lease_expires},
+            after={"claimed_by": None},
+            reason=reason,
+        )
     return bool(released)
 
 
@@ -146,8 +177,12 @@ def claim_release(*, slot: QueueSlot, actor: Actor, reason: str = "") -> bool:
 
     The holder's decisions on it stay theirs and settle nothing (see ``review.services.reviews``)."""
     # .first() orders by the slot's Meta ordering, which joins the queue: of=("self",) locks the slot alone.
-    current = QueueSlot.objects.select_for_update(no_key=True, of=("self",)).filter(pk=slot.pk) \
-        .values("claimed_by_id", "lease_expires", "completed_at").first()  # fmt: skip
+    current = (
+        QueueSlot.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk=slot.pk)
+        .values("claimed_by_id", "lease_expires", "completed_at")
+        .first()
+    )
     if not current or current["claimed_by_id"] is None or current["completed_at"] is not None:
         return False
     return _release(slot.pk, current["claimed_by_id"], current["lease_expires"], actor, reason or "released")
@@ -174,13 +209,14 @@ def held_slot(*, slot_id: int, user: User, action: str) -> QueueSlot:
     now = timezone.now()
     actor, attempt = Actor.person(user), {"action": action}
     if slot.claimed_by_id != user.pk or slot.completed_at is not None:
-        raise NotYourClaim(f"this clip is not an open claim of yours in {slot.queue.name!r}: "
-                           "start the queue again to get a clip").recording(
-            actor=actor, target_kind=SLOT, target_id=slot.pk, after=attempt)  # fmt: skip
+        raise NotYourClaim(
+            f"this clip is not an open claim of yours in {slot.queue.name!r}: start the queue again to get a clip"
+        ).recording(actor=actor, target_kind=SLOT, target_id=slot.pk, after=attempt)
     if slot.lease_expires is None or slot.lease_expires < now:
-        raise LeaseExpired(f"your lease on this clip ran out at {_clock(slot.lease_expires)}: nothing was saved; "
-                           f"start {slot.queue.name!r} again to claim it (or another clip)").recording(
-            actor=actor, target_kind=SLOT, target_id=slot.pk, after=attempt)  # fmt: skip
+        raise LeaseExpired(
+            f"your lease on this clip ran out at {_clock(slot.lease_expires)}: nothing was saved; "
+            f"start {slot.queue.name!r} again to claim it (or another clip)"
+        ).recording(actor=actor, target_kind=SLOT, target_id=slot.pk, after=attempt)
     return slot
 
 

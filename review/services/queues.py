@@ -42,8 +42,9 @@ def _shared(filters: dict) -> dict:
 
 
 def matching_items(benchmark: Benchmark, filters: dict):
-    items = items_matching(benchmark=benchmark, tasks=filters.get("tasks") or (), tiers=filters.get("tiers") or (),
-                           **_shared(filters))  # fmt: skip
+    items = items_matching(
+        benchmark=benchmark, tasks=filters.get("tasks") or (), tiers=filters.get("tiers") or (), **_shared(filters)
+    )
     if filters.get("regenerated"):
         items = _regenerated_since_review(items)
     return items.distinct()
@@ -60,12 +61,17 @@ def matching_video_ids(benchmark: Benchmark, filters: dict) -> list[int]:
 
 def _regenerated_since_review(items):
     """Reviewed items that a generator (a machine actor: generation run or import) wrote after their last review."""
-    generated = AuditEvent.objects.filter(target_kind=QAItem.audit_kind, target_id=OuterRef("pk"), actor_user__isnull=True,
-                                          event_type__in=[AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED])  # fmt: skip
+    generated = AuditEvent.objects.filter(
+        target_kind=QAItem.audit_kind,
+        target_id=OuterRef("pk"),
+        actor_user__isnull=True,
+        event_type__in=[AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED],
+    )
     reviewed = Review.objects.filter(item=OuterRef("pk"))
-    return items.annotate(generated_at=Subquery(generated.order_by("-at").values("at")[:1]),
-                          reviewed_at=Subquery(reviewed.order_by("-created_at").values("created_at")[:1])) \
-        .filter(generated_at__gt=F("reviewed_at"))  # fmt: skip
+    return items.annotate(
+        generated_at=Subquery(generated.order_by("-at").values("at")[:1]),
+        reviewed_at=Subquery(reviewed.order_by("-created_at").values("created_at")[:1]),
+    ).filter(generated_at__gt=F("reviewed_at"))
 
 
 def _clip_order(queue: Queue, video_ids: list[int]) -> list[int]:
@@ -76,11 +82,17 @@ def _clip_order(queue: Queue, video_ids: list[int]) -> list[int]:
     if queue.order == Queue.Order.CLIP:
         return sorted(video_ids)
     if queue.order == Queue.Order.FLAGGED_FIRST:
-        weight = dict(QAItem.objects.filter(video_id__in=video_ids).values_list("video_id").annotate(
-            n=Count("flags", filter=Q(flags__status=QualityFlag.Status.OPEN))))  # fmt: skip
+        weight = dict(
+            QAItem.objects.filter(video_id__in=video_ids)
+            .values_list("video_id")
+            .annotate(n=Count("flags", filter=Q(flags__status=QualityFlag.Status.OPEN)))
+        )
     else:  # model disagreement: clips whose predictions most often miss the key
-        weight = dict(Prediction.objects.filter(item__video_id__in=video_ids, correct=False)
-                      .values_list("item__video_id").annotate(n=Count("id")))  # fmt: skip
+        weight = dict(
+            Prediction.objects.filter(item__video_id__in=video_ids, correct=False)
+            .values_list("item__video_id")
+            .annotate(n=Count("id"))
+        )
     return sorted(video_ids, key=lambda v: (-weight.get(v, 0), v))
 
 
@@ -106,13 +118,22 @@ def _filters_check(benchmark: Benchmark, filters: dict) -> dict[str, list[str]]:
         known = set(benchmark.videos.filter(clip_name__in=clips).values_list("clip_name", flat=True))
         missing = [c for c in clips if c not in known]
         if missing:
-            errors["clips"] = [f"no clip named {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''} "
-                               f"in {benchmark.name}"]  # fmt: skip
+            errors["clips"] = [
+                f"no clip named {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''} in {benchmark.name}"
+            ]
     return errors
 
 
-def _settings_check(*, benchmark: Benchmark, name: str, stage: str, overlap: int, overlap_sample_percent: int,
-                    lease_seconds: int, order: str) -> dict[str, list[str]]:  # fmt: skip
+def _settings_check(
+    *,
+    benchmark: Benchmark,
+    name: str,
+    stage: str,
+    overlap: int,
+    overlap_sample_percent: int,
+    lease_seconds: int,
+    order: str,
+) -> dict[str, list[str]]:
     checks = {
         "name": (not name.strip(), "give the queue a name"),
         "stage": (stage not in Queue.Stage.values, f"unknown stage {stage!r}"),
@@ -128,28 +149,63 @@ def _settings_check(*, benchmark: Benchmark, name: str, stage: str, overlap: int
 
 
 @transaction.atomic
-def queue_create(*, benchmark: Benchmark, name: str, created_by: User, stage: str = Queue.Stage.FIRST_PASS,
-                 filters: dict | None = None, overlap: int = 1, overlap_sample_percent: int = 100, blind: bool = True,
-                 lease_seconds: int = 1800, order: str = Queue.Order.FLAGGED_FIRST,
-                 annotators: Iterable[User] = (), by: Actor | None = None) -> Queue:  # fmt: skip
+def queue_create(
+    *,
+    benchmark: Benchmark,
+    name: str,
+    created_by: User,
+    stage: str = Queue.Stage.FIRST_PASS,
+    filters: dict | None = None,
+    overlap: int = 1,
+    overlap_sample_percent: int = 100,
+    blind: bool = True,
+    lease_seconds: int = 1800,
+    order: str = Queue.Order.FLAGGED_FIRST,
+    annotators: Iterable[User] = (),
+    by: Actor | None = None,
+) -> Queue:
     """A queue owned by ``created_by``, who is also the actor of its ``queue_created`` event unless
     ``by`` names another (the demo seed records itself)."""
-    filters = {key: values if isinstance(values, bool) else list(values) for key, values in (filters or {}).items() if values}
-    errors = _settings_check(benchmark=benchmark, name=name, stage=stage, overlap=overlap, order=order,
-                             overlap_sample_percent=overlap_sample_percent, lease_seconds=lease_seconds)  # fmt: skip
+    filters = {
+        key: values if isinstance(values, bool) else list(values) for key, values in (filters or {}).items() if values
+    }
+    errors = _settings_check(
+        benchmark=benchmark,
+        name=name,
+        stage=stage,
+        overlap=overlap,
+        order=order,
+        overlap_sample_percent=overlap_sample_percent,
+        lease_seconds=lease_seconds,
+    )
     errors |= _filters_check(benchmark, filters)
     if errors:
         raise ValidationError(errors)
     if benchmark.is_caption_centric and (filters.get("tasks") or filters.get("tiers")):
-        raise ValidationError({"filters": [f"{benchmark.name} is a training corpus: its queues review captions, "
-                                           "so task and tier filters do not apply"]})  # fmt: skip
+        raise ValidationError(
+            {
+                "filters": [
+                    f"{benchmark.name} is a training corpus: its queues review captions, "
+                    "so task and tier filters do not apply"
+                ]
+            }
+        )
     videos = matching_video_ids(benchmark, filters)
     if not videos:
         what = "caption" if benchmark.is_caption_centric else "question"
         raise ValidationError({"filters": [f"no {what} of the benchmark matches these filters"]})
-    queue = Queue.objects.create(benchmark=benchmark, name=name.strip(), stage=stage, filters=filters, overlap=overlap,
-                                 overlap_sample_percent=overlap_sample_percent, blind=blind,
-                                 lease_seconds=lease_seconds, order=order, created_by=created_by)  # fmt: skip
+    queue = Queue.objects.create(
+        benchmark=benchmark,
+        name=name.strip(),
+        stage=stage,
+        filters=filters,
+        overlap=overlap,
+        overlap_sample_percent=overlap_sample_percent,
+        blind=blind,
+        lease_seconds=lease_seconds,
+        order=order,
+        created_by=created_by,
+    )
     queue.annotators.set(annotators)
     ordered = _clip_order(queue, videos)
     sampled = overlap_sample(queue, videos)
@@ -160,16 +216,29 @@ def queue_create(*, benchmark: Benchmark, name: str, created_by: User, stage: st
         QueueSlot(queue=queue, video_id=video_id, copy=copy, position=position)
         for position, (video_id, copy) in enumerate(layout)
     )
-    record_action(actor=by or Actor.person(created_by), event_type=Event.QUEUE_CREATED, target_kind=Queue.audit_kind,
-                  target_id=queue.pk, after=_queue_settings(queue) | {"annotators": _usernames(queue.annotators.all()),
-                                                                       "slot_count": len(layout)})  # fmt: skip
+    record_action(
+        actor=by or Actor.person(created_by),
+        event_type=Event.QUEUE_CREATED,
+        target_kind=Queue.audit_kind,
+        target_id=queue.pk,
+        after=_queue_settings(queue) | {"annotators": _usernames(queue.annotators.all()), "slot_count": len(layout)},
+    )
     return queue
 
 
 def _queue_settings(queue: Queue) -> dict:
-    return {"benchmark_id": queue.benchmark_id, "name": queue.name, "stage": queue.stage, "filters": queue.filters,
-            "overlap": queue.overlap, "overlap_sample_percent": queue.overlap_sample_percent, "blind": queue.blind,
-            "lease_seconds": queue.lease_seconds, "order": queue.order, "paused": queue.paused}  # fmt: skip
+    return {
+        "benchmark_id": queue.benchmark_id,
+        "name": queue.name,
+        "stage": queue.stage,
+        "filters": queue.filters,
+        "overlap": queue.overlap,
+        "overlap_sample_percent": queue.overlap_sample_percent,
+        "blind": queue.blind,
+        "lease_seconds": queue.lease_seconds,
+        "order": queue.order,
+        "paused": queue.paused,
+    }
 
 
 def _usernames(users: Iterable[User]) -> list[str]:
@@ -180,8 +249,9 @@ SPLITS = {"tier": ("tiers", [t.value for t in Tier]), "task": ("tasks", list(TAS
 
 
 @transaction.atomic
-def queues_bulk_create(*, benchmark: Benchmark, name_prefix: str, split_by: str, created_by: User,
-                       filters: dict | None = None, **settings) -> list[Queue]:  # fmt: skip
+def queues_bulk_create(
+    *, benchmark: Benchmark, name_prefix: str, split_by: str, created_by: User, filters: dict | None = None, **settings
+) -> list[Queue]:
     """One queue per tier (or per task) that has matching questions; all of them or none."""
     if split_by not in SPLITS:
         raise ValidationError({"split_by": [f"split by one of {', '.join(SPLITS)}, not {split_by!r}"]})
@@ -194,8 +264,15 @@ def queues_bulk_create(*, benchmark: Benchmark, name_prefix: str, split_by: str,
     for value in chosen:
         part = filters | {key: [value]}
         if matching_items(benchmark, part).exists():
-            queues.append(queue_create(benchmark=benchmark, name=f"{name_prefix.strip()} · {value}",
-                                       created_by=created_by, filters=part, **settings))  # fmt: skip
+            queues.append(
+                queue_create(
+                    benchmark=benchmark,
+                    name=f"{name_prefix.strip()} · {value}",
+                    created_by=created_by,
+                    filters=part,
+                    **settings,
+                )
+            )
     if not queues:
         raise ValidationError({"filters": ["no question of the benchmark matches these filters"]})
     return queues
@@ -213,13 +290,21 @@ def queue_annotators_set(*, queue: Queue, annotators: Iterable[User], by: User) 
     _lock(queue)
     before = _usernames(queue.annotators.all())
     queue.annotators.set(annotators)
-    returned = QueueSlot.objects.filter(queue=queue, completed_at__isnull=True, claimed_by__isnull=False) \
-        .exclude(claimed_by__in=annotators).update(claimed_by=None, lease_expires=None)  # fmt: skip
+    returned = (
+        QueueSlot.objects.filter(queue=queue, completed_at__isnull=True, claimed_by__isnull=False)
+        .exclude(claimed_by__in=annotators)
+        .update(claimed_by=None, lease_expires=None)
+    )
     after = _usernames(annotators)
     if before != after or returned:
-        record_action(actor=Actor.person(by), event_type=Event.QUEUE_CHANGED, target_kind=Queue.audit_kind,
-                      target_id=queue.pk, before={"annotators": before},
-                      after={"annotators": after, "claims_returned": returned})  # fmt: skip
+        record_action(
+            actor=Actor.person(by),
+            event_type=Event.QUEUE_CHANGED,
+            target_kind=Queue.audit_kind,
+            target_id=queue.pk,
+            before={"annotators": before},
+            after={"annotators": after, "claims_returned": returned},
+        )
     return returned
 
 
@@ -242,6 +327,12 @@ def queue_pause_set(*, queue: Queue, paused: bool, by: User) -> Queue:
     if was_paused == paused:
         return queue
     Queue.objects.filter(pk=queue.pk).update(paused=paused)
-    record_action(actor=Actor.person(by), event_type=Event.QUEUE_CHANGED, target_kind=Queue.audit_kind,
-                  target_id=queue.pk, before={"paused": was_paused}, after={"paused": paused})  # fmt: skip
+    record_action(
+        actor=Actor.person(by),
+        event_type=Event.QUEUE_CHANGED,
+        target_kind=Queue.audit_kind,
+        target_id=queue.pk,
+        before={"paused": was_paused},
+        after={"paused": paused},
+    )
     return queue

@@ -43,8 +43,14 @@ from .claims import NotYourClaim, held_slot, lease_renew
 S = ReviewStatus
 D = Review.Decision
 
-__all__ = ["AlreadyDecided", "NotYourClaim", "caption_review_record", "review_record", "slot_hand_score_record",
-           "slot_open_work"]
+__all__ = [
+    "AlreadyDecided",
+    "NotYourClaim",
+    "caption_review_record",
+    "review_record",
+    "slot_hand_score_record",
+    "slot_open_work",
+]
 
 
 class AlreadyDecided(Refused):
@@ -89,20 +95,59 @@ CAPTION = _Target(Caption, CaptionReview, "caption", "caption_version", ("coarse
 
 
 @records_refusals
-def review_record(*, slot: QueueSlot, item: QAItem, user: User, decision: str, seen_version: int, reason: str = "",
-                  reject_reasons: list[str] = (), seconds_spent: int | None = None, fix: dict | None = None) -> Review:  # fmt: skip
+def review_record(
+    *,
+    slot: QueueSlot,
+    item: QAItem,
+    user: User,
+    decision: str,
+    seen_version: int,
+    reason: str = "",
+    reject_reasons: list[str] = (),
+    seconds_spent: int | None = None,
+    fix: dict | None = None,
+) -> Review:
     """One decision on a question of the clip; a fix edits the item first."""
-    return _decide(ITEM, slot=slot, pk=item.pk, user=user, decision=decision, seen_version=seen_version, reason=reason,
-                   reject_reasons=reject_reasons, seconds_spent=seconds_spent, fix=fix)  # fmt: skip
+    return _decide(
+        ITEM,
+        slot=slot,
+        pk=item.pk,
+        user=user,
+        decision=decision,
+        seen_version=seen_version,
+        reason=reason,
+        reject_reasons=reject_reasons,
+        seconds_spent=seconds_spent,
+        fix=fix,
+    )
 
 
 @records_refusals
-def caption_review_record(*, slot: QueueSlot, caption: Caption, user: User, decision: str, seen_version: int,
-                          reason: str = "", reject_reasons: list[str] = (), seconds_spent: int | None = None,
-                          fix: dict | None = None) -> CaptionReview:  # fmt: skip
+def caption_review_record(
+    *,
+    slot: QueueSlot,
+    caption: Caption,
+    user: User,
+    decision: str,
+    seen_version: int,
+    reason: str = "",
+    reject_reasons: list[str] = (),
+    seconds_spent: int | None = None,
+    fix: dict | None = None,
+) -> CaptionReview:
     """One decision on the clip's structured caption; a fix edits it first."""
-    return _decide(CAPTION, slot=slot, pk=caption.pk, user=user, decision=decision, seen_version=seen_version,
-                   reason=reason, reject_reasons=reject_reasons, seconds_spent=seconds_spent, fix=fix)  # fmt: skip
+    return _decide(
+        CAPTION,
+        slot=slot,
+        pk=caption.pk,
+        user=user,
+        decision=decision,
+        seen_version=seen_version,
+        reason=reason,
+        reject_reasons=reject_reasons,
+        seconds_spent=seconds_spent,
+        fix=fix,
+    )
 
 
 @records_refusals
@@ -115,8 +160,19 @@ def slot_hand_score_record(*, slot: QueueSlot, prediction, user: User, scores) -
         lease_renew(slot=slot)
 
 
-def _decide(target: _Target, *, slot: QueueSlot, pk: int, user: User, decision: str, seen_version: int, reason: str,
-            reject_reasons, seconds_spent: int | None, fix: dict | None):  # fmt: skip
+def _decide(
+    target: _Target,
+    *,
+    slot: QueueSlot,
+    pk: int,
+    user: User,
+    decision: str,
+    seen_version: int,
+    reason: str,
+    reject_reasons,
+    seconds_spent: int | None,
+    fix: dict | None,
+):
     reject_reasons = _checked_reasons(decision=decision, reject_reasons=list(reject_reasons), reason=reason, fix=fix)
     actor = Actor.person(user)
     with transaction.atomic():
@@ -128,15 +184,28 @@ def _decide(target: _Target, *, slot: QueueSlot, pk: int, user: User, decision: 
             raise InvalidInput(f"{kind} #{pk} is not part of this clip")
         if target.review_model.objects.filter(slot=slot, reviewer=user, **{f"{target.link}_id": pk}).exists():
             raise AlreadyDecided(f"you decided this {target.link} already in this clip's review").recording(
-                actor=actor, target_kind=kind, target_id=pk, after={"decision": decision, "slot": slot.pk})
+                actor=actor, target_kind=kind, target_id=pk, after={"decision": decision, "slot": slot.pk}
+            )
         current = _judged_version(target, pk, seen_version, actor, decision, fix, reason)
         if decision == D.FIX:
             current = target.edit_fix(pk=pk, actor=actor, version=current.version, fix=fix, reason=reason)
         review = _review_row(target, slot, current, user, decision, reject_reasons, reason, seconds_spent)
         completes = _complete_slot_if_done(slot, user)
-        record_action(actor=actor, event_type=AuditEvent.EventType.REVIEWED, target_kind=kind, target_id=pk,
-                      version=current.version, after={"decision": decision, "reject_reasons": reject_reasons,
-                      "note": reason, "slot": slot.pk, "stage": slot.queue.stage, "completes_clip": completes})  # fmt: skip
+        record_action(
+            actor=actor,
+            event_type=AuditEvent.EventType.REVIEWED,
+            target_kind=kind,
+            target_id=pk,
+            version=current.version,
+            after={
+                "decision": decision,
+                "reject_reasons": reject_reasons,
+                "note": reason,
+                "slot": slot.pk,
+                "stage": slot.queue.stage,
+                "completes_clip": completes,
+            },
+        )
         if not completes:
             lease_renew(slot=slot)
     return review
@@ -148,11 +217,27 @@ def _lock_clip(slot: QueueSlot) -> None:
     Video.objects.select_for_update(no_key=True).only("pk").get(pk=slot.video_id)
 
 
-def _review_row(target: _Target, slot: QueueSlot, current, user: User, decision: str, reject_reasons, reason: str,
-                seconds_spent: int | None):  # fmt: skip
-    values = {"slot": slot, target.link: current, target.version_field: current.version, "reviewer": user,
-              "stage": slot.queue.stage, "decision": decision, "reject_reasons": reject_reasons, "reason": reason,
-              "seconds_spent": seconds_spent}  # fmt: skip
+def _review_row(
+    target: _Target,
+    slot: QueueSlot,
+    current,
+    user: User,
+    decision: str,
+    reject_reasons,
+    reason: str,
+    seconds_spent: int | None,
+):
+    values = {
+        "slot": slot,
+        target.link: current,
+        target.version_field: current.version,
+        "reviewer": user,
+        "stage": slot.queue.stage,
+        "decision": decision,
+        "reject_reasons": reject_reasons,
+        "reason": reason,
+        "seconds_spent": seconds_spent,
+    }
     if target.model is QAItem:
         blind = BlindAnswer.objects.filter(person=user, item_id=current.pk, stage=slot.queue.stage).first()
         values["blind_answer"] = blind.answer if blind else ""
@@ -162,8 +247,12 @@ def _review_row(target: _Target, slot: QueueSlot, current, user: User, decision:
 def _edited_since(model, pk: int, seen_version: int) -> bool:
     """Whether the content changed after the version a person saw. Status moves (another reviewer's decision
     settling the item) bump the version too, but do not change what the person judged."""
-    return AuditEvent.objects.filter(target_kind=model.audit_kind, target_id=pk, target_version__gt=seen_version,
-                                     event_type=AuditEvent.EventType.EDITED).exists()  # fmt: skip
+    return AuditEvent.objects.filter(
+        target_kind=model.audit_kind,
+        target_id=pk,
+        target_version__gt=seen_version,
+        event_type=AuditEvent.EventType.EDITED,
+    ).exists()
 
 
 def _judged_version(target: _Target, pk: int, seen_version: int, actor: Actor, decision: str, fix, reason: str):
@@ -172,8 +261,13 @@ def _judged_version(target: _Target, pk: int, seen_version: int, actor: Actor, d
     current = target.model.objects.select_for_update(no_key=True).get(pk=pk)
     stale = seen_version > current.version or seen_version < 1
     if stale or (seen_version < current.version and _edited_since(target.model, pk, seen_version)):
-        conflict = stale_edit(current, actor=actor, changes=fix or {f: getattr(current, f) for f in target.shown},
-                              seen_version=seen_version, reason=reason)  # fmt: skip
+        conflict = stale_edit(
+            current,
+            actor=actor,
+            changes=fix or {f: getattr(current, f) for f in target.shown},
+            seen_version=seen_version,
+            reason=reason,
+        )
         conflict.attempt["after"] = {"decision": decision, **(conflict.attempt["after"] if fix else {})}
         raise conflict
     return current
@@ -187,13 +281,17 @@ def _complete_slot_if_done(slot: QueueSlot, user: User) -> bool:
     actor = Actor.person(user)
     items = [r.item for r in Review.objects.filter(slot=slot, reviewer=user).select_related("item").order_by("item_id")]
     counted = defaultdict(list)  # every counted review of the clip's items in this queue, in one query
-    for item_id, decision, blind_answer in Review.objects.counted().filter(item__in=items, slot__queue_id=slot.queue_id) \
-            .values_list("item_id", "decision", "blind_answer"):  # fmt: skip
+    for item_id, decision, blind_answer in (
+        Review.objects.counted()
+        .filter(item__in=items, slot__queue_id=slot.queue_id)
+        .values_list("item_id", "decision", "blind_answer")
+    ):
         counted[item_id].append((decision, blind_answer))
     for item in items:
         _settle_item(item, counted[item.pk], slot, actor)
-    for caption_id, status_now in Caption.objects.filter(reviews__slot=slot, reviews__reviewer=user) \
-            .values_list("pk", "review_status"):  # fmt: skip
+    for caption_id, status_now in Caption.objects.filter(reviews__slot=slot, reviews__reviewer=user).values_list(
+        "pk", "review_status"
+    ):
         decisions = CaptionReview.objects.counted().filter(caption_id=caption_id, slot__queue_id=slot.queue_id)
         _settle(Caption, caption_id, status_now, list(decisions.values_list("decision", flat=True)), False, slot, actor)
     return True
@@ -205,8 +303,15 @@ def _settle_item(item: QAItem, reviews: list[tuple[str, str]], slot: QueueSlot, 
     _settle(QAItem, item.pk, item.review_status, [decision for decision, _ in reviews], disputed, slot, actor)
 
 
-def _settle(model: type[QAItem] | type[Caption], pk: int, status_now: str, decisions: list[str],
-            answers_disputed: bool, slot: QueueSlot, actor: Actor) -> None:  # fmt: skip
+def _settle(
+    model: type[QAItem] | type[Caption],
+    pk: int,
+    status_now: str,
+    decisions: list[str],
+    answers_disputed: bool,
+    slot: QueueSlot,
+    actor: Actor,
+) -> None:
     """Move the target's status once its counted reviews are in (``status_now`` read under the clip's lock)."""
     if len(decisions) < slot.queue.overlap:  # more reviews to come
         if status_now == S.IMPORTED:
@@ -217,23 +322,37 @@ def _settle(model: type[QAItem] | type[Caption], pk: int, status_now: str, decis
     accepted = {d in (D.ACCEPT, D.FIX) for d in decisions}
     disputed = len(accepted) > 1 or answers_disputed
     status = S.NEEDS_ADJUDICATION if disputed else (S.ACCEPTED if accepted == {True} else S.REJECTED)
-    review_status_set(model=model, pk=pk, status=status, actor=actor, expected_version=None,
-                      reason=f"{len(decisions)} review(s) in {slot.queue.name}")  # fmt: skip
+    review_status_set(
+        model=model,
+        pk=pk,
+        status=status,
+        actor=actor,
+        expected_version=None,
+        reason=f"{len(decisions)} review(s) in {slot.queue.name}",
+    )
 
 
 def slot_open_work(slot: QueueSlot, user: User) -> tuple[int, bool]:
     """Questions of the slot's clip the person has not decided yet, and whether the caption still needs
     their decision. A training corpus's queues review captions only. One plain query: every save asks it."""
-    tables = {name: model._meta.db_table for name, model in
-              (("item", QAItem), ("review", Review), ("caption", Caption), ("caption_review", CaptionReview),
-               ("video", Video), ("benchmark", Benchmark))}  # fmt: skip
+    tables = {
+        name: model._meta.db_table
+        for name, model in (
+            ("item", QAItem),
+            ("review", Review),
+            ("caption", Caption),
+            ("caption_review", CaptionReview),
+            ("video", Video),
+            ("benchmark", Benchmark),
+        )
+    }
     sql = """SELECT (SELECT COUNT(*) FROM {item} WHERE video_id = %(video)s)
                     - (SELECT COUNT(*) FROM {review} WHERE slot_id = %(slot)s AND reviewer_id = %(user)s),
                     EXISTS (SELECT 1 FROM {caption} c WHERE c.video_id = %(video)s AND NOT EXISTS
                             (SELECT 1 FROM {caption_review} r WHERE r.slot_id = %(slot)s AND r.caption_id = c.id
                              AND r.reviewer_id = %(user)s)),
                     (SELECT b.kind FROM {benchmark} b JOIN {video} v ON v.benchmark_id = b.id WHERE v.id = %(video)s)
-          """.format(**tables)  # fmt: skip
+          """.format(**tables)
     with connection.cursor() as cursor:
         cursor.execute(sql, {"video": slot.video_id, "slot": slot.pk, "user": user.pk})
         open_items, caption_open, kind = cursor.fetchone()

@@ -25,8 +25,14 @@ def _role_state(user: User) -> dict:
 
 
 def _role_recorded(*, user: User, by: Actor, before: dict | None) -> None:
-    record_action(actor=by, event_type=AuditEvent.EventType.ROLE_CHANGED, target_kind=User.audit_kind,
-                  target_id=user.pk, before=before, after=_role_state(user))  # fmt: skip
+    record_action(
+        actor=by,
+        event_type=AuditEvent.EventType.ROLE_CHANGED,
+        target_kind=User.audit_kind,
+        target_id=user.pk,
+        before=before,
+        after=_role_state(user),
+    )
 
 
 def user_create(*, username: str, password: str, role: str, by: Actor, email: str = "") -> User:
@@ -55,9 +61,15 @@ def user_role_set(*, user: User, role: str, by: User) -> User:
     with transaction.atomic():
         locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         if not by.is_admin_role:
-            raise RoleChangeRefused(f"{by.username} may not change the role of {locked.username}: only admins do") \
-                .recording(actor=Actor.person(by), target_kind=User.audit_kind, target_id=locked.pk,
-                           before=_role_state(locked), after={"role": role})  # fmt: skip
+            raise RoleChangeRefused(
+                f"{by.username} may not change the role of {locked.username}: only admins do"
+            ).recording(
+                actor=Actor.person(by),
+                target_kind=User.audit_kind,
+                target_id=locked.pk,
+                before=_role_state(locked),
+                after={"role": role},
+            )
         before = _role_state(locked)
         locked.role, locked.is_staff = role, role == User.Role.ADMIN
         if _role_state(locked) != before:

@@ -31,10 +31,18 @@ def _benchmark_filter(request) -> Benchmark | None:
 @role_required(may_browse_content)
 def adjudication_list(request):
     benchmark = _benchmark_filter(request)
-    page = Paginator(adjudication_items(benchmark=benchmark, withheld=request.user.clips_withheld()), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "review/admin/adjudication_list.html", {
-        "page": page, "benchmark": benchmark, "benchmarks": Benchmark.objects.order_by("name"),
-    })  # fmt: skip
+    page = Paginator(
+        adjudication_items(benchmark=benchmark, withheld=request.user.clips_withheld()), ITEMS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "review/admin/adjudication_list.html",
+        {
+            "page": page,
+            "benchmark": benchmark,
+            "benchmarks": Benchmark.objects.order_by("name"),
+        },
+    )
 
 
 def _fix_fields(post, item: QAItem) -> dict:
@@ -43,8 +51,12 @@ def _fix_fields(post, item: QAItem) -> dict:
 
 def _card(request, item_id: int, *, error: str = "", status: int = 200):
     item = QAItem.objects.select_related("video").get(pk=item_id)
-    item.all_reviews = list(Review.objects.counted().filter(item=item).select_related("reviewer", "slot__queue")
-                            .order_by("created_at", "pk"))  # fmt: skip
+    item.all_reviews = list(
+        Review.objects.counted()
+        .filter(item=item)
+        .select_related("reviewer", "slot__queue")
+        .order_by("created_at", "pk")
+    )
     return render(request, CARD, {"item": item, "error": error, "posted": request.POST}, status=status)
 
 
@@ -58,8 +70,14 @@ def adjudication_decide(request, item_id: int):
     decision = form.cleaned_data["decision"]
     fix = _fix_fields(request.POST, item) if decision == "fix" else None
     try:
-        item_adjudicate(item_id=item.pk, user=request.user, decision=decision, expected_version=form.cleaned_data["version"],
-                        fix=fix, note=form.cleaned_data["note"])  # fmt: skip
+        item_adjudicate(
+            item_id=item.pk,
+            user=request.user,
+            decision=decision,
+            expected_version=form.cleaned_data["version"],
+            fix=fix,
+            note=form.cleaned_data["note"],
+        )
     except EditConflict as conflict:
         return _card(request, item.pk, error=str(conflict), status=409)
     except (DomainError, ValidationError) as error:  # nothing was written

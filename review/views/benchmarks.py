@@ -45,8 +45,15 @@ def benchmark_detail(request, pk: int):
     filters = {name: value if value in known[name] else "" for name, value in filters.items()}
     items = benchmark_items(benchmark=benchmark, withheld=request.user.clips_withheld(), **filters)
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"benchmark": benchmark, "page": page, "filters": filters, "query": urlencode(filters), "tasks": TASKS,
-               "statuses": ReviewStatus.choices, "flag_kinds": QualityFlag.Kind.choices}  # fmt: skip
+    context = {
+        "benchmark": benchmark,
+        "page": page,
+        "filters": filters,
+        "query": urlencode(filters),
+        "tasks": TASKS,
+        "statuses": ReviewStatus.choices,
+        "flag_kinds": QualityFlag.Kind.choices,
+    }
     if request.htmx:
         return render(request, "review/_items_table.html", context)
     context |= {
@@ -63,14 +70,26 @@ def benchmark_detail(request, pk: int):
 def benchmark_report(request, pk: int):
     benchmark = get_object_or_404(Benchmark, pk=pk)
     rows = benchmark_report_rows(benchmark=benchmark)
-    human = RunScores(accuracy={task: value for task, value in human_accuracy_by_task(benchmark).items()
-                                if value is not None and task in CLOSED_TASKS})  # fmt: skip
+    human = RunScores(
+        accuracy={
+            task: value
+            for task, value in human_accuracy_by_task(benchmark).items()
+            if value is not None and task in CLOSED_TASKS
+        }
+    )
     charted = rows + ([(HUMAN_ROW, human)] if human.accuracy else [])
-    return render(request, "review/benchmark_report.html", {
-        "benchmark": benchmark, "rows": rows, "human": human if human.accuracy else None,
-        "closed_tasks": CLOSED_TASKS, "chart": accuracy_chart(charted),
-        "judge_agreement": judge_human_agreement(benchmark=benchmark),
-    })  # fmt: skip
+    return render(
+        request,
+        "review/benchmark_report.html",
+        {
+            "benchmark": benchmark,
+            "rows": rows,
+            "human": human if human.accuracy else None,
+            "closed_tasks": CLOSED_TASKS,
+            "chart": accuracy_chart(charted),
+            "judge_agreement": judge_human_agreement(benchmark=benchmark),
+        },
+    )
 
 
 HUMAN_ROW = SimpleNamespace(name="Human (blind answers)")

@@ -36,15 +36,23 @@ def caption_decide(request, slot_id: int):
     try:
         if decision == Review.Decision.FIX:
             fix = _posted_fix(request.POST, caption)
-        caption_review_record(slot=slot, caption=caption, user=request.user, decision=decision,
-                              seen_version=form.seen_version(), reason=form.note(),
-                              reject_reasons=form.cleaned_data["reject_reasons"], seconds_spent=seconds_spent(request, seen_key(slot)),
-                              fix=fix)  # fmt: skip
+        caption_review_record(
+            slot=slot,
+            caption=caption,
+            user=request.user,
+            decision=decision,
+            seen_version=form.seen_version(),
+            reason=form.note(),
+            reject_reasons=form.cleaned_data["reject_reasons"],
+            seconds_spent=seconds_spent(request, seen_key(slot)),
+            fix=fix,
+        )
     except EditConflict as conflict:
         current = Caption.objects.get(pk=caption.pk)
         changes = field_changes(caption_values(current, fix), fix) if fix else []
-        return caption_response(request, slot, current, status=409, error=str(conflict),
-                                conflict={"changes": changes, "fix": fix})  # fmt: skip
+        return caption_response(
+            request, slot, current, status=409, error=str(conflict), conflict={"changes": changes, "fix": fix}
+        )
     except (DomainError, ValidationError) as error:
         return caption_response(request, slot, caption, status=error_status(error), error=error_text(error))
     request.session.pop(seen_key(slot), None)

@@ -30,5 +30,10 @@ def frame_image(request, slot_id: int, index: int):
     if view is None or not 0 <= index < view.frame_count:
         raise Http404(f"no frame {index} for this clip")
     # The URL carries the outputs' version (?v=), so a stored frame can be cached for long.
-    return ranged_file_response(request, storage=default_storage, name=view.scrub_file(index), content_type="image/jpeg",
-                                cache_control="private, max-age=604800, immutable")  # fmt: skip
+    return ranged_file_response(
+        request,
+        storage=default_storage,
+        name=view.scrub_file(index),
+        content_type="image/jpeg",
+        cache_control="private, max-age=604800, immutable",
+    )

@@ -25,7 +25,9 @@ def _status_chart(benchmark: Benchmark) -> dict:
 
 def _balance_chart(benchmark: Benchmark) -> dict:
     balance = progress.key_balance(benchmark=benchmark)
-    series = [(label or "(no key)", [balance[task][label] for task in balance]) for label in progress.key_labels(balance)]
+    series = [
+        (label or "(no key)", [balance[task][label] for task in balance]) for label in progress.key_labels(balance)
+    ]
     return stacked_bars(list(balance), series, label="Answer keys per task", percent=True)
 
 
@@ -44,18 +46,23 @@ def benchmark_dashboard(request, pk: int):
     benchmark = get_object_or_404(Benchmark, pk=pk)
     reviews = Review.objects.filter(item__benchmark=benchmark)
     people = progress.stats_by_person(reviews=reviews, slots=QueueSlot.objects.filter(queue__benchmark=benchmark))
-    return render(request, "review/admin/benchmark_dashboard.html", {
-        "benchmark": benchmark,
-        "status_chart": _status_chart(benchmark),
-        "flags_chart": horizontal_bars(progress.flags_by_kind(benchmark=benchmark), label="Open flags by kind"),
-        "balance_chart": _balance_chart(benchmark),
-        "timeline_chart": timeline(progress.reviews_per_day(reviews=reviews), label="Reviews per day and in all"),
-        "queues": queues_with_progress(benchmark=benchmark),
-        "agreement_tasks": agreement_by_task(benchmark=benchmark),
-        "agreement_queues": agreement_by_queue(benchmark=benchmark),
-        "human_accuracy": human_accuracy_by_task(benchmark),
-        "people": people, "people_charts": _people_charts(people),
-    })  # fmt: skip
+    return render(
+        request,
+        "review/admin/benchmark_dashboard.html",
+        {
+            "benchmark": benchmark,
+            "status_chart": _status_chart(benchmark),
+            "flags_chart": horizontal_bars(progress.flags_by_kind(benchmark=benchmark), label="Open flags by kind"),
+            "balance_chart": _balance_chart(benchmark),
+            "timeline_chart": timeline(progress.reviews_per_day(reviews=reviews), label="Reviews per day and in all"),
+            "queues": queues_with_progress(benchmark=benchmark),
+            "agreement_tasks": agreement_by_task(benchmark=benchmark),
+            "agreement_queues": agreement_by_queue(benchmark=benchmark),
+            "human_accuracy": human_accuracy_by_task(benchmark),
+            "people": people,
+            "people_charts": _people_charts(people),
+        },
+    )
 
 
 @require_GET
@@ -66,9 +73,15 @@ def queue_dashboard(request, queue_id: int):
     people = progress.stats_by_person(reviews=reviews, slots=queue.slots.all())
     [queue_progress] = queues_with_progress(benchmark=queue.benchmark, only=queue)
     agreement = agreement_of_queue(queue=queue)
-    return render(request, "review/admin/queue_dashboard.html", {
-        "queue": queue_progress, "people": people, "totals": progress.queue_totals(people, reviews=reviews),
-        "people_charts": _people_charts(people),
-        "timeline_chart": timeline(progress.reviews_per_day(reviews=reviews), label="Reviews per day and in all"),
-        "agreement_rows": [agreement] if agreement.decisions.measured else [],
-    })  # fmt: skip
+    return render(
+        request,
+        "review/admin/queue_dashboard.html",
+        {
+            "queue": queue_progress,
+            "people": people,
+            "totals": progress.queue_totals(people, reviews=reviews),
+            "people_charts": _people_charts(people),
+            "timeline_chart": timeline(progress.reviews_per_day(reviews=reviews), label="Reviews per day and in all"),
+            "agreement_rows": [agreement] if agreement.decisions.measured else [],
+        },
+    )

@@ -31,8 +31,17 @@ def seconds_spent(request, key: str) -> int | None:
     return None if seen is None else int(min(MAX_SECONDS_SPENT, max(0.0, time.time() - seen)))
 
 
-def fragment_response(request, slot: QueueSlot, template: str, context: dict, *, state: SlotState, status: int = 200,
-                      was_revealed: bool | None = None, saved: str = ""):  # fmt: skip
+def fragment_response(
+    request,
+    slot: QueueSlot,
+    template: str,
+    context: dict,
+    *,
+    state: SlotState,
+    status: int = 200,
+    was_revealed: bool | None = None,
+    saved: str = "",
+):
     response = render(request, template, context, status=status)
     if saved:  # the browser drops its autosaved edits of this form
         response[SAVED_HEADER] = saved
@@ -42,17 +51,34 @@ def fragment_response(request, slot: QueueSlot, template: str, context: dict, *,
     return response
 
 
-def card_response(request, slot: QueueSlot, item, *, status: int = 200, saved: bool = False,
-                  was_revealed: bool | None = None, **extra):  # fmt: skip
+def card_response(
+    request, slot: QueueSlot, item, *, status: int = 200, saved: bool = False, was_revealed: bool | None = None, **extra
+):
     state = slot_state(slot=slot, user=request.user)
     [card] = question_cards(slot=slot, user=request.user, items=[type(item).objects.get(pk=item.pk)], state=state)
-    return fragment_response(request, slot, "review/_question_card.html", card | extra, state=state, status=status,
-                             was_revealed=was_revealed, saved=f"item:{slot.pk}:{item.pk}" if saved else "")  # fmt: skip
+    return fragment_response(
+        request,
+        slot,
+        "review/_question_card.html",
+        card | extra,
+        state=state,
+        status=status,
+        was_revealed=was_revealed,
+        saved=f"item:{slot.pk}:{item.pk}" if saved else "",
+    )
 
 
 def caption_response(request, slot: QueueSlot, caption, *, status: int = 200, saved: bool = False, **extra):
     state = slot_state(slot=slot, user=request.user)
-    context = caption_context(slot=slot, user=request.user, state=state, caption=type(caption).objects.get(pk=caption.pk),
-                              **extra)  # fmt: skip
-    return fragment_response(request, slot, "review/_caption_pane.html", context, state=state, status=status,
-                             saved=f"caption:{slot.pk}:{caption.pk}" if saved else "")  # fmt: skip
+    context = caption_context(
+        slot=slot, user=request.user, state=state, caption=type(caption).objects.get(pk=caption.pk), **extra
+    )
+    return fragment_response(
+        request,
+        slot,
+        "review/_caption_pane.html",
+        context,
+        state=state,
+        status=status,
+        saved=f"caption:{slot.pk}:{caption.pk}" if saved else "",
+    )

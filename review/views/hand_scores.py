@@ -17,8 +17,9 @@ from review.views.fragments import card_response
 @login_required
 def score_prediction(request, slot_id: int, prediction_id: int):
     slot = own_slot(request, slot_id)
-    prediction = get_object_or_404(Prediction.objects.select_related("item"), pk=prediction_id,
-                                   item__video_id=slot.video_id)  # fmt: skip
+    prediction = get_object_or_404(
+        Prediction.objects.select_related("item"), pk=prediction_id, item__video_id=slot.video_id
+    )
     try:
         slot_hand_score_record(slot=slot, prediction=prediction, user=request.user, scores=request.POST)
     except DomainError as error:

@@ -45,8 +45,12 @@ def _queue_form_page(request, benchmark: Benchmark, form, create):
         except ValidationError as error:
             errors_onto(form, error)
     bulk = isinstance(form, QueueBulkForm)
-    return render(request, "review/admin/queue_form.html", {"benchmark": benchmark, "form": form, "bulk": bulk},
-                  status=400 if request.method == "POST" else 200)  # fmt: skip
+    return render(
+        request,
+        "review/admin/queue_form.html",
+        {"benchmark": benchmark, "form": form, "bulk": bulk},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -55,8 +59,9 @@ def queue_new(request, pk: int):
     benchmark = get_object_or_404(Benchmark, pk=pk)
 
     def create(form):
-        queue = queue_create(benchmark=benchmark, name=form.cleaned_data["name"], created_by=request.user,
-                             **form.settings())  # fmt: skip
+        queue = queue_create(
+            benchmark=benchmark, name=form.cleaned_data["name"], created_by=request.user, **form.settings()
+        )
         messages.success(request, f"Queue {queue.name!r} created with {queue.slots.count()} slots.")
         return redirect("queue-manage", queue_id=queue.pk)
 
@@ -69,9 +74,13 @@ def queue_bulk_new(request, pk: int):
     benchmark = get_object_or_404(Benchmark, pk=pk)
 
     def create(form):
-        queues = queues_bulk_create(benchmark=benchmark, name_prefix=form.cleaned_data["name_prefix"],
-                                    split_by=form.cleaned_data["split_by"], created_by=request.user,
-                                    **form.settings())  # fmt: skip
+        queues = queues_bulk_create(
+            benchmark=benchmark,
+            name_prefix=form.cleaned_data["name_prefix"],
+            split_by=form.cleaned_data["split_by"],
+            created_by=request.user,
+            **form.settings(),
+        )
         messages.success(request, f"Created {len(queues)} queues: {', '.join(q.name for q in queues)}.")
         return redirect("queue-overview")
 
@@ -82,10 +91,11 @@ def _manage_context(queue: Queue, annotators_form: AnnotatorsForm | None = None)
     [progress] = queues_with_progress(benchmark=queue.benchmark, only=queue)
     videos = list(queue.slots.filter(copy=1).values_list("video_id", flat=True))
     return {
-        "queue": progress, "claims": open_claims(queue=queue),
+        "queue": progress,
+        "claims": open_claims(queue=queue),
         "overlap_clips": len(overlap_sample(queue, videos)) if queue.overlap > 1 else 0,
         "annotators_form": annotators_form or AnnotatorsForm(initial={"annotators": queue.annotators.all()}),
-    }  # fmt: skip
+    }
 
 
 @require_GET
@@ -104,7 +114,9 @@ def queue_annotators(request, queue_id: int):
         return render(request, "review/admin/queue_manage.html", _manage_context(queue, form), status=400)
     released = queue_annotators_set(queue=queue, annotators=form.cleaned_data["annotators"], by=request.user)
     names = ", ".join(u.username for u in form.cleaned_data["annotators"]) or "nobody"
-    messages.success(request, f"Assigned: {names}." + (f" {released} open claim(s) went back to the queue." if released else ""))
+    messages.success(
+        request, f"Assigned: {names}." + (f" {released} open claim(s) went back to the queue." if released else "")
+    )
     return redirect("queue-manage", queue_id=queue.pk)
 
 

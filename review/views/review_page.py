@@ -51,8 +51,10 @@ def queue_start(request, queue_id: int):
         messages.info(request, str(error))
         return redirect("home")
     if claim.resumed:
-        messages.info(request, "This clip is still yours to finish: decide its caption and every question, "
-                               "then Next clip claims another.")  # fmt: skip
+        messages.info(
+            request,
+            "This clip is still yours to finish: decide its caption and every question, then Next clip claims another.",
+        )
     return redirect("review-slot", slot_id=claim.slot_id)
 
 
@@ -68,16 +70,24 @@ def review_slot(request, slot_id: int):
             request.session.setdefault(key, time.time())
     scrub = scrub_view(slot.video)
     first_frame = f"{reverse('review-frame', args=[slot.pk, 0])}?v={scrub.version}" if scrub else ""
-    return render(request, "review/review_slot.html", {
-        "slot": slot, "tiers": cards_by_tier(cards), "scrub": scrub, "state": state,
-        "caption": caption_context(slot=slot, user=request.user, state=state),
-        "caption_only": slot.queue.benchmark.is_caption_centric, "has_questions": bool(items),
-        "first_frame_url": first_frame,
-        "scrub_data": scrub.client_data(first_frame.replace("/0.jpg?", "/{index}.jpg?")) if scrub else None,
-        "clip_url": reverse("review-clip", args=[slot.pk]) if (slot.video.proxy_file or slot.video.file) else "",
-        "heartbeat_url": reverse("review-heartbeat", args=[slot.pk]),
-        "heartbeat_seconds": max(15, min(60, slot.queue.lease_seconds // 3)),
-    })  # fmt: skip
+    return render(
+        request,
+        "review/review_slot.html",
+        {
+            "slot": slot,
+            "tiers": cards_by_tier(cards),
+            "scrub": scrub,
+            "state": state,
+            "caption": caption_context(slot=slot, user=request.user, state=state),
+            "caption_only": slot.queue.benchmark.is_caption_centric,
+            "has_questions": bool(items),
+            "first_frame_url": first_frame,
+            "scrub_data": scrub.client_data(first_frame.replace("/0.jpg?", "/{index}.jpg?")) if scrub else None,
+            "clip_url": reverse("review-clip", args=[slot.pk]) if (slot.video.proxy_file or slot.video.file) else "",
+            "heartbeat_url": reverse("review-heartbeat", args=[slot.pk]),
+            "heartbeat_seconds": max(15, min(60, slot.queue.lease_seconds // 3)),
+        },
+    )
 
 
 @require_POST
@@ -131,9 +141,17 @@ def review_decide(request, slot_id: int, item_id: int):
     if fix is not None and not form.cleaned_data["confirm"]:
         return _fix_preview(request, slot, item, fix, reason, form.seen_version())
     try:
-        review_record(slot=slot, item=item, user=request.user, decision=decision, reason=reason,
-                      reject_reasons=form.cleaned_data["reject_reasons"], seen_version=form.seen_version(),
-                      seconds_spent=seconds_spent(request, seen_key(slot, item)), fix=fix)  # fmt: skip
+        review_record(
+            slot=slot,
+            item=item,
+            user=request.user,
+            decision=decision,
+            reason=reason,
+            reject_reasons=form.cleaned_data["reject_reasons"],
+            seen_version=form.seen_version(),
+            seconds_spent=seconds_spent(request, seen_key(slot, item)),
+            fix=fix,
+        )
     except EditConflict:
         return card_response(request, slot, item, status=409, conflict=_conflict(item, fix, form, reason))
     except (DomainError, ValidationError) as error:  # shown on the card, nothing written
@@ -146,16 +164,32 @@ def _fix_preview(request, slot: QueueSlot, item: QAItem, fix: dict, reason: str,
     changes = field_changes({"question": item.question, "options": item.options, "answer": item.answer}, fix)
     if not changes:
         return card_response(request, slot, item, status=400, error="The fix changes nothing: accept the item instead.")
-    return card_response(request, slot, item, preview={"changes": changes, "fix": fix, "version": version,
-                         "reason": reason, "options_text": "\n".join(fix.get("options", []))})  # fmt: skip
+    return card_response(
+        request,
+        slot,
+        item,
+        preview={
+            "changes": changes,
+            "fix": fix,
+            "version": version,
+            "reason": reason,
+            "options_text": "\n".join(fix.get("options", [])),
+        },
+    )
 
 
 def _conflict(item: QAItem, fix: dict | None, form: DecisionForm, reason: str) -> dict:
     """Both versions side by side, and the annotator's own change ready to apply again on the current one."""
     current = QAItem.objects.get(pk=item.pk)
     theirs = {"question": current.question, "options": current.options, "answer": current.answer}
-    return {"theirs": theirs, "current_version": current.version, "seen_version": form.seen_version(),
-            "decision": form.cleaned_data["decision"], "fix": fix,
-            "changes": field_changes(theirs, fix) if fix else [],
-            "options_text": "\n".join(fix.get("options", [])) if fix else "",
-            "reject_reasons": form.cleaned_data["reject_reasons"], "reason": reason}  # fmt: skip
+    return {
+        "theirs": theirs,
+        "current_version": current.version,
+        "seen_version": form.seen_version(),
+        "decision": form.cleaned_data["decision"],
+        "fix": fix,
+        "changes": field_changes(theirs, fix) if fix else [],
+        "options_text": "\n".join(fix.get("options", [])) if fix else "",
+        "reject_reasons": form.cleaned_data["reject_reasons"],
+        "reason": reason,
+    }

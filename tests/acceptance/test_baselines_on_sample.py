@@ -15,8 +15,13 @@ PUBLISHED_RANDOM_CLOSED_AVERAGE = 39.05
 
 @pytest.fixture
 def sample(db, shared_data):
-    call_command("import_benchmark", str(shared_data / "mabench" / "mabench_data_sample_100.json"),
-                 "--benchmark", "sample", stdout=io.StringIO())  # fmt: skip
+    call_command(
+        "import_benchmark",
+        str(shared_data / "mabench" / "mabench_data_sample_100.json"),
+        "--benchmark",
+        "sample",
+        stdout=io.StringIO(),
+    )
     return Benchmark.objects.get(name="sample")
 
 
@@ -24,8 +29,9 @@ def test_the_random_baseline_matches_the_published_one_within_noise(sample, task
     averages = []
     for seed in range(10):
         with tasks_in_process():
-            run = run_prepare(benchmark=sample, predictor="random", name=f"random {seed}", settings={"seed": seed},
-                              concurrency=1)  # fmt: skip
+            run = run_prepare(
+                benchmark=sample, predictor="random", name=f"random {seed}", settings={"seed": seed}, concurrency=1
+            )
         scores = run_scores(run)
         assert scores.scored == {"CMAR": 100, "FMAR": 100, "SAD": 200, "MAD": 200, "MAS": 200, "PPR": 200}
         averages.append(scores.closed_average)

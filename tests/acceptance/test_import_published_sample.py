@@ -11,22 +11,62 @@ from annotation.domain.taxonomy import TASKS
 from annotation.models import Benchmark, QAItem, QualityFlag
 
 # FMAR items whose option list repeats a label (found in the sample by inspection).
-DUPLICATE_OPTION_ITEMS = {"FMAR_0165", "FMAR_0342", "FMAR_0765", "FMAR_0814", "FMAR_0856", "FMAR_0879", "FMAR_0891",
-                          "FMAR_0907"}  # fmt: skip
+DUPLICATE_OPTION_ITEMS = {
+    "FMAR_0165",
+    "FMAR_0342",
+    "FMAR_0765",
+    "FMAR_0814",
+    "FMAR_0856",
+    "FMAR_0879",
+    "FMAR_0891",
+    "FMAR_0907",
+}
 # Comprehension questions that name their clip's fine-grained label, i.e. the FMAR answer.
 LABEL_LEAK_ITEMS = {
-    "MAD_0911", "MAD_1080", "MAD_1256", "MAD_1257", "MAD_1270", "MAD_1306", "MAD_1328", "MAD_1329", "MAD_1476",
-    "MAD_1660", "MAS_1081", "MAS_1661", "SAD_0002", "SAD_0524", "SAD_0660", "SAD_0924", "SAD_1138", "SAD_1184",
-    "SAD_1256", "SAD_1257", "SAD_1270", "SAD_1306", "SAD_1386", "SAD_1477", "SAD_1599", "SAD_1660", "SAD_1661",
-    "SAD_1696", "SAD_1944",
-}  # fmt: skip
+    "MAD_0911",
+    "MAD_1080",
+    "MAD_1256",
+    "MAD_1257",
+    "MAD_1270",
+    "MAD_1306",
+    "MAD_1328",
+    "MAD_1329",
+    "MAD_1476",
+    "MAD_1660",
+    "MAS_1081",
+    "MAS_1661",
+    "SAD_0002",
+    "SAD_0524",
+    "SAD_0660",
+    "SAD_0924",
+    "SAD_1138",
+    "SAD_1184",
+    "SAD_1256",
+    "SAD_1257",
+    "SAD_1270",
+    "SAD_1306",
+    "SAD_1386",
+    "SAD_1477",
+    "SAD_1599",
+    "SAD_1660",
+    "SAD_1661",
+    "SAD_1696",
+    "SAD_1944",
+}
 
 
 @pytest.fixture
 def imported(db, shared_data):
     out = io.StringIO()
-    call_command("import_benchmark", str(shared_data / "mabench" / "mabench_data_sample_100.json"),
-                 "--benchmark", "MA-Bench sample", "--source", "MAC 2026 starter kit", stdout=out)  # fmt: skip
+    call_command(
+        "import_benchmark",
+        str(shared_data / "mabench" / "mabench_data_sample_100.json"),
+        "--benchmark",
+        "MA-Bench sample",
+        "--source",
+        "MAC 2026 starter kit",
+        stdout=out,
+    )
     return Benchmark.objects.get(name="MA-Bench sample"), json.loads(out.getvalue())
 
 
@@ -40,8 +80,10 @@ def test_the_sample_imports_1200_items_on_100_clips_in_the_published_task_mix(im
     counts = {task: QAItem.objects.filter(benchmark=benchmark, task=task).count() for task in TASKS}
     assert counts == {code: 100 * task.per_video for code, task in TASKS.items()}
     for tier in ("perception", "comprehension", "reasoning"):
-        assert QAItem.objects.filter(benchmark=benchmark).in_tier(tier).count() == {
-            "perception": 200, "comprehension": 800, "reasoning": 200}[tier]  # fmt: skip
+        assert (
+            QAItem.objects.filter(benchmark=benchmark).in_tier(tier).count()
+            == {"perception": 200, "comprehension": 800, "reasoning": 200}[tier]
+        )
 
 
 def test_lint_flags_exactly_the_duplicate_option_and_leaked_label_items(imported):

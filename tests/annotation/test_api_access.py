@@ -14,13 +14,22 @@ ROW = {"video": "clip_a.mp4", "task": "SAD", "qid": "SAD_0001", "question": "Doe
 
 
 def upload():
-    return {"benchmark": "Uploaded", "source": "gen 2.0",
-            "questions": SimpleUploadedFile("q.json", json.dumps([ROW]).encode())}  # fmt: skip
+    return {
+        "benchmark": "Uploaded",
+        "source": "gen 2.0",
+        "questions": SimpleUploadedFile("q.json", json.dumps([ROW]).encode()),
+    }
 
 
-@pytest.mark.parametrize(("role", "expected"), [
-    ("anonymous", 403), (User.Role.ANNOTATOR, 403), (User.Role.REVIEWER, 403), (User.Role.ADMIN, 201),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("anonymous", 403),
+        (User.Role.ANNOTATOR, 403),
+        (User.Role.REVIEWER, 403),
+        (User.Role.ADMIN, 201),
+    ],
+)
 def test_only_admins_may_import(client, make_user, role, expected):
     if role != "anonymous":
         client.force_login(make_user(role))
@@ -52,9 +61,15 @@ def test_an_upload_without_files_is_a_clear_400(client, admin_user):
 
 
 @pytest.mark.parametrize("name", ["api-schema", "api-docs"])
-@pytest.mark.parametrize(("role", "expected"), [
-    ("anonymous", 403), (User.Role.ANNOTATOR, 200), (User.Role.REVIEWER, 200), (User.Role.ADMIN, 200),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("anonymous", 403),
+        (User.Role.ANNOTATOR, 200),
+        (User.Role.REVIEWER, 200),
+        (User.Role.ADMIN, 200),
+    ],
+)
 def test_the_api_schema_and_docs_need_a_login(client, make_user, name, role, expected):
     if role != "anonymous":
         client.force_login(make_user(role))

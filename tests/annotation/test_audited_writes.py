@@ -24,8 +24,13 @@ def test_creation_records_the_whole_row_attributed_to_the_generator(make_item):
 
 def test_an_edit_records_only_the_changed_fields_before_and_after(make_item, annotator):
     item = make_item("SAD_0002", answer="Yes")
-    item = item_edit(item_id=item.pk, actor=Actor.person(annotator), expected_version=1,
-                     changes={"answer": "No", "question": item.question}, reason="the head moves up")  # fmt: skip
+    item = item_edit(
+        item_id=item.pk,
+        actor=Actor.person(annotator),
+        expected_version=1,
+        changes={"answer": "No", "question": item.question},
+        reason="the head moves up",
+    )
     assert (item.answer, item.version) == ("No", 2)
     edit = events_of(item)[-1]
     assert (edit.event_type, edit.before, edit.after) == ("edited", {"answer": "Yes"}, {"answer": "No"})
@@ -41,17 +46,29 @@ def test_an_edit_that_changes_nothing_writes_nothing(make_item, annotator):
 def test_a_stale_edit_is_refused_and_both_versions_survive_in_the_trail(make_item, annotator, reviewer):
     item = make_item("SAD_0004", question="Does the head move down?")
     seen = item.version  # both people opened version 1
-    item_edit(item_id=item.pk, actor=Actor.person(annotator), expected_version=seen,
-              changes={"question": "Does the head move down twice?"})  # fmt: skip
+    item_edit(
+        item_id=item.pk,
+        actor=Actor.person(annotator),
+        expected_version=seen,
+        changes={"question": "Does the head move down twice?"},
+    )
     with pytest.raises(EditConflict) as raised:
-        item_edit(item_id=item.pk, actor=Actor.person(reviewer), expected_version=seen,
-                  changes={"question": "Does the head nod once?"})  # fmt: skip
+        item_edit(
+            item_id=item.pk,
+            actor=Actor.person(reviewer),
+            expected_version=seen,
+            changes={"question": "Does the head nod once?"},
+        )
     assert (raised.value.seen_version, raised.value.current_version) == (1, 2)
     assert "changed meanwhile" in str(raised.value)
     item.refresh_from_db()
     assert (item.question, item.version) == ("Does the head move down twice?", 2)
     won, lost = events_of(item)[-2:]
-    assert (won.event_type, won.actor_user, won.after) == ("edited", annotator, {"question": "Does the head move down twice?"})
+    assert (won.event_type, won.actor_user, won.after) == (
+        "edited",
+        annotator,
+        {"question": "Does the head move down twice?"},
+    )
     assert (lost.event_type, lost.actor_user, lost.target_version) == ("edit_refused", reviewer, 1)
     assert lost.after == {"question": "Does the head nod once?"}
     assert lost.before == {"question": "Does the head move down twice?"}
@@ -60,8 +77,12 @@ def test_a_stale_edit_is_refused_and_both_versions_survive_in_the_trail(make_ite
 def test_an_invalid_edit_is_refused_whole_and_leaves_no_event(make_item, annotator):
     item = make_item("FMAR_0001", task="FMAR")
     with pytest.raises(ValidationError) as raised:
-        item_edit(item_id=item.pk, actor=Actor.person(annotator), expected_version=1,
-                  changes={"question": "Which label?", "answer": "F"})  # fmt: skip
+        item_edit(
+            item_id=item.pk,
+            actor=Actor.person(annotator),
+            expected_version=1,
+            changes={"question": "Which label?", "answer": "F"},
+        )
     assert "'F' is not one of the option letters A, B, C, D, E" in str(raised.value)
     item.refresh_from_db()
     assert (item.question, item.answer, item.version) == ("Which fine-grained label fits?", "A", 1)
@@ -71,7 +92,9 @@ def test_an_invalid_edit_is_refused_whole_and_leaves_no_event(make_item, annotat
 def test_fields_outside_the_editable_set_are_refused(make_item, annotator):
     item = make_item("SAD_0005")
     with pytest.raises(ValueError, match="review_status cannot be edited here"):
-        item_edit(item_id=item.pk, actor=Actor.person(annotator), expected_version=1, changes={"review_status": "accepted"})
+        item_edit(
+            item_id=item.pk, actor=Actor.person(annotator), expected_version=1, changes={"review_status": "accepted"}
+        )
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"user": object(), "source": "gen"}])
@@ -98,7 +121,9 @@ def test_two_simultaneous_edits_of_one_version_let_exactly_one_win(make_item, an
             close_old_connections()
             connection.close()
 
-    threads = [threading.Thread(target=edit, args=args) for args in ((annotator, "Left hand?"), (reviewer, "Right hand?"))]
+    threads = [
+        threading.Thread(target=edit, args=args) for args in ((annotator, "Left hand?"), (reviewer, "Right hand?"))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

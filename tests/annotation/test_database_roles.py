@@ -39,15 +39,22 @@ def app_role(monkeypatch):
 def released(benchmark, make_item, reviewer, admin_user):
     item = make_item("SAD_0001")
     for status in ("in_review", "accepted"):
-        item = review_status_set(model=QAItem, pk=item.pk, status=status, actor=Actor.person(reviewer),
-                                 expected_version=item.version)  # fmt: skip
+        item = review_status_set(
+            model=QAItem, pk=item.pk, status=status, actor=Actor.person(reviewer), expected_version=item.version
+        )
     return release_create(benchmark=benchmark, tag="v1", user=admin_user)
 
 
 def connect_as(role: str, password: str) -> psycopg.Connection:
     db = connection.settings_dict
-    return psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, dbname=db["NAME"], user=role,
-                           password=password, autocommit=True)  # fmt: skip
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        dbname=db["NAME"],
+        user=role,
+        password=password,
+        autocommit=True,
+    )
 
 
 def create_app_role(name: str) -> None:
@@ -68,7 +75,8 @@ def test_the_app_role_reads_and_appends_but_cannot_rewrite_or_unguard(released, 
         assert app.execute("SELECT count(*) FROM annotation_auditevent").fetchone() == (events,)
         (event_id,) = app.execute(
             "INSERT INTO annotation_auditevent (at, actor_source, event_type, target_kind, target_id, reason)"
-            " VALUES (now(), 'app-role-test', 'imported', 'benchmark', 1, '') RETURNING id").fetchone()  # fmt: skip
+            " VALUES (now(), 'app-role-test', 'imported', 'benchmark', 1, '') RETURNING id"
+        ).fetchone()
         assert app.execute("SELECT nextval(pg_get_serial_sequence('annotation_releaseitem', 'id'))").fetchone()[0] > 0
         assert app.execute("UPDATE annotation_qaitem SET version = version").rowcount == 1  # ordinary tables: writable
         assert {"annotation_auditevent", "annotation_release", "annotation_releaseitem"} <= set(APPEND_ONLY_TABLES)
@@ -76,9 +84,16 @@ def test_the_app_role_reads_and_appends_but_cannot_rewrite_or_unguard(released, 
             for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}", f"TRUNCATE {table}"):
                 refused(app, statement, f"permission denied for table {table}")
         refused(app, "TRUNCATE annotation_qaitem", "permission denied for table annotation_qaitem")
-        refused(app, "ALTER TABLE annotation_auditevent DISABLE TRIGGER annotation_auditevent_append_only",
-                "must be owner of table annotation_auditevent")  # fmt: skip
-        refused(app, "SET session_replication_role = replica", 'permission denied to set parameter "session_replication_role"')
+        refused(
+            app,
+            "ALTER TABLE annotation_auditevent DISABLE TRIGGER annotation_auditevent_append_only",
+            "must be owner of table annotation_auditevent",
+        )
+        refused(
+            app,
+            "SET session_replication_role = replica",
+            'permission denied to set parameter "session_replication_role"',
+        )
         refused(app, "CREATE TABLE annotation_owned_by_app (id int)", "permission denied for schema public")
     assert AuditEvent.objects.filter(pk=event_id, actor_source="app-role-test").exists()
     assert AuditEvent.objects.count() == events + 1 and Release.objects.get().items.count() == 1
@@ -93,8 +108,11 @@ def test_a_rerun_takes_back_grants_made_by_hand_and_later_tables_are_usable_at_o
     create_app_role(name)
     assert capsys.readouterr().out.count(f"role {name}:") == 2
     with connection.cursor() as cursor:
-        cursor.execute("SELECT has_table_privilege(%s, 'annotation_auditevent', 'UPDATE'),"
-                       " has_table_privilege(%s, 'annotation_auditevent', 'TRUNCATE')", [name, name])  # fmt: skip
+        cursor.execute(
+            "SELECT has_table_privilege(%s, 'annotation_auditevent', 'UPDATE'),"
+            " has_table_privilege(%s, 'annotation_auditevent', 'TRUNCATE')",
+            [name, name],
+        )
         assert cursor.fetchone() == (False, False)
         cursor.execute("CREATE TABLE annotation_created_later (id int)")  # as a later migrate would, by the owner
     try:

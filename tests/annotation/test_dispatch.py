@@ -70,7 +70,8 @@ def test_committed_work_is_sent_once_by_name_after_the_commit(sent, video, make_
 
 @pytest.mark.django_db
 def test_in_process_the_tasks_run_when_the_transaction_commits_and_never_when_it_rolls_back(
-        video, generator, tmp_path, tasks_in_process):  # fmt: skip
+    video, generator, tmp_path, tasks_in_process
+):
     clip = tmp_path / "clip_001.mp4"
     clip.write_bytes(b"not a video")
     with tasks_in_process():
@@ -139,17 +140,25 @@ def _forbidden(names: set[str]) -> list[str]:
 
 def test_no_service_imports_a_tasks_module_or_the_site():
     modules = [path for package in SERVICE_PACKAGES for path in sorted((PROJECT_DIR / package).rglob("*.py"))]
-    offending = {str(path.relative_to(PROJECT_DIR)): _forbidden(_imported(path.read_text(), _package_of(path)))
-                 for path in modules}  # fmt: skip
+    offending = {
+        str(path.relative_to(PROJECT_DIR)): _forbidden(_imported(path.read_text(), _package_of(path)))
+        for path in modules
+    }
     assert len(offending) > 10
     assert {path: names for path, names in offending.items() if names} == {}
 
 
 def test_the_import_check_sees_function_level_and_relative_imports():
     source = "import os\n\ndef f():\n    from .. import tasks\n    from mabench_site.celery import app\n"
-    assert _forbidden(_imported(source, "annotation.services")) == ["annotation.tasks", "mabench_site.celery",
-                                                                     "mabench_site.celery.app"]  # fmt: skip
+    assert _forbidden(_imported(source, "annotation.services")) == [
+        "annotation.tasks",
+        "mabench_site.celery",
+        "mabench_site.celery.app",
+    ]
     assert _forbidden(_imported("from review.tasks import sweep_expired_leases", "review.services")) == [
-        "review.tasks", "review.tasks.sweep_expired_leases"]  # fmt: skip
-    assert "annotation.dispatch" in _imported((PROJECT_DIR / "annotation/services/baselines.py").read_text(),
-                                              "annotation.services")  # fmt: skip
+        "review.tasks",
+        "review.tasks.sweep_expired_leases",
+    ]
+    assert "annotation.dispatch" in _imported(
+        (PROJECT_DIR / "annotation/services/baselines.py").read_text(), "annotation.services"
+    )

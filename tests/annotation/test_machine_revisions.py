@@ -18,10 +18,19 @@ def revise(target, values, **how):
 
 @pytest.fixture
 def caption(video, generator):
-    return create_audited(model=Caption, actor=generator, values={
-        "video": video, "coarse_label": "B", "fine_label": "B1", "dominant_part": "head", "trend": "repetitive",
-        "description": "The head nods twice.", "generated_by": generator.source,
-    })  # fmt: skip
+    return create_audited(
+        model=Caption,
+        actor=generator,
+        values={
+            "video": video,
+            "coarse_label": "B",
+            "fine_label": "B1",
+            "dominant_part": "head",
+            "trend": "repetitive",
+            "description": "The head nods twice.",
+            "generated_by": generator.source,
+        },
+    )
 
 
 @pytest.mark.django_db
@@ -42,8 +51,12 @@ def test_a_changed_reviewed_item_is_revised_by_the_source_with_the_callers_reaso
 
 @pytest.mark.django_db
 def test_a_caption_a_person_edited_is_kept_and_flagged_with_the_callers_origin(caption, annotator):
-    caption_edit(caption_id=caption.pk, actor=Actor.person(annotator), expected_version=1,
-                 changes={"description": "The head nods once."})  # fmt: skip
+    caption_edit(
+        caption_id=caption.pk,
+        actor=Actor.person(annotator),
+        expected_version=1,
+        changes={"description": "The head nods once."},
+    )
     caption.refresh_from_db()
     same = revise(caption, {"description": "The head nods twice."}, reason="re-import", origin="import")
     assert same is RevisionOutcome.UNCHANGED and not QualityFlag.objects.exists()  # the generator repeated itself

@@ -24,7 +24,7 @@ def test_a_reviewer_logs_in_opens_a_benchmark_and_filters_its_questions(log_in, 
 
 
 def test_machine_text_that_looks_like_markup_stays_text_in_the_browser(log_in, admin_user, make_item):
-    make_item("SAD_0001", question="Does it move? <img src=x onerror=\"window.pwned=1\"><b>bold</b>")
+    make_item("SAD_0001", question='Does it move? <img src=x onerror="window.pwned=1"><b>bold</b>')
     page = log_in(admin_user)
     page.get_by_role("link", name="Test bench").click()
     expect(page.locator("#items")).to_contain_text('<img src=x onerror="window.pwned=1"><b>bold</b>')

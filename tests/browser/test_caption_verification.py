@@ -11,8 +11,9 @@ from review.services.queues import queue_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_an_annotator_verifies_corpus_captions_with_frame_set_phase_starts(log_in, annotator, admin_user, benchmark,
-                                                                            processed_clip, make_caption, generator):  # fmt: skip
+def test_an_annotator_verifies_corpus_captions_with_frame_set_phase_starts(
+    log_in, annotator, admin_user, benchmark, processed_clip, make_caption, generator
+):
     Benchmark.objects.filter(pk=benchmark.pk).update(kind="train")  # the benchmark fixture, as a training corpus
     make_caption()
     second = video_register(benchmark=benchmark, clip_name="clip_002", actor=generator)

@@ -45,13 +45,15 @@ def clip_in_queue(processed_clip, make_caption, make_item, benchmark, admin_user
     make_item("SAD_0002", answer="No", question="Does the head move <script>alert(1)</script> left?")
     make_item("FMAR_0001", task="FMAR", answer="B")
     second = make_user("annotator", "second")
-    queue = queue_create(benchmark=benchmark, name="first pass", created_by=admin_user, annotators=[annotator, second],
-                         overlap=2)  # fmt: skip
+    queue = queue_create(
+        benchmark=benchmark, name="first pass", created_by=admin_user, annotators=[annotator, second], overlap=2
+    )
     return queue, second
 
 
-def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(log_in, annotator, clip_in_queue, processed_clip,
-                                                                        artifacts):  # fmt: skip
+def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(
+    log_in, annotator, clip_in_queue, processed_clip, artifacts
+):
     page = log_in(annotator)
     page.get_by_role("button", name="Start").click()
     frame_number, image = page.locator("#frame-number"), page.locator("#frame-image")
@@ -109,22 +111,31 @@ def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(log_in, 
     fmar.get_by_label("Wrong key").check()
     fmar.get_by_label("Ambiguous").check()
     fmar.get_by_role("button", name="Reject", exact=True).click()
-    expect(page.locator("article", has_text="FMAR_0001")).to_contain_text("Your decision: Reject (ambiguous, wrong_key)")
+    expect(page.locator("article", has_text="FMAR_0001")).to_contain_text(
+        "Your decision: Reject (ambiguous, wrong_key)"
+    )
     page.screenshot(path=artifacts / "review.png", full_page=True)
 
     page.locator("article", has_text="FMAR_0001").press("n")  # on a decided card n means Next clip
     expect(page.locator(".notice")).to_contain_text("still yours to finish")  # the caption is not decided yet
     reviews = {(r.item.qid, r.decision, tuple(r.reject_reasons)) for r in Review.objects.select_related("item")}
-    assert reviews == {("SAD_0001", "accept", ()), ("SAD_0002", "fix", ()), ("FMAR_0001", "reject", ("ambiguous", "wrong_key"))}
+    assert reviews == {
+        ("SAD_0001", "accept", ()),
+        ("SAD_0002", "fix", ()),
+        ("FMAR_0001", "reject", ("ambiguous", "wrong_key")),
+    }
     assert Review.objects.get(item__qid="SAD_0001").blind_answer == "Yes"
     edits = AuditEvent.objects.filter(actor_user=annotator, target_kind="qaitem", event_type="edited")
-    assert [(e.target_id, e.after) for e in edits] == [(QAItem.objects.get(qid="SAD_0002").pk, {"question": "Does the head move right?"})]
+    assert [(e.target_id, e.after) for e in edits] == [
+        (QAItem.objects.get(qid="SAD_0002").pk, {"question": "Does the head move right?"})
+    ]
     trail = AuditEvent.objects.filter(actor_user=annotator, target_kind="qaitem").values_list("event_type", flat=True)
     assert sorted(trail) == sorted(["blind_answered"] * 3 + ["edited"] + ["reviewed"] * 3)
 
 
-def test_a_save_over_a_change_made_in_another_browser_gets_the_conflict_view(log_in, annotator, clip_in_queue, browser,
-                                                                              live_server, artifacts):  # fmt: skip
+def test_a_save_over_a_change_made_in_another_browser_gets_the_conflict_view(
+    log_in, annotator, clip_in_queue, browser, live_server, artifacts
+):
     queue, second = clip_in_queue
     page = log_in(annotator)
     page.get_by_role("button", name="Start").click()

@@ -32,9 +32,18 @@ from demo.content import (
 from demo.figure_clips import SUPPORTED_ACTIONS, pose_at
 
 CAPTION_KEYS = {
-    "coarse_label", "fine_label", "dominant_part", "other_parts", "direction_path",
-    "phase_early", "phase_middle", "phase_late", "trend", "contact", "description",
-}  # fmt: skip
+    "coarse_label",
+    "fine_label",
+    "dominant_part",
+    "other_parts",
+    "direction_path",
+    "phase_early",
+    "phase_middle",
+    "phase_late",
+    "trend",
+    "contact",
+    "description",
+}
 ROW_KEYS = {"video", "task", "qid", "question", "answer"}
 MARE_LABELS = re.compile(r"\[Body part \(coarse-grained\)\] (.+?) \| \[Micro-action \(fine-grained\)\] (.+?)\.?$")
 YES_NO_TASKS = [code for code, task in TASKS.items() if task.answer_format == AnswerFormat.YES_NO]
@@ -244,10 +253,18 @@ def test_open_answers_name_the_rendered_labels(clips, rows):
 # --- the facts behind the questions agree with the renderer ------------------------------
 
 JOINT_OF = {
-    "head": "head", "torso": "neck", "right hand": "r_hand", "left hand": "l_hand",
-    "right shoulder": "r_shoulder", "left shoulder": "l_shoulder", "right knee": "r_knee",
-    "right lower leg": "r_foot", "left lower leg": "l_foot", "right foot": "r_foot", "left foot": "l_foot",
-}  # fmt: skip
+    "head": "head",
+    "torso": "neck",
+    "right hand": "r_hand",
+    "left hand": "l_hand",
+    "right shoulder": "r_shoulder",
+    "left shoulder": "l_shoulder",
+    "right knee": "r_knee",
+    "right lower leg": "r_foot",
+    "left lower leg": "l_foot",
+    "right foot": "r_foot",
+    "left foot": "l_foot",
+}
 DIRECTION = {"move upward": (0, -1), "move downward": (0, 1), "move rightward": (-1, 0), "move leftward": (1, 0)}
 SAMPLES = np.linspace(0, 1, 601)
 

@@ -89,8 +89,10 @@ def test_the_demo_logins_and_queue_are_recorded_as_made_by_the_seed(seeded):
     users = dict(User.objects.values_list("pk", "username"))
     roles = AuditEvent.objects.filter(event_type="role_changed", target_kind="user")
     assert sorted((users[e.target_id], e.actor_source, e.before, e.after["role"]) for e in roles) == [
-        ("admin", "seed_demo", None, "admin"), ("annotator", "seed_demo", None, "annotator"),
-        ("reviewer", "seed_demo", None, "reviewer")]  # fmt: skip
+        ("admin", "seed_demo", None, "admin"),
+        ("annotator", "seed_demo", None, "annotator"),
+        ("reviewer", "seed_demo", None, "reviewer"),
+    ]
     [queue] = AuditEvent.objects.filter(event_type="queue_created")
     assert (queue.actor_user, queue.actor_source, queue.target_id) == (None, "seed_demo", benchmark.queues.get().pk)
     assert queue.after["annotators"] == ["annotator"] and queue.after["slot_count"] == 12

@@ -46,8 +46,10 @@ def make_clip(benchmark, make_item, generator):
 
     def make(name: str, questions: dict[str, tuple[str, str]]):
         video = video_register(benchmark=benchmark, clip_name=name, actor=generator)
-        items = [make_item(qid, task=task, video=video, answer=key, question=f"{qid}: does it move?")
-                 for qid, (task, key) in questions.items()]  # fmt: skip
+        items = [
+            make_item(qid, task=task, video=video, answer=key, question=f"{qid}: does it move?")
+            for qid, (task, key) in questions.items()
+        ]
         return video, items
 
     return make
@@ -58,15 +60,36 @@ def add_review(db):
     """``add_review(queue=, item=, user=, answer=, decision=, seconds=)``: a finished review in the next copy's
     slot of the item's clip, as the review page leaves it (the slot completed by that person)."""
 
-    def add(*, queue, item, user, answer: str = "", decision: str = "accept", seconds: int | None = None,
-            reasons: list[str] | None = None, note: str = "") -> Review:  # fmt: skip
+    def add(
+        *,
+        queue,
+        item,
+        user,
+        answer: str = "",
+        decision: str = "accept",
+        seconds: int | None = None,
+        reasons: list[str] | None = None,
+        note: str = "",
+    ) -> Review:
         slot = QueueSlot.objects.filter(queue=queue, video_id=item.video_id, completed_by=user).first()
         if slot is None:
-            slot = QueueSlot.objects.filter(queue=queue, video_id=item.video_id, completed_at__isnull=True) \
-                .order_by("copy").first()  # fmt: skip
+            slot = (
+                QueueSlot.objects.filter(queue=queue, video_id=item.video_id, completed_at__isnull=True)
+                .order_by("copy")
+                .first()
+            )
             QueueSlot.objects.filter(pk=slot.pk).update(completed_by=user, completed_at=timezone.now())
-        return Review.objects.create(slot=slot, item=item, item_version=item.version, reviewer=user, stage=queue.stage,
-                                     blind_answer=answer, decision=decision, seconds_spent=seconds,
-                                     reject_reasons=reasons or [], reason=note)  # fmt: skip
+        return Review.objects.create(
+            slot=slot,
+            item=item,
+            item_version=item.version,
+            reviewer=user,
+            stage=queue.stage,
+            blind_answer=answer,
+            decision=decision,
+            seconds_spent=seconds,
+            reject_reasons=reasons or [],
+            reason=note,
+        )
 
     return add

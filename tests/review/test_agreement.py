@@ -14,8 +14,18 @@ def test_cohens_kappa_on_the_textbook_table():
 
 def test_fleiss_kappa_on_the_textbook_example():
     # Fleiss (1971) as reproduced widely: 10 subjects, 14 raters, 5 categories -> kappa 0.210
-    counts = [(0, 0, 0, 0, 14), (0, 2, 6, 4, 2), (0, 0, 3, 5, 6), (0, 3, 9, 2, 0), (2, 2, 8, 1, 1),
-              (7, 7, 0, 0, 0), (3, 2, 6, 3, 0), (2, 5, 3, 2, 2), (6, 5, 2, 1, 0), (0, 2, 2, 3, 7)]  # fmt: skip
+    counts = [
+        (0, 0, 0, 0, 14),
+        (0, 2, 6, 4, 2),
+        (0, 0, 3, 5, 6),
+        (0, 3, 9, 2, 0),
+        (2, 2, 8, 1, 1),
+        (7, 7, 0, 0, 0),
+        (3, 2, 6, 3, 0),
+        (2, 5, 3, 2, 2),
+        (6, 5, 2, 1, 0),
+        (0, 2, 2, 3, 7),
+    ]
     ratings = [[label for label, n in zip("ABCDE", row) for _ in range(n)] for row in counts]
     assert fleiss_kappa(ratings) == pytest.approx(0.210, abs=0.001)
 

@@ -70,8 +70,9 @@ def test_without_overlap_nothing_is_measured(benchmark, sad_items, admin_user, p
     assert not agreement_of_queue(queue=queue).answers.measured
 
 
-def test_human_accuracy_compares_blind_answers_with_current_keys(benchmark, pair_queue, make_clip, add_review, people,
-                                                                 admin_user):  # fmt: skip
+def test_human_accuracy_compares_blind_answers_with_current_keys(
+    benchmark, pair_queue, make_clip, add_review, people, admin_user
+):
     _, [fmar, madu] = make_clip("take_f", {"FMAR_0001": ("FMAR", ""), "MADU_0001": ("MADU", "")})
     queue = queue_create(benchmark=benchmark, name="f", created_by=admin_user, filters={"clips": ["take_f"]})
     add_review(queue=queue, item=fmar, user=people[0], answer="B")  # no key yet: not counted

@@ -23,19 +23,35 @@ def clips(benchmark, make_item, generator):
 
 
 def test_a_queue_lays_out_overlap_slots_flagged_clips_first(benchmark, clips, admin_user, annotator):
-    queue = queue_create(benchmark=benchmark, name="first pass", created_by=admin_user, overlap=2, annotators=[annotator])
+    queue = queue_create(
+        benchmark=benchmark, name="first pass", created_by=admin_user, overlap=2, annotators=[annotator]
+    )
     layout = list(queue.slots.values_list("video__clip_name", "copy"))
-    assert layout == [("take_003", 1), ("take_000", 1), ("take_001", 1), ("take_002", 1),
-                      ("take_003", 2), ("take_000", 2), ("take_001", 2), ("take_002", 2)]  # fmt: skip
+    assert layout == [
+        ("take_003", 1),
+        ("take_000", 1),
+        ("take_001", 1),
+        ("take_002", 1),
+        ("take_003", 2),
+        ("take_000", 2),
+        ("take_001", 2),
+        ("take_002", 2),
+    ]
     assert list(queue.annotators.all()) == [annotator]
 
 
 def test_filters_choose_the_clips(benchmark, clips, admin_user):
-    queue = queue_create(benchmark=benchmark, name="unkeyed", created_by=admin_user,
-                         filters={"flags": ["missing_answer_key"]})  # fmt: skip
+    queue = queue_create(
+        benchmark=benchmark, name="unkeyed", created_by=admin_user, filters={"flags": ["missing_answer_key"]}
+    )
     assert list(queue.slots.values_list("video__clip_name", flat=True)) == ["take_003"]
-    by_clip = queue_create(benchmark=benchmark, name="two", created_by=admin_user, filters={"clips": ["take_001", "take_002"]},
-                           order=Queue.Order.CLIP)  # fmt: skip
+    by_clip = queue_create(
+        benchmark=benchmark,
+        name="two",
+        created_by=admin_user,
+        filters={"clips": ["take_001", "take_002"]},
+        order=Queue.Order.CLIP,
+    )
     assert list(by_clip.slots.values_list("video__clip_name", flat=True)) == ["take_001", "take_002"]
 
 
@@ -79,15 +95,18 @@ def test_a_paused_queue_hands_out_nothing(benchmark, clips, admin_user, annotato
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
-def test_fifty_people_claiming_at_once_never_share_a_clip_and_none_is_lost_on_postgresql(benchmark, make_user, admin_user,
-                                                                                       at_once):  # fmt: skip
+def test_fifty_people_claiming_at_once_never_share_a_clip_and_none_is_lost_on_postgresql(
+    benchmark, make_user, admin_user, at_once
+):
     assert connection.vendor == "postgresql"
     from annotation.models import Video
 
     Video.objects.bulk_create(Video(benchmark=benchmark, clip_name=f"c{n:03d}") for n in range(60))
     queue = Queue.objects.create(benchmark=benchmark, name="rush", created_by=admin_user)
-    QueueSlot.objects.bulk_create(QueueSlot(queue=queue, video=v, copy=1, position=n)
-                                  for n, v in enumerate(Video.objects.filter(benchmark=benchmark).order_by("clip_name")))  # fmt: skip
+    QueueSlot.objects.bulk_create(
+        QueueSlot(queue=queue, video=v, copy=1, position=n)
+        for n, v in enumerate(Video.objects.filter(benchmark=benchmark).order_by("clip_name"))
+    )
     people = [make_user(User.Role.ANNOTATOR, f"p{n}") for n in range(50)]
     claimed, failures = at_once(lambda p=p: (p.pk, claim_next(queue=queue, user=p).pk) for p in people)
     assert failures == [] and len(claimed) == 50  # every claim completed

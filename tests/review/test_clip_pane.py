@@ -57,7 +57,10 @@ def test_the_clip_is_served_with_byte_ranges(claimed_clip):
     assert first.status_code == 206 and first["Content-Range"] == f"bytes 0-99/{size}"
     assert b"".join(first.streaming_content) == body[:100]
     tail = client.get(url, headers={"Range": "bytes=-10"})
-    assert b"".join(tail.streaming_content) == body[-10:] and tail["Content-Range"] == f"bytes {size - 10}-{size - 1}/{size}"
+    assert (
+        b"".join(tail.streaming_content) == body[-10:]
+        and tail["Content-Range"] == f"bytes {size - 10}-{size - 1}/{size}"
+    )
     middle = client.get(url, headers={"Range": f"bytes={size - 5}-"})
     assert b"".join(middle.streaming_content) == body[-5:]
     past = client.get(url, headers={"Range": f"bytes={size}-"})
@@ -69,11 +72,32 @@ def post_caption(client, slot, data):
 
 
 def caption_form(caption: Caption, **changes) -> dict:
-    fields = {name: getattr(caption, name) for name in (
-        "coarse_label", "fine_label", "trend", "dominant_part", "direction_path", "phase_early", "phase_middle",
-        "phase_late", "contact", "description")}  # fmt: skip
-    return fields | {"other_parts": ", ".join(caption.other_parts), "phase_middle_start": "", "phase_late_start": "",
-                     "version": caption.version, "decision": "fix"} | changes  # fmt: skip
+    fields = {
+        name: getattr(caption, name)
+        for name in (
+            "coarse_label",
+            "fine_label",
+            "trend",
+            "dominant_part",
+            "direction_path",
+            "phase_early",
+            "phase_middle",
+            "phase_late",
+            "contact",
+            "description",
+        )
+    }
+    return (
+        fields
+        | {
+            "other_parts": ", ".join(caption.other_parts),
+            "phase_middle_start": "",
+            "phase_late_start": "",
+            "version": caption.version,
+            "decision": "fix",
+        }
+        | changes
+    )
 
 
 def test_caption_fixes_are_checked_against_the_taxonomy_and_phase_starts_are_frames(answered_clip):
@@ -87,13 +111,24 @@ def test_caption_fixes_are_checked_against_the_taxonomy_and_phase_starts_are_fra
     assert not_a_frame.status_code == 400 and "phase_middle_start: a frame index" in not_a_frame.content.decode()
     assert Caption.objects.get(pk=caption.pk).version == caption.version and not CaptionReview.objects.exists()
 
-    fixed = post_caption(client, slot, caption_form(caption, fine_label="B2", phase_middle_start="20", phase_late_start="41",
-                                                    description="Shakes the <b>head</b>."))  # fmt: skip
+    fixed = post_caption(
+        client,
+        slot,
+        caption_form(
+            caption,
+            fine_label="B2",
+            phase_middle_start="20",
+            phase_late_start="41",
+            description="Shakes the <b>head</b>.",
+        ),
+    )
     assert fixed.status_code == 200 and fixed["X-Mabench-Saved"] == f"caption:{slot.pk}:{caption.pk}"
     caption = Caption.objects.get(pk=caption.pk)
     assert (caption.fine_label, caption.phase_middle_start, caption.phase_late_start) == ("B2", 20, 41)
     assert "Shakes the &lt;b&gt;head&lt;/b&gt;." in fixed.content.decode()
-    edit = AuditEvent.objects.filter(target_kind="caption", target_id=caption.pk, after__has_key="fine_label").latest("id")
+    edit = AuditEvent.objects.filter(target_kind="caption", target_id=caption.pk, after__has_key="fine_label").latest(
+        "id"
+    )
     assert edit.after["phase_middle_start"] == 20 and edit.actor_user.username == "annotator"
     assert CaptionReview.objects.get(caption=caption).decision == "fix"
 
@@ -101,8 +136,12 @@ def test_caption_fixes_are_checked_against_the_taxonomy_and_phase_starts_are_fra
 def test_a_caption_accepted_after_someone_changed_it_is_a_conflict(answered_clip, reviewer):
     client, slot = answered_clip
     caption = Caption.objects.get(video=slot.video)
-    caption_edit(caption_id=caption.pk, actor=Actor.person(reviewer), expected_version=caption.version,
-                 changes={"description": "Edited meanwhile."})  # fmt: skip
+    caption_edit(
+        caption_id=caption.pk,
+        actor=Actor.person(reviewer),
+        expected_version=caption.version,
+        changes={"description": "Edited meanwhile."},
+    )
     stale = post_caption(client, slot, {"decision": "accept", "version": caption.version})
     assert stale.status_code == 409 and "changed meanwhile" in stale.content.decode()
     mine = post_caption(client, slot, caption_form(caption, dominant_part="neck"))
@@ -129,8 +168,9 @@ def test_reviewers_score_open_answers_by_hand_on_the_judges_dimensions(answered_
     client, slot = answered_clip
     madu = QAItem.objects.get(qid="MADU_0001")
     run = BaselineRun.objects.create(benchmark=benchmark, name="vlm-a", predictor="external", settings_hash="x")
-    prediction = Prediction.objects.create(run=run, item=madu, item_version=madu.version, outcome="parsed",
-                                           parsed_answer="The head <i>nods</i>.")  # fmt: skip
+    prediction = Prediction.objects.create(
+        run=run, item=madu, item_version=madu.version, outcome="parsed", parsed_answer="The head <i>nods</i>."
+    )
     page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
     assert "behavioural-semantic alignment" in page and "The head &lt;i&gt;nods&lt;/i&gt;." in page
     url = reverse("review-score", args=[slot.pk, prediction.pk])

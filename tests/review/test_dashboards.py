@@ -15,16 +15,22 @@ from review.services.queues import queue_create
 def reviewed(benchmark, make_clip, admin_user, make_user, add_review):
     """Three clips (SAD Yes, SAD No, FMAR with a duplicate option) reviewed twice; a queue named with markup."""
     ann, bob = make_user(User.Role.ANNOTATOR, "ann"), make_user(User.Role.ANNOTATOR, "bob")
-    items = [make_clip("take_0", {"SAD_0001": ("SAD", "Yes")})[1][0], make_clip("take_1", {"SAD_0002": ("SAD", "No")})[1][0]]
+    items = [
+        make_clip("take_0", {"SAD_0001": ("SAD", "Yes")})[1][0],
+        make_clip("take_1", {"SAD_0002": ("SAD", "No")})[1][0],
+    ]
     _, [fmar] = make_clip("take_2", {"FMAR_0001": ("FMAR", "A")})
     fmar.options = ["Nodding", "Nodding", "Waving", "Shrugging", "Tiptoe"]
     fmar.save()
     lint_run(benchmark=benchmark)
-    queue = queue_create(benchmark=benchmark, name="<script>alert(1)</script>", created_by=admin_user, overlap=2,
-                         annotators=[ann, bob])  # fmt: skip
+    queue = queue_create(
+        benchmark=benchmark, name="<script>alert(1)</script>", created_by=admin_user, overlap=2, annotators=[ann, bob]
+    )
     for item, (a, b) in zip(items + [fmar], [("Yes", "Yes"), ("No", "Yes"), ("A", "A")]):
         add_review(queue=queue, item=item, user=ann, answer=a, seconds=12)
-        add_review(queue=queue, item=item, user=bob, answer=b, decision="reject" if b != item.answer else "accept", seconds=40)
+        add_review(
+            queue=queue, item=item, user=bob, answer=b, decision="reject" if b != item.answer else "accept", seconds=40
+        )
     return queue
 
 
@@ -37,9 +43,11 @@ def test_the_benchmark_dashboard_draws_status_flags_balance_and_progress(client,
     assert "<title>SAD · Yes: 1 (50 %)</title>" in page and "<title>FMAR · A: 1 (100 %)</title>" in page
     assert "6 reviews, 6 in all</title>" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
-    accuracy = page[page.index('id="human-accuracy"'):].split("</table>")[0]
+    accuracy = page[page.index('id="human-accuracy"') :].split("</table>")[0]
     cells = accuracy.split("<tbody>")[1].count('<td class="num">')
-    assert cells == 8 and '<td class="num">100.0</td>' in accuracy and '<td class="num">75.0</td>' in accuracy  # FMAR, SAD
+    assert (
+        cells == 8 and '<td class="num">100.0</td>' in accuracy and '<td class="num">75.0</td>' in accuracy
+    )  # FMAR, SAD
     assert "<title>bob: 3</title>" in page
 
 
@@ -48,12 +56,13 @@ def test_the_queue_dashboard_shows_each_person(client, admin_user, reviewed):
     page = client.get(reverse("queue-dashboard", args=[reviewed.pk])).content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
     assert "<title>bob · Reject: 1 (33 %)</title>" in page
-    row = page[page.index("<td>ann</td>"):].split("</tr>")[0]
+    row = page[page.index("<td>ann</td>") :].split("</tr>")[0]
     assert '<td class="num">3</td>' in row and '<td class="num">12</td>' in row and '<td class="num">67</td>' in row
 
 
-def test_dashboard_queries_do_not_grow_with_the_reviews(client, admin_user, benchmark, reviewed, make_clip, add_review,
-                                                        make_user):  # fmt: skip
+def test_dashboard_queries_do_not_grow_with_the_reviews(
+    client, admin_user, benchmark, reviewed, make_clip, add_review, make_user
+):
     client.force_login(admin_user)
     urls = [reverse("benchmark-dashboard", args=[benchmark.pk]), reverse("queue-dashboard", args=[reviewed.pk])]
 

@@ -70,8 +70,12 @@ def test_the_benchmark_list_counts_clips_and_questions(client_as, benchmark, mak
 
 
 def test_machine_generated_text_is_escaped(client_as, benchmark, make_item):
-    make_item("FMAR_0001", task="FMAR", question="Which? <script>alert('q')</script>",
-              options=["<img src=x onerror=alert(1)>", "Nodding", "Waving", "Shrugging", "Tiptoe"])  # fmt: skip
+    make_item(
+        "FMAR_0001",
+        task="FMAR",
+        question="Which? <script>alert('q')</script>",
+        options=["<img src=x onerror=alert(1)>", "Nodding", "Waving", "Shrugging", "Tiptoe"],
+    )
     page = client_as(User.Role.REVIEWER).get(reverse("benchmark-detail", args=[benchmark.pk])).content.decode()
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(&#x27;q&#x27;)&lt;/script&gt;" in page
@@ -92,7 +96,9 @@ def test_filters_swap_only_the_items_table_for_htmx(client_as, benchmark, make_i
 
 def test_unknown_filter_values_are_ignored_not_errors(client_as, benchmark, make_item):
     make_item("SAD_0001")
-    response = client_as(User.Role.ADMIN).get(reverse("benchmark-detail", args=[benchmark.pk]), {"task": "NOPE", "status": "x"})
+    response = client_as(User.Role.ADMIN).get(
+        reverse("benchmark-detail", args=[benchmark.pk]), {"task": "NOPE", "status": "x"}
+    )
     assert response.status_code == 200 and "SAD_0001" in response.content.decode()
 
 
@@ -124,8 +130,9 @@ def test_the_report_shows_each_runs_scores_in_a_table_and_a_chart(client_as, ben
 
     items = [make_item(f"SAD_{n:04d}", question=f"Does part {n} move?") for n in range(4)]
     for name, correct in (("<b>vlm</b>", 3), ("random", 2)):
-        run = BaselineRun.objects.create(benchmark=benchmark, name=name, predictor="external", settings_hash=name,
-                                         status="done", total=4, done=4)  # fmt: skip
+        run = BaselineRun.objects.create(
+            benchmark=benchmark, name=name, predictor="external", settings_hash=name, status="done", total=4, done=4
+        )
         for n, item in enumerate(items):
             Prediction.objects.create(run=run, item=item, item_version=1, outcome="parsed", correct=n < correct)
     page = client_as(User.Role.REVIEWER).get(reverse("benchmark-report", args=[benchmark.pk])).content.decode()
@@ -141,8 +148,11 @@ def test_admins_resume_a_run_from_the_admin(client_as, benchmark, make_item):
     make_item("SAD_0001")
     run = run_prepare(benchmark=benchmark, predictor="random", name="random", settings={"seed": 1})
     client = client_as(User.Role.ADMIN)
-    response = client.post(reverse("admin:annotation_baselinerun_changelist"),
-                           {"action": "resume", "_selected_action": [run.pk]}, follow=True)  # fmt: skip
+    response = client.post(
+        reverse("admin:annotation_baselinerun_changelist"),
+        {"action": "resume", "_selected_action": [run.pk]},
+        follow=True,
+    )
     assert "Resumed 1 run(s)" in response.content.decode()
     assert BaselineRun.objects.get(pk=run.pk).chunks.count() == 1  # re-chunked: nothing was predicted yet
 
@@ -159,12 +169,16 @@ def test_the_report_compares_the_judge_with_hand_scores(client_as, benchmark, ma
     JudgeScore.objects.create(prediction=prediction, judge="judge-model", l1=4, l2=3, l3=2)
     JudgeScore.objects.create(prediction=prediction, judge="human:reviewer", l1=4, l2=1, l3=2)
     page = client.get(url).content.decode()
-    table = page[page.index('id="judge-agreement"'):]
-    assert "<td>MARE</td><td>L2</td>" in table and '<td class="num">0.0</td><td class="num">0.0</td><td class="num">2.00</td>' in table
+    table = page[page.index('id="judge-agreement"') :]
+    assert (
+        "<td>MARE</td><td>L2</td>" in table
+        and '<td class="num">0.0</td><td class="num">0.0</td><td class="num">2.00</td>' in table
+    )
 
 
-def test_the_report_puts_human_accuracy_from_blind_answers_beside_the_models(client_as, benchmark, make_clip, admin_user,
-                                                                              make_user, add_review):  # fmt: skip
+def test_the_report_puts_human_accuracy_from_blind_answers_beside_the_models(
+    client_as, benchmark, make_clip, admin_user, make_user, add_review
+):
     from annotation.models import BaselineRun, Prediction
     from review.services.queues import queue_create
 
@@ -177,7 +191,7 @@ def test_the_report_puts_human_accuracy_from_blind_answers_beside_the_models(cli
         for item, answer in zip(items, answers):
             add_review(queue=queue, item=item, user=user, answer=answer)
     page = client_as(User.Role.REVIEWER).get(reverse("benchmark-report", args=[benchmark.pk])).content.decode()
-    human = page[page.index('class="human-row"'):page.index("</tr>", page.index('class="human-row"'))]
+    human = page[page.index('class="human-row"') : page.index("</tr>", page.index('class="human-row"'))]
     assert "Human (blind answers)" in human
     assert '<td class="num">75.0</td>' in human and '<td class="num">50.0</td>' in human  # SAD 3/4, FMAR 1/2
     assert "Human (blind answers) · SAD: 75.0%" in page  # and a bar in the chart

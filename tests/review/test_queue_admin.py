@@ -21,12 +21,16 @@ from review.services.queues import (
 @pytest.fixture
 def clips(make_clip):
     """Ten clips, each with a SAD (comprehension) and an FMAR (perception) question."""
-    return [make_clip(f"take_{n:03d}", {f"SAD_{n:04d}": ("SAD", "Yes"), f"FMAR_{n:04d}": ("FMAR", "A")})[0]
-            for n in range(10)]  # fmt: skip
+    return [
+        make_clip(f"take_{n:03d}", {f"SAD_{n:04d}": ("SAD", "Yes"), f"FMAR_{n:04d}": ("FMAR", "A")})[0]
+        for n in range(10)
+    ]
 
 
 def test_overlap_goes_to_a_seeded_sample_of_clips_the_rest_get_one_review(benchmark, clips, admin_user):
-    queue = queue_create(benchmark=benchmark, name="sampled", created_by=admin_user, overlap=3, overlap_sample_percent=30)
+    queue = queue_create(
+        benchmark=benchmark, name="sampled", created_by=admin_user, overlap=3, overlap_sample_percent=30
+    )
     copies = {}
     for video_id, copy in queue.slots.values_list("video_id", "copy"):
         copies[video_id] = max(copies.get(video_id, 0), copy)
@@ -41,8 +45,15 @@ def test_overlap_goes_to_a_seeded_sample_of_clips_the_rest_get_one_review(benchm
 def test_settings_errors_name_their_fields_and_nothing_is_written(benchmark, clips, admin_user):
     queue_create(benchmark=benchmark, name="taken", created_by=admin_user)
     with pytest.raises(ValidationError) as raised:
-        queue_create(benchmark=benchmark, name="taken", created_by=admin_user, overlap=0, overlap_sample_percent=150,
-                     lease_seconds=5, filters={"tasks": ["NOPE"], "clips": ["take_001", "ghost"]})  # fmt: skip
+        queue_create(
+            benchmark=benchmark,
+            name="taken",
+            created_by=admin_user,
+            overlap=0,
+            overlap_sample_percent=150,
+            lease_seconds=5,
+            filters={"tasks": ["NOPE"], "clips": ["take_001", "ghost"]},
+        )
     errors = raised.value.message_dict
     assert set(errors) == {"name", "overlap", "overlap_sample_percent", "lease_seconds", "tasks", "clips"}
     assert errors["clips"] == ["no clip named ghost in Test bench"]
@@ -58,13 +69,21 @@ def test_filters_that_match_nothing_are_refused(benchmark, clips, admin_user):
 
 
 def test_bulk_create_makes_one_queue_per_tier_with_matches(benchmark, clips, admin_user, annotator):
-    queues = queues_bulk_create(benchmark=benchmark, name_prefix="pass 1", split_by="tier", created_by=admin_user,
-                                annotators=[annotator], overlap=2, overlap_sample_percent=50)  # fmt: skip
+    queues = queues_bulk_create(
+        benchmark=benchmark,
+        name_prefix="pass 1",
+        split_by="tier",
+        created_by=admin_user,
+        annotators=[annotator],
+        overlap=2,
+        overlap_sample_percent=50,
+    )
     assert [q.name for q in queues] == ["pass 1 · perception", "pass 1 · comprehension"]  # no reasoning questions
     assert queues[0].filters == {"tiers": ["perception"]}
     assert all(list(q.annotators.all()) == [annotator] and q.slots.count() == 15 for q in queues)
-    by_task = queues_bulk_create(benchmark=benchmark, name_prefix="t", split_by="task", created_by=admin_user,
-                                 filters={"tasks": ["SAD"]})  # fmt: skip
+    by_task = queues_bulk_create(
+        benchmark=benchmark, name_prefix="t", split_by="task", created_by=admin_user, filters={"tasks": ["SAD"]}
+    )
     assert [q.name for q in by_task] == ["t · SAD"]
 
 
@@ -117,23 +136,47 @@ def admin_client(client, admin_user):
 
 
 def test_an_admin_creates_a_queue_from_the_form(admin_client, benchmark, clips, annotator):
-    response = admin_client.post(reverse("queue-new", args=[benchmark.pk]), {
-        "name": "FMAR check", "stage": "verification", "tasks": ["FMAR"], "clips": "take_001, take_002\ntake_003",
-        "annotators": [annotator.pk], "overlap": 2, "overlap_sample_percent": 100, "blind": "on",
-        "lease_seconds": 900, "order": "clip",
-    })  # fmt: skip
+    response = admin_client.post(
+        reverse("queue-new", args=[benchmark.pk]),
+        {
+            "name": "FMAR check",
+            "stage": "verification",
+            "tasks": ["FMAR"],
+            "clips": "take_001, take_002\ntake_003",
+            "annotators": [annotator.pk],
+            "overlap": 2,
+            "overlap_sample_percent": 100,
+            "blind": "on",
+            "lease_seconds": 900,
+            "order": "clip",
+        },
+    )
     queue = Queue.objects.get(name="FMAR check")
     assert response.status_code == 302 and response["Location"] == reverse("queue-manage", args=[queue.pk])
     assert queue.filters == {"tasks": ["FMAR"], "clips": ["take_001", "take_002", "take_003"]}
-    assert (queue.stage, queue.overlap, queue.lease_seconds, queue.blind, queue.slots.count()) == ("verification", 2, 900, True, 6)
+    assert (queue.stage, queue.overlap, queue.lease_seconds, queue.blind, queue.slots.count()) == (
+        "verification",
+        2,
+        900,
+        True,
+        6,
+    )
     assert list(queue.annotators.all()) == [annotator]
 
 
 def test_form_errors_are_shown_beside_the_fields_they_name(admin_client, benchmark, clips):
-    response = admin_client.post(reverse("queue-new", args=[benchmark.pk]), {
-        "name": "x", "stage": "first_pass", "clips": "ghost", "overlap": 1, "overlap_sample_percent": 150,
-        "lease_seconds": 1800, "order": "clip",
-    })  # fmt: skip
+    response = admin_client.post(
+        reverse("queue-new", args=[benchmark.pk]),
+        {
+            "name": "x",
+            "stage": "first_pass",
+            "clips": "ghost",
+            "overlap": 1,
+            "overlap_sample_percent": 150,
+            "lease_seconds": 1800,
+            "order": "clip",
+        },
+    )
     page = response.content.decode()
     assert response.status_code == 400 and not Queue.objects.exists()
     assert "Overlap sample (%): the sample must be 0 to 100 %" in page
@@ -141,10 +184,18 @@ def test_form_errors_are_shown_beside_the_fields_they_name(admin_client, benchma
 
 
 def test_bulk_create_from_the_form(admin_client, benchmark, clips):
-    response = admin_client.post(reverse("queue-bulk-new", args=[benchmark.pk]), {
-        "name_prefix": "tiered", "split_by": "tier", "stage": "first_pass", "overlap": 1, "overlap_sample_percent": 100,
-        "lease_seconds": 1800, "order": "flagged_first",
-    })  # fmt: skip
+    response = admin_client.post(
+        reverse("queue-bulk-new", args=[benchmark.pk]),
+        {
+            "name_prefix": "tiered",
+            "split_by": "tier",
+            "stage": "first_pass",
+            "overlap": 1,
+            "overlap_sample_percent": 100,
+            "lease_seconds": 1800,
+            "order": "flagged_first",
+        },
+    )
     assert response.status_code == 302
     assert sorted(Queue.objects.values_list("name", flat=True)) == ["tiered · comprehension", "tiered · perception"]
 
@@ -172,15 +223,17 @@ def test_manage_page_reassigns_releases_and_pauses(admin_client, benchmark, clip
     assert not Queue.objects.get(pk=queue.pk).paused
 
 
-def test_the_overview_reads_a_fixed_number_of_queries(admin_client, benchmark, clips, admin_user, annotator,
-                                                      django_assert_max_num_queries):  # fmt: skip
+def test_the_overview_reads_a_fixed_number_of_queries(
+    admin_client, benchmark, clips, admin_user, annotator, django_assert_max_num_queries
+):
     queue_create(benchmark=benchmark, name="one", created_by=admin_user, annotators=[annotator])
     with django_assert_max_num_queries(10) as first:
         admin_client.get(reverse("queue-overview"))
     other = benchmark_create(name="Second bench", actor=Actor.person(admin_user))
     for n in range(3):
-        queues_bulk_create(benchmark=benchmark, name_prefix=f"bulk {n}", split_by="task", created_by=admin_user,
-                           annotators=[annotator])  # fmt: skip
+        queues_bulk_create(
+            benchmark=benchmark, name_prefix=f"bulk {n}", split_by="task", created_by=admin_user, annotators=[annotator]
+        )
     with django_assert_max_num_queries(len(first.captured_queries)):
         page = admin_client.get(reverse("queue-overview")).content.decode()
     assert "bulk 2 · SAD" in page and other.name in page

@@ -67,7 +67,12 @@ def test_deciding_records_the_review_and_settles_the_item(started, annotator):
     response = card(client, slot, sad, "decide", {"decision": "accept", "version": 1, "reason": "clear"})
     assert response.status_code == 200 and "Your decision: <b>Accept</b>" in response.content.decode()
     review = Review.objects.get(item=sad)
-    assert (review.reviewer, review.blind_answer, review.decision, review.stage) == (annotator, "Yes", "accept", "first_pass")
+    assert (review.reviewer, review.blind_answer, review.decision, review.stage) == (
+        annotator,
+        "Yes",
+        "accept",
+        "first_pass",
+    )
     assert QAItem.objects.get(pk=sad.pk).review_status == "imported"  # items settle when the clip is done
 
     card(client, slot, fmar, "decide", {"decision": "accept", "version": 1})
@@ -97,7 +102,9 @@ def test_a_fix_that_changes_nothing_is_refused(started):
     client, slot = started
     sad = QAItem.objects.get(qid="SAD_0001")
     answer_blind(client, slot)
-    response = card(client, slot, sad, "decide", {"decision": "fix", "version": 1, "question": sad.question, "answer": "Yes"})
+    response = card(
+        client, slot, sad, "decide", {"decision": "fix", "version": 1, "question": sad.question, "answer": "Yes"}
+    )
     assert response.status_code == 400 and "changes nothing" in response.content.decode()
 
 
@@ -105,7 +112,9 @@ def test_a_fix_on_a_stale_version_is_refused_with_both_versions_and_can_be_reapp
     client, slot = started
     sad = QAItem.objects.get(qid="SAD_0001")
     answer_blind(client, slot)
-    item_edit(item_id=sad.pk, actor=Actor.person(reviewer), expected_version=1, changes={"question": "Edited meanwhile?"})
+    item_edit(
+        item_id=sad.pk, actor=Actor.person(reviewer), expected_version=1, changes={"question": "Edited meanwhile?"}
+    )
     mine = {"decision": "fix", "version": 1, "question": "My fix?", "answer": "Yes", "confirm": "1"}
     response = card(client, slot, sad, "decide", mine)
     page = response.content.decode()
@@ -137,8 +146,18 @@ def test_a_reject_needs_reason_codes_and_other_needs_a_note(started):
     bogus = card(client, slot, sad, "decide", {"decision": "reject", "version": 1, "reject_reasons": ["made_up"]})
     assert bogus.status_code == 400 and "made_up" in bogus.content.decode()
     assert not Review.objects.exists()
-    done = card(client, slot, sad, "decide", {"decision": "reject", "version": 1, "reject_note": "camera cut",
-                                              "reject_reasons": ["not_answerable", "other"]})  # fmt: skip
+    done = card(
+        client,
+        slot,
+        sad,
+        "decide",
+        {
+            "decision": "reject",
+            "version": 1,
+            "reject_note": "camera cut",
+            "reject_reasons": ["not_answerable", "other"],
+        },
+    )
     assert done.status_code == 200
     review = Review.objects.get(item=sad)
     assert (review.reject_reasons, review.reason) == (["not_answerable", "other"], "camera cut")
@@ -160,8 +179,10 @@ def test_time_spent_per_item_is_recorded_from_when_its_key_is_first_shown(starte
     assert Review.objects.get(item=sad).seconds_spent == 42
 
 
-@pytest.mark.parametrize(("who", "expected"), [("anonymous", 302), ("other annotator", 403), ("reviewer", 403),
-                                               ("admin", 200), ("claimer", 200)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("anonymous", 302), ("other annotator", 403), ("reviewer", 403), ("admin", 200), ("claimer", 200)],
+)
 def test_only_the_claimer_and_admins_open_a_claimed_clip(client, started, make_user, who, expected):
     claimer_client, slot = started
     if who == "claimer":
@@ -169,7 +190,9 @@ def test_only_the_claimer_and_admins_open_a_claimed_clip(client, started, make_u
     else:
         client.logout()
         if who != "anonymous":
-            role = {"other annotator": User.Role.ANNOTATOR, "reviewer": User.Role.REVIEWER, "admin": User.Role.ADMIN}[who]
+            role = {"other annotator": User.Role.ANNOTATOR, "reviewer": User.Role.REVIEWER, "admin": User.Role.ADMIN}[
+                who
+            ]
             client.force_login(make_user(role, f"{role}-x"))
     assert client.get(reverse("review-slot", args=[slot.pk])).status_code == expected
     sad = QAItem.objects.get(qid="SAD_0001")
@@ -184,8 +207,9 @@ def test_people_not_assigned_to_a_queue_cannot_start_it(client, queue, make_user
     assert not QueueSlot.objects.filter(claimed_by__isnull=False).exists()
 
 
-def test_another_reviewers_decision_moving_the_status_does_not_make_a_page_stale(benchmark, make_item, admin_user,
-                                                                                  make_user):  # fmt: skip
+def test_another_reviewers_decision_moving_the_status_does_not_make_a_page_stale(
+    benchmark, make_item, admin_user, make_user
+):
     from review.services.blind_answers import blind_answer_record
     from review.services.claims import claim_next
     from review.services.reviews import review_record
@@ -198,7 +222,13 @@ def test_another_reviewers_decision_moving_the_status_does_not_make_a_page_stale
         blind_answer_record(slot_id=slots[user].pk, item_id=item.pk, user=user, answer="Yes")
     review_record(slot=slots[first], item=item, user=first, decision="accept", seen_version=1)
     assert QAItem.objects.get(pk=item.pk).version == 2  # imported -> in review
-    review_record(slot=slots[second], item=item, user=second, decision="fix", seen_version=1,
-                  fix={"question": "Does the head dip?", "answer": "Yes"})  # fmt: skip
+    review_record(
+        slot=slots[second],
+        item=item,
+        user=second,
+        decision="fix",
+        seen_version=1,
+        fix={"question": "Does the head dip?", "answer": "Yes"},
+    )
     item = QAItem.objects.get(pk=item.pk)
     assert item.question == "Does the head dip?" and item.review_status == "accepted"

@@ -32,7 +32,9 @@ HX = {"HX-Request": "true"}
 def _bytes(response) -> bytes:
     """What the server sent, less the CSRF token (masked anew on every render, whatever the content)."""
     body = b"".join(response.streaming_content) if response.streaming else response.content
-    headers = {k: v for k, v in response.items() if k in ("HX-Trigger", "HX-Refresh", "X-Mabench-Saved", "Content-Type")}
+    headers = {
+        k: v for k, v in response.items() if k in ("HX-Trigger", "HX-Refresh", "X-Mabench-Saved", "Content-Type")
+    }
     return f"{response.status_code} {sorted(headers.items())}\n".encode() + CSRF.sub(rb"\1-", body)
 
 
@@ -41,7 +43,9 @@ def blind_clip(claimed_clip, make_item):
     """The claimed clip (caption, SAD_0001, MADU_0001) plus FMAR_0001, in a blind queue, nothing answered yet."""
     client, slot = claimed_clip
     make_item("FMAR_0001", task="FMAR", answer="A")
-    run = BaselineRun.objects.create(benchmark=slot.queue.benchmark, name="vlm-0", predictor="external", settings_hash="x")
+    run = BaselineRun.objects.create(
+        benchmark=slot.queue.benchmark, name="vlm-0", predictor="external", settings_hash="x"
+    )
     madu = QAItem.objects.get(qid="MADU_0001")
     Prediction.objects.create(run=run, item=madu, item_version=madu.version, outcome="parsed", parsed_answer="Nods.")
     return client, slot
@@ -55,9 +59,14 @@ def every_fragment(client, slot) -> list[bytes]:
     sent.append(_bytes(client.get(reverse("review-frame", args=[slot.pk, 5]))))
     for item in items:
         sent.append(_bytes(client.get(reverse("review-card", args=[slot.pk, item.pk]), headers=HX)))
-        for decision in ({"decision": "accept", "version": 1}, {"decision": "reject", "version": 1, "reject_reasons": ["ambiguous"]}):
+        for decision in (
+            {"decision": "accept", "version": 1},
+            {"decision": "reject", "version": 1, "reject_reasons": ["ambiguous"]},
+        ):
             sent.append(_bytes(client.post(reverse("review-decide", args=[slot.pk, item.pk]), decision, headers=HX)))
-    sent.append(_bytes(client.post(reverse("review-caption", args=[slot.pk]), {"decision": "accept", "version": 1}, headers=HX)))
+    sent.append(
+        _bytes(client.post(reverse("review-caption", args=[slot.pk]), {"decision": "accept", "version": 1}, headers=HX))
+    )
     sent.append(_bytes(client.post(reverse("review-score", args=[slot.pk, prediction.pk]), {"l1": 3}, headers=HX)))
     with transaction.atomic():  # one blind answer (not the last), then undone so the next rendering starts alike
         fmar = next(item for item in items if item.task == "FMAR")
@@ -74,13 +83,25 @@ def change_what_gives_answers_away(slot, reviewer):
     for item in QAItem.objects.filter(video_id=slot.video_id):
         item = item_edit(item_id=item.pk, actor=actor, expected_version=item.version, changes=new_values[item.task])
     caption = Caption.objects.get(video_id=slot.video_id)
-    caption_edit(caption_id=caption.pk, actor=actor, expected_version=caption.version,
-                 changes={"coarse_label": "C", "fine_label": "C1", "description": "Waves a hand."})  # fmt: skip
-    run = BaselineRun.objects.create(benchmark=slot.queue.benchmark, name="vlm", predictor="external", settings_hash="y")
+    caption_edit(
+        caption_id=caption.pk,
+        actor=actor,
+        expected_version=caption.version,
+        changes={"coarse_label": "C", "fine_label": "C1", "description": "Waves a hand."},
+    )
+    run = BaselineRun.objects.create(
+        benchmark=slot.queue.benchmark, name="vlm", predictor="external", settings_hash="y"
+    )
     for item in QAItem.objects.filter(video_id=slot.video_id):
         Prediction.objects.create(run=run, item=item, item_version=item.version, outcome="parsed", parsed_answer="D")
-        QualityFlag.objects.create(benchmark=slot.queue.benchmark, item=item, target_key=f"item:{item.pk}:x",
-                                   kind="label_leak", source="lint", message=f"leaks {item.answer}")  # fmt: skip
+        QualityFlag.objects.create(
+            benchmark=slot.queue.benchmark,
+            item=item,
+            target_key=f"item:{item.pk}:x",
+            kind="label_leak",
+            source="lint",
+            message=f"leaks {item.answer}",
+        )
 
 
 def test_before_the_blind_answers_no_byte_depends_on_keys_references_caption_flags_or_models(blind_clip, reviewer):
@@ -93,7 +114,7 @@ def test_before_the_blind_answers_no_byte_depends_on_keys_references_caption_fla
     page = after[0].decode()
     assert "clip_001" not in page  # a clip's file name can carry its label: shown after the blind answers
     for leaked in ("Waves a hand", "tilts, then rolls", "leaks ", "The person nods", "Reference answer", "key:"):
-        assert leaked not in page, page[max(0, page.find(leaked) - 300):page.find(leaked) + 100]
+        assert leaked not in page, page[max(0, page.find(leaked) - 300) : page.find(leaked) + 100]
 
 
 def test_after_the_blind_answers_everything_is_shown(blind_clip, answer_blind):
@@ -128,13 +149,16 @@ def test_a_second_browser_cannot_answer_again(blind_clip, annotator):
     assert AuditEvent.objects.filter(event_type="refused", target_id=sad.pk, actor_user=annotator).count() == 1
 
 
-def test_a_handed_over_clip_shows_the_new_person_only_their_own_work(blind_clip, annotator, make_user, admin_user,
-                                                                      answer_blind):  # fmt: skip
+def test_a_handed_over_clip_shows_the_new_person_only_their_own_work(
+    blind_clip, annotator, make_user, admin_user, answer_blind
+):
     client, slot = blind_clip
     answer_blind(client, slot)
     sad = QAItem.objects.get(qid="SAD_0001")
-    client.post(reverse("review-decide", args=[slot.pk, sad.pk]), {"decision": "reject", "version": sad.version,
-                                                                    "reject_reasons": ["wrong_key"]})  # fmt: skip
+    client.post(
+        reverse("review-decide", args=[slot.pk, sad.pk]),
+        {"decision": "reject", "version": sad.version, "reject_reasons": ["wrong_key"]},
+    )
     queue_slot_release(queue=slot.queue, slot_id=slot.pk, by=admin_user)
     newcomer = make_user(User.Role.ANNOTATOR, "newcomer")
     Queue.objects.get(pk=slot.queue_id).annotators.add(newcomer)
@@ -161,11 +185,14 @@ def test_a_decision_after_the_lease_ran_out_is_refused_and_a_heartbeat_renews_it
     answer_blind(client, slot)
     QueueSlot.objects.filter(pk=slot.pk).update(lease_expires=timezone.now() + timedelta(seconds=5))
     beat = client.post(reverse("review-heartbeat", args=[slot.pk]))
-    assert beat.status_code == 200 and QueueSlot.objects.get(pk=slot.pk).lease_expires > timezone.now() + timedelta(minutes=20)
+    assert beat.status_code == 200 and QueueSlot.objects.get(pk=slot.pk).lease_expires > timezone.now() + timedelta(
+        minutes=20
+    )
     QueueSlot.objects.filter(pk=slot.pk).update(lease_expires=timezone.now() - timedelta(seconds=1))
     sad = QAItem.objects.get(qid="SAD_0001")
-    late = client.post(reverse("review-decide", args=[slot.pk, sad.pk]), {"decision": "accept", "version": sad.version},
-                       headers=HX)  # fmt: skip
+    late = client.post(
+        reverse("review-decide", args=[slot.pk, sad.pk]), {"decision": "accept", "version": sad.version}, headers=HX
+    )
     assert late.status_code == 409 and "lease on this clip ran out" in late.content.decode()
     assert not Review.objects.exists()
     assert client.post(reverse("review-heartbeat", args=[slot.pk])).status_code == 409  # no renewal once it ran out
@@ -184,8 +211,9 @@ def test_another_persons_decision_on_a_clip_they_do_not_hold_is_refused(blind_cl
 
 
 @pytest.mark.parametrize("version", [999999, 1])
-def test_a_forged_or_stale_version_gets_the_conflict_view_and_one_edit_refused_event(blind_clip, answer_blind, reviewer,
-                                                                                       version):  # fmt: skip
+def test_a_forged_or_stale_version_gets_the_conflict_view_and_one_edit_refused_event(
+    blind_clip, answer_blind, reviewer, version
+):
     client, slot = blind_clip
     answer_blind(client, slot)
     sad = QAItem.objects.get(qid="SAD_0001")
@@ -195,7 +223,11 @@ def test_a_forged_or_stale_version_gets_the_conflict_view_and_one_edit_refused_e
     assert response.status_code == 409 and "Someone else changed this question" in response.content.decode()
     assert QAItem.objects.get(pk=sad.pk).question == "Newer?" and not Review.objects.exists()
     [refused] = AuditEvent.objects.filter(event_type="edit_refused", target_id=sad.pk)
-    assert (refused.target_version, refused.after["question"], refused.before["question"]) == (version, "Mine?", "Newer?")
+    assert (refused.target_version, refused.after["question"], refused.before["question"]) == (
+        version,
+        "Mine?",
+        "Newer?",
+    )
     accept = client.post(reverse("review-decide", args=[slot.pk, sad.pk]), {"decision": "accept", "version": version})
     assert accept.status_code == 409
     assert AuditEvent.objects.filter(event_type="edit_refused", target_id=sad.pk).count() == 2
@@ -208,15 +240,22 @@ def test_refused_stale_fixes_through_the_service_are_all_recorded(blind_clip, an
     item_edit(item_id=sad.pk, actor=Actor.person(reviewer), expected_version=1, changes={"question": "Newer?"})
     for attempt in range(10):
         with pytest.raises(Exception, match="changed meanwhile"):
-            review_record(slot=slot, item=sad, user=annotator, decision="fix", seen_version=1,
-                          fix={"question": f"Mine {attempt}?", "answer": "Yes"})  # fmt: skip
+            review_record(
+                slot=slot,
+                item=sad,
+                user=annotator,
+                decision="fix",
+                seen_version=1,
+                fix={"question": f"Mine {attempt}?", "answer": "Yes"},
+            )
     assert AuditEvent.objects.filter(event_type="edit_refused", target_id=sad.pk, actor_user=annotator).count() == 10
 
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
-def test_25_people_pressing_start_twice_at_once_each_hold_one_clip_on_postgresql(benchmark, make_user, admin_user,
-                                                                                 at_once):  # fmt: skip
+def test_25_people_pressing_start_twice_at_once_each_hold_one_clip_on_postgresql(
+    benchmark, make_user, admin_user, at_once
+):
     assert connection.vendor == "postgresql"
     Video.objects.bulk_create(Video(benchmark=benchmark, clip_name=f"c{n:03d}") for n in range(60))
     people = [make_user(User.Role.ANNOTATOR, f"p{n}") for n in range(25)]
@@ -230,7 +269,9 @@ def test_25_people_pressing_start_twice_at_once_each_hold_one_clip_on_postgresql
             browser = Client()
             browser.force_login(person)
             browsers.append(browser)
-    statuses, failures = at_once(lambda b=b: b.post(reverse("queue-start", args=[queue.pk])).status_code for b in browsers)
+    statuses, failures = at_once(
+        lambda b=b: b.post(reverse("queue-start", args=[queue.pk])).status_code for b in browsers
+    )
     assert failures == []
     assert statuses == [302] * 50
     held = list(QueueSlot.objects.filter(claimed_by__isnull=False).values_list("claimed_by", flat=True))
@@ -240,8 +281,14 @@ def test_25_people_pressing_start_twice_at_once_each_hold_one_clip_on_postgresql
 
 def test_25_people_pressing_start_twice_at_once_each_hold_one_clip_on_sqlite(tmp_path):
     env = {"MABENCH_VAR_DIR": str(tmp_path), "PEOPLE": "25", "PATH": "/usr/bin:/bin"}  # the embedded default
-    result = subprocess.run([sys.executable, str(PROJECT_DIR / "tests" / "support" / "claim_race.py")], env=env,
-                            capture_output=True, text=True, timeout=300, cwd=PROJECT_DIR)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "tests" / "support" / "claim_race.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=PROJECT_DIR,
+    )
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["vendor"] == "sqlite" and outcome["failures"] == []
@@ -277,14 +324,21 @@ def test_blind_answers_are_never_replaced_in_the_database_on_postgresql(blind_cl
     assert list(BlindAnswer.objects.values_list("answer", flat=True)) == ["No"]
 
 
-def test_a_reviewer_holding_a_clip_blind_gets_none_of_its_content_from_pages_or_the_api(blind_clip, make_user,
-                                                                                         answer_blind):  # fmt: skip
+def test_a_reviewer_holding_a_clip_blind_gets_none_of_its_content_from_pages_or_the_api(
+    blind_clip, make_user, answer_blind
+):
     _, slot = blind_clip
     reviewer = make_user(User.Role.REVIEWER, "rev-blind")
     Queue.objects.get(pk=slot.queue_id).annotators.add(reviewer)
     QueueSlot.objects.filter(pk=slot.pk).update(claimed_by=reviewer)
-    QualityFlag.objects.create(benchmark=slot.queue.benchmark, item=QAItem.objects.get(qid="SAD_0001"),
-                               target_key="item:x", kind="label_leak", source="lint", message="leaks the key")  # fmt: skip
+    QualityFlag.objects.create(
+        benchmark=slot.queue.benchmark,
+        item=QAItem.objects.get(qid="SAD_0001"),
+        target_key="item:x",
+        kind="label_leak",
+        source="lint",
+        message="leaks the key",
+    )
     browser = Client()
     browser.force_login(reviewer)
     benchmark = slot.queue.benchmark
@@ -302,18 +356,23 @@ def test_a_version_that_is_no_number_the_database_holds_is_a_400_not_a_500(blind
     client, slot = blind_clip
     answer_blind(client, slot)
     sad = QAItem.objects.get(qid="SAD_0001")
-    response = client.post(reverse("review-decide", args=[slot.pk, sad.pk]), {"decision": "accept", "version": version},
-                           headers=HX)  # fmt: skip
+    response = client.post(
+        reverse("review-decide", args=[slot.pk, sad.pk]), {"decision": "accept", "version": version}, headers=HX
+    )
     assert response.status_code in (400, 409) and not Review.objects.exists()
-    caption = client.post(reverse("review-caption", args=[slot.pk]), {"decision": "fix", "version": version,
-                                                                      "phase_middle_start": version}, headers=HX)  # fmt: skip
+    caption = client.post(
+        reverse("review-caption", args=[slot.pk]),
+        {"decision": "fix", "version": version, "phase_middle_start": version},
+        headers=HX,
+    )
     assert caption.status_code in (400, 409)
 
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
-def test_two_people_completing_their_copies_of_a_clip_at_once_both_succeed(benchmark, make_item, make_user, admin_user,
-                                                                            at_once):  # fmt: skip
+def test_two_people_completing_their_copies_of_a_clip_at_once_both_succeed(
+    benchmark, make_item, make_user, admin_user, at_once
+):
     items = [make_item(f"SAD_000{n}", answer="Yes") for n in range(1, 4)]
     first, second = make_user(User.Role.ANNOTATOR, "copy1"), make_user(User.Role.ANNOTATOR, "copy2")
     queue = Queue.objects.create(benchmark=benchmark, name="pair", created_by=admin_user, overlap=2)
@@ -335,5 +394,7 @@ def test_two_people_completing_their_copies_of_a_clip_at_once_both_succeed(bench
 
     reviews, failures = at_once([lambda: last(first), lambda: last(second)])
     assert failures == [] and len(reviews) == 2
-    assert set(QAItem.objects.filter(pk__in=[i.pk for i in items]).values_list("review_status", flat=True)) == {"accepted"}
+    assert set(QAItem.objects.filter(pk__in=[i.pk for i in items]).values_list("review_status", flat=True)) == {
+        "accepted"
+    }
     assert QueueSlot.objects.filter(queue=queue, completed_at__isnull=False).count() == 2

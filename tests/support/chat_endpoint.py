@@ -15,11 +15,17 @@ Script = Callable[[dict, int], tuple[int, dict | str, float]]
 
 def completion(content: str, *, prompt_tokens: int = 100, completion_tokens: int = 3) -> dict:
     return {
-        "id": "chatcmpl-local", "object": "chat.completion", "created": int(time.time()), "model": "local",
+        "id": "chatcmpl-local",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": "local",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
-    }  # fmt: skip
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
 
 
 def answer_first_option(request: dict, call: int) -> tuple[int, dict, float]:
@@ -39,8 +45,9 @@ class ChatEndpoint:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with endpoint.lock:
-                    endpoint.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                              "json": body})  # fmt: skip
+                    endpoint.requests.append(
+                        {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "json": body}
+                    )
                     call = len(endpoint.requests)
                 status, reply, delay = endpoint.script(body, call)
                 if delay:

@@ -35,8 +35,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     benchmark = benchmark_create(name="race", actor=RACE)
     Video.objects.bulk_create(Video(benchmark=benchmark, clip_name=f"c{n:03d}") for n in range(PEOPLE * 2))
-    people = [user_create(username=f"p{n}", password="pw-for-race-1", role=User.Role.ANNOTATOR, by=RACE)
-              for n in range(PEOPLE)]  # fmt: skip
+    people = [
+        user_create(username=f"p{n}", password="pw-for-race-1", role=User.Role.ANNOTATOR, by=RACE)
+        for n in range(PEOPLE)
+    ]
     queue = Queue.objects.create(benchmark=benchmark, name="rush", created_by=people[0])
     videos = Video.objects.filter(benchmark=benchmark).order_by("clip_name")
     QueueSlot.objects.bulk_create(QueueSlot(queue=queue, video=v, copy=1, position=n) for n, v in enumerate(videos))

@@ -6,15 +6,20 @@ from annotation.services.database_roles import AppRoleRefused, app_role_grant
 
 
 class Command(BaseCommand):
-    help = ("Create or update the PostgreSQL login role the site runs as: it owns nothing, may read and write the "
-            "ordinary tables and only SELECT and INSERT the append-only ones, and has no TRUNCATE anywhere. Run it as "
-            "the owner of the tables (the role that runs migrate), again after each migrate. Refused on SQLite.")  # fmt: skip
+    help = (
+        "Create or update the PostgreSQL login role the site runs as: it owns nothing, may read and write the "
+        "ordinary tables and only SELECT and INSERT the append-only ones, and has no TRUNCATE anywhere. Run it as "
+        "the owner of the tables (the role that runs migrate), again after each migrate. Refused on SQLite."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("role", help="role name, e.g. mabench_app")
-        parser.add_argument("--password-env", metavar="VARIABLE",
-                            help="set the role's password from this environment variable (not from the command line, "
-                                 "where other users could read it); without it an existing password is kept")  # fmt: skip
+        parser.add_argument(
+            "--password-env",
+            metavar="VARIABLE",
+            help="set the role's password from this environment variable (not from the command line, "
+            "where other users could read it); without it an existing password is kept",
+        )
 
     def handle(self, *args, role, password_env, **options):
         password = None
@@ -32,6 +37,6 @@ class Command(BaseCommand):
             f"tables; only SELECT, INSERT on {', '.join(grants.append_only)}; USAGE, SELECT on {grants.sequences} "
             f"sequences; the same by default for what {grants.owner} creates later (run this again after migrate)"
             f"{'; password set' if password else ''}"
-        )  # fmt: skip
+        )
         for warning in grants.warnings:
             self.stderr.write(f"warning: {warning}")

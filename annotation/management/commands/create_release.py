@@ -14,9 +14,14 @@ class Command(BaseCommand):
         parser.add_argument("tag", help="new release tag, e.g. v1.0")
         parser.add_argument("--user", required=True, help="username of the admin cutting the release")
         parser.add_argument("--notes", default="", help="release notes")
-        parser.add_argument("--disjoint-from", action="append", metavar="EVAL_BENCHMARK", dest="disjoint_from",
-                            help="training corpus: an evaluation benchmark it must share no participant with "
-                                 "(repeat for several; default: every evaluation benchmark)")  # fmt: skip
+        parser.add_argument(
+            "--disjoint-from",
+            action="append",
+            metavar="EVAL_BENCHMARK",
+            dest="disjoint_from",
+            help="training corpus: an evaluation benchmark it must share no participant with "
+            "(repeat for several; default: every evaluation benchmark)",
+        )
 
     def handle(self, *args, benchmark, tag, user, notes, disjoint_from, **options):
         target = Benchmark.objects.filter(name=benchmark).first()
@@ -31,8 +36,10 @@ class Command(BaseCommand):
         except (ReleaseBlocked, LookupError) as refused:
             raise CommandError(str(refused)) from None
         if release.kind == Benchmark.Kind.TRAIN:
-            self.stdout.write(f"released {target.name} {tag}: {release.clip_count} clips, {release.item_count} QA items, "
-                              f"no participant shared with {', '.join(release.disjoint_from) or 'any evaluation benchmark (none exist)'}, "
-                              f"sha256 {release.sha256}")  # fmt: skip
+            self.stdout.write(
+                f"released {target.name} {tag}: {release.clip_count} clips, {release.item_count} QA items, "
+                f"no participant shared with {', '.join(release.disjoint_from) or 'any evaluation benchmark (none exist)'}, "
+                f"sha256 {release.sha256}"
+            )
             return
         self.stdout.write(f"released {target.name} {tag}: {release.item_count} items, sha256 {release.sha256}")

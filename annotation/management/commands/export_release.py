@@ -10,16 +10,22 @@ from annotation.services.release_integrity import ReleaseDamaged, refuse_wrong_r
 
 
 class Command(BaseCommand):
-    help = ("Write a release's export to a file or standard output: mac, questions-only, jsonl or json; for a "
-            "training corpus sft-video, sft-video-qa, sft-frames, sft-frames-qa or corpus-jsonl (export_sft writes "
-            "the whole fine-tuning folder with its media). A release whose stored rows no longer give its row count and "
-            "digest is refused with exit status 1: no file is written (to standard output, the last part is withheld).")
+    help = (
+        "Write a release's export to a file or standard output: mac, questions-only, jsonl or json; for a "
+        "training corpus sft-video, sft-video-qa, sft-frames, sft-frames-qa or corpus-jsonl (export_sft writes "
+        "the whole fine-tuning folder with its media). A release whose stored rows no longer give its row count and "
+        "digest is refused with exit status 1: no file is written (to standard output, the last part is withheld)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("benchmark", help="benchmark name")
         parser.add_argument("tag", help="release tag, e.g. v1.0")
-        parser.add_argument("--format", choices=(*FORMATS, *SFT_FORMATS), dest="fmt",
-                            help="default mac; sft-video for a training corpus")  # fmt: skip
+        parser.add_argument(
+            "--format",
+            choices=(*FORMATS, *SFT_FORMATS),
+            dest="fmt",
+            help="default mac; sft-video for a training corpus",
+        )
         parser.add_argument("--out", type=Path, help="file to write (default: standard output)")
 
     def handle(self, *args, benchmark, tag, fmt, out, **options):
@@ -39,8 +45,10 @@ class Command(BaseCommand):
         except ReleaseDamaged as damaged:
             left = "the end of the output was withheld" if out is None else f"nothing was written to {out}"
             raise CommandError(f"{damaged}; {left}") from None
-        self.stderr.write(f"wrote {release.clip_count or release.item_count} rows of {benchmark} {tag} as {fmt} to {out} "
-                          f"(sha256 {release.export_sha256[fmt]})")  # fmt: skip
+        self.stderr.write(
+            f"wrote {release.clip_count or release.item_count} rows of {benchmark} {tag} as {fmt} to {out} "
+            f"(sha256 {release.export_sha256[fmt]})"
+        )
 
 
 def _write_whole(out: Path, chunks) -> None:

@@ -18,8 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("benchmark", help="training corpus name")
         parser.add_argument("tag", help="release tag")
         parser.add_argument("--out", type=Path, required=True, help="folder to create (must not exist)")
-        parser.add_argument("--format", choices=tuple(SFT_FORMATS), default="sft-video", dest="fmt",
-                            help="clip files or model-view frames, with or without the QA turns")  # fmt: skip
+        parser.add_argument(
+            "--format",
+            choices=tuple(SFT_FORMATS),
+            default="sft-video",
+            dest="fmt",
+            help="clip files or model-view frames, with or without the QA turns",
+        )
         parser.add_argument("--copy", action="store_true", help="copy media instead of hard-linking them")
 
     def handle(self, *args, benchmark, tag, out, fmt, copy, **options):
@@ -28,11 +33,18 @@ class Command(BaseCommand):
             raise CommandError(f"no training-corpus release {tag!r} of {benchmark!r}")
         try:
             refuse_wrong_row_count(release)
-            summary = write_folder(out=out, fmt=fmt, dataset=dataset_name(benchmark, tag),
-                                   rows=release_clip_rows(release=release), link=not copy,
-                                   chunks_of=lambda rows: verified_export_chunks(release, fmt, rows))  # fmt: skip
+            summary = write_folder(
+                out=out,
+                fmt=fmt,
+                dataset=dataset_name(benchmark, tag),
+                rows=release_clip_rows(release=release),
+                link=not copy,
+                chunks_of=lambda rows: verified_export_chunks(release, fmt, rows),
+            )
         except (MediaMissing, FileExistsError, ReleaseDamaged) as refused:
             raise CommandError(f"{refused}; nothing was written") from None
-        self.stdout.write(f"wrote {summary.rows} conversations and {summary.media_files} media files "
-                          f"({summary.linked} linked, {summary.copied} copied) to {out}; "
-                          f"{fmt}.jsonl sha256 {release.export_sha256[fmt]}")  # fmt: skip
+        self.stdout.write(
+            f"wrote {summary.rows} conversations and {summary.media_files} media files "
+            f"({summary.linked} linked, {summary.copied} copied) to {out}; "
+            f"{fmt}.jsonl sha256 {release.export_sha256[fmt]}"
+        )

@@ -23,16 +23,24 @@ class Command(BaseCommand):
         parser.add_argument("--source", help="generator name and version (default: the file name)")
         parser.add_argument("--user", help="username of the person importing (recorded in the audit trail)")
         parser.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
-        parser.add_argument("--kind", choices=("eval", "train"),
-                            help="kind of a new benchmark (default eval); must match an existing one's")  # fmt: skip
+        parser.add_argument(
+            "--kind",
+            choices=("eval", "train"),
+            help="kind of a new benchmark (default eval); must match an existing one's",
+        )
 
     def handle(self, *args, path, benchmark, captions, videos, source, user, dry_run, kind, **options):
         try:
             summary = benchmark_import(
-                benchmark_name=benchmark, source=source or f"import of {(path or captions or videos).name}",
-                questions=self._file(path), captions=self._file(captions), videos_dir=videos, dry_run=dry_run,
-                user=self._user(user), kind=kind,
-            )  # fmt: skip
+                benchmark_name=benchmark,
+                source=source or f"import of {(path or captions or videos).name}",
+                questions=self._file(path),
+                captions=self._file(captions),
+                videos_dir=videos,
+                dry_run=dry_run,
+                user=self._user(user),
+                kind=kind,
+            )
         except ImportRejected as rejected:
             raise CommandError(str(rejected)) from None
         self.stdout.write(json.dumps(summary.as_dict(), indent=2))

@@ -10,7 +10,9 @@ from annotation.services.external_predictions import predictions_import
 
 
 class Command(BaseCommand):
-    help = "Import a MAC 2026 submission ({'prompts': [...], 'answers': [{'qid', 'pred_answer'}]}) as a run, and score it."
+    help = (
+        "Import a MAC 2026 submission ({'prompts': [...], 'answers': [{'qid', 'pred_answer'}]}) as a run, and score it."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
@@ -28,5 +30,7 @@ class Command(BaseCommand):
         except IntegrityError:
             raise CommandError(f"{path} was imported into {benchmark} already") from None
         scores = run_scores(run)
-        self.stdout.write(f"imported {run.total} predictions as run #{run.pk} ({name}); closed average "
-                          f"{scores.closed_average if scores.closed_average is not None else 'n/a'}")  # fmt: skip
+        self.stdout.write(
+            f"imported {run.total} predictions as run #{run.pk} ({name}); closed average "
+            f"{scores.closed_average if scores.closed_average is not None else 'n/a'}"
+        )

@@ -21,6 +21,8 @@ class Command(BaseCommand):
         target = BaselineRun.objects.filter(pk=run).first()
         if target is None:
             raise CommandError(f"no run #{run}")
-        outcome = run_judge(run=target, base_url=base_url, model=model, api_key_env=api_key_env, concurrency=concurrency)
+        outcome = run_judge(
+            run=target, base_url=base_url, model=model, api_key_env=api_key_env, concurrency=concurrency
+        )
         self.stdout.write(json.dumps(outcome))
         self.stdout.write(json.dumps(run_scores(target, judge=model).as_dict(), indent=2))

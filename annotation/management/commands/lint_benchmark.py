@@ -21,10 +21,11 @@ class Command(BaseCommand):
         raised = lint_run(benchmark=target)
         counts = open_flag_counts(benchmark=target)
         if as_json:
-            self.stdout.write(json.dumps({"benchmark": target.name, "open_flags": counts, "newly_raised": dict(raised)}, indent=2))
+            self.stdout.write(
+                json.dumps({"benchmark": target.name, "open_flags": counts, "newly_raised": dict(raised)}, indent=2)
+            )
             return
         labels = dict(QualityFlag.Kind.choices)
         self.stdout.write(f"{target.name}: {sum(counts.values())} open flags ({sum(raised.values())} new)")
         for kind, n in sorted(counts.items(), key=lambda kv: -kv[1]):
             self.stdout.write(f"  {n:6d}  {kind:26s} {labels.get(kind, '')}")
-

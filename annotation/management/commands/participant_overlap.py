@@ -11,8 +11,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("benchmark", help="training corpus name")
-        parser.add_argument("--against", action="append", metavar="EVAL_BENCHMARK",
-                            help="an evaluation benchmark (repeat for several; default: all of them)")  # fmt: skip
+        parser.add_argument(
+            "--against",
+            action="append",
+            metavar="EVAL_BENCHMARK",
+            help="an evaluation benchmark (repeat for several; default: all of them)",
+        )
         parser.add_argument("--json", action="store_true", dest="as_json", help="print the report as JSON")
 
     def handle(self, *args, benchmark, against, as_json, **options):
@@ -31,10 +35,11 @@ class Command(BaseCommand):
             raise SystemExit(1)
 
     def _write_text(self, report) -> None:
-        self.stdout.write(f"{report.benchmark} against {', '.join(report.against) or '(no evaluation benchmark)'}: "
-                          f"{len(report.shared)} shared participant(s)")  # fmt: skip
+        self.stdout.write(
+            f"{report.benchmark} against {', '.join(report.against) or '(no evaluation benchmark)'}: "
+            f"{len(report.shared)} shared participant(s)"
+        )
         for shared in report.shared:
             self.stdout.write(f"  {shared}")
         for name, n in report.without_id.items():
             self.stdout.write(f"  {name}: {n} clip(s) without a participant id")
-

@@ -27,8 +27,10 @@ class Command(BaseCommand):
             self._run_here(videos, force)
         else:
             queued = video_processing_request(video_ids=[v.pk for v in videos], force=force)
-            self.stdout.write(f"Queued {queued} clip(s) for the workers{' (forced)' if force else ''}; "
-                              "follow their status in the admin (Videos, filter by status).")  # fmt: skip
+            self.stdout.write(
+                f"Queued {queued} clip(s) for the workers{' (forced)' if force else ''}; "
+                "follow their status in the admin (Videos, filter by status)."
+            )
 
     def _videos(self, benchmark: str | None, force: bool) -> list[Video]:
         videos = Video.objects.exclude(file="").select_related("benchmark").order_by("benchmark_id", "clip_name")
@@ -39,7 +41,9 @@ class Command(BaseCommand):
         if not force:
             skipped = videos.filter(status=VideoStatus.FAILED).count()
             if skipped:
-                self.stdout.write(f"Leaving {skipped} failed clip(s) alone (retry them with --force or from the admin).")
+                self.stdout.write(
+                    f"Leaving {skipped} failed clip(s) alone (retry them with --force or from the admin)."
+                )
             videos = videos.exclude(status=VideoStatus.FAILED)
         return list(videos)
 
@@ -48,8 +52,10 @@ class Command(BaseCommand):
         for number, video in enumerate(videos, start=1):
             outcome = video_processing_run_here(video_id=video.pk, force=force)
             outcomes.append((video, outcome))
-            self.stdout.write(f"[{number}/{len(videos)}] {video.benchmark.name} / {video.clip_name}: "
-                              f"{outcome.status}: {outcome.detail}")  # fmt: skip
+            self.stdout.write(
+                f"[{number}/{len(videos)}] {video.benchmark.name} / {video.clip_name}: "
+                f"{outcome.status}: {outcome.detail}"
+            )
         self._summary(outcomes)
 
     def _summary(self, outcomes: list[tuple[Video, ProcessingOutcome]]) -> None:

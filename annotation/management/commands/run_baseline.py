@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--benchmark", required=True)
-        parser.add_argument("--predictor", required=True, choices=[p for p in BaselineRun.Predictor.values if p != "external"])
+        parser.add_argument(
+            "--predictor", required=True, choices=[p for p in BaselineRun.Predictor.values if p != "external"]
+        )
         parser.add_argument("--name", help="name in reports (default: the model or the predictor)")
         parser.add_argument("--tasks", nargs="*", default=[], help="tasks to cover (default: all)")
         parser.add_argument("--concurrency", type=int, default=4, help="requests in flight against the endpoint")
@@ -35,8 +37,14 @@ class Command(BaseCommand):
             raise CommandError(f"no benchmark named {o['benchmark']!r}")
         settings = self._settings(o)
         try:
-            run = run_prepare(benchmark=benchmark, predictor=o["predictor"], settings=settings, tasks=o["tasks"],
-                              concurrency=o["concurrency"], name=o["name"] or o["model"] or o["predictor"])  # fmt: skip
+            run = run_prepare(
+                benchmark=benchmark,
+                predictor=o["predictor"],
+                settings=settings,
+                tasks=o["tasks"],
+                concurrency=o["concurrency"],
+                name=o["name"] or o["model"] or o["predictor"],
+            )
         except DomainError as error:
             raise CommandError(str(error)) from None
         if not o["no_wait"]:

@@ -17,10 +17,14 @@ class Command(BaseCommand):
         if Benchmark.objects.filter(name=benchmark).exists():
             self.stdout.write(f"Benchmark {benchmark!r} already exists; nothing to seed.")
         else:
-            created = demo_benchmark_seed(name=benchmark, clip_count=clips, progress=lambda line: self.stdout.write(f"  {line}"))
-            self.stdout.write(self.style.SUCCESS(
-                f"Seeded {created.name!r}: {created.videos.count()} clips, {created.items.count()} questions."
-            ))  # fmt: skip
+            created = demo_benchmark_seed(
+                name=benchmark, clip_count=clips, progress=lambda line: self.stdout.write(f"  {line}")
+            )
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Seeded {created.name!r}: {created.videos.count()} clips, {created.items.count()} questions."
+                )
+            )
         logins = demo_users_ensure()
         demo_queue_ensure(benchmark=Benchmark.objects.get(name=benchmark))
         self.stdout.write("Demo logins (username / password / role):")

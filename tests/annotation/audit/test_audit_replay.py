@@ -15,9 +15,19 @@ from annotation.services.content import caption_edit, item_edit, review_status_s
 @pytest.fixture
 def content(benchmark, video, make_item, generator):
     items = [make_item(f"SAD_{n:04d}") for n in range(6)] + [make_item(f"FMAR_{n:04d}", task="FMAR") for n in range(4)]
-    [caption] = create_audited_many(model=Caption, actor=generator, rows=[{
-        "video": video, "coarse_label": "B", "fine_label": "B1", "dominant_part": "head", "trend": "repetitive",
-    }])  # fmt: skip
+    [caption] = create_audited_many(
+        model=Caption,
+        actor=generator,
+        rows=[
+            {
+                "video": video,
+                "coarse_label": "B",
+                "fine_label": "B1",
+                "dominant_part": "head",
+                "trend": "repetitive",
+            }
+        ],
+    )
     return items, caption
 
 
@@ -32,14 +42,26 @@ def random_operation(rng, items, caption, actors):
         status = rng.choice(sorted(REVIEW_TRANSITIONS.allowed[target.review_status]) + ["accepted"])
         review_status_set(model=model, pk=target.pk, status=status, actor=actor, expected_version=seen)
     elif model is Caption:
-        caption_edit(caption_id=target.pk, actor=actor, expected_version=seen,
-                     changes={"description": f"edit {rng.random():.6f}", "other_parts": ["left hand"][: rng.randint(0, 1)]})  # fmt: skip
+        caption_edit(
+            caption_id=target.pk,
+            actor=actor,
+            expected_version=seen,
+            changes={"description": f"edit {rng.random():.6f}", "other_parts": ["left hand"][: rng.randint(0, 1)]},
+        )
     elif target.task == "FMAR":
-        item_edit(item_id=target.pk, actor=actor, expected_version=seen,
-                  changes={"answer": rng.choice("ABCDEF"), "options": rng.sample(target.options, 5)})  # fmt: skip
+        item_edit(
+            item_id=target.pk,
+            actor=actor,
+            expected_version=seen,
+            changes={"answer": rng.choice("ABCDEF"), "options": rng.sample(target.options, 5)},
+        )
     else:
-        item_edit(item_id=target.pk, actor=actor, expected_version=seen,
-                  changes={"answer": rng.choice(["Yes", "No", ""]), "question": f"Q {rng.randint(0, 9)}?"})  # fmt: skip
+        item_edit(
+            item_id=target.pk,
+            actor=actor,
+            expected_version=seen,
+            changes={"answer": rng.choice(["Yes", "No", ""]), "question": f"Q {rng.randint(0, 9)}?"},
+        )
 
 
 def test_replaying_the_trail_rebuilds_every_row_exactly(content, annotator, reviewer, admin_user):

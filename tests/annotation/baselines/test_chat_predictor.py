@@ -10,8 +10,14 @@ from annotation.predictors.base import ItemPrompt, PredictorError
 from annotation.predictors.chat import ChatPredictor
 from annotation.predictors.prompts import SYSTEM_PROMPTS
 
-FMAR = ItemPrompt(item_id=1, qid="FMAR_0001", task="FMAR", question="Which fine-grained label fits?",
-                  options=["Nodding", "Shaking head", "Waving", "Shrugging", "Tiptoe"], video_id=7)  # fmt: skip
+FMAR = ItemPrompt(
+    item_id=1,
+    qid="FMAR_0001",
+    task="FMAR",
+    question="Which fine-grained label fits?",
+    options=["Nodding", "Shaking head", "Waving", "Shrugging", "Tiptoe"],
+    video_id=7,
+)
 
 
 def jpeg(shade: int) -> bytes:
@@ -60,7 +66,8 @@ def test_the_blind_predictor_sends_the_question_only(chat_endpoint, first_option
 def test_429_and_5xx_are_retried_with_backoff(chat_endpoint, reply_with):
     def busy_then_ok(request, call):
         return {1: (429, {"error": {"message": "slow down"}}, 0), 2: (503, "overloaded", 0)}.get(
-            call, (200, reply_with("<think>looks like a wave</think>C"), 0))  # fmt: skip
+            call, (200, reply_with("<think>looks like a wave</think>C"), 0)
+        )
 
     with chat_endpoint(busy_then_ok) as server:
         reply = predictor(server, max_retries=3).predict(FMAR)

@@ -10,8 +10,11 @@ from annotation.selectors.scores import run_scores
 
 @pytest.fixture
 def items(make_item):
-    return [make_item("SAD_0001", answer="Yes"), make_item("SAD_0002", question="Does it stop?", answer="No"),
-            make_item("FMAR_0001", task="FMAR")]  # fmt: skip
+    return [
+        make_item("SAD_0001", answer="Yes"),
+        make_item("SAD_0002", question="Does it stop?", answer="No"),
+        make_item("FMAR_0001", task="FMAR"),
+    ]
 
 
 def submit(tmp_path, answers, prompts=({"task": "SAD", "system_prompt": "Answer Yes or No."},)):
@@ -21,14 +24,23 @@ def submit(tmp_path, answers, prompts=({"task": "SAD", "system_prompt": "Answer 
 
 
 def test_a_mac_submission_becomes_a_scored_run(db, items, benchmark, tmp_path, capsys):
-    path = submit(tmp_path, [{"qid": "SAD_0001", "pred_answer": "yes"}, {"qid": "SAD_0002", "pred_answer": "Yes."},
-                             {"qid": "FMAR_0001", "pred_answer": "A. Nodding"}])  # fmt: skip
+    path = submit(
+        tmp_path,
+        [
+            {"qid": "SAD_0001", "pred_answer": "yes"},
+            {"qid": "SAD_0002", "pred_answer": "Yes."},
+            {"qid": "FMAR_0001", "pred_answer": "A. Nodding"},
+        ],
+    )
     call_command("import_predictions", path, "--benchmark", benchmark.name, "--name", "Model X")
     run = BaselineRun.objects.get(name="Model X")
     assert (run.predictor, run.status, run.total) == ("external", "done", 3)
     assert run.settings["system_prompts"] == {"SAD": "Answer Yes or No."}
     assert dict(Prediction.objects.filter(run=run).values_list("item__qid", "correct")) == {
-        "SAD_0001": True, "SAD_0002": False, "FMAR_0001": True}  # fmt: skip
+        "SAD_0001": True,
+        "SAD_0002": False,
+        "FMAR_0001": True,
+    }
     assert run_scores(run).accuracy == {"SAD": 50.0, "FMAR": 100.0}
     assert "imported 3 predictions" in capsys.readouterr().out
     with pytest.raises(CommandError, match="imported into Test bench already"):
@@ -36,8 +48,15 @@ def test_a_mac_submission_becomes_a_scored_run(db, items, benchmark, tmp_path, c
 
 
 def test_unknown_qids_are_named_and_nothing_is_imported(db, items, benchmark, tmp_path):
-    path = submit(tmp_path, [{"qid": "SAD_0001", "pred_answer": "Yes"}, {"qid": "CMAC_0219", "pred_answer": "E"},
-                             {"qid": "SAD_0001", "pred_answer": "No"}, {"pred_answer": "No"}])  # fmt: skip
+    path = submit(
+        tmp_path,
+        [
+            {"qid": "SAD_0001", "pred_answer": "Yes"},
+            {"qid": "CMAC_0219", "pred_answer": "E"},
+            {"qid": "SAD_0001", "pred_answer": "No"},
+            {"pred_answer": "No"},
+        ],
+    )
     with pytest.raises(CommandError) as raised:
         call_command("import_predictions", path, "--benchmark", benchmark.name, "--name", "Broken")
     text = str(raised.value)

@@ -13,8 +13,9 @@ from annotation.services.video_processing import video_processing_run_here
 from demo.figure_clips import render_micro_action_clip
 
 
-def test_the_model_sees_the_mac2026_frames_the_pipeline_stored(benchmark, video, make_item, generator, tmp_path,
-                                                              chat_endpoint, first_option, tasks_in_process):  # fmt: skip
+def test_the_model_sees_the_mac2026_frames_the_pipeline_stored(
+    benchmark, video, make_item, generator, tmp_path, chat_endpoint, first_option, tasks_in_process
+):
     clip = render_micro_action_clip(tmp_path / "clip_001.mp4", action="B1", seconds=2.4, fps=25, width=160, height=120)
     video_attach_file(video=video, source=clip.path, actor=generator)
     video_processing_run_here(video_id=video.pk)
@@ -23,8 +24,12 @@ def test_the_model_sees_the_mac2026_frames_the_pipeline_stored(benchmark, video,
     make_item("FMAR_0001", task="FMAR")
 
     with chat_endpoint(first_option) as server, tasks_in_process():
-        run = run_prepare(benchmark=benchmark, predictor="openai-compatible", name="vlm",
-                          settings={"base_url": server.base_url, "model": "vlm", "sampling": "mac2026"})  # fmt: skip
+        run = run_prepare(
+            benchmark=benchmark,
+            predictor="openai-compatible",
+            name="vlm",
+            settings={"base_url": server.base_url, "model": "vlm", "sampling": "mac2026"},
+        )
     images = server.requests[0]["json"]["messages"][1]["content"][:-1]
     expected = mac2026_indices(25, clip.frame_count)
     assert len(images) == len(expected) == 8 and expected == video.model_view_indices["mac2026"]
@@ -36,7 +41,8 @@ def test_the_model_sees_the_mac2026_frames_the_pipeline_stored(benchmark, video,
 
 
 def test_a_uniform_run_sends_the_stored_uniform_frames_and_an_unknown_strategy_is_an_error(
-        benchmark, processed_clip, make_item, chat_endpoint, first_option, tasks_in_process):  # fmt: skip
+    benchmark, processed_clip, make_item, chat_endpoint, first_option, tasks_in_process
+):
     import posixpath
 
     from django.core.files.storage import default_storage
@@ -45,10 +51,18 @@ def test_a_uniform_run_sends_the_stored_uniform_frames_and_an_unknown_strategy_i
 
     make_item("FMAR_0001", task="FMAR")
     with chat_endpoint(first_option) as server, tasks_in_process():
-        run_prepare(benchmark=benchmark, predictor="openai-compatible", name="vlm-u8",
-                    settings={"base_url": server.base_url, "model": "vlm", "sampling": "uniform-8"})  # fmt: skip
-        missing = run_prepare(benchmark=benchmark, predictor="openai-compatible", name="vlm-u5",
-                              settings={"base_url": server.base_url, "model": "vlm", "sampling": "uniform-5"})  # fmt: skip
+        run_prepare(
+            benchmark=benchmark,
+            predictor="openai-compatible",
+            name="vlm-u8",
+            settings={"base_url": server.base_url, "model": "vlm", "sampling": "uniform-8"},
+        )
+        missing = run_prepare(
+            benchmark=benchmark,
+            predictor="openai-compatible",
+            name="vlm-u5",
+            settings={"base_url": server.base_url, "model": "vlm", "sampling": "uniform-5"},
+        )
     images = server.requests[0]["json"]["messages"][1]["content"][:-1]
     indices = processed_clip.model_view_indices["uniform-8"]
     manifest = read_manifest(processed_clip.frames_manifest)

@@ -18,8 +18,16 @@ _ids = iter(range(1, 10**6))
 
 def item(task="SAD", question="Does the head move?", options=(), answer="Yes", qid=None, video_id=1):
     n = next(_ids)
-    return SimpleNamespace(id=n, qid=qid or f"{task}_{n:04d}", task=task, question=question, options=list(options),
-                           answer=answer, video_id=video_id, version=1)  # fmt: skip
+    return SimpleNamespace(
+        id=n,
+        qid=qid or f"{task}_{n:04d}",
+        task=task,
+        question=question,
+        options=list(options),
+        answer=answer,
+        video_id=video_id,
+        version=1,
+    )
 
 
 def kinds(findings):
@@ -50,24 +58,30 @@ def test_duplicate_options_after_normalisation():
     assert finding.kind == "duplicate_options" and finding.details["letters"] == ["B", "C"]
 
 
-@pytest.mark.parametrize(("task", "options", "expected"), [
-    ("CMAR", COARSE[:6], "6 options, expected 7"),
-    ("CMAR", [*COARSE[:6], "Torso"], "not MA-52 coarse labels: 'Torso'"),
-    ("FMAR", [*FINE[:4], "Dancing"], "not MA-52 fine labels: 'Dancing'"),
-    ("FMAR", FINE[:4], "4 options, expected 5"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("task", "options", "expected"),
+    [
+        ("CMAR", COARSE[:6], "6 options, expected 7"),
+        ("CMAR", [*COARSE[:6], "Torso"], "not MA-52 coarse labels: 'Torso'"),
+        ("FMAR", [*FINE[:4], "Dancing"], "not MA-52 fine labels: 'Dancing'"),
+        ("FMAR", FINE[:4], "4 options, expected 5"),
+    ],
+)
 def test_options_that_do_not_fit_the_task(task, options, expected):
     findings = lint.item_findings(item(task, "Which?", options, "A"))
     assert kinds(findings) == ["options_misfit"] and expected in findings[0].message
 
 
-@pytest.mark.parametrize(("task", "options", "answer", "kind"), [
-    ("SAD", [], "", "missing_answer_key"),
-    ("FMAR", FINE, "", "missing_answer_key"),
-    ("SAD", [], "yes", "invalid_answer_key"),
-    ("FMAR", FINE, "F", "invalid_answer_key"),
-    ("MADU", [], "Yes", "invalid_answer_key"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("task", "options", "answer", "kind"),
+    [
+        ("SAD", [], "", "missing_answer_key"),
+        ("FMAR", FINE, "", "missing_answer_key"),
+        ("SAD", [], "yes", "invalid_answer_key"),
+        ("FMAR", FINE, "F", "invalid_answer_key"),
+        ("MADU", [], "Yes", "invalid_answer_key"),
+    ],
+)
 def test_missing_or_invalid_keys(task, options, answer, kind):
     assert kinds(lint.item_findings(item(task, "Which?", options, answer))) == [kind]
 
@@ -103,8 +117,9 @@ def test_near_duplicate_questions_within_a_clip_but_not_reversed_order():
 
 
 def test_yes_no_balance_is_a_benchmark_level_finding_per_task():
-    findings = lint.yes_no_balance_findings({"SAD": Counter(Yes=12, No=8), "MAD": Counter(Yes=10, No=10),
-                                             "PPR": Counter(Yes=5)})  # fmt: skip
+    findings = lint.yes_no_balance_findings(
+        {"SAD": Counter(Yes=12, No=8), "MAD": Counter(Yes=10, No=10), "PPR": Counter(Yes=5)}
+    )
     assert [(f.kind, f.task, f.target_key) for f in findings] == [("yes_no_balance", "SAD", "task:SAD")]
     assert "60.0% of 20 keys are Yes" in findings[0].message
 
@@ -129,8 +144,12 @@ def test_flags_are_raised_once_resolved_when_fixed_and_a_waiver_holds(make_item,
     assert (flag.item, flag.target_version, flag.status) == (bad, 1, "open")
 
     # Lint runs after every edit: fixing the options resolves the flag.
-    item_edit(item_id=bad.pk, actor=Actor.person(annotator), expected_version=1,
-              changes={"options": ["Nodding", "Waving", "Shaking head", "Tiptoe", "Shrugging"]})  # fmt: skip
+    item_edit(
+        item_id=bad.pk,
+        actor=Actor.person(annotator),
+        expected_version=1,
+        changes={"options": ["Nodding", "Waving", "Shaking head", "Tiptoe", "Shrugging"]},
+    )
     flag.refresh_from_db()
     assert flag.status == "resolved" and flag.closed_at is not None
 

@@ -27,7 +27,9 @@ def test_option_lines_out_of_order_are_an_error_that_names_them(lines):
         split_embedded_options(f"Which label?\n{lines}")
 
 
-@pytest.mark.parametrize(("row", "clip"), [({"video": "abc_1_2.mp4"}, "abc_1_2"), ({"video_name": "abc_1_2"}, "abc_1_2")])
+@pytest.mark.parametrize(
+    ("row", "clip"), [({"video": "abc_1_2.mp4"}, "abc_1_2"), ({"video_name": "abc_1_2"}, "abc_1_2")]
+)
 def test_both_published_shapes_name_the_clip(row, clip):
     assert clip_name_of(row) == clip
 

@@ -29,7 +29,10 @@ def test_every_pair_of_states_is_allowed_exactly_when_the_map_says(machine, stat
 
 
 def test_every_state_has_a_way_out_and_every_target_is_a_known_state():
-    for machine, states in ((REVIEW_TRANSITIONS, set(ReviewStatus.values)), (VIDEO_TRANSITIONS, set(VideoStatus.values))):
+    for machine, states in (
+        (REVIEW_TRANSITIONS, set(ReviewStatus.values)),
+        (VIDEO_TRANSITIONS, set(VideoStatus.values)),
+    ):
         assert set(machine.allowed) == states
         for targets in machine.allowed.values():
             assert targets and targets <= states
@@ -43,8 +46,10 @@ def test_review_walks_the_allowed_path_and_records_each_step(make_item, reviewer
         assert item.review_status == status and item.version == 1 + step
     events = AuditEvent.objects.filter(target_kind="qaitem", target_id=item.pk, event_type="status_changed")
     assert [(e.before["review_status"], e.after["review_status"]) for e in events] == [
-        ("imported", "in_review"), ("in_review", "needs_adjudication"), ("needs_adjudication", "accepted"),
-    ]  # fmt: skip
+        ("imported", "in_review"),
+        ("in_review", "needs_adjudication"),
+        ("needs_adjudication", "accepted"),
+    ]
     assert {e.actor_user_id for e in events} == {reviewer.pk}
 
 
@@ -67,5 +72,7 @@ def test_video_status_follows_its_own_map(video):
     with pytest.raises(IllegalTransition, match="video status cannot go from 'pending' to 'ready'"):
         change_audited(model=Video, pk=video.pk, actor=worker, changes={"status": "ready"}, expected_version=None)
     for status in (VideoStatus.PROCESSING, VideoStatus.FAILED, VideoStatus.PENDING):
-        video = change_audited(model=Video, pk=video.pk, actor=worker, changes={"status": status}, expected_version=None)
+        video = change_audited(
+            model=Video, pk=video.pk, actor=worker, changes={"status": status}, expected_version=None
+        )
     assert video.status == VideoStatus.PENDING and video.version == 4

@@ -72,8 +72,14 @@ def linked_video(benchmark, generator):
         video = video_register(benchmark=benchmark, clip_name=clip_name or path.stem, actor=generator)
         with path.open("rb") as handle:
             stored = default_storage.save(f"clips/{benchmark.pk}/{path.name}", File(handle))
-        return change_audited(model=Video, pk=video.pk, actor=generator, expected_version=None,
-                              changes={"file": stored}, reason="test clip")  # fmt: skip
+        return change_audited(
+            model=Video,
+            pk=video.pk,
+            actor=generator,
+            expected_version=None,
+            changes={"file": stored},
+            reason="test clip",
+        )
 
     return link
 
@@ -118,14 +124,37 @@ def start_worker(django_db_setup, media_root, tmp_path, wait_for):
         if settings.CELERY_TASK_ALWAYS_EAGER or connection.vendor != "postgresql":
             pytest.fail("worker tests need CELERY_BROKER_URL and PostgreSQL (run them with `make test`)")
         log_path = tmp_path / f"worker-{len(started)}.log"
-        full_env = {**os.environ, "DATABASE_URL": _database_url(), "MEDIA_ROOT": str(media_root),
-                    "CONN_MAX_AGE": "0", **(env or {})}  # fmt: skip
+        full_env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "MEDIA_ROOT": str(media_root),
+            "CONN_MAX_AGE": "0",
+            **(env or {}),
+        }
         with log_path.open("w") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "mabench_site", "worker", "--pool=prefork", "--concurrency=1",
-                 "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
-                cwd=PROJECT_DIR, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "mabench_site",
+                    "worker",
+                    "--pool=prefork",
+                    "--concurrency=1",
+                    "-Q",
+                    queue,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "--loglevel=INFO",
+                ],
+                cwd=PROJECT_DIR,
+                env=full_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         started.append(process)
         wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, seconds=60)
         if process.poll() is not None:

@@ -86,7 +86,9 @@ def write_clip(path: Path, spec: ClipSpec) -> Path:
     with av.open(str(path), mode="w", format=spec.container, options=options) as container:
         stream = _add_stream(container, spec, time_base)
         for index, pts in enumerate(_timestamps(spec)):
-            frame = av.VideoFrame.from_ndarray(_stored(index_image(index, spec.width, spec.height), spec), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(
+                _stored(index_image(index, spec.width, spec.height), spec), format="rgb24"
+            )
             frame.pts, frame.time_base = pts, time_base
             if spec.colorspace:
                 frame.colorspace = spec.colorspace  # the RGB -> YUV conversion and the stream tag
@@ -101,8 +103,13 @@ def _add_stream(container, spec: ClipSpec, time_base: Fraction):
     stream.width, stream.height, stream.pix_fmt = stored_w, stored_h, "yuv420p"
     stream.codec_context.time_base = time_base
     if spec.codec == "libx264":
-        stream.options = {"preset": "ultrafast" if not spec.b_frames else "fast", "crf": "18",
-                          "bf": str(spec.b_frames), "g": str(spec.gop), **spec.x264}  # fmt: skip
+        stream.options = {
+            "preset": "ultrafast" if not spec.b_frames else "fast",
+            "crf": "18",
+            "bf": str(spec.b_frames),
+            "g": str(spec.gop),
+            **spec.x264,
+        }
     if spec.rotation:
         stream.set_display_rotation(spec.rotation)
     if spec.colorspace:

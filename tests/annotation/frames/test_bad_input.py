@@ -66,8 +66,13 @@ def test_a_real_worker_settles_the_whole_corpus_and_stays_up(celery_worker, corp
         videos[name] = video_attach_file(video=video, source=path, actor=generator)  # enqueues on commit
 
     settled = ("ready", "failed")
-    wait_for(lambda: Video.objects.filter(pk__in=[v.pk for v in videos.values()], status__in=settled,
-                                          sha256__gt="").count() == len(videos), seconds=60)  # fmt: skip
+    wait_for(
+        lambda: (
+            Video.objects.filter(pk__in=[v.pk for v in videos.values()], status__in=settled, sha256__gt="").count()
+            == len(videos)
+        ),
+        seconds=60,
+    )
     for name, video in videos.items():
         video.refresh_from_db()
         assert (video.status, EXPECTED[name][1] in video.error) == (EXPECTED[name][0], True), name

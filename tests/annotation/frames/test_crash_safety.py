@@ -111,9 +111,11 @@ def test_a_duplicate_delivery_changes_nothing_and_a_forced_run_writes_the_same_b
     forced = video_process(video_id=video.pk, force=True)
     assert forced.status == "ready"
     assert {name: (folder / name).read_bytes() for name in files_under(folder)} == before  # deterministic
-    assert [reason for reason, _ in events_of(video)[len(events):]] == [
-        "frame pipeline: reprocess", "frame pipeline: attempt 2 (forced)", "frame pipeline: done"
-    ]  # fmt: skip
+    assert [reason for reason, _ in events_of(video)[len(events) :]] == [
+        "frame pipeline: reprocess",
+        "frame pipeline: attempt 2 (forced)",
+        "frame pipeline: done",
+    ]
 
 
 @pytest.mark.django_db

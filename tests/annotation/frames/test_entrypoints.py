@@ -56,8 +56,9 @@ def test_the_admin_retry_action_requeues_a_failed_clip_with_a_fresh_budget(
     page = client.get(changelist)
     assert "Retry / reprocess the frame pipeline" in page.content.decode()
     assert "above the limit" in page.content.decode()  # the error is listed
-    response = client.post(changelist, {"action": "retry_processing", "_selected_action": [video.pk], "index": 0},
-                           follow=True)  # fmt: skip
+    response = client.post(
+        changelist, {"action": "retry_processing", "_selected_action": [video.pk], "index": 0}, follow=True
+    )
     assert "Queued 1 clip(s) for the frame pipeline." in response.content.decode()
 
     wait_for(lambda: Video.objects.filter(pk=video.pk, status="ready").exclude(sha256="").exists(), seconds=30)

@@ -28,7 +28,9 @@ def assert_every_stored_frame_shows_its_index(manifest, index, folder, frame_ind
     scrubbed = [row for row in index["frames"] if "scrub" in row]
     assert scrubbed and [frame_index(folder / row["scrub"]) for row in scrubbed] == [row["index"] for row in scrubbed]
     model_files = manifest["model_view"]["files"]
-    assert {int(i): frame_index(folder / name) for i, name in model_files.items()} == {int(i): int(i) for i in model_files}
+    assert {int(i): frame_index(folder / name) for i, name in model_files.items()} == {
+        int(i): int(i) for i in model_files
+    }
     wanted = {i for indices in manifest["model_view"]["strategies"].values() for i in indices}
     assert set(map(int, model_files)) == wanted
 
@@ -39,7 +41,9 @@ def assert_index_matches_an_independent_decode(index, path):
     assert [row["index"] for row in index["frames"]] == list(range(len(frames)))
     assert [row["pts"] for row in index["frames"]] == [pts for pts, _ in frames]
     assert [row["time"] for row in index["frames"]] == [round(float(pts * time_base), 6) for pts, _ in frames]
-    assert [row["offset"] for row in index["frames"]] == [round(float((pts - first) * time_base), 6) for pts, _ in frames]
+    assert [row["offset"] for row in index["frames"]] == [
+        round(float((pts - first) * time_base), 6) for pts, _ in frames
+    ]
 
 
 def test_b_frames_clip(render_clip, processed, frame_index):
@@ -56,7 +60,10 @@ def test_b_frames_clip(render_clip, processed, frame_index):
     assert video.model_view_indices == {"uniform-8": uniform_indices(48, 8), "mac2026": mac2026_indices(25, 48)}
     assert video.model_view_indices["mac2026"] == [0, 6, 12, 18, 24, 30, 36, 42]  # step min(round(25/3), 48 // 8) = 6
     assert video.proxy_file == "" and manifest["proxy"] is None  # faststart H.264 MP4 plays as it is
-    assert video.frames_manifest == f"frames/{video.pk}/{manifest['source']['sha256'][:16]}-{manifest['settings_key']}/manifest.json"
+    assert (
+        video.frames_manifest
+        == f"frames/{video.pk}/{manifest['source']['sha256'][:16]}-{manifest['settings_key']}/manifest.json"
+    )
 
 
 def test_late_start_without_a_container_frame_count_gets_a_proxy(render_clip, processed, frame_index):
@@ -133,8 +140,12 @@ def test_a_wrong_container_count_is_corrected_by_decoding(render_clip, processed
     assert video.model_view_indices == {"uniform-8": uniform_indices(26, 8), "mac2026": mac2026_indices(25, 26)}
     model_files = manifest["model_view"]["files"]
     assert sorted(map(int, model_files)) == sorted(set(uniform_indices(26, 8)) | set(mac2026_indices(25, 26)))
-    assert sorted(p.name for p in (folder / "model").iterdir()) == sorted(name.split("/")[1] for name in model_files.values())
-    assert {int(i): frame_index(folder / name) for i, name in model_files.items()} == {int(i): int(i) + 4 for i in model_files}
+    assert sorted(p.name for p in (folder / "model").iterdir()) == sorted(
+        name.split("/")[1] for name in model_files.values()
+    )
+    assert {int(i): frame_index(folder / name) for i, name in model_files.items()} == {
+        int(i): int(i) + 4 for i in model_files
+    }
     assert [frame_index(folder / row["scrub"]) for row in index["frames"]] == list(range(4, 30))
 
 

@@ -61,6 +61,8 @@ def test_model_view_names_both_strategies():
     }
 
 
-@pytest.mark.parametrize("frame_count, cap, stride", [(150, 600, 1), (600, 600, 1), (601, 600, 2), (1800, 600, 3), (0, 600, 1)])
+@pytest.mark.parametrize(
+    "frame_count, cap, stride", [(150, 600, 1), (600, 600, 1), (601, 600, 2), (1800, 600, 3), (0, 600, 1)]
+)
 def test_scrub_stride_keeps_every_frame_up_to_the_cap(frame_count, cap, stride):
     assert scrub_stride(frame_count, cap) == stride

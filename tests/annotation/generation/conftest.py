@@ -16,11 +16,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
 from chat_endpoint import ChatEndpoint, completion  # noqa: E402
 
 CAPTION_FIELDS = {
-    "dominant_part": "head", "other_parts": ["right hand", "torso"], "direction_path": "downward, then back up",
-    "phase_early": "the head starts to lower", "phase_middle": "the head reaches its lowest point",
-    "phase_late": "the head rises back to the midline", "trend": "repetitive", "contact": "",
+    "dominant_part": "head",
+    "other_parts": ["right hand", "torso"],
+    "direction_path": "downward, then back up",
+    "phase_early": "the head starts to lower",
+    "phase_middle": "the head reaches its lowest point",
+    "phase_late": "the head rises back to the midline",
+    "trend": "repetitive",
+    "contact": "",
     "description": "The head moves down and up twice while the right hand rests on the table.",
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -29,7 +34,13 @@ def make_captioned_clip(benchmark, generator):
 
     def make(clip_name: str, fine: str = "B1", *, reviewed: bool = True, **fields):
         video = video_register(benchmark=benchmark, clip_name=clip_name, actor=generator)
-        values = {"video": video, "coarse_label": FINE_LABELS[fine].coarse, "fine_label": fine, **CAPTION_FIELDS, **fields}
+        values = {
+            "video": video,
+            "coarse_label": FINE_LABELS[fine].coarse,
+            "fine_label": fine,
+            **CAPTION_FIELDS,
+            **fields,
+        }
         caption = create_audited(model=Caption, actor=generator, values=values)
         if reviewed:
             for status in (ReviewStatus.IN_REVIEW, ReviewStatus.ACCEPTED):
@@ -61,9 +72,14 @@ def faithful_reply(request: dict) -> str:
             answer += f" **[Body part (coarse-grained)] {coarse} | [Micro-action (fine-grained)] {fine}**"
         return json.dumps({"answer": answer})
     keys = json.loads(re.search(r"Required answer keys, in order: (\[.*?\])", text).group(1))
-    questions = [{"question": f"In {task.lower()} check {n} of the {['early', 'late'][n % 2]} phase, does "
-                              f"the {'head' if key == 'Yes' else 'left foot'} move?", "answer": key}
-                 for n, key in enumerate(keys)]  # fmt: skip
+    questions = [
+        {
+            "question": f"In {task.lower()} check {n} of the {['early', 'late'][n % 2]} phase, does "
+            f"the {'head' if key == 'Yes' else 'left foot'} move?",
+            "answer": key,
+        }
+        for n, key in enumerate(keys)
+    ]
     return json.dumps({"questions": questions})
 
 

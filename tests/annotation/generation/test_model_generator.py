@@ -11,13 +11,21 @@ from annotation.generation.model import ModelGenerator
 from annotation.generation.stems import STEMS
 from annotation.predictors.chat import ChatPredictor
 
-CLIP = CaptionedClip(clip_name="take_001", coarse_label="B", fine_label="B1", dominant_part="head",
-                     other_parts=("right hand",), phase_middle="the head reaches its lowest point", trend="repetitive")  # fmt: skip
+CLIP = CaptionedClip(
+    clip_name="take_001",
+    coarse_label="B",
+    fine_label="B1",
+    dominant_part="head",
+    other_parts=("right hand",),
+    phase_middle="the head reaches its lowest point",
+    trend="repetitive",
+)
 
 
 def generator_at(server, **options) -> ModelGenerator:
-    chat = ChatPredictor.from_settings({"base_url": server.base_url, "model": "local-llm", "max_retries": 0,
-                                        "timeout": 10})  # fmt: skip
+    chat = ChatPredictor.from_settings(
+        {"base_url": server.base_url, "model": "local-llm", "max_retries": 0, "timeout": 10}
+    )
     return ModelGenerator(chat=chat, **options)
 
 
@@ -44,9 +52,16 @@ def test_good_replies_give_every_task_with_the_keys_asked_for(chat_endpoint, fai
 def test_the_keys_asked_for_are_balanced_and_vary_in_order(chat_endpoint, faithful_model):
     with chat_endpoint(faithful_model()) as server:
         generator = generator_at(server)
-        orders = {tuple(i.answer for i in generator.generate(
-            CaptionedClip(clip_name=f"take_{n}", coarse_label="B", fine_label="B1", dominant_part="head"),
-            tasks=("SAD",))) for n in range(12)}  # fmt: skip
+        orders = {
+            tuple(
+                i.answer
+                for i in generator.generate(
+                    CaptionedClip(clip_name=f"take_{n}", coarse_label="B", fine_label="B1", dominant_part="head"),
+                    tasks=("SAD",),
+                )
+            )
+            for n in range(12)
+        }
     assert orders == {("Yes", "No"), ("No", "Yes")}  # the first question is not always the Yes one
 
 
@@ -60,16 +75,31 @@ def test_a_malformed_reply_is_retried_with_the_problem_named(chat_endpoint, fait
     assert retry[2]["role"] == "assistant" and "not a JSON object" in retry[3]["content"]
 
 
-@pytest.mark.parametrize("reply, problem", [
-    ('{"questions": [{"question": "Does the head move down?", "answer": "Maybe"}]}', "is not one of"),
-    ('{"questions": "none"}', "is not of type 'array'"),
-    ('{"answers": []}', "'questions' is a required property"),
-    ("```json\n" + json.dumps({"questions": [{"question": "Does the head move down?", "answer": "Yes"},
-                                             {"question": "Does the left foot move up?", "answer": "Yes",
-                                              "extra": 1}]}) + "\n```", "Additional properties"),
-    ("I would rather not.", "not a JSON object"),
-])  # fmt: skip
-def test_schema_violating_replies_fail_the_clip_after_the_bounded_attempts(chat_endpoint, faithful_model, reply, problem):
+@pytest.mark.parametrize(
+    "reply, problem",
+    [
+        ('{"questions": [{"question": "Does the head move down?", "answer": "Maybe"}]}', "is not one of"),
+        ('{"questions": "none"}', "is not of type 'array'"),
+        ('{"answers": []}', "'questions' is a required property"),
+        (
+            "```json\n"
+            + json.dumps(
+                {
+                    "questions": [
+                        {"question": "Does the head move down?", "answer": "Yes"},
+                        {"question": "Does the left foot move up?", "answer": "Yes", "extra": 1},
+                    ]
+                }
+            )
+            + "\n```",
+            "Additional properties",
+        ),
+        ("I would rather not.", "not a JSON object"),
+    ],
+)
+def test_schema_violating_replies_fail_the_clip_after_the_bounded_attempts(
+    chat_endpoint, faithful_model, reply, problem
+):
     with chat_endpoint(faithful_model(lambda request, call: reply)) as server:
         with pytest.raises(GenerationFailed, match="SAD: no valid reply in 3 attempts") as failure:
             generator_at(server, attempts=3).generate(CLIP, tasks=("SAD", "MAD"))
@@ -82,14 +112,30 @@ def test_keys_other_than_asked_leaked_labels_and_wrong_mare_labels_are_invalid(c
         task = task_of(request)
         retried = len(request["messages"]) > 2
         if task == "SAD" and not retried:
-            return json.dumps({"questions": [{"question": "Does the head move down in the first phase?", "answer": "Yes"},
-                                             {"question": "Does the head rise in the late phase?", "answer": "Yes"}]})
+            return json.dumps(
+                {
+                    "questions": [
+                        {"question": "Does the head move down in the first phase?", "answer": "Yes"},
+                        {"question": "Does the head rise in the late phase?", "answer": "Yes"},
+                    ]
+                }
+            )
         if task == "MAD" and not retried:
-            return json.dumps({"questions": [{"question": "Is the person nodding with the right hand still?", "answer": a}
-                                             for a in ("Yes", "No")]})  # fmt: skip
+            return json.dumps(
+                {
+                    "questions": [
+                        {"question": "Is the person nodding with the right hand still?", "answer": a}
+                        for a in ("Yes", "No")
+                    ]
+                }
+            )
         if task == "MARE":
-            return json.dumps({"answer": "The head goes down and up in a steady rhythm, so it is a bow. "
-                                         "**[Body part (coarse-grained)] Head | [Micro-action (fine-grained)] Bowing head**"})
+            return json.dumps(
+                {
+                    "answer": "The head goes down and up in a steady rhythm, so it is a bow. "
+                    "**[Body part (coarse-grained)] Head | [Micro-action (fine-grained)] Bowing head**"
+                }
+            )
         return None
 
     with chat_endpoint(faithful_model(spoil)) as server:

@@ -27,17 +27,21 @@ def review_everything(queue, annotator):
         items = list(QAItem.objects.filter(video_id=slot.video_id))
         for item in items:  # the queue is blind: every closed question answered from the video first
             if item.answer_format != "open":
-                blind_answer_record(slot_id=slot.pk, item_id=item.pk, user=annotator,
-                                    answer="A" if item.options else "Yes")  # fmt: skip
+                blind_answer_record(
+                    slot_id=slot.pk, item_id=item.pk, user=annotator, answer="A" if item.options else "Yes"
+                )
         for item in items:
             review_record(slot=slot, item=item, user=annotator, decision="accept", seen_version=item.version)
         caption = Caption.objects.get(video_id=slot.video_id)  # a clip is done when its caption is decided too
-        caption_review_record(slot=slot, caption=caption, user=annotator, decision="accept", seen_version=caption.version)
+        caption_review_record(
+            slot=slot, caption=caption, user=annotator, decision="accept", seen_version=caption.version
+        )
 
 
 @pytest.mark.django_db
-def test_the_filter_finds_items_regenerated_after_their_last_review(benchmark, generated, admin_user, annotator,
-                                                                    tasks_in_process):  # fmt: skip
+def test_the_filter_finds_items_regenerated_after_their_last_review(
+    benchmark, generated, admin_user, annotator, tasks_in_process
+):
     from annotation.services.generation import generation_prepare
 
     regenerated = lambda: sorted(matching_items(benchmark, {"regenerated": True}).values_list("qid", flat=True))  # noqa: E731
@@ -46,13 +50,18 @@ def test_the_filter_finds_items_regenerated_after_their_last_review(benchmark, g
     assert regenerated() == []
 
     caption = Caption.objects.get(video=generated[1])
-    caption_edit(caption_id=caption.pk, actor=Actor.person(admin_user), expected_version=caption.version,
-                 changes={"fine_label": "C10"})  # fmt: skip
+    caption_edit(
+        caption_id=caption.pk,
+        actor=Actor.person(admin_user),
+        expected_version=caption.version,
+        changes={"fine_label": "C10"},
+    )
     with tasks_in_process():
         generation_prepare(benchmark=benchmark, generator="template", settings={"seed": 1})
     assert regenerated() == ["FMAR_0002"]  # CMAR_0002 came out the same: no new version
-    queue = queue_create(benchmark=benchmark, name="again", created_by=admin_user, filters={"regenerated": True},
-                         stage="verification")  # fmt: skip
+    queue = queue_create(
+        benchmark=benchmark, name="again", created_by=admin_user, filters={"regenerated": True}, stage="verification"
+    )
     assert list(queue.slots.values_list("video__clip_name", flat=True)) == ["take_001"]
 
     review_everything(queue, annotator)

@@ -42,9 +42,19 @@ def test_every_generated_item_passes_lint(benchmark, make_captioned_clip):
     for code in FINE_LABELS:
         video = make_captioned_clip(f"clip_{code}", code)
         for n, item in enumerate(generator.generate(CaptionedClip.of(video.caption, clip_name=video.clip_name))):
-            create_audited(model=QAItem, actor=Actor.machine(generator.source), values={
-                "benchmark": benchmark, "video": video, "qid": f"{item.task}_{code}", "task": item.task,
-                "question": item.question, "options": list(item.options), "answer": item.answer})  # fmt: skip
+            create_audited(
+                model=QAItem,
+                actor=Actor.machine(generator.source),
+                values={
+                    "benchmark": benchmark,
+                    "video": video,
+                    "qid": f"{item.task}_{code}",
+                    "task": item.task,
+                    "question": item.question,
+                    "options": list(item.options),
+                    "answer": item.answer,
+                },
+            )
     items = list(QAItem.objects.filter(benchmark=benchmark).select_related("video__caption"))
     assert len(items) == 104
     findings = [f for item in items for f in lint.item_findings(item)]
@@ -101,4 +111,3 @@ def test_key_letters_are_uniform_over_many_clips():
         assert chi_square(keys[task], letters) < CHI_SQUARE_999[len(letters) - 1], keys[task]
         share = {letter: n / len(clips) for letter, n in keys[task].items()}
         assert max(abs(s - 1 / len(letters)) for s in share.values()) < 0.035, share
-

@@ -12,21 +12,53 @@ def _clip_rows(clip: str, first: int = 1, *, answers: bool = True) -> list[dict]
     """The 12 published-shape questions of one clip, keys included."""
     n = first
     rows = [
-        {"video": f"{clip}.mp4", "task": "CMAR", "qid": f"CMAR_{n:04d}",
-         "question": join_embedded_options("Which coarse-grained category fits?", COARSE), "answer": "B"},
-        {"video": f"{clip}.mp4", "task": "FMAR", "qid": f"FMAR_{n:04d}",
-         "question": join_embedded_options("Which fine-grained label fits?",
-                                           ["Nodding", "Shaking head", "Waving", "Shrugging", "Tiptoe"]), "answer": "A"},
-    ]  # fmt: skip
+        {
+            "video": f"{clip}.mp4",
+            "task": "CMAR",
+            "qid": f"CMAR_{n:04d}",
+            "question": join_embedded_options("Which coarse-grained category fits?", COARSE),
+            "answer": "B",
+        },
+        {
+            "video": f"{clip}.mp4",
+            "task": "FMAR",
+            "qid": f"FMAR_{n:04d}",
+            "question": join_embedded_options(
+                "Which fine-grained label fits?", ["Nodding", "Shaking head", "Waving", "Shrugging", "Tiptoe"]
+            ),
+            "answer": "A",
+        },
+    ]
     for task in ("SAD", "MAD", "MAS", "PPR"):
         for k, answer in enumerate(("Yes", "No")):
-            rows.append({"video": f"{clip}.mp4", "task": task, "qid": f"{task}_{n * 2 + k:04d}",
-                         "question": f"{task} question {k} about the {clip} head motion?", "answer": answer})  # fmt: skip
-    rows.append({"video": f"{clip}.mp4", "task": "MADU", "qid": f"MADU_{n:04d}", "question": "Describe the movements.",
-                 "answer": "The head dips downward twice and returns upright while the torso stays still."})  # fmt: skip
-    rows.append({"video": f"{clip}.mp4", "task": "MARE", "qid": f"MARE_{n:04d}", "question": "Reason about the labels.",
-                 "answer": "The head moves down and up repeatedly; therefore [Body part (coarse-grained)] Head | "
-                           "[Micro-action (fine-grained)] Nodding."})  # fmt: skip
+            rows.append(
+                {
+                    "video": f"{clip}.mp4",
+                    "task": task,
+                    "qid": f"{task}_{n * 2 + k:04d}",
+                    "question": f"{task} question {k} about the {clip} head motion?",
+                    "answer": answer,
+                }
+            )
+    rows.append(
+        {
+            "video": f"{clip}.mp4",
+            "task": "MADU",
+            "qid": f"MADU_{n:04d}",
+            "question": "Describe the movements.",
+            "answer": "The head dips downward twice and returns upright while the torso stays still.",
+        }
+    )
+    rows.append(
+        {
+            "video": f"{clip}.mp4",
+            "task": "MARE",
+            "qid": f"MARE_{n:04d}",
+            "question": "Reason about the labels.",
+            "answer": "The head moves down and up repeatedly; therefore [Body part (coarse-grained)] Head | "
+            "[Micro-action (fine-grained)] Nodding.",
+        }
+    )
     if not answers:
         for row in rows:
             del row["answer"]

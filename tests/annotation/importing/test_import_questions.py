@@ -24,7 +24,11 @@ def test_import_creates_items_on_one_video_per_clip_and_reports_a_summary(db, ru
     benchmark = Benchmark.objects.get(name="Imported")
     assert sorted(benchmark.videos.values_list("clip_name", flat=True)) == ["clip_a", "clip_b"]
     cmar = QAItem.objects.get(qid="CMAR_0001")
-    assert (cmar.question, cmar.options[:2], cmar.answer) == ("Which coarse-grained category fits?", ["Body", "Head"], "B")
+    assert (cmar.question, cmar.options[:2], cmar.answer) == (
+        "Which coarse-grained category fits?",
+        ["Body", "Head"],
+        "B",
+    )
     assert cmar.video.clip_name == "clip_a" and cmar.generated_by == "gen-x 1.0"
     imported = AuditEvent.objects.get(event_type="imported")
     assert imported.after["items_created"] == 24 and imported.actor_source == "gen-x 1.0"
@@ -32,8 +36,10 @@ def test_import_creates_items_on_one_video_per_clip_and_reports_a_summary(db, ru
 
 
 def test_the_unkeyed_published_shape_imports_with_empty_keys_and_flags(db, run_import, write_file, clip_rows):
-    rows = [{"video_name": r["video"].removesuffix(".mp4"), **{k: v for k, v in r.items() if k != "video"}}
-            for r in clip_rows("clip_a", answers=False)]  # fmt: skip
+    rows = [
+        {"video_name": r["video"].removesuffix(".mp4"), **{k: v for k, v in r.items() if k != "video"}}
+        for r in clip_rows("clip_a", answers=False)
+    ]
     summary = run_import(write_file(rows, "full.jsonl", jsonl=True))
     assert summary["items_created"] == 12 and summary["flags_raised"]["missing_answer_key"] == 12
     assert set(QAItem.objects.values_list("answer", flat=True)) == {""}
@@ -50,7 +56,9 @@ def test_reimporting_the_same_file_changes_nothing(db, run_import, two_clips):
     assert QualityFlag.objects.count() == flags and QAItem.objects.filter(version=1).count() == 24
 
 
-def test_a_changed_row_becomes_a_revision_by_the_source_and_goes_back_to_review(db, run_import, write_file, reviewer, clip_rows):
+def test_a_changed_row_becomes_a_revision_by_the_source_and_goes_back_to_review(
+    db, run_import, write_file, reviewer, clip_rows
+):
     rows = clip_rows("clip_a")
     run_import(write_file(rows))
     item = QAItem.objects.get(qid="SAD_0002")
@@ -62,7 +70,11 @@ def test_a_changed_row_becomes_a_revision_by_the_source_and_goes_back_to_review(
     assert (summary["items_updated"], summary["items_unchanged"]) == (1, 11)
     item.refresh_from_db()
     assert (item.question, item.version, item.review_status, item.generated_by) == (
-        "Does the head move down twice?", 4, ReviewStatus.IMPORTED, "gen-x 1.1")  # fmt: skip
+        "Does the head move down twice?",
+        4,
+        ReviewStatus.IMPORTED,
+        "gen-x 1.1",
+    )
     revision = AuditEvent.objects.filter(target_kind="qaitem", target_id=item.pk).last()
     assert (revision.actor_source, revision.reason) == ("gen-x 1.1", "revised by re-import")
     assert revision.before["question"] == "SAD question 0 about the clip_a head motion?"
@@ -100,7 +112,9 @@ def test_clip_files_link_by_name_now_or_when_they_arrive_later(db, run_import, t
     summary = run_import("--videos", str(clips))
     assert (summary["videos_linked"], summary["videos_missing_file"]) == (1, [])
     assert set(Video.objects.values_list("file", flat=True)) == {
-        f"clips/{Video.objects.first().benchmark_id}/clip_a.mp4", f"clips/{Video.objects.first().benchmark_id}/clip_b.mp4"}
+        f"clips/{Video.objects.first().benchmark_id}/clip_a.mp4",
+        f"clips/{Video.objects.first().benchmark_id}/clip_b.mp4",
+    }
 
 
 def test_the_query_count_does_not_grow_with_the_rows(db, write_file, clip_rows):
@@ -131,7 +145,9 @@ def test_errors_name_row_qid_and_field_and_nothing_is_written(db, write_file, cl
     assert not Benchmark.objects.exists() and not AuditEvent.objects.exists()
 
 
-def test_reimporting_after_a_human_edit_is_quiet_when_the_generator_changed_nothing(db, run_import, write_file, annotator, clip_rows):
+def test_reimporting_after_a_human_edit_is_quiet_when_the_generator_changed_nothing(
+    db, run_import, write_file, annotator, clip_rows
+):
     path = write_file(clip_rows("clip_a"))
     run_import(path)
     item = QAItem.objects.get(qid="SAD_0002")

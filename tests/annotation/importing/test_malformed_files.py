@@ -32,10 +32,14 @@ CORPUS = {
     "task of the wrong type": (rows({"task": 5}), "row 1 (SAD_0001), field 'task': unknown task 5"),
     "question of the wrong type": (rows({"question": ["a"]}), "field 'question': must be a string, found list"),
     "answer of the wrong type": (rows({"answer": 1}), "field 'answer': must be a string, found int"),
-    "letter outside the options": (rows({"task": "CMAR", "question": CMAR, "answer": "C"}),
-                                   "field 'answer': letter 'C' is not one of the options A, B"),
-    "option lines out of order": (rows({"task": "CMAR", "question": "Which?\nA. Body\nC. Head", "answer": "A"}),
-                                  "field 'question': option lines are A, C; expected A, B"),
+    "letter outside the options": (
+        rows({"task": "CMAR", "question": CMAR, "answer": "C"}),
+        "field 'answer': letter 'C' is not one of the options A, B",
+    ),
+    "option lines out of order": (
+        rows({"task": "CMAR", "question": "Which?\nA. Body\nC. Head", "answer": "A"}),
+        "field 'question': option lines are A, C; expected A, B",
+    ),
     "choice without options": (rows({"task": "FMAR", "answer": "A"}), "field 'question': FMAR needs option lines"),
     "not yes or no": (rows({"answer": "Maybe"}), "field 'answer': 'Maybe' is not Yes or No"),
     "missing question": (rows({"question": ""}), "row 1 (SAD_0001), field 'question': missing"),
@@ -44,17 +48,26 @@ CORPUS = {
     "video and video_name disagree": (rows({"video_name": "clip_b"}), "field 'video_name': 'clip_b' disagrees"),
     "qid with spaces": (rows({"qid": "SAD 1"}), "field 'qid': 'SAD 1' is not a qid"),
     "duplicate qid": (json.dumps([GOOD, GOOD]).encode(), "row 2 (SAD_0001), field 'qid': duplicate qid: also on row 1"),
-    "script in the text": (rows({"question": "Does it move?<script>alert(1)</script>"}),
-                           "field 'question': contains HTML markup '<script>'"),
+    "script in the text": (
+        rows({"question": "Does it move?<script>alert(1)</script>"}),
+        "field 'question': contains HTML markup '<script>'",
+    ),
     "control character": (rows({"question": "Does it\u0000 move?"}), "contains the control character '\\x00'"),
-    "not UTF-8": (json.dumps([GOOD | {"question": "Caf\u00e9?"}]).encode("utf-8").replace(b"\\u00e9", b"\xe9"),
-                  "not UTF-8: byte 0xe9 at offset"),
-    "BOM in the middle of JSONL": (jsonl(json.dumps(GOOD), "\ufeff" + json.dumps(GOOD | {"qid": "SAD_0002"})),
-                                   "row 2: a byte-order mark starts this line"),
+    "not UTF-8": (
+        json.dumps([GOOD | {"question": "Caf\u00e9?"}]).encode("utf-8").replace(b"\\u00e9", b"\xe9"),
+        "not UTF-8: byte 0xe9 at offset",
+    ),
+    "BOM in the middle of JSONL": (
+        jsonl(json.dumps(GOOD), "\ufeff" + json.dumps(GOOD | {"qid": "SAD_0002"})),
+        "row 2: a byte-order mark starts this line",
+    ),
     "broken JSONL line": (jsonl(json.dumps(GOOD), '{"video": "clip_a.mp4", "task": '), "row 2: invalid JSON at column"),
     "huge line": (jsonl(json.dumps(GOOD | {"question": "x" * 1_100_000})), "row 1: line is"),
-    "text over the length limit": (rows({"answer": "", "question": "y" * 20_001}), "is 20001 characters; the limit is 20000"),
-}  # fmt: skip
+    "text over the length limit": (
+        rows({"answer": "", "question": "y" * 20_001}),
+        "is 20001 characters; the limit is 20000",
+    ),
+}
 
 
 def assert_nothing_written():
@@ -80,13 +93,17 @@ def test_the_upload_endpoint_answers_400_with_the_problems_and_the_site_keeps_se
 
     content, expected = CORPUS[case]
     client.force_login(admin_user)
-    response = client.post(reverse("api-import"), {"benchmark": "Broken",
-                                                   "questions": SimpleUploadedFile("broken.json", content)})  # fmt: skip
+    response = client.post(
+        reverse("api-import"), {"benchmark": "Broken", "questions": SimpleUploadedFile("broken.json", content)}
+    )
     assert response.status_code == 400
     problems = response.json()["problems"]
-    assert any(expected in f"{p['file']}{', row ' + str(p['row']) if p['row'] else ''}"
-               f"{' (' + p['qid'] + ')' if p['qid'] else ''}{', field ' + repr(p['field']) if p['field'] else ''}: "
-               f"{p['message']}" for p in problems), problems  # fmt: skip
+    assert any(
+        expected in f"{p['file']}{', row ' + str(p['row']) if p['row'] else ''}"
+        f"{' (' + p['qid'] + ')' if p['qid'] else ''}{', field ' + repr(p['field']) if p['field'] else ''}: "
+        f"{p['message']}"
+        for p in problems
+    ), problems
     assert_nothing_written()
     assert client.get(reverse("home")).status_code == 200
 

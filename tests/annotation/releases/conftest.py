@@ -7,8 +7,9 @@ from annotation.services.content import review_status_set
 
 def _accept(item: QAItem, user) -> QAItem:
     for status in ("in_review", "accepted"):
-        item = review_status_set(model=QAItem, pk=item.pk, status=status, actor=Actor.person(user),
-                                 expected_version=item.version)  # fmt: skip
+        item = review_status_set(
+            model=QAItem, pk=item.pk, status=status, actor=Actor.person(user), expected_version=item.version
+        )
     return item
 
 

@@ -22,17 +22,28 @@ def release(benchmark, accepted_items, admin_user):
 
 
 def read_urls(release):
-    return ["/api/benchmarks/", f"/api/benchmarks/{release.benchmark_id}/", "/api/videos/", "/api/items/",
-            "/api/flags/", "/api/releases/", f"/api/releases/{release.pk}/",
-            f"/api/releases/{release.pk}/export/?format=mac", f"/api/releases/{release.pk}/diff/?against=v1.0",
-            "/api/runs/", f"/api/runs/{run_of(release).pk}/", f"/api/runs/{run_of(release).pk}/predictions/"]  # fmt: skip
+    return [
+        "/api/benchmarks/",
+        f"/api/benchmarks/{release.benchmark_id}/",
+        "/api/videos/",
+        "/api/items/",
+        "/api/flags/",
+        "/api/releases/",
+        f"/api/releases/{release.pk}/",
+        f"/api/releases/{release.pk}/export/?format=mac",
+        f"/api/releases/{release.pk}/diff/?against=v1.0",
+        "/api/runs/",
+        f"/api/runs/{run_of(release).pk}/",
+        f"/api/runs/{run_of(release).pk}/predictions/",
+    ]
 
 
 def run_of(release):
     from annotation.models import BaselineRun, Prediction
 
-    run, created = BaselineRun.objects.get_or_create(benchmark=release.benchmark, settings_hash="api-test",
-                                                     defaults={"name": "m", "predictor": "external"})  # fmt: skip
+    run, created = BaselineRun.objects.get_or_create(
+        benchmark=release.benchmark, settings_hash="api-test", defaults={"name": "m", "predictor": "external"}
+    )
     if created:
         item = release.benchmark.items.order_by("qid").last()  # SAD_0004
         Prediction.objects.create(run=run, item=item, item_version=item.version, outcome="parsed", correct=True)
@@ -46,7 +57,9 @@ def test_reads_and_exports_are_for_admins_and_reviewers(as_role, release, role):
         assert client.get(url).status_code == READERS[role], url
 
 
-@pytest.mark.parametrize(("role", "expected"), [("anonymous", 403), ("annotator", 403), ("reviewer", 403), ("admin", 201)])
+@pytest.mark.parametrize(
+    ("role", "expected"), [("anonymous", 403), ("annotator", 403), ("reviewer", 403), ("admin", 201)]
+)
 def test_only_admins_create_releases(as_role, benchmark, accepted_items, role, expected):
     response = as_role(role).post("/api/releases/", {"benchmark": benchmark.name, "tag": "v2.0", "notes": "n"})
     assert response.status_code == expected
@@ -69,14 +82,18 @@ def test_exports_stream_with_the_release_digest_as_etag_and_answer_304_when_unch
         assert response["ETag"] == f'"{release.export_sha256[fmt]}"' == f'"{hashlib.sha256(body).hexdigest()}"'
         again = client.get(f"/api/releases/{release.pk}/export/", {"format": fmt})
         assert b"".join(again.streaming_content) == body
-        cached = client.get(f"/api/releases/{release.pk}/export/", {"format": fmt}, headers={"If-None-Match": response["ETag"]})
+        cached = client.get(
+            f"/api/releases/{release.pk}/export/", {"format": fmt}, headers={"If-None-Match": response["ETag"]}
+        )
         assert cached.status_code == 304
     jsonl = client.get(f"/api/releases/{release.pk}/export/", {"format": "jsonl"})
     assert jsonl["ETag"] == f'"{release.sha256}"'
     assert client.get(f"/api/releases/{release.pk}/export/", {"format": "xml"}).status_code == 400
 
 
-def test_the_export_query_count_does_not_grow_with_the_items(as_role, benchmark, make_item, reviewer, admin_user, accept):
+def test_the_export_query_count_does_not_grow_with_the_items(
+    as_role, benchmark, make_item, reviewer, admin_user, accept
+):
     client = as_role("reviewer")
 
     def queries(tag, new_items):
@@ -130,8 +147,9 @@ def test_reviewers_waive_flags_with_a_reason_and_annotators_cannot(as_role, clie
 
 def test_token_authentication_works_for_scripts(client, release, reviewer):
     token = Token.objects.create(user=reviewer)
-    response = client.get(f"/api/releases/{release.pk}/export/", {"format": "mac"},
-                          headers={"Authorization": f"Token {token.key}"})  # fmt: skip
+    response = client.get(
+        f"/api/releases/{release.pk}/export/", {"format": "mac"}, headers={"Authorization": f"Token {token.key}"}
+    )
     assert response.status_code == 200 and len(json.loads(b"".join(response.streaming_content))) == 5
 
 

@@ -30,8 +30,10 @@ def sha256(data: bytes) -> str:
 
 def test_an_intact_release_passes_verify_export_and_api(release, tmp_path, capsys, as_role):
     call_command("verify_releases")
-    assert (f"Test bench v1.0 (#{release.pk}): intact, 5 items, sha256 {release.sha256} (4 export digests match)"
-            in capsys.readouterr().out)  # fmt: skip
+    assert (
+        f"Test bench v1.0 (#{release.pk}): intact, 5 items, sha256 {release.sha256} (4 export digests match)"
+        in capsys.readouterr().out
+    )
     call_command("export_release", "Test bench", "v1.0", "--out", str(tmp_path / "v1.json"))
     assert sha256((tmp_path / "v1.json").read_bytes()) == release.export_sha256["mac"]
     assert [p.name for p in tmp_path.iterdir()] == ["v1.json"]
@@ -41,8 +43,12 @@ def test_an_intact_release_passes_verify_export_and_api(release, tmp_path, capsy
 
 
 def test_deleted_rows_fail_verify_and_every_export_is_refused(release, behind_the_triggers, tmp_path, capsys, as_role):
-    assert behind_the_triggers("DELETE FROM annotation_releaseitem WHERE release_id = %s AND qid = 'SAD_0001'",
-                               [release.pk]) == 1  # fmt: skip
+    assert (
+        behind_the_triggers(
+            "DELETE FROM annotation_releaseitem WHERE release_id = %s AND qid = 'SAD_0001'", [release.pk]
+        )
+        == 1
+    )
     with pytest.raises(CommandError, match=r"1 of 1 release\(s\) do not match what was cut") as failed:
         call_command("verify_releases")
     assert failed.value.returncode == 1
@@ -50,8 +56,11 @@ def test_deleted_rows_fail_verify_and_every_export_is_refused(release, behind_th
     assert f"Test bench v1.0 (#{release.pk}): DAMAGED: items expected 5, found 4; mac sha256 expected " in damage
     assert f"jsonl sha256 expected {release.sha256}, found " in damage
 
-    with pytest.raises(CommandError, match=rf"release Test bench v1.0 \(#{release.pk}\) does not match what was cut: "
-                                           r"items expected 5, found 4; .*nothing was written to"):  # fmt: skip
+    with pytest.raises(
+        CommandError,
+        match=rf"release Test bench v1.0 \(#{release.pk}\) does not match what was cut: "
+        r"items expected 5, found 4; .*nothing was written to",
+    ):
         call_command("export_release", "Test bench", "v1.0", "--out", str(tmp_path / "v1.json"))
     assert list(tmp_path.iterdir()) == []
 
@@ -64,10 +73,14 @@ def test_deleted_rows_fail_verify_and_every_export_is_refused(release, behind_th
         assert body["problems"] == ["items expected 5, found 4"] and "verify_releases" in body["detail"]
 
 
-def test_a_changed_row_is_caught_by_its_digest_and_the_stream_never_ends(release, behind_the_triggers, tmp_path,
-                                                                          capsysbinary, as_role, monkeypatch):  # fmt: skip
-    behind_the_triggers("UPDATE annotation_releaseitem SET content = jsonb_set(content, '{answer}', '\"No\"')"
-                        " WHERE release_id = %s AND qid = 'SAD_0001'", [release.pk])  # fmt: skip
+def test_a_changed_row_is_caught_by_its_digest_and_the_stream_never_ends(
+    release, behind_the_triggers, tmp_path, capsysbinary, as_role, monkeypatch
+):
+    behind_the_triggers(
+        "UPDATE annotation_releaseitem SET content = jsonb_set(content, '{answer}', '\"No\"')"
+        " WHERE release_id = %s AND qid = 'SAD_0001'",
+        [release.pk],
+    )
     with pytest.raises(CommandError, match="do not match what was cut"):
         call_command("verify_releases")
     damage = capsysbinary.readouterr().err.decode()
@@ -84,8 +97,10 @@ def test_a_changed_row_is_caught_by_its_digest_and_the_stream_never_ends(release
     client = as_role("reviewer")
     response = client.get(export_url(release), {"format": "mac"})  # under 1 MiB: checked whole before it starts
     assert response.status_code == 503 and "ETag" not in response
-    assert response.json()["problems"] == [f"mac sha256 expected {release.export_sha256['mac']}, found "
-                                           f"{sha256(b''.join(export_chunks('mac', release_manifest(release), release_rows(release=release))))}"]  # fmt: skip
+    assert response.json()["problems"] == [
+        f"mac sha256 expected {release.export_sha256['mac']}, found "
+        f"{sha256(b''.join(export_chunks('mac', release_manifest(release), release_rows(release=release))))}"
+    ]
     assert client.get(export_url(release), {"format": "questions-only"}).status_code == 200
 
     monkeypatch.setattr("annotation.api.releases.READ_AHEAD_BYTES", 1)  # as past the first MiB of a large export

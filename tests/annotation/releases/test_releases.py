@@ -32,8 +32,12 @@ def test_exports_are_byte_identical_and_frozen_against_later_edits(benchmark, ac
     release = release_create(benchmark=benchmark, tag="v1.0", user=admin_user)
     first = {fmt: export_bytes(release, fmt) for fmt in FORMATS}
     sad = accepted_items[0]
-    item_edit(item_id=sad.pk, actor=Actor.person(annotator), expected_version=sad.version,
-              changes={"question": "Rewritten after the release?"})  # fmt: skip
+    item_edit(
+        item_id=sad.pk,
+        actor=Actor.person(annotator),
+        expected_version=sad.version,
+        changes={"question": "Rewritten after the release?"},
+    )
     release = Release.objects.get(pk=release.pk)
     assert {fmt: export_bytes(release, fmt) for fmt in FORMATS} == first
     assert b"Rewritten" not in first["mac"]
@@ -44,32 +48,53 @@ def test_the_mac_export_is_the_published_row_shape(benchmark, accepted_items, ad
     rows = json.loads(export_bytes(release, "mac"))
     assert [list(row) for row in rows] == [["video", "task", "qid", "question", "answer"]] * 5
     fmar = next(row for row in rows if row["task"] == "FMAR")
-    assert fmar == {"video": "clip_001.mp4", "task": "FMAR", "qid": "FMAR_0001", "answer": "A",
-                    "question": "Which fine-grained label fits?\nA. Nodding\nB. Shaking head\nC. Waving\nD. Shrugging"
-                                "\nE. Tiptoe"}  # fmt: skip
+    assert fmar == {
+        "video": "clip_001.mp4",
+        "task": "FMAR",
+        "qid": "FMAR_0001",
+        "answer": "A",
+        "question": "Which fine-grained label fits?\nA. Nodding\nB. Shaking head\nC. Waving\nD. Shrugging\nE. Tiptoe",
+    }
     blind = json.loads(export_bytes(release, "questions-only"))
     assert all("answer" not in row and set(row) == {"video_name", "task", "qid", "question"} for row in blind)
 
 
-def test_rich_exports_carry_tier_caption_slot_and_provenance_from_the_trail(benchmark, accepted_items, admin_user, reviewer):
+def test_rich_exports_carry_tier_caption_slot_and_provenance_from_the_trail(
+    benchmark, accepted_items, admin_user, reviewer
+):
     release = release_create(benchmark=benchmark, tag="v1.0", user=admin_user)
     rows = [json.loads(line) for line in export_bytes(release, "jsonl").splitlines()]
     sad = next(row for row in rows if row["qid"] == "SAD_0001")
-    assert (sad["tier"], sad["answer_format"], sad["options"], sad["item_version"]) == ("comprehension", "yes_no", [], 3)
+    assert (sad["tier"], sad["answer_format"], sad["options"], sad["item_version"]) == (
+        "comprehension",
+        "yes_no",
+        [],
+        3,
+    )
     provenance = sad["provenance"]
     assert provenance["generated_by"] == "test-generator 0.1"
     assert [(r["by"], r["from"], r["to"]) for r in provenance["reviews"]] == [
-        ("reviewer", "imported", "in_review"), ("reviewer", "in_review", "accepted")]  # fmt: skip
+        ("reviewer", "imported", "in_review"),
+        ("reviewer", "in_review", "accepted"),
+    ]
     assert provenance["reviewers"] == ["reviewer"]
     whole = json.loads(export_bytes(release, "json"))
     assert whole["release"]["tag"] == "v1.0" and len(whole["items"]) == 5
 
 
-def test_an_incomplete_benchmark_is_refused_with_what_blocks_it(benchmark, make_item, accepted_items, admin_user, reviewer,
-                                                               accept):
+def test_an_incomplete_benchmark_is_refused_with_what_blocks_it(
+    benchmark, make_item, accepted_items, admin_user, reviewer, accept
+):
     make_item("SAD_0099")  # never reviewed
-    duplicate = accept(make_item("FMAR_0002", task="FMAR", question="Which label is it?",
-                                 options=["Nodding", "Waving", "Waving", "Tiptoe", "Shrugging"]), reviewer)  # fmt: skip
+    duplicate = accept(
+        make_item(
+            "FMAR_0002",
+            task="FMAR",
+            question="Which label is it?",
+            options=["Nodding", "Waving", "Waving", "Tiptoe", "Shrugging"],
+        ),
+        reviewer,
+    )
     lint_run(benchmark=benchmark)
     with pytest.raises(ReleaseBlocked) as blocked:
         release_create(benchmark=benchmark, tag="v1.0", user=admin_user)
@@ -78,8 +103,14 @@ def test_an_incomplete_benchmark_is_refused_with_what_blocks_it(benchmark, make_
     assert not Release.objects.exists()
 
     unreviewed = QAItem.objects.get(qid="SAD_0099")
-    review_status_set(model=QAItem, pk=unreviewed.pk, status="excluded", actor=Actor.person(admin_user),
-                      expected_version=1, reason="off-topic")  # fmt: skip
+    review_status_set(
+        model=QAItem,
+        pk=unreviewed.pk,
+        status="excluded",
+        actor=Actor.person(admin_user),
+        expected_version=1,
+        reason="off-topic",
+    )
     with pytest.raises(InvalidInput, match="needs a reason"):
         flag_waive(flag=QualityFlag.objects.get(item=duplicate), user=reviewer, reason=" ")
     flag_waive(flag=QualityFlag.objects.get(item=duplicate), user=reviewer, reason="the repeat is intended")
@@ -97,24 +128,37 @@ def test_a_tag_is_never_reused(benchmark, accepted_items, admin_user):
 def test_releases_are_immutable_in_the_database(benchmark, accepted_items, admin_user):
     assert connection.vendor == "postgresql"
     release = release_create(benchmark=benchmark, tag="v1.0", user=admin_user)
-    for statement in ("UPDATE annotation_release SET notes = 'x'", "DELETE FROM annotation_releaseitem",
-                      "UPDATE annotation_releaseitem SET qid = 'x'"):  # fmt: skip
+    for statement in (
+        "UPDATE annotation_release SET notes = 'x'",
+        "DELETE FROM annotation_releaseitem",
+        "UPDATE annotation_releaseitem SET qid = 'x'",
+    ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
     assert release.items.count() == 5
 
 
-def test_a_diff_lists_added_removed_and_changed_items_with_their_fields(benchmark, accepted_items, make_item,
-                                                                         admin_user, annotator, reviewer, accept):  # fmt: skip
+def test_a_diff_lists_added_removed_and_changed_items_with_their_fields(
+    benchmark, accepted_items, make_item, admin_user, annotator, reviewer, accept
+):
     old = release_create(benchmark=benchmark, tag="v1.0", user=admin_user)
     first, second = accepted_items[0], accepted_items[1]
-    first = item_edit(item_id=first.pk, actor=Actor.person(annotator), expected_version=first.version,
-                      changes={"question": "Does the head move twice?", "answer": "No"})  # fmt: skip
-    review_status_set(model=QAItem, pk=first.pk, status="in_review", actor=Actor.person(reviewer), expected_version=first.version)
+    first = item_edit(
+        item_id=first.pk,
+        actor=Actor.person(annotator),
+        expected_version=first.version,
+        changes={"question": "Does the head move twice?", "answer": "No"},
+    )
+    review_status_set(
+        model=QAItem, pk=first.pk, status="in_review", actor=Actor.person(reviewer), expected_version=first.version
+    )
     first = QAItem.objects.get(pk=first.pk)
-    review_status_set(model=QAItem, pk=first.pk, status="accepted", actor=Actor.person(reviewer), expected_version=first.version)
-    review_status_set(model=QAItem, pk=second.pk, status="excluded", actor=Actor.person(admin_user),
-                      expected_version=second.version)  # fmt: skip
+    review_status_set(
+        model=QAItem, pk=first.pk, status="accepted", actor=Actor.person(reviewer), expected_version=first.version
+    )
+    review_status_set(
+        model=QAItem, pk=second.pk, status="excluded", actor=Actor.person(admin_user), expected_version=second.version
+    )
     accept(make_item("MAS_0001"), reviewer)
     new = release_create(benchmark=benchmark, tag="v1.1", user=admin_user)
     diff = release_diff(old=old, new=new)

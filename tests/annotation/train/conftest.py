@@ -16,24 +16,48 @@ from annotation.services.content import review_status_set
 from annotation.services.flags import flag_waive
 from annotation.services.importing import ImportFile, benchmark_import
 
-PEOPLE = ("0b9b6c1e-1f2a-4c3d-9e8f-0123456789ab", "5d7e8f90-aaaa-4bbb-8ccc-111122223333", "9f8e7d6c-5b4a-4321-8fed-cba987654321")
+PEOPLE = (
+    "0b9b6c1e-1f2a-4c3d-9e8f-0123456789ab",
+    "5d7e8f90-aaaa-4bbb-8ccc-111122223333",
+    "9f8e7d6c-5b4a-4321-8fed-cba987654321",
+)
 TRAIN_CLIPS = [f"{PEOPLE[0]}_10_40", f"{PEOPLE[0]}_50_80", f"{PEOPLE[1]}_5_30"]
 EVAL_CLIP_OF_OTHER = f"{PEOPLE[2]}_1_20"
 
 
 def caption_row(clip: str, **extra) -> dict:
-    return {"video_name": clip, "coarse_label": "B", "fine_label": "B1", "dominant_part": "head",
-            "other_parts": ["neck"], "direction_path": "down then up", "phases": {"early": "head dips",
-            "middle": "head rises", "late": "head dips again"}, "trend": "repetitive", "contact": "none",
-            "description": "Nods twice.", **extra}  # fmt: skip
+    return {
+        "video_name": clip,
+        "coarse_label": "B",
+        "fine_label": "B1",
+        "dominant_part": "head",
+        "other_parts": ["neck"],
+        "direction_path": "down then up",
+        "phases": {"early": "head dips", "middle": "head rises", "late": "head dips again"},
+        "trend": "repetitive",
+        "contact": "none",
+        "description": "Nods twice.",
+        **extra,
+    }
 
 
 def question_rows(clip: str, n: int) -> list[dict]:
     return [
-        {"video_name": clip, "task": "SAD", "qid": f"SAD_{n:04d}", "question": "Does the head move down?", "answer": "Yes"},
-        {"video_name": clip, "task": "FMAR", "qid": f"FMAR_{n:04d}", "answer": "A",
-         "question": "Which fine-grained label fits?\nA. Nodding\nB. Shaking head\nC. Waving\nD. Shrugging\nE. Tiptoe"},
-    ]  # fmt: skip
+        {
+            "video_name": clip,
+            "task": "SAD",
+            "qid": f"SAD_{n:04d}",
+            "question": "Does the head move down?",
+            "answer": "Yes",
+        },
+        {
+            "video_name": clip,
+            "task": "FMAR",
+            "qid": f"FMAR_{n:04d}",
+            "answer": "A",
+            "question": "Which fine-grained label fits?\nA. Nodding\nB. Shaking head\nC. Waving\nD. Shrugging\nE. Tiptoe",
+        },
+    ]
 
 
 def jsonl(rows: list[dict]) -> bytes:
@@ -67,7 +91,9 @@ def clip_folder(tmp_path):
 
 def _accept(model, obj, user):
     for status in ("in_review", "accepted"):
-        obj = review_status_set(model=model, pk=obj.pk, status=status, actor=Actor.person(user), expected_version=obj.version)
+        obj = review_status_set(
+            model=model, pk=obj.pk, status=status, actor=Actor.person(user), expected_version=obj.version
+        )
     return obj
 
 
@@ -77,8 +103,14 @@ def reviewed_corpus(db, clip_folder, tasks_in_process, reviewer):
     rows = [caption_row(clip) for clip in TRAIN_CLIPS]
     questions = [row for n, clip in enumerate(TRAIN_CLIPS, start=1) for row in question_rows(clip, n)]
     with tasks_in_process():
-        benchmark_import(benchmark_name="Train", source="captioner 2.0", kind="train", captions=ImportFile("c.jsonl", jsonl(rows)),
-                         questions=ImportFile("q.jsonl", jsonl(questions)), videos_dir=clip_folder(TRAIN_CLIPS))  # fmt: skip
+        benchmark_import(
+            benchmark_name="Train",
+            source="captioner 2.0",
+            kind="train",
+            captions=ImportFile("c.jsonl", jsonl(rows)),
+            questions=ImportFile("q.jsonl", jsonl(questions)),
+            videos_dir=clip_folder(TRAIN_CLIPS),
+        )
     corpus = Benchmark.objects.get(name="Train")
     for caption in Caption.objects.filter(video__benchmark=corpus):
         _accept(Caption, caption, reviewer)
@@ -92,7 +124,11 @@ def reviewed_corpus(db, clip_folder, tasks_in_process, reviewer):
 @pytest.fixture
 def eval_benchmark(db):
     """An evaluation benchmark 'Eval' whose only clip is filmed with a third participant."""
-    benchmark_import(benchmark_name="Eval", source="gen 1", questions=ImportFile("e.jsonl", jsonl(question_rows(EVAL_CLIP_OF_OTHER, 90))))
+    benchmark_import(
+        benchmark_name="Eval",
+        source="gen 1",
+        questions=ImportFile("e.jsonl", jsonl(question_rows(EVAL_CLIP_OF_OTHER, 90))),
+    )
     return Benchmark.objects.get(name="Eval")
 
 
@@ -100,7 +136,9 @@ def eval_benchmark(db):
 def overlapping_eval(db):
     """An evaluation benchmark 'Eval overlap' with a clip of the corpus's first participant."""
     clip = f"{PEOPLE[0]}_100_130"
-    benchmark_import(benchmark_name="Eval overlap", source="gen 1", questions=ImportFile("o.jsonl", jsonl(question_rows(clip, 91))))
+    benchmark_import(
+        benchmark_name="Eval overlap", source="gen 1", questions=ImportFile("o.jsonl", jsonl(question_rows(clip, 91)))
+    )
     return Benchmark.objects.get(name="Eval overlap")
 
 

@@ -12,7 +12,10 @@ from annotation.services.importing import ImportFile, benchmark_import
 
 
 def test_the_default_pattern_reads_ma52_clip_names():
-    assert participant_from_clip_name("7a3e3d4d-fd03-44d1-b58e-f38f24a2d997_40_70") == "7a3e3d4d-fd03-44d1-b58e-f38f24a2d997"
+    assert (
+        participant_from_clip_name("7a3e3d4d-fd03-44d1-b58e-f38f24a2d997_40_70")
+        == "7a3e3d4d-fd03-44d1-b58e-f38f24a2d997"
+    )
     assert participant_from_clip_name("clip_001") == ""
     assert participant_from_clip_name("7a3e3d4d-fd03-44d1-b58e-f38f24a2d997_40") == ""
 
@@ -20,7 +23,10 @@ def test_the_default_pattern_reads_ma52_clip_names():
 def test_the_pattern_is_a_setting():
     with override_settings(PARTICIPANT_ID_PATTERN=r"^(?P<participant>P\d+)_"):
         assert participant_from_clip_name("P017_session2_clip9") == "P017"
-    with override_settings(PARTICIPANT_ID_PATTERN=r"^(P\d+)_"), pytest.raises(ImproperlyConfigured, match="named group"):
+    with (
+        override_settings(PARTICIPANT_ID_PATTERN=r"^(P\d+)_"),
+        pytest.raises(ImproperlyConfigured, match="named group"),
+    ):
         participant_from_clip_name("P017_x")
     with override_settings(PARTICIPANT_ID_PATTERN=r"^(?P<participant>P\d+"), pytest.raises(ImproperlyConfigured):
         participant_from_clip_name("P017_x")
@@ -29,7 +35,9 @@ def test_the_pattern_is_a_setting():
 def test_import_derives_participants_and_a_row_may_name_one(db, train_rows):
     clip_a, clip_b = train_rows.clips[0], train_rows.clips[2]
     rows = [train_rows.caption(clip_a), train_rows.caption(clip_b, participant_id="subject-7")]
-    summary = benchmark_import(benchmark_name="T", source="g", kind="train", captions=ImportFile("c.jsonl", train_rows.encode(rows)))
+    summary = benchmark_import(
+        benchmark_name="T", source="g", kind="train", captions=ImportFile("c.jsonl", train_rows.encode(rows))
+    )
     assert summary.videos_created == 2
     stored = dict(Video.objects.values_list("clip_name", "participant_id"))
     assert stored == {clip_a: train_rows.people[0], clip_b: "subject-7"}
@@ -40,7 +48,9 @@ def test_import_derives_participants_and_a_row_may_name_one(db, train_rows):
 def test_a_train_clip_without_participant_is_refused_naming_file_row_and_field(db, train_rows):
     rows = [train_rows.caption(train_rows.clips[0]), train_rows.caption("clip_without_person")]
     with pytest.raises(ImportRejected) as rejected:
-        benchmark_import(benchmark_name="T", source="g", kind="train", captions=ImportFile("c.jsonl", train_rows.encode(rows)))
+        benchmark_import(
+            benchmark_name="T", source="g", kind="train", captions=ImportFile("c.jsonl", train_rows.encode(rows))
+        )
     [problem] = rejected.value.problems
     assert (problem.file, problem.row, problem.field) == ("c.jsonl", 2, "participant_id")
     assert "clip_without_person" in problem.message
@@ -48,7 +58,11 @@ def test_a_train_clip_without_participant_is_refused_naming_file_row_and_field(d
 
 
 def test_an_evaluation_benchmark_may_have_clips_without_participant(db, train_rows):
-    benchmark_import(benchmark_name="E", source="g", questions=ImportFile("q.jsonl", train_rows.encode(train_rows.questions("clip_x", 1))))
+    benchmark_import(
+        benchmark_name="E",
+        source="g",
+        questions=ImportFile("q.jsonl", train_rows.encode(train_rows.questions("clip_x", 1))),
+    )
     assert Video.objects.get().participant_id == ""
 
 
@@ -57,8 +71,13 @@ def test_two_files_giving_a_clip_different_participants_are_refused(db, train_ro
     captions = train_rows.encode([train_rows.caption(clip, participant_id="p-1")])
     questions = train_rows.encode([{**train_rows.questions(clip, 1)[0], "participant_id": "p-2"}])
     with pytest.raises(ImportRejected) as rejected:
-        benchmark_import(benchmark_name="T", source="g", kind="train", captions=ImportFile("c.jsonl", captions),
-                         questions=ImportFile("q.jsonl", questions))  # fmt: skip
+        benchmark_import(
+            benchmark_name="T",
+            source="g",
+            kind="train",
+            captions=ImportFile("c.jsonl", captions),
+            questions=ImportFile("q.jsonl", questions),
+        )
     [problem] = rejected.value.problems
     assert problem.field == "participant_id" and "p-1" in problem.message and "p-2" in problem.message
     assert not Video.objects.exists()
@@ -81,9 +100,17 @@ def test_the_kind_of_an_existing_benchmark_must_match(db, train_rows):
 def test_reimport_gives_existing_clips_their_participant_through_the_trail(db, train_rows):
     clip = train_rows.clips[0]
     with override_settings(PARTICIPANT_ID_PATTERN=r"^(?P<participant>nobody)$"):
-        benchmark_import(benchmark_name="E", source="g", questions=ImportFile("q.jsonl", train_rows.encode(train_rows.questions(clip, 1))))
+        benchmark_import(
+            benchmark_name="E",
+            source="g",
+            questions=ImportFile("q.jsonl", train_rows.encode(train_rows.questions(clip, 1))),
+        )
     assert Video.objects.get().participant_id == ""
-    summary = benchmark_import(benchmark_name="E", source="g", questions=ImportFile("q.jsonl", train_rows.encode(train_rows.questions(clip, 1))))
+    summary = benchmark_import(
+        benchmark_name="E",
+        source="g",
+        questions=ImportFile("q.jsonl", train_rows.encode(train_rows.questions(clip, 1))),
+    )
     assert summary.videos_participant_set == 1
     video = Video.objects.get()
     assert (video.participant_id, video.version) == (train_rows.people[0], 2)
@@ -95,6 +122,12 @@ def test_clips_created_before_participant_ids_existed_replay_cleanly(benchmark):
 
     video = Video.objects.create(benchmark=benchmark, clip_name="old_clip")  # as rows stood before migration 0012
     after = {k: v for k, v in video.audit_snapshot().items() if k != "participant_id"}
-    AuditEvent.objects.create(actor_source="old importer", event_type=AuditEvent.EventType.CREATED, target_kind="video",
-                              target_id=video.pk, target_version=1, after=after)  # fmt: skip
+    AuditEvent.objects.create(
+        actor_source="old importer",
+        event_type=AuditEvent.EventType.CREATED,
+        target_kind="video",
+        target_id=video.pk,
+        target_version=1,
+        after=after,
+    )
     assert replay_mismatches() == []

@@ -35,17 +35,23 @@ def test_video_conversations_parse_and_every_clip_path_exists(release, tmp_path,
         user, assistant = row["messages"]
         assert user == {"role": "user", "content": "<video>" + INSTRUCTION}
         assert assistant["role"] == "assistant"
-        assert assistant["content"].startswith("[Body part (coarse-grained)] Head | [Micro-action (fine-grained)] Nodding\n")
+        assert assistant["content"].startswith(
+            "[Body part (coarse-grained)] Head | [Micro-action (fine-grained)] Nodding\n"
+        )
         assert "Early phase: head dips" in assistant["content"] and "Other body parts: neck" in assistant["content"]
         for path in row["videos"]:
             assert (out / path).is_file() and (out / path).read_bytes()[4:8] == b"ftyp"
         stored = Path(settings.MEDIA_ROOT) / release.clips.get(clip_name=clip).media["file"]
         assert (out / row["videos"][0]).stat().st_ino == stored.stat().st_ino  # hard-linked, not copied
     info = json.loads((out / "dataset_info.json").read_text())
-    assert info == {"train_v1": {"file_name": "sft-video.jsonl", "formatting": "sharegpt",
-                                 "columns": {"messages": "messages", "videos": "videos"},
-                                 "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
-                                          "assistant_tag": "assistant"}}}  # fmt: skip
+    assert info == {
+        "train_v1": {
+            "file_name": "sft-video.jsonl",
+            "formatting": "sharegpt",
+            "columns": {"messages": "messages", "videos": "videos"},
+            "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"},
+        }
+    }
 
 
 def test_frame_conversations_have_one_image_token_per_existing_jpeg(release, tmp_path):
@@ -58,10 +64,14 @@ def test_frame_conversations_have_one_image_token_per_existing_jpeg(release, tmp
             assert (out / path).read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG
         roles = [m["role"] for m in row["messages"]]
         assert roles == ["user", "assistant"] * 3  # the caption, then the clip's 2 accepted QA items in qid order
-        assert row["messages"][2]["content"].endswith("\nA. Nodding\nB. Shaking head\nC. Waving\nD. Shrugging\nE. Tiptoe")
+        assert row["messages"][2]["content"].endswith(
+            "\nA. Nodding\nB. Shaking head\nC. Waving\nD. Shrugging\nE. Tiptoe"
+        )
         assert row["messages"][3]["content"] == "A"
-        assert row["messages"][4:] == [{"role": "user", "content": "Does the head move down?"},
-                                       {"role": "assistant", "content": "Yes"}]  # fmt: skip
+        assert row["messages"][4:] == [
+            {"role": "user", "content": "Does the head move down?"},
+            {"role": "assistant", "content": "Yes"},
+        ]
 
 
 def test_the_api_stream_is_the_folder_jsonl(release, tmp_path, client, admin_user):
@@ -100,14 +110,21 @@ def test_export_release_writes_a_train_format_and_refuses_an_eval_one(release, t
         call_command("export_release", "Train", "v1", "--format", "mac")
 
 
-def test_a_corpus_release_is_verified_and_a_damaged_one_is_exported_by_neither_command(release, behind_the_triggers,
-                                                                                        tmp_path, capsys):  # fmt: skip
+def test_a_corpus_release_is_verified_and_a_damaged_one_is_exported_by_neither_command(
+    release, behind_the_triggers, tmp_path, capsys
+):
     exports = tmp_path / "exports"
     exports.mkdir()
     call_command("verify_releases")
-    assert f"Train v1 (#{release.pk}): intact, 3 clips, sha256 {release.sha256} (5 export digests match)" in capsys.readouterr().out
-    behind_the_triggers("UPDATE annotation_releaseclip SET content = jsonb_set(content, '{description}', '\"Waves.\"')"
-                        " WHERE release_id = %s AND position = 1", [release.pk])  # fmt: skip
+    assert (
+        f"Train v1 (#{release.pk}): intact, 3 clips, sha256 {release.sha256} (5 export digests match)"
+        in capsys.readouterr().out
+    )
+    behind_the_triggers(
+        "UPDATE annotation_releaseclip SET content = jsonb_set(content, '{description}', '\"Waves.\"')"
+        " WHERE release_id = %s AND position = 1",
+        [release.pk],
+    )
     with pytest.raises(CommandError, match="sft-video sha256 expected .*; nothing was written"):
         call_command("export_sft", "Train", "v1", "--out", str(exports / "ft"))
     assert list(exports.iterdir()) == []

@@ -7,10 +7,15 @@ from review.models import User
 ROLES = ("anonymous", User.Role.ANNOTATOR, User.Role.REVIEWER, User.Role.ADMIN)
 
 
-@pytest.mark.parametrize(("role", "expected"), [("anonymous", 403), ("annotator", 403), ("reviewer", 403), ("admin", 201)])
+@pytest.mark.parametrize(
+    ("role", "expected"), [("anonymous", 403), ("annotator", 403), ("reviewer", 403), ("admin", 201)]
+)
 def test_only_admins_create_a_train_release(as_role, role, expected, reviewed_corpus, eval_benchmark):
-    response = as_role(role).post("/api/releases/", {"benchmark": "Train", "tag": "v1", "disjoint_from": ["Eval"]},
-                                  content_type="application/json")  # fmt: skip
+    response = as_role(role).post(
+        "/api/releases/",
+        {"benchmark": "Train", "tag": "v1", "disjoint_from": ["Eval"]},
+        content_type="application/json",
+    )
     assert response.status_code == expected
     if expected == 201:
         assert response.json()["kind"] == "train" and response.json()["clip_count"] == 3
@@ -18,16 +23,22 @@ def test_only_admins_create_a_train_release(as_role, role, expected, reviewed_co
 
 
 def test_a_shared_participant_is_a_409_naming_it(as_role, reviewed_corpus, overlapping_eval, train_rows):
-    response = as_role("admin").post("/api/releases/", {"benchmark": "Train", "tag": "v1", "disjoint_from": ["Eval overlap"]},
-                                     content_type="application/json")  # fmt: skip
+    response = as_role("admin").post(
+        "/api/releases/",
+        {"benchmark": "Train", "tag": "v1", "disjoint_from": ["Eval overlap"]},
+        content_type="application/json",
+    )
     assert response.status_code == 409
     [blocker] = response.json()["blockers"]
     assert train_rows.people[0] in blocker
 
 
 def test_disjoint_from_names_evaluation_benchmarks_only(as_role, reviewed_corpus):
-    response = as_role("admin").post("/api/releases/", {"benchmark": "Train", "tag": "v1", "disjoint_from": ["Train"]},
-                                     content_type="application/json")  # fmt: skip
+    response = as_role("admin").post(
+        "/api/releases/",
+        {"benchmark": "Train", "tag": "v1", "disjoint_from": ["Train"]},
+        content_type="application/json",
+    )
     assert response.status_code == 400 and "disjoint_from" in response.json()
 
 

@@ -12,7 +12,9 @@ from annotation.services.content import review_status_set
 from annotation.services.releases import ReleaseBlocked, release_blockers, release_create
 
 
-def test_the_report_names_shared_participants_and_their_clips(reviewed_corpus, eval_benchmark, overlapping_eval, train_rows):
+def test_the_report_names_shared_participants_and_their_clips(
+    reviewed_corpus, eval_benchmark, overlapping_eval, train_rows
+):
     report = participant_report(benchmark=reviewed_corpus, against=[eval_benchmark, overlapping_eval])
     [shared] = report.shared
     assert shared.participant_id == train_rows.people[0]
@@ -21,7 +23,9 @@ def test_the_report_names_shared_participants_and_their_clips(reviewed_corpus, e
     assert participant_report(benchmark=reviewed_corpus, against=[eval_benchmark]).shared == []
 
 
-def test_release_refuses_a_corpus_sharing_a_participant(reviewed_corpus, eval_benchmark, overlapping_eval, admin_user, train_rows):
+def test_release_refuses_a_corpus_sharing_a_participant(
+    reviewed_corpus, eval_benchmark, overlapping_eval, admin_user, train_rows
+):
     with pytest.raises(ReleaseBlocked) as blocked:
         release_create(benchmark=reviewed_corpus, tag="v1", user=admin_user)  # default: every evaluation benchmark
     [blocker] = blocked.value.blockers
@@ -29,8 +33,9 @@ def test_release_refuses_a_corpus_sharing_a_participant(reviewed_corpus, eval_be
     assert not ReleaseClip.objects.exists()
 
 
-def test_release_against_a_disjoint_benchmark_freezes_captions(reviewed_corpus, eval_benchmark, overlapping_eval, admin_user,
-                                                                train_rows):  # fmt: skip
+def test_release_against_a_disjoint_benchmark_freezes_captions(
+    reviewed_corpus, eval_benchmark, overlapping_eval, admin_user, train_rows
+):
     release = release_create(benchmark=reviewed_corpus, tag="v1", user=admin_user, disjoint_from=[eval_benchmark])
     assert (release.kind, release.clip_count, release.item_count) == ("train", 3, 6)
     assert release.disjoint_from == ["Eval"] and release.task_counts == {"FMAR": 3, "SAD": 3}
@@ -43,12 +48,15 @@ def test_release_against_a_disjoint_benchmark_freezes_captions(reviewed_corpus, 
 
 def test_completeness_is_about_captions_not_qa_items(reviewed_corpus, eval_benchmark, admin_user, reviewer):
     item = QAItem.objects.filter(benchmark=reviewed_corpus).first()
-    review_status_set(model=QAItem, pk=item.pk, status="in_review", actor=Actor.person(reviewer), expected_version=item.version)
+    review_status_set(
+        model=QAItem, pk=item.pk, status="in_review", actor=Actor.person(reviewer), expected_version=item.version
+    )
     release = release_create(benchmark=reviewed_corpus, tag="v1", user=admin_user)  # a QA item in review: left out
     assert release.item_count == 5
     caption = Caption.objects.filter(video__benchmark=reviewed_corpus).order_by("video__clip_name").first()
-    review_status_set(model=Caption, pk=caption.pk, status="in_review", actor=Actor.person(reviewer),
-                      expected_version=caption.version)  # fmt: skip
+    review_status_set(
+        model=Caption, pk=caption.pk, status="in_review", actor=Actor.person(reviewer), expected_version=caption.version
+    )
     assert release_blockers(benchmark=reviewed_corpus) == [
         f"{caption.video.clip_name}: caption review status is in_review; accept it or exclude it"
     ]
@@ -57,7 +65,11 @@ def test_completeness_is_about_captions_not_qa_items(reviewed_corpus, eval_bench
 def test_evaluation_clips_without_participant_block_the_release(reviewed_corpus, admin_user, train_rows):
     from annotation.services.importing import ImportFile, benchmark_import
 
-    benchmark_import(benchmark_name="Old eval", source="g", questions=ImportFile("q.jsonl", train_rows.encode(train_rows.questions("clip_x", 77))))
+    benchmark_import(
+        benchmark_name="Old eval",
+        source="g",
+        questions=ImportFile("q.jsonl", train_rows.encode(train_rows.questions("clip_x", 77))),
+    )
     with pytest.raises(ReleaseBlocked, match="Old eval: 1 clip\\(s\\) without a participant id"):
         release_create(benchmark=reviewed_corpus, tag="v1", user=admin_user)
 
@@ -65,16 +77,22 @@ def test_evaluation_clips_without_participant_block_the_release(reviewed_corpus,
 def test_a_clip_without_frames_blocks_the_release(db, admin_user, reviewer, train_rows):
     from annotation.services.importing import ImportFile, benchmark_import
 
-    benchmark_import(benchmark_name="T", source="g", kind="train",
-                     captions=ImportFile("c.jsonl", train_rows.encode([train_rows.caption(train_rows.clips[0])])))  # fmt: skip
+    benchmark_import(
+        benchmark_name="T",
+        source="g",
+        kind="train",
+        captions=ImportFile("c.jsonl", train_rows.encode([train_rows.caption(train_rows.clips[0])])),
+    )
     caption = Caption.objects.get()
     for status in ("in_review", "accepted"):
-        caption = review_status_set(model=Caption, pk=caption.pk, status=status, actor=Actor.person(reviewer),
-                                    expected_version=caption.version)  # fmt: skip
+        caption = review_status_set(
+            model=Caption, pk=caption.pk, status=status, actor=Actor.person(reviewer), expected_version=caption.version
+        )
     with pytest.raises(ReleaseBlocked) as blocked:
         release_create(benchmark=caption.video.benchmark, tag="v1", user=admin_user)
-    assert blocked.value.blockers == [f"{train_rows.clips[0]}: clip is pending; the export needs its file and model-view "
-                                      "frames (process_videos)"]  # fmt: skip
+    assert blocked.value.blockers == [
+        f"{train_rows.clips[0]}: clip is pending; the export needs its file and model-view frames (process_videos)"
+    ]
 
 
 def test_released_clips_are_append_only(reviewed_corpus, eval_benchmark, admin_user):
@@ -83,8 +101,9 @@ def test_released_clips_are_append_only(reviewed_corpus, eval_benchmark, admin_u
         ReleaseClip.objects.update(participant_id="someone-else")
 
 
-def test_create_release_command_names_the_shared_participant(reviewed_corpus, overlapping_eval, eval_benchmark, admin_user,
-                                                              capsys, train_rows):  # fmt: skip
+def test_create_release_command_names_the_shared_participant(
+    reviewed_corpus, overlapping_eval, eval_benchmark, admin_user, capsys, train_rows
+):
     with pytest.raises(CommandError, match=train_rows.people[0]):
         call_command("create_release", "Train", "v1", "--user", admin_user.username)
     call_command("create_release", "Train", "v1", "--user", admin_user.username, "--disjoint-from", "Eval")
