@@ -66,10 +66,14 @@ def report_edits(items) -> None:
     plain, audited = [], []
     for item in items:
         item.question += " (plain)"
-        plain.append(timed(lambda: item.save(update_fields=["question"])))
+        plain.append(timed(lambda item=item: item.save(update_fields=["question"])))
         flipped = "No" if item.answer == "Yes" else "Yes"
         audited.append(
-            timed(lambda: item_edit(item_id=item.pk, actor=ACTOR, expected_version=1, changes={"answer": flipped}))
+            timed(
+                lambda item=item, flipped=flipped: item_edit(
+                    item_id=item.pk, actor=ACTOR, expected_version=1, changes={"answer": flipped}
+                )
+            )
         )
     p_med, a_med = statistics.median(plain) * 1000, statistics.median(audited) * 1000
     print(

@@ -139,7 +139,7 @@ def paired(floor: Callable[[], object], work: Callable[[], object], pairs: int) 
     for _ in range(pairs):
         floors.append(seconds(floor))
         works.append(seconds(work))
-    ratios = [w / f for f, w in zip(floors, works)]
+    ratios = [w / f for f, w in zip(floors, works, strict=True)]
     return statistics.median(floors), statistics.median(works), statistics.median(ratios)
 
 

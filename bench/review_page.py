@@ -138,23 +138,23 @@ def work_through_clips(bench: Bench) -> dict[str, list[float]]:
         response = client.post(reverse("queue-start", args=[queue.pk]))
         slot_id = int(re.fullmatch(r"/review/(\d+)/", response["Location"]).group(1))
         page = reverse("review-slot", args=[slot_id])
-        samples["page"].append(timed(lambda: client.get(page), samples["page cpu"]))
+        samples["page"].append(timed(lambda page=page: client.get(page), samples["page cpu"]))
         items = list(QAItem.objects.filter(video__queue_slots=slot_id).order_by("qid"))
         for item in items:  # the blind look first: every closed question answered from the video
             if TASKS[item.task].answer_format != AnswerFormat.OPEN:
                 answer = "A" if item.options else "Yes"
                 samples["answer"].append(
                     timed(
-                        lambda: client.post(
+                        lambda slot_id=slot_id, item=item, answer=answer: client.post(
                             reverse("review-answer", args=[slot_id, item.pk]), {"answer": answer}, headers=HTMX
                         )
                     )
                 )
-        samples["page"].append(timed(lambda: client.get(page), samples["page cpu"]))  # keys shown now
+        samples["page"].append(timed(lambda page=page: client.get(page), samples["page cpu"]))  # keys shown now
         for item in items:
             samples["decide"].append(
                 timed(
-                    lambda: client.post(
+                    lambda slot_id=slot_id, item=item: client.post(
                         reverse("review-decide", args=[slot_id, item.pk]),
                         {"decision": "accept", "version": item.version},
                         headers=HTMX,
@@ -162,7 +162,7 @@ def work_through_clips(bench: Bench) -> dict[str, list[float]]:
                     samples["decide cpu"],
                 )
             )
-            samples["page"].append(timed(lambda: client.get(page), samples["page cpu"]))
+            samples["page"].append(timed(lambda page=page: client.get(page), samples["page cpu"]))
     return samples
 
 

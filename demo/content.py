@@ -767,6 +767,6 @@ def demo_questions_for_all(clips: list[DemoClip], *, qid_start: dict[str, int] |
     """All rows of ``clips`` in order, with the deliberate faults applied (fewer than three clips: fewer faults)."""
     counters = {} if qid_start is None else qid_start
     per_clip = [demo_questions(clip, qid_start=counters) for clip in clips]
-    for (task, plant), position in zip(FAULTS, fault_positions(len(clips))):
+    for (task, plant), position in zip(FAULTS, fault_positions(len(clips)), strict=False):
         plant(next(row for row in per_clip[position] if row["task"] == task))
     return [row for rows in per_clip for row in rows]

@@ -33,7 +33,7 @@ def _row(method: str, anonymous, own, other, reviewer, admin, *, kwargs=None, da
         "method": method,
         "kwargs": kwargs or {},
         "data": data or {},
-        "expect": dict(zip(ROLES, (anonymous, own, other, reviewer, admin))),
+        "expect": dict(zip(ROLES, (anonymous, own, other, reviewer, admin), strict=True)),
     }
 
 

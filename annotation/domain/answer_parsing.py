@@ -50,5 +50,5 @@ def _option_text(text: str, options: list[str], letters: str) -> str | None:
     """A reply that names an option instead of its letter; the longest named option wins
     ("Scratching or touching face" over "Touching")."""
     low = text.lower()
-    named = [(len(option), letter) for letter, option in zip(letters, options) if option.lower() in low]
+    named = [(len(option), letter) for letter, option in zip(letters, options, strict=False) if option.lower() in low]
     return max(named)[1] if named else None

@@ -39,8 +39,36 @@ LENGTH_MIN_ITEMS = 20
 LENGTH_MAD_FACTOR = 4.0
 LENGTH_MIN_CHARS = 40
 FILLER_WORDS = frozenset(
-    "a an the of in on at to this that video clip does do did is are was were noticeably clearly "
-    "continue continues to during phase stage segment".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "this",
+        "that",
+        "video",
+        "clip",
+        "does",
+        "do",
+        "did",
+        "is",
+        "are",
+        "was",
+        "were",
+        "noticeably",
+        "clearly",
+        "continue",
+        "continues",
+        "to",
+        "during",
+        "phase",
+        "stage",
+        "segment",
+    ]
 )
 
 
@@ -120,7 +148,7 @@ def _answer_key(item: LintedItem) -> Iterable[Finding]:
 
 def _duplicate_options(item: LintedItem) -> Iterable[Finding]:
     seen: dict[str, str] = {}
-    for letter, option in zip(CHOICE_LETTERS, item.options):
+    for letter, option in zip(CHOICE_LETTERS, item.options, strict=False):
         key = normalized(option)
         if key in seen:
             yield Finding(
@@ -142,7 +170,7 @@ def _options_misfit(item: LintedItem) -> Iterable[Finding]:
     else:
         return
     options = [option.strip().lower() for option in item.options]
-    unknown = [option for option, low in zip(item.options, options) if low not in names]
+    unknown = [option for option, low in zip(item.options, options, strict=True) if low not in names]
     count = TASKS[item.task].option_count
     problems = []
     if len(options) != count:
@@ -162,7 +190,7 @@ def _options_misfit(item: LintedItem) -> Iterable[Finding]:
 
 
 def _label_codes(item: LintedItem) -> Iterable[Finding]:
-    for letter, option in zip(CHOICE_LETTERS, item.options):
+    for letter, option in zip(CHOICE_LETTERS, item.options, strict=False):
         code = LABEL_CODE.search(option)
         if code and code.group(0) in FINE_LABELS:
             yield Finding(

@@ -35,7 +35,7 @@ def split_embedded_options(text: str) -> tuple[str, list[str]]:
 
 
 def join_embedded_options(stem: str, options: list[str]) -> str:
-    return stem + "".join(f"\n{letter}. {option}" for letter, option in zip(CHOICE_LETTERS, options))
+    return stem + "".join(f"\n{letter}. {option}" for letter, option in zip(CHOICE_LETTERS, options, strict=False))
 
 
 def clip_name_of(row: dict) -> str:

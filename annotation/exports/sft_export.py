@@ -249,7 +249,7 @@ def _media_of(row: ReleasedClip, fmt: SftFormat, storage: Storage) -> list[tuple
     folder, files = posixpath.dirname(row.media["frames_manifest"]), manifest["model_view"]["files"]
     return [
         (path, f"{folder}/{files[str(index)]}")
-        for path, index in zip(frame_paths(row), row.media["model_view"][FRAME_STRATEGY])
+        for path, index in zip(frame_paths(row), row.media["model_view"][FRAME_STRATEGY], strict=False)
     ]
 
 

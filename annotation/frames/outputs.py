@@ -11,6 +11,7 @@ the manifest last, so its presence is the completeness marker.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -188,10 +189,8 @@ def _prune_local(folder: Path, *, keep: str | None, stale_seconds: float) -> Non
         if hidden and now - entry.stat().st_mtime < stale_seconds:
             continue  # maybe a run still in progress
         shutil.rmtree(entry, ignore_errors=True)
-    try:
+    with contextlib.suppress(OSError):
         folder.rmdir()  # only when empty: no outputs left for this clip
-    except OSError:
-        pass
 
 
 def _delete_tree(storage: Storage, folder: str) -> None:

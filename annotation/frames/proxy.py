@@ -8,6 +8,7 @@ as a display matrix, so proxy time t shows the frame the index gives for offset 
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -91,7 +92,5 @@ class ProxyEncoder:
 
     def abandon(self) -> None:
         """Close after a failure; the staging folder holding the file is removed anyway."""
-        try:
+        with contextlib.suppress(av.FFmpegError):
             self._container.close()
-        except av.FFmpegError:
-            pass

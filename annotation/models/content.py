@@ -271,7 +271,7 @@ class QAItem(AuditedModel):
         return TASKS[self.task].answer_format
 
     def lettered_options(self) -> list[tuple[str, str]]:
-        return list(zip(CHOICE_LETTERS, self.options))
+        return list(zip(CHOICE_LETTERS, self.options, strict=False))
 
     def clean(self) -> None:
         task = TASKS.get(self.task)

@@ -23,7 +23,7 @@ def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None
         return
     table = model._meta.db_table
     fields = list(model._meta.concrete_fields)
-    for obj, pk in zip(objs, reserved_ids(model, len(objs))):
+    for obj, pk in zip(objs, reserved_ids(model, len(objs)), strict=True):
         obj.pk = pk
     with connection.cursor() as cursor:
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)

@@ -130,7 +130,7 @@ def _role_upsert(cursor, role: str, password: str | None, *, exists: bool) -> No
 def _refuse_powerful_role(cursor, role: str, owner: str) -> None:
     """The app role must have no power beyond its grants: no role attributes, no objects, no owner's rights."""
     powers = _one(cursor, f"SELECT {', '.join(POWERS)} FROM pg_roles WHERE rolname = %s", [role])
-    held = [attribute for attribute, has in zip(POWERS.values(), powers) if has]
+    held = [attribute for attribute, has in zip(POWERS.values(), powers, strict=True) if has]
     if held:
         raise AppRoleRefused(
             f"role {role} has {', '.join(held)}; an app role must not (choose another name, or "

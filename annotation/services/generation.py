@@ -170,7 +170,7 @@ def clip_batch_generate(run_id: int) -> bool:
     with ThreadPoolExecutor(max_workers=min(len(rows), run.concurrency)) as pool:
         outcomes = list(pool.map(lambda clip: _generated(generator, clip, tasks), clips))
     actor = Actor.machine(run.source)
-    errors = [_settle(row, outcome, run=run, actor=actor) for row, outcome in zip(rows, outcomes)]
+    errors = [_settle(row, outcome, run=run, actor=actor) for row, outcome in zip(rows, outcomes, strict=True)]
     errors = [e for e in errors if e]
     written = [row.video_id for row in rows if row.status == ClipStatus.DONE]
     if written:

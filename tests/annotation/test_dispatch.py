@@ -74,10 +74,9 @@ def test_in_process_the_tasks_run_when_the_transaction_commits_and_never_when_it
 ):
     clip = tmp_path / "clip_001.mp4"
     clip.write_bytes(b"not a video")
-    with tasks_in_process():
-        with pytest.raises(RolledBack), transaction.atomic():
-            video_attach_file(video=video, source=clip, actor=generator)
-            raise RolledBack
+    with tasks_in_process(), pytest.raises(RolledBack), transaction.atomic():
+        video_attach_file(video=video, source=clip, actor=generator)
+        raise RolledBack
     video.refresh_from_db()
     assert (video.file.name, video.sha256, video.status) == ("", "", "pending")
 

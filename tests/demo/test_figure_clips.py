@@ -113,7 +113,7 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path):
 
     assert a.path.read_bytes() == b.path.read_bytes()
     frames_a, frames_c = decode(a.path)[0], decode(c.path)[0]
-    assert any(not np.array_equal(x, y) for x, y in zip(frames_a, frames_c))
+    assert any(not np.array_equal(x, y) for x, y in zip(frames_a, frames_c, strict=True))
 
 
 def test_unknown_action_is_rejected_naming_the_supported_ones(tmp_path):

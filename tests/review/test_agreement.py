@@ -26,7 +26,7 @@ def test_fleiss_kappa_on_the_textbook_example():
         (6, 5, 2, 1, 0),
         (0, 2, 2, 3, 7),
     ]
-    ratings = [[label for label, n in zip("ABCDE", row) for _ in range(n)] for row in counts]
+    ratings = [[label for label, n in zip("ABCDE", row, strict=True) for _ in range(n)] for row in counts]
     assert fleiss_kappa(ratings) == pytest.approx(0.210, abs=0.001)
 
 

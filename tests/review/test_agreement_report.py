@@ -28,7 +28,7 @@ def pair_queue(benchmark, sad_items, admin_user, people, add_review):
     ann, bob = people[:2]
     answers = [("Yes", "Yes"), ("No", "No"), ("Yes", "No"), ("No", "No")]
     decisions = [("accept", "fix"), ("accept", "accept"), ("accept", "reject"), ("reject", "reject")]
-    for item, (a, b), (da, db) in zip(sad_items, answers, decisions):
+    for item, (a, b), (da, db) in zip(sad_items, answers, decisions, strict=False):
         add_review(queue=queue, item=item, user=ann, answer=a, decision=da, seconds=10)
         add_review(queue=queue, item=item, user=bob, answer=b, decision=db, seconds=30)
     add_review(queue=queue, item=sad_items[4], user=ann, answer="No", decision="accept", seconds=20)
@@ -53,8 +53,8 @@ def test_two_reviewers_get_percent_agreement_and_cohens_kappa(pair_queue, benchm
 
 def test_three_reviewers_get_fleiss_and_krippendorff_but_no_cohen(benchmark, sad_items, admin_user, people, add_review):
     queue = queue_create(benchmark=benchmark, name="triples", created_by=admin_user, overlap=3, annotators=people)
-    for item, labels in zip(sad_items, (["Yes"] * 3, ["No", "No", "Yes"], ["No"] * 3)):
-        for user, label in zip(people, labels):
+    for item, labels in zip(sad_items, (["Yes"] * 3, ["No", "No", "Yes"], ["No"] * 3), strict=False):
+        for user, label in zip(people, labels, strict=True):
             add_review(queue=queue, item=item, user=user, answer=label)
     answers = agreement_of_queue(queue=queue).answers
     ratings = [["Yes"] * 3, ["No", "No", "Yes"], ["No"] * 3]

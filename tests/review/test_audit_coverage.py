@@ -251,9 +251,11 @@ def test_editing_other_fields_in_the_django_admin_records_no_role_event(admin_cl
 
 
 def test_a_role_change_by_someone_not_an_admin_is_refused_and_the_refusal_recorded(reviewer, annotator, events_during):
-    with events_during() as events:
-        with pytest.raises(RoleChangeRefused, match="reviewer may not change the role of annotator: only admins"):
-            user_role_set(user=annotator, role=User.Role.ADMIN, by=reviewer)
+    with (
+        events_during() as events,
+        pytest.raises(RoleChangeRefused, match="reviewer may not change the role of annotator: only admins"),
+    ):
+        user_role_set(user=annotator, role=User.Role.ADMIN, by=reviewer)
     assert User.objects.get(pk=annotator.pk).role == "annotator"
     [event] = events
     assert shape(event) == (

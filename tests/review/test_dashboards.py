@@ -26,7 +26,7 @@ def reviewed(benchmark, make_clip, admin_user, make_user, add_review):
     queue = queue_create(
         benchmark=benchmark, name="<script>alert(1)</script>", created_by=admin_user, overlap=2, annotators=[ann, bob]
     )
-    for item, (a, b) in zip(items + [fmar], [("Yes", "Yes"), ("No", "Yes"), ("A", "A")]):
+    for item, (a, b) in zip(items + [fmar], [("Yes", "Yes"), ("No", "Yes"), ("A", "A")], strict=True):
         add_review(queue=queue, item=item, user=ann, answer=a, seconds=12)
         add_review(
             queue=queue, item=item, user=bob, answer=b, decision="reject" if b != item.answer else "accept", seconds=40

@@ -188,7 +188,7 @@ def test_the_report_puts_human_accuracy_from_blind_answers_beside_the_models(
     queue = queue_create(benchmark=benchmark, name="q", created_by=admin_user, overlap=2)
     first, second = make_user(User.Role.ANNOTATOR, "h1"), make_user(User.Role.ANNOTATOR, "h2")
     for user, answers in ((first, ("Yes", "No", "B")), (second, ("Yes", "Yes", "C"))):
-        for item, answer in zip(items, answers):
+        for item, answer in zip(items, answers, strict=True):
             add_review(queue=queue, item=item, user=user, answer=answer)
     page = client_as(User.Role.REVIEWER).get(reverse("benchmark-report", args=[benchmark.pk])).content.decode()
     human = page[page.index('class="human-row"') : page.index("</tr>", page.index('class="human-row"'))]

@@ -13,9 +13,8 @@ def event(make_item):
 
 
 def refused(statement, *params):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def test_the_database_refuses_update_and_delete_on_the_trail(event):

@@ -75,14 +75,15 @@ def test_429_and_5xx_are_retried_with_backoff(chat_endpoint, reply_with):
 
 
 def test_a_timeout_after_the_retries_is_a_predictor_error(chat_endpoint, reply_with):
-    with chat_endpoint(lambda request, call: (200, reply_with("A"), 1.5)) as server:
-        with pytest.raises(PredictorError, match="FMAR_0001: APITimeoutError"):
-            predictor(server, timeout=0.3, max_retries=1).predict(FMAR)
+    with (
+        chat_endpoint(lambda request, call: (200, reply_with("A"), 1.5)) as server,
+        pytest.raises(PredictorError, match="FMAR_0001: APITimeoutError"),
+    ):
+        predictor(server, timeout=0.3, max_retries=1).predict(FMAR)
     assert len(server.requests) == 2
 
 
 @pytest.mark.parametrize("body", ["this is not json", {"id": "x", "object": "chat.completion", "choices": []}])
 def test_a_malformed_reply_is_a_predictor_error(chat_endpoint, body):
-    with chat_endpoint(lambda request, call: (200, body, 0)) as server:
-        with pytest.raises(PredictorError):
-            predictor(server, max_retries=0).predict(FMAR)
+    with chat_endpoint(lambda request, call: (200, body, 0)) as server, pytest.raises(PredictorError):
+        predictor(server, max_retries=0).predict(FMAR)

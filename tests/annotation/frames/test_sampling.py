@@ -28,7 +28,7 @@ def test_uniform_indices_are_distinct_increasing_and_in_range():
     for frame_count in range(1, 400):
         indices = uniform_indices(frame_count, 8)
         assert indices == sorted(set(indices)) and len(indices) == min(8, frame_count)
-        assert 0 <= indices[0] and indices[-1] < frame_count
+        assert indices[0] >= 0 and indices[-1] < frame_count
 
 
 def test_uniform_refuses_k_below_one():

@@ -100,9 +100,11 @@ def test_a_malformed_reply_is_retried_with_the_problem_named(chat_endpoint, fait
 def test_schema_violating_replies_fail_the_clip_after_the_bounded_attempts(
     chat_endpoint, faithful_model, reply, problem
 ):
-    with chat_endpoint(faithful_model(lambda request, call: reply)) as server:
-        with pytest.raises(GenerationFailed, match="SAD: no valid reply in 3 attempts") as failure:
-            generator_at(server, attempts=3).generate(CLIP, tasks=("SAD", "MAD"))
+    with (
+        chat_endpoint(faithful_model(lambda request, call: reply)) as server,
+        pytest.raises(GenerationFailed, match="SAD: no valid reply in 3 attempts") as failure,
+    ):
+        generator_at(server, attempts=3).generate(CLIP, tasks=("SAD", "MAD"))
     assert problem in str(failure.value)
     assert len(server.requests) == 3  # MAD is never asked: the clip has failed
 
@@ -150,7 +152,9 @@ def test_keys_other_than_asked_leaked_labels_and_wrong_mare_labels_are_invalid(c
 
 
 def test_an_endpoint_error_fails_the_clip_at_once(chat_endpoint):
-    with chat_endpoint(lambda request, call: (500, {"error": {"message": "model crashed"}}, 0)) as server:
-        with pytest.raises(GenerationFailed, match="SAD: the endpoint failed: InternalServerError"):
-            generator_at(server).generate(CLIP, tasks=("SAD",))
+    with (
+        chat_endpoint(lambda request, call: (500, {"error": {"message": "model crashed"}}, 0)) as server,
+        pytest.raises(GenerationFailed, match="SAD: the endpoint failed: InternalServerError"),
+    ):
+        generator_at(server).generate(CLIP, tasks=("SAD",))
     assert len(server.requests) == 1

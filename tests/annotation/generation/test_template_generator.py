@@ -41,7 +41,7 @@ def test_every_generated_item_passes_lint(benchmark, make_captioned_clip):
     generator = TemplateGenerator(seed=11)
     for code in FINE_LABELS:
         video = make_captioned_clip(f"clip_{code}", code)
-        for n, item in enumerate(generator.generate(CaptionedClip.of(video.caption, clip_name=video.clip_name))):
+        for item in generator.generate(CaptionedClip.of(video.caption, clip_name=video.clip_name)):
             create_audited(
                 model=QAItem,
                 actor=Actor.machine(generator.source),
@@ -70,7 +70,7 @@ def test_the_same_seed_gives_the_same_items_and_another_seed_other_orders():
     assert [TemplateGenerator(seed=3).generate(c) for c in clips] == first
     assert [TemplateGenerator(seed=3).generate(c) for c in reversed(clips)] == list(reversed(first))  # order-free
     other = [TemplateGenerator(seed=4).generate(c) for c in clips]
-    changed = sum(a[0].options != b[0].options for a, b in zip(first, other))
+    changed = sum(a[0].options != b[0].options for a, b in zip(first, other, strict=True))
     assert changed > len(clips) * 0.9
 
 

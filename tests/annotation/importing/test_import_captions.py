@@ -1,3 +1,4 @@
+import io
 import json
 
 import pytest
@@ -25,9 +26,7 @@ CAPTION = {
 def import_captions(tmp_path, rows, *extra, jsonl=True):
     path = tmp_path / "captions.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) if jsonl else json.dumps(rows))
-    call_command(
-        "import_benchmark", "--captions", str(path), "--benchmark", "Captioned", *extra, stdout=open("/dev/null", "w")
-    )
+    call_command("import_benchmark", "--captions", str(path), "--benchmark", "Captioned", *extra, stdout=io.StringIO())
     return path
 
 
@@ -53,7 +52,7 @@ def test_captions_import_one_per_clip_with_phases_split_into_fields(db, tmp_path
 
 def test_reimporting_captions_changes_nothing_and_a_change_is_a_revision(db, tmp_path):
     path = import_captions(tmp_path, [CAPTION])
-    call_command("import_benchmark", "--captions", str(path), "--benchmark", "Captioned", stdout=open("/dev/null", "w"))
+    call_command("import_benchmark", "--captions", str(path), "--benchmark", "Captioned", stdout=io.StringIO())
     assert Caption.objects.get().version == 1
     import_captions(tmp_path, [CAPTION | {"description": "The head nods three times."}])
     caption = Caption.objects.get()
@@ -99,7 +98,7 @@ def test_questions_and_captions_import_together_and_lint_compares_them(db, tmp_p
         str(captions),
         "--benchmark",
         "Both",
-        stdout=open("/dev/null", "w"),
+        stdout=io.StringIO(),
     )
     flag = QualityFlag.objects.get(kind="caption_label")
     assert flag.caption.video.clip_name == "clip_a"

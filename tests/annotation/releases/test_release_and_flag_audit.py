@@ -186,9 +186,8 @@ def test_a_blocked_cut_through_the_api_is_one_refused_event_on_the_benchmark(
 
 def test_a_blocked_cut_from_the_command_is_recorded_once(benchmark, accepted_items, admin_user, events_during):
     call_command("create_release", benchmark.name, "v1.0", "--user", admin_user.username)
-    with events_during() as events:
-        with pytest.raises(CommandError, match="tag 'v1.0' exists already"):
-            call_command("create_release", benchmark.name, "v1.0", "--user", admin_user.username)
+    with events_during() as events, pytest.raises(CommandError, match="tag 'v1.0' exists already"):
+        call_command("create_release", benchmark.name, "v1.0", "--user", admin_user.username)
     assert [(e.actor_user, e.event_type, e.target_kind, e.target_id) for e in events] == [
         (admin_user, "refused", "benchmark", benchmark.pk)
     ]

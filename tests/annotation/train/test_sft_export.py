@@ -29,7 +29,7 @@ def test_video_conversations_parse_and_every_clip_path_exists(release, tmp_path,
 
     out, raw, rows = exported(tmp_path, "sft-video")
     assert len(rows) == 3 and hashlib.sha256(raw).hexdigest() == release.export_sha256["sft-video"]
-    for row, clip in zip(rows, sorted(train_rows.clips)):
+    for row, clip in zip(rows, sorted(train_rows.clips), strict=True):
         assert set(row) == {"messages", "videos"}
         assert row["videos"] == [f"media/{clip}.mp4"]
         user, assistant = row["messages"]
