@@ -54,6 +54,7 @@ ITEM_OF_SLOT = {"slot_id": "slot", "item_id": "item"}
 MATRIX = {
     "accounts/login/": _row("GET", 200, 302, 302, 302, 302),
     "accounts/logout/": _row("POST", LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    "accounts/password/": _row("GET", LOGIN, 200, 200, 200, 200),
     ADMIN_SITE: {"expect": dict.fromkeys(ROLES[:4], LOGIN) | {"admin": "in"}},
     # The admin's login form tells non-admins they may not enter; its logout sends non-admins to the admin index.
     "admin/login/": _row("GET", 200, 200, 200, 200, 302),

@@ -36,6 +36,7 @@ class AuditEvent(models.Model):
         SCORED = "scored", "Answer scored by hand"
         ROLE_CHANGED = "role_changed", "Role changed"
         RELEASE_CUT = "release_cut", "Release cut"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_user = models.ForeignKey(

@@ -3,7 +3,7 @@
 A role is set only here: ``is_staff`` (the Django admin) follows it, admins get it and no one
 else; ``is_superuser`` is never granted. Each new user and each change of role is one
 ``role_changed`` audit event (target: the user; before/after: role and is_staff; before is
-None for a new user).
+None for a new user). A new password is one ``password_changed`` event that says only that it changed.
 """
 
 from __future__ import annotations
@@ -76,3 +76,21 @@ def user_role_set(*, user: User, role: str, by: User) -> User:
             locked.save(update_fields=["role", "is_staff"])
             _role_recorded(user=locked, by=Actor.person(by), before=before)
     return locked
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str, by: Actor) -> User:
+    """A new password for ``user`` (already validated by the form that asked for it)."""
+    if not password:
+        raise InvalidInput("password: a password is required", field="password")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record_action(
+        actor=by,
+        event_type=AuditEvent.EventType.PASSWORD_CHANGED,
+        target_kind=User.audit_kind,
+        target_id=user.pk,
+        before=None,
+        after={"password": "changed"},
+    )
+    return user
