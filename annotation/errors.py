@@ -16,7 +16,7 @@ as a server error rather than dress it up as "nothing was written".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 
 class DomainError(Exception):
@@ -49,7 +49,7 @@ class Refused(DomainError):
         before: Any = None,
         version: int | None = None,
         event_type: str = "refused",
-    ) -> Refused:
+    ) -> Self:
         """Say what to record for this refusal (``actor`` is an ``Actor``); returns the error to raise."""
         self.attempt = {
             **actor.event_fields(),

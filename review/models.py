@@ -70,6 +70,10 @@ class Queue(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     audit_kind = "queue"  # target_kind of its queue_created / queue_changed events
+    # set only on the queues that review.selectors.queues_with_progress returns (declared for the type checker)
+    review_count: int
+    annotator_names: list[str]
+    percent_done: float
 
     class Meta:
         ordering = ("benchmark", "name")

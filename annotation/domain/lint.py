@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -346,7 +346,7 @@ def _near_duplicates(items: Sequence[LintedItem]) -> Iterable[Finding]:
 # --- checks across a whole benchmark -------------------------------------------------
 
 
-def yes_no_balance_findings(key_counts_by_task: dict[str, Counter]) -> list[Finding]:
+def yes_no_balance_findings(key_counts_by_task: Mapping[str, Counter[str]]) -> list[Finding]:
     """``key_counts_by_task``: for each yes/no task, how many items have each key."""
     findings = []
     low, high = BALANCE_RANGE
@@ -368,7 +368,7 @@ def yes_no_balance_findings(key_counts_by_task: dict[str, Counter]) -> list[Find
     return findings
 
 
-def answer_length_findings(lengths_by_task: dict[str, Sequence[tuple[LintedItem, int]]]) -> list[Finding]:
+def answer_length_findings(lengths_by_task: Mapping[str, Sequence[tuple[LintedItem, int]]]) -> list[Finding]:
     """``lengths_by_task``: each open task's keyed items with their answer length in characters."""
     findings = []
     for task, keyed in sorted(lengths_by_task.items()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -23,6 +24,8 @@ from annotation.models import (
 )
 from annotation.selectors.scores import RunScores, run_scores
 
+Rows = TypeVar("Rows", bound=QuerySet)
+
 
 def _count_of(model, **filters) -> Coalesce:
     rows = model.objects.filter(benchmark=OuterRef("pk"), **filters).order_by().values("benchmark")
@@ -37,7 +40,9 @@ def benchmark_videos(*, benchmark: Benchmark) -> QuerySet[Video]:
     return benchmark.videos.annotate(item_count=Count("items")).order_by("clip_name")
 
 
-def _by_status_flags_and_clips(rows: QuerySet, *, statuses=(), flags=(), clips=()) -> QuerySet:
+def _by_status_flags_and_clips(
+    rows: Rows, *, statuses: Sequence[str] = (), flags: Sequence[str] = (), clips: Sequence[str] = ()
+) -> Rows:
     """The filters questions and captions share (the same field names on both)."""
     if statuses:
         rows = rows.filter(review_status__in=statuses)
@@ -198,7 +203,7 @@ def participant_report(*, benchmark: Benchmark, against: Sequence[Benchmark]) ->
     """Three queries, whatever the sizes: the shared participants' clips on both sides, and the counts of clips without one."""
     report = ParticipantReport(benchmark=benchmark.name, against=[b.name for b in against])
     own_ids = Video.objects.filter(benchmark=benchmark).exclude(participant_id="").values("participant_id")
-    elsewhere = defaultdict(lambda: defaultdict(list))
+    elsewhere: defaultdict[str, defaultdict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     rows = (
         Video.objects.filter(benchmark__in=against, participant_id__in=own_ids)
         .order_by("participant_id", "benchmark__name", "clip_name")

@@ -32,8 +32,9 @@ def quadratic_weighted_kappa(pairs: list[tuple[int, int]]) -> float | None:
     n = len(pairs)
     if not n:
         return None
-    observed = defaultdict(int)
-    first, second = defaultdict(int), defaultdict(int)
+    observed: defaultdict[tuple[int, int], int] = defaultdict(int)
+    first: defaultdict[int, int] = defaultdict(int)
+    second: defaultdict[int, int] = defaultdict(int)
     for a, b in pairs:
         observed[a, b] += 1
         first[a] += 1

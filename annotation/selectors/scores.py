@@ -69,13 +69,14 @@ def accuracy_of(outcomes: list[bool]) -> float:
 
 def run_scores(run: BaselineRun, *, judge: str | None = None) -> RunScores:
     scores = RunScores()
-    per_task = defaultdict(list)
+    per_task: defaultdict[str, list[bool]] = defaultdict(list)
     rows = (
         run.predictions.filter(item__task__in=CLOSED_TASKS, correct__isnull=False)
         .exclude(outcome=Prediction.Outcome.ERROR)
         .values_list("item__task", "correct")
     )
     for task, correct in rows:
+        assert correct is not None  # correct__isnull=False
         per_task[task].append(correct)
     for task in CLOSED_TASKS:
         if per_task[task]:
@@ -84,5 +85,7 @@ def run_scores(run: BaselineRun, *, judge: str | None = None) -> RunScores:
     # the model judge's scores by default; reviewers' hand scores ("human:<name>") are compared, not averaged in
     judged = judged.filter(judge=judge) if judge else judged.exclude(judge__startswith=HUMAN_JUDGE_PREFIX)
     for row in judged.values("prediction__item__task").annotate(**{d: Avg(d) for d in DIMENSIONS}):
-        scores.open_scores[row["prediction__item__task"]] = {d: float(row[d]) for d in DIMENSIONS}
+        # django-stubs types the row by the values() names alone; the Avg(...) annotations are in it too
+        means = {d: float(row[d]) for d in DIMENSIONS}  # type: ignore[literal-required]
+        scores.open_scores[row["prediction__item__task"]] = means
     return scores

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
 
@@ -31,6 +31,8 @@ from annotation.models import AuditedModel, AuditEvent, json_normalized
 from .bulk_insert import insert_many
 
 M = TypeVar("M", bound=AuditedModel)
+P = ParamSpec("P")
+R = TypeVar("R")
 Event = AuditEvent.EventType
 
 
@@ -111,7 +113,7 @@ def record_action(
 _refusal_depth = threading.local()
 
 
-def records_refusals(service):
+def records_refusals(service: Callable[P, R]) -> Callable[P, R]:
     """Wrap a public service that may refuse: when a ``Refused`` error with an attempt leaves the outermost
     wrapped service, its event is written there, after the service's own transaction has rolled back.
 
@@ -119,7 +121,7 @@ def records_refusals(service):
     that they then roll back (views and tasks call services directly)."""
 
     @functools.wraps(service)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         depth = getattr(_refusal_depth, "value", 0)
         _refusal_depth.value = depth + 1
         try:
@@ -217,14 +219,16 @@ def change_audited(
     if unknown:
         raise ValueError(f"{model.__name__} has no audited field(s) {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        obj = model.objects.select_for_update(no_key=True).get(pk=pk)
+        obj = model._default_manager.select_for_update(no_key=True).get(pk=pk)
         if expected_version is not None and obj.version != expected_version:
             raise stale_edit(obj, actor=actor, changes=changes, seen_version=expected_version, reason=reason)
         _apply(obj, actor=actor, changes=changes, reason=reason)
     return obj
 
 
-def stale_edit(obj: AuditedModel, *, actor: Actor, changes, seen_version: int, reason: str = "") -> EditConflict:
+def stale_edit(
+    obj: AuditedModel, *, actor: Actor, changes: Mapping[str, Any], seen_version: int, reason: str = ""
+) -> EditConflict:
     """The conflict to raise for an edit or decision made on ``seen_version`` of ``obj``, with its
     ``edit_refused`` event (before: the current values; after: what was attempted)."""
     current = obj.audit_snapshot(tuple(changes))
@@ -242,11 +246,12 @@ def stale_edit(obj: AuditedModel, *, actor: Actor, changes, seen_version: int, r
         event_type=Event.EDIT_REFUSED,
     )
     if reason:
+        assert conflict.attempt is not None  # set by recording() above
         conflict.attempt["reason"] = reason
     return conflict
 
 
-def _apply(obj: AuditedModel, *, actor: Actor, changes, reason: str) -> None:
+def _apply(obj: AuditedModel, *, actor: Actor, changes: Mapping[str, Any], reason: str) -> None:
     before = obj.audit_snapshot(tuple(changes))
     for name, value in changes.items():
         setattr(obj, name, value)
@@ -256,6 +261,7 @@ def _apply(obj: AuditedModel, *, actor: Actor, changes, reason: str) -> None:
         return
     status = obj.status_field
     if status in changed:
+        assert obj.transitions is not None  # a model with a status field has its transition map
         obj.transitions.check(target=obj.audit_label(), current=before[status], requested=after[status])
     if changed != [status]:  # a status move alone is checked by the transition map; the content did not change
         _validate(obj, with_relations=True, only=changed)

@@ -19,14 +19,15 @@ def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None
         return
     connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per value
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=BATCH)
+        model._default_manager.bulk_create(objs, batch_size=BATCH)
         return
     table = model._meta.db_table
     fields = list(model._meta.concrete_fields)
     for obj, pk in zip(objs, reserved_ids(model, len(objs)), strict=True):
         obj.pk = pk
     with connection.cursor() as cursor:
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        # django-stubs types every field's column as str | None; a concrete field's is a str
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[arg-type]
         preparers = [(f.pre_save, f.get_db_prep_save) for f in fields]
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
@@ -47,5 +48,5 @@ def reserved_ids(model: type[models.Model], count: int) -> list[int]:
                 [model._meta.db_table, model._meta.pk.column, count],
             )
             return [pk for (pk,) in cursor.fetchall()]
-    last = model.objects.aggregate(last=models.Max("pk"))["last"] or 0
+    last = model._default_manager.aggregate(last=models.Max("pk"))["last"] or 0
     return list(range(last + 1, last + 1 + count))

@@ -59,10 +59,10 @@ def _clip_and_item_findings(items: Sequence[QAItem], captions: dict[int, Caption
 def _benchmark_findings(benchmark: Benchmark) -> list[lint.Finding]:
     """Yes/no balance and open-answer lengths, from aggregates rather than whole rows."""
     items = QAItem.objects.filter(benchmark=benchmark).order_by()
-    key_counts = defaultdict(Counter)
+    key_counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for task, answer, n in items.filter(task__in=YES_NO_TASKS).values_list("task", "answer").annotate(n=Count("id")):
         key_counts[task][answer] = n
-    lengths = defaultdict(list)
+    lengths: defaultdict[str, list[tuple[lint.LintedItem, int]]] = defaultdict(list)
     keyed_open = items.filter(task__in=OPEN_TASKS).exclude(answer="")
     for pk, qid, task, version, length in keyed_open.values_list("id", "qid", "task", "version", Length("answer")):
         lengths[task].append((SimpleNamespace(id=pk, qid=qid, version=version), length))

@@ -195,6 +195,7 @@ def _settle(row: GeneratedClip, outcome: list[GeneratedItem] | str, *, run: Gene
     error = outcome if isinstance(outcome, str) else ""
     counts = None
     if not error:
+        assert not isinstance(outcome, str)  # a failure's text is never empty
         try:
             counts = clip_items_write(
                 benchmark=run.benchmark,

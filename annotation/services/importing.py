@@ -94,9 +94,13 @@ def benchmark_import(
     incoming_captions = (
         validate_caption_rows(read_rows(captions.content, file=captions.name), file=captions.name) if captions else []
     )
-    clip_rows = [ClipRow(questions.name, i.row, i.clip_name, i.participant_id) for i in incoming_items] + [
-        ClipRow(captions.name, c.row, c.clip_name, c.participant_id) for c in incoming_captions
-    ]
+    question_rows = (
+        [ClipRow(questions.name, i.row, i.clip_name, i.participant_id) for i in incoming_items] if questions else []
+    )
+    caption_rows = (
+        [ClipRow(captions.name, c.row, c.clip_name, c.participant_id) for c in incoming_captions] if captions else []
+    )
+    clip_rows = question_rows + caption_rows
     participants = participants_by_clip(clip_rows)
     summary = ImportSummary(
         benchmark=benchmark_name, source=source, dry_run=dry_run, rows_read=len(incoming_items) + len(incoming_captions)

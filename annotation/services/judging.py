@@ -22,7 +22,7 @@ DIMENSIONS = ("l1", "l2", "l3")
 
 def run_judge(
     *, run: BaselineRun, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 4
-) -> dict[str, int]:
+) -> dict[str, int | str]:
     """Score every parsed open answer of ``run`` not yet judged by ``model``; resumable."""
     chat = ChatPredictor(
         base_url=base_url, model=model, api_key=os.environ.get(api_key_env, ""), frames=None, max_tokens=400

@@ -45,6 +45,7 @@ def machine_versions_of_human_edited(kind: str, ids: Iterable[int]) -> dict[int,
         event_type__in=[AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED],
     )
     for target_id, after in events.order_by("id").values_list("target_id", "after"):
+        assert after is not None  # created and edited events record their values
         machine_values[target_id].update(after)
     return machine_values
 

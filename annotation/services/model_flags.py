@@ -33,7 +33,7 @@ def model_flags_sync(*, benchmark: Benchmark) -> Counter:
         .exclude(answer="")
         .values_list("id", "qid", "task", "answer", "version")
     }
-    answers = defaultdict(lambda: {"blind": [], "vision": []})
+    answers: defaultdict[int, dict[str, list[str]]] = defaultdict(lambda: {"blind": [], "vision": []})
     predictions = (
         Prediction.objects.filter(run__benchmark=benchmark, item_id__in=items)
         .exclude(outcome=Prediction.Outcome.ERROR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
@@ -38,9 +39,9 @@ def caption_snapshot(caption: Caption) -> dict:
 def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> dict[int, dict]:
     """Who generated, edited and reviewed each QA item or caption (``kind``), from the
     audit trail up to ``last_event_id``."""
-    events = AuditEvent.objects.filter(target_kind=kind, target_id__in=target_ids, id__lte=last_event_id)
+    in_range = AuditEvent.objects.filter(target_kind=kind, target_id__in=target_ids, id__lte=last_event_id)
     events = list(
-        events.order_by("id").values_list(
+        in_range.order_by("id").values_list(
             "target_id",
             "event_type",
             "actor_user_id",
@@ -53,7 +54,9 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
         )
     )
     users = dict(get_user_model().objects.filter(pk__in={e[2] for e in events if e[2]}).values_list("pk", "username"))
-    provenance = defaultdict(lambda: {"generated_by": "", "revisions": [], "reviews": [], "adjudication": None})
+    provenance: defaultdict[int, dict[str, Any]] = defaultdict(
+        lambda: {"generated_by": "", "revisions": [], "reviews": [], "adjudication": None}
+    )
     for target_id, event_type, user_id, source, at, version, before, after, reason in events:
         record = provenance[target_id]
         who = users.get(user_id, source)
@@ -61,8 +64,10 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
         if event_type == Event.CREATED:
             record["generated_by"], record["generated_at"] = source or who, at.isoformat()
         elif event_type == Event.EDITED:
+            assert after is not None  # edits and status changes record their values
             record["revisions"].append(step | {"fields": sorted(after), "reason": reason})
         elif event_type == Event.STATUS_CHANGED:
+            assert before is not None and after is not None
             review = step | {"from": before["review_status"], "to": after["review_status"], "reason": reason}
             record["reviews"].append(review)
             if review["from"] == ReviewStatus.NEEDS_ADJUDICATION:

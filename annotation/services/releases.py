@@ -65,8 +65,10 @@ def release_blockers(*, benchmark: Benchmark, disjoint_from: Sequence[Benchmark]
     open_flags = QualityFlag.objects.filter(benchmark=benchmark, status=QualityFlag.Status.OPEN)
     accepted = benchmark.items.filter(review_status=ReviewStatus.ACCEPTED)
     for flag in open_flags.filter(item__in=accepted).select_related("item").order_by("item__qid", "kind"):
+        assert flag.item is not None
         blockers.append(f"{flag.item.qid}: open flag {flag.kind} ({flag.message}); fix it or waive it with a reason")
     for flag in open_flags.filter(caption__video__items__in=accepted).distinct().select_related("caption__video"):
+        assert flag.caption is not None
         blockers.append(f"caption of {flag.caption.video.clip_name}: open flag {flag.kind}; fix it or waive it")
     for flag in open_flags.filter(item__isnull=True, caption__isnull=True).order_by("kind"):
         blockers.append(f"benchmark: open flag {flag.kind} ({flag.message}); fix it or waive it with a reason")

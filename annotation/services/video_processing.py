@@ -87,7 +87,8 @@ def video_process(*, video_id: int, force: bool = False) -> ProcessingOutcome:
         )
     _to_processing(video_id, reason=f"frame pipeline: attempt {attempts}{' (forced)' if force else ''}")
     try:
-        outputs = _run(video_id, video.file.name, force=force)
+        # django-stubs types FieldFile.name as str | None; Video.file is never null
+        outputs = _run(video_id, video.file.name, force=force)  # type: ignore[arg-type]
     except ClipFailure as failure:
         return _fail(video_id, str(failure))
     except SoftTimeLimitExceeded:
@@ -102,7 +103,8 @@ def video_fingerprint(*, video_id: int) -> Video:
     """Record the sha256 and size of the stored clip file."""
     video = Video.objects.get(pk=video_id)
     digest, size = hashlib.sha256(), 0
-    with default_storage.open(video.file.name, "rb") as handle:
+    # django-stubs types FieldFile.name as str | None; Video.file is never null
+    with default_storage.open(video.file.name, "rb") as handle:  # type: ignore[arg-type]
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
             size += len(chunk)
@@ -124,7 +126,8 @@ def _skip_reason(video: Video) -> str | None:
         return f"failed earlier ({video.error}); retry it from the admin or with --force"
     if video.status != V.READY:
         return None
-    sha256 = video.sha256 or stored_sha256(video.file.name)
+    # django-stubs types FieldFile.name as str | None; Video.file is never null
+    sha256 = video.sha256 or stored_sha256(video.file.name)  # type: ignore[arg-type]
     if manifest_matches(read_manifest(video.frames_manifest), sha256=sha256, options=FrameOptions.from_settings()):
         return "frames complete for this file and these settings"
     return None

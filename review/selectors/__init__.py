@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -11,6 +13,15 @@ from annotation.domain.taxonomy import TASKS
 from annotation.domain.transitions import ReviewStatus
 from annotation.models import Benchmark, QAItem
 from review.models import Queue, QueueSlot, Review, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class QueueSlotCounts(TypedDict):
+    slots_total: int
+    slots_done: int
+    slots_claimed: int
 
 
 def my_queues(*, user: User) -> list[Queue]:
@@ -43,7 +54,9 @@ def human_accuracy_by_task(benchmark: Benchmark) -> dict[str, float | None]:
     return {task: 100.0 * counts[task][0] / counts[task][1] if task in counts else None for task in TASKS}
 
 
-def queues_with_progress(*, benchmark: Benchmark | None = None, only: Queue | None = None) -> list[Queue]:
+def queues_with_progress(
+    *, benchmark: Benchmark | None = None, only: Queue | None = None
+) -> list[WithAnnotations[Queue, QueueSlotCounts]]:
     """Queues (of ``benchmark``, or ``only`` that one, or all) with slot counts (total, done, claimed now),
     review counts and annotator names; three queries whatever the number of queues."""
     now = timezone.now()
@@ -62,7 +75,7 @@ def queues_with_progress(*, benchmark: Benchmark | None = None, only: Queue | No
     reviews = dict(
         Review.objects.filter(slot__queue_id__in=ids).order_by().values_list("slot__queue_id").annotate(n=Count("pk"))
     )
-    annotators = defaultdict(list)
+    annotators: defaultdict[int, list[str]] = defaultdict(list)
     for queue_id, username in (
         Queue.annotators.through.objects.filter(queue_id__in=ids)
         .order_by("user__username")
@@ -84,7 +97,7 @@ def open_claims(*, queue: Queue) -> QuerySet[QueueSlot]:
     )
 
 
-def adjudication_items(*, benchmark: Benchmark | None = None, withheld: list[int] = ()) -> QuerySet[QAItem]:
+def adjudication_items(*, benchmark: Benchmark | None = None, withheld: Sequence[int] = ()) -> QuerySet[QAItem]:
     """Items awaiting adjudication with their reviews (reviewer, queue) as ``item.all_reviews``, less those of the
     ``withheld`` clips."""
     reviews = Review.objects.counted().select_related("reviewer", "slot__queue").order_by("created_at", "pk")

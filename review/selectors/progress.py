@@ -24,7 +24,7 @@ D = Review.Decision
 
 def items_by_tier_and_status(*, benchmark: Benchmark) -> dict[str, Counter]:
     """Tier -> review status -> number of items."""
-    table = {tier.value: Counter() for tier in Tier}
+    table: dict[str, Counter[str]] = {tier.value: Counter() for tier in Tier}
     rows = benchmark.items.order_by().values_list("task", "review_status").annotate(n=Count("pk"))
     for task, status, n in rows:
         table[TASKS[task].tier.value][status] += n
@@ -45,7 +45,7 @@ def flags_by_kind(*, benchmark: Benchmark) -> list[tuple[str, int]]:
 def key_balance(*, benchmark: Benchmark) -> dict[str, Counter]:
     """Closed task -> answer key -> number of items ("" counts the items with no key)."""
     closed = CLOSED_TASKS
-    table = {task: Counter() for task in closed}
+    table: dict[str, Counter[str]] = {task: Counter() for task in closed}
     rows = benchmark.items.filter(task__in=closed).order_by().values_list("task", "answer").annotate(n=Count("pk"))
     for task, answer, n in rows:
         table[task][answer] += n

@@ -102,7 +102,7 @@ def _add_machine_views(cards: list[dict], ids: list[int], user: User) -> None:
     rows = Prediction.objects.filter(item_id__in=ids).select_related("run").order_by()
     for prediction in sorted(rows, key=lambda p: (p.run.name, p.run_id)):
         predictions.setdefault(prediction.item_id, []).append(prediction)
-    flags: dict[int, list[QualityFlag]] = {}
+    flags: dict[int | None, list[QualityFlag]] = {}  # QualityFlag.item_id is nullable
     for flag in QualityFlag.objects.filter(item_id__in=ids, status=QualityFlag.Status.OPEN).order_by("kind"):
         flags.setdefault(flag.item_id, []).append(flag)
     mine = {

@@ -64,6 +64,7 @@ def item_adjudicate(
                 after={"adjudication": decision},
             )
         if decision == "fix":
+            assert fix is not None  # refused above without it
             item = item_edit(
                 item_id=item_id, actor=actor, expected_version=expected_version, changes=fix, reason=reason
             )

@@ -183,7 +183,8 @@ def claim_release(*, slot: QueueSlot, actor: Actor, reason: str = "") -> bool:
         .values("claimed_by_id", "lease_expires", "completed_at")
         .first()
     )
-    if not current or current["claimed_by_id"] is None or current["completed_at"] is not None:
+    # django-stubs types values("claimed_by_id") of the nullable foreign key as int, not int | None
+    if not current or current["claimed_by_id"] is None or current["completed_at"] is not None:  # type: ignore[redundant-expr]
         return False
     return _release(slot.pk, current["claimed_by_id"], current["lease_expires"], actor, reason or "released")
 

@@ -24,6 +24,7 @@ key -> needs adjudication.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -103,7 +104,7 @@ def review_record(
     decision: str,
     seen_version: int,
     reason: str = "",
-    reject_reasons: list[str] = (),
+    reject_reasons: Sequence[str] = (),
     seconds_spent: int | None = None,
     fix: dict | None = None,
 ) -> Review:
@@ -131,7 +132,7 @@ def caption_review_record(
     decision: str,
     seen_version: int,
     reason: str = "",
-    reject_reasons: list[str] = (),
+    reject_reasons: Sequence[str] = (),
     seconds_spent: int | None = None,
     fix: dict | None = None,
 ) -> CaptionReview:
@@ -188,6 +189,7 @@ def _decide(
             )
         current = _judged_version(target, pk, seen_version, actor, decision, fix, reason)
         if decision == D.FIX:
+            assert fix is not None  # _checked_reasons refuses a fix without fields
             current = target.edit_fix(pk=pk, actor=actor, version=current.version, fix=fix, reason=reason)
         review = _review_row(target, slot, current, user, decision, reject_reasons, reason, seconds_spent)
         completes = _complete_slot_if_done(slot, user)
@@ -268,6 +270,7 @@ def _judged_version(target: _Target, pk: int, seen_version: int, actor: Actor, d
             seen_version=seen_version,
             reason=reason,
         )
+        assert conflict.attempt is not None  # set by stale_edit
         conflict.attempt["after"] = {"decision": decision, **(conflict.attempt["after"] if fix else {})}
         raise conflict
     return current
