@@ -4,6 +4,8 @@ They parse input; the services check it against the rules and name the field."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -202,3 +204,43 @@ class AdjudicationForm(forms.Form):
 
 class PauseForm(forms.Form):
     paused = forms.TypedChoiceField(choices=[("1", "Pause"), ("0", "Resume")], coerce=lambda value: value == "1")
+
+
+PAGE_FILTERS = {"task": TASKS, "status": ReviewStatus.values, "flag": QualityFlag.Kind.values}
+
+
+def page_filter_values(query) -> dict[str, str]:
+    """The benchmark page's filter from a query or a posted form: task, status, flag; an unknown value means any."""
+    values = {name: query.get(name, "") for name in PAGE_FILTERS}
+    return {name: value if value in PAGE_FILTERS[name] else "" for name, value in values.items()}
+
+
+def page_query(query) -> str:
+    """The benchmark page's filter and page number from ``query``, as a query string to return to."""
+    values = {name: value for name, value in page_filter_values(query).items() if value}
+    if str(query.get("page", "")).isdigit():
+        values["page"] = query["page"]
+    return urlencode(values)
+
+
+REASON_ERRORS = {"required": "required: say why (it is kept in the audit trail)"}
+
+
+class ReasonForm(forms.Form):
+    """An exclusion, an inclusion, a waiver or its withdrawal: the reason, and for an item the version shown."""
+
+    reason = forms.CharField(max_length=2000, error_messages=REASON_ERRORS)
+    version = forms.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
+
+
+BULK_ACTIONS = {"exclude": "Exclude", "include": "Include again"}
+
+
+class BulkStatusForm(forms.Form):
+    """Exclude (or include again) every question of the benchmark page's filter, confirmed with their count."""
+
+    action = forms.ChoiceField(choices=BULK_ACTIONS.items())
+    reason = forms.CharField(max_length=2000, error_messages=REASON_ERRORS)
+    count = forms.IntegerField(
+        min_value=0, max_value=MAX_VERSION, error_messages={"required": "missing; confirm on the page that counts"}
+    )

@@ -2,6 +2,7 @@ from django.urls import path
 
 from review.views import (
     adjudication,
+    benchmark_actions,
     benchmarks,
     caption_pane,
     clip_media,
@@ -15,6 +16,11 @@ urlpatterns = [
     path("", benchmarks.home, name="home"),
     path("benchmarks/<int:pk>/", benchmarks.benchmark_detail, name="benchmark-detail"),
     path("benchmarks/<int:pk>/report/", benchmarks.benchmark_report, name="benchmark-report"),
+    path("benchmarks/<int:pk>/items/status/", benchmark_actions.exclude_or_include_filter, name="items-bulk-status"),
+    path("items/<int:item_id>/exclude/", benchmark_actions.exclude_item, name="item-exclude"),
+    path("items/<int:item_id>/include/", benchmark_actions.include_item, name="item-include"),
+    path("flags/<int:flag_id>/waive/", benchmark_actions.waive_flag, name="flag-waive"),
+    path("flags/<int:flag_id>/unwaive/", benchmark_actions.unwaive_flag, name="flag-unwaive"),
     path("queues/<int:queue_id>/start/", review_page.queue_start, name="queue-start"),
     path("review/<int:slot_id>/", review_page.review_slot, name="review-slot"),
     path("review/<int:slot_id>/heartbeat/", review_page.review_heartbeat, name="review-heartbeat"),
@@ -38,5 +44,6 @@ urlpatterns = [
     path("queues/<int:queue_id>/dashboard/", dashboards.queue_dashboard, name="queue-dashboard"),
     path("adjudication/", adjudication.adjudication_list, name="adjudication-list"),
     path("adjudication/items/<int:item_id>/", adjudication.adjudication_decide, name="adjudication-decide"),
+    path("adjudication/items/<int:item_id>/exclude/", adjudication.adjudication_exclude, name="adjudication-exclude"),
     path("healthz", benchmarks.healthz, name="healthz"),
 ]

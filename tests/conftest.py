@@ -329,3 +329,26 @@ def _at_once(calls) -> tuple[list, list[str]]:
 def at_once():
     """``results, failures = at_once(callables)``: simultaneous requests on real connections."""
     return _at_once
+
+
+@pytest.fixture
+def held_blind(benchmark, make_item, generator, admin_user, reviewer) -> QAItem:
+    """SAD_0101 (no key: an open lint flag) on clip_hidden, which ``reviewer`` holds in a blind queue with no
+    blind answer given yet: the clip is withheld from them."""
+    from annotation.services.flags import lint_run
+    from review.services.claims import claim_next
+    from review.services.queues import queue_create
+
+    clip = video_register(benchmark=benchmark, clip_name="clip_hidden", actor=generator)
+    item = make_item("SAD_0101", video=clip, answer="")
+    lint_run(benchmark=benchmark)
+    queue = queue_create(
+        benchmark=benchmark,
+        name="blind",
+        created_by=admin_user,
+        annotators=[reviewer],
+        filters={"clips": ["clip_hidden"]},
+    )
+    claim_next(queue=queue, user=reviewer)
+    assert reviewer.clips_withheld() == [clip.pk]
+    return item

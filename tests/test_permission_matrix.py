@@ -63,6 +63,12 @@ MATRIX = {
     "healthz": _row("GET", 200, 200, 200, 200, 200),
     "benchmarks/<pk>/": _page(kwargs={"pk": "benchmark"}),
     "benchmarks/<pk>/report/": _page(kwargs={"pk": "benchmark"}),
+    # Excluding / including questions and waiving flags: reviewers and admins (a post without a reason: 400).
+    "benchmarks/<pk>/items/status/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"pk": "benchmark"}),
+    "items/<item_id>/exclude/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),
+    "items/<item_id>/include/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),
+    "flags/<flag_id>/waive/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"flag_id": "flag"}),
+    "flags/<flag_id>/unwaive/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"flag_id": "flag"}),
     # The annotator's path: only people assigned start; only the claimer (and admins) open the claim.
     "queues/<queue_id>/start/": _row("POST", LOGIN, 302, 403, 403, 403, kwargs={"queue_id": "queue"}),
     "review/<slot_id>/": _row("GET", LOGIN, 200, 403, 403, 200, kwargs=SLOT),
@@ -93,7 +99,9 @@ MATRIX = {
     # Adjudication: reviewers and admins (an empty form is refused with 400).
     "adjudication/": _page(),
     "adjudication/items/<item_id>/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),
-    # API: content for reviewers and admins; writes for admins (reviewers may waive flags and withdraw waivers).
+    "adjudication/items/<item_id>/exclude/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),
+    # API: content for reviewers and admins; writes for admins (reviewers may waive flags and withdraw waivers,
+    # and exclude and include items).
     "api/": _row("GET", 403, 200, 200, 200, 200),
     "api/imports/": _api("POST", 400, reviewer=403),
     "api/schema/": _row("GET", 403, 200, 200, 200, 200),
@@ -104,6 +112,8 @@ MATRIX = {
     "api/videos/<pk>/": _api(kwargs={"pk": "video"}),
     "api/items/": _api(),
     "api/items/<pk>/": _api(kwargs={"pk": "item"}),
+    "api/items/<pk>/exclude/": _api("POST", 400, kwargs={"pk": "item"}),
+    "api/items/<pk>/include/": _api("POST", 400, kwargs={"pk": "item"}),
     "api/flags/": _api(),
     "api/flags/<pk>/": _api(kwargs={"pk": "flag"}),
     "api/flags/<pk>/waive/": _api("POST", 400, kwargs={"pk": "flag"}),

@@ -1,12 +1,16 @@
-"""Read-only endpoints for benchmarks, videos and QA items (admins and reviewers)."""
+"""Endpoints for benchmarks, videos and QA items (admins and reviewers): read, and exclude an item from
+release or include it again, with a reason."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
 
 from annotation.domain.taxonomy import TASKS
 from annotation.models import Benchmark, QAItem, QualityFlag, Video
 from annotation.selectors import items_matching, with_open_flags
+from annotation.services.exclusions import item_exclude, item_include
 
 from .permissions import IsAdminOrReviewer, clips_withheld
 
@@ -121,11 +125,63 @@ ITEM_FILTERS = [
 ]
 
 
+class ItemStatusChangeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="why (kept in the audit trail); required")
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text="the item version the decision was made on; a stale one is refused (409)",
+    )
+
+
+def _status_change_schema(done: str, refused: str):
+    return extend_schema(
+        request=ItemStatusChangeSerializer,
+        responses={
+            200: ItemSerializer,
+            400: OpenApiResponse(description="no reason (the field is named)"),
+            403: OpenApiResponse(description="not a reviewer or admin"),
+            404: OpenApiResponse(description="no such item, or its clip is held blind by the requester"),
+            409: OpenApiResponse(description=f"{refused}, or a stale version; recorded in the audit trail"),
+        },
+        description=done,
+    )
+
+
 @extend_schema_view(list=extend_schema(parameters=ITEM_FILTERS))
 class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ItemSerializer
     permission_classes = [IsAdminOrReviewer]
     pagination_class = IdCursorPagination
+
+    def _status_change(self, request, service):
+        params = ItemStatusChangeSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        # a refusal (409) or bad input (400) is answered by the API's one handler (annotation/api/errors.py)
+        item = service(
+            item_id=self.get_object().pk,
+            user=request.user,
+            reason=params.validated_data["reason"],
+            expected_version=params.validated_data.get("version"),
+        )
+        return Response(ItemSerializer(with_open_flags(QAItem.objects.filter(pk=item.pk)).get()).data)
+
+    @_status_change_schema(
+        "Exclude the item from release (it leaves the release blockers), with a reason.",
+        "an item in review or excluded already",
+    )
+    @action(detail=True, methods=["post"])
+    def exclude(self, request, pk=None):
+        return self._status_change(request, item_exclude)
+
+    @_status_change_schema(
+        "Include an excluded item again: it goes back to imported, to be reviewed before a release.",
+        "an item that is not excluded",
+    )
+    @action(detail=True, methods=["post"])
+    def include(self, request, pk=None):
+        return self._status_change(request, item_include)
 
     def get_queryset(self):
         params = self.request.query_params

@@ -89,25 +89,38 @@ def with_open_flags(items: QuerySet[QAItem]) -> QuerySet[QAItem]:
     return items.select_related("video").prefetch_related(Prefetch("flags", queryset=open_flags, to_attr="open_flags"))
 
 
+def with_open_and_waived_flags(items: QuerySet[QAItem]) -> QuerySet[QAItem]:
+    """``with_open_flags``, and the waived flags as ``item.waived_flags`` (the benchmark page withdraws waivers)."""
+    waived = QualityFlag.objects.filter(status=QualityFlag.Status.WAIVED).order_by("kind", "pk")
+    return with_open_flags(items).prefetch_related(Prefetch("flags", queryset=waived, to_attr="waived_flags"))
+
+
 def benchmark_items(
     *, benchmark: Benchmark, task: str = "", status: str = "", flag: str = "", withheld: Sequence[int] = ()
 ) -> QuerySet[QAItem]:
-    """The benchmark page's items (one task, status and flag kind at most), with their open flags."""
-    items = items_matching(
-        benchmark=benchmark,
-        tasks=[task] if task else (),
-        statuses=[status] if status else (),
-        flags=[flag] if flag else (),
-        withheld=withheld,
-    )
-    return with_open_flags(items).order_by("video__clip_name", "qid")
+    """The benchmark page's items (one task, status and flag kind at most), with their open and waived flags."""
+    items = items_matching(benchmark=benchmark, withheld=withheld, **page_filters(task=task, status=status, flag=flag))
+    return with_open_and_waived_flags(items).order_by("video__clip_name", "qid")
+
+
+def page_filters(*, task: str = "", status: str = "", flag: str = "") -> dict[str, list[str]]:
+    """The benchmark page's filter (one task, status and flag kind at most) as ``items_matching``'s arguments."""
+    return {name: [value] for name, value in (("tasks", task), ("statuses", status), ("flags", flag)) if value}
 
 
 def benchmark_level_flags(*, benchmark: Benchmark) -> QuerySet[QualityFlag]:
-    """Open flags about the benchmark as a whole (e.g. yes/no balance of a task)."""
-    return benchmark.flags.filter(status=QualityFlag.Status.OPEN, item__isnull=True, caption__isnull=True).order_by(
-        "kind"
-    )
+    """Open and waived flags about the benchmark as a whole (e.g. yes/no balance of a task), open ones first."""
+    return benchmark.flags.filter(
+        status__in=(QualityFlag.Status.OPEN, QualityFlag.Status.WAIVED), item__isnull=True, caption__isnull=True
+    ).order_by("status", "kind", "pk")
+
+
+def caption_flags(*, benchmark: Benchmark, withheld: Sequence[int] = ()) -> QuerySet[QualityFlag]:
+    """Open and waived flags of the benchmark's captions, by clip; none of a ``withheld`` clip."""
+    flags = benchmark.flags.filter(
+        status__in=(QualityFlag.Status.OPEN, QualityFlag.Status.WAIVED), caption__isnull=False
+    ).exclude(caption__video_id__in=withheld)
+    return flags.select_related("caption__video").order_by("caption__video__clip_name", "status", "kind", "pk")
 
 
 def item_counts_by_status(*, benchmark: Benchmark) -> dict[str, int]:

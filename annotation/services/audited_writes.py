@@ -127,14 +127,22 @@ def records_refusals(service: Callable[P, R]) -> Callable[P, R]:
         try:
             return service(*args, **kwargs)
         except Refused as error:
-            if depth == 0 and error.attempt is not None:
-                AuditEvent.objects.create(**error.attempt)
-                error.attempt = None  # recorded once, whoever catches it next
+            if depth == 0:
+                refusal_record(error)
             raise
         finally:
             _refusal_depth.value = depth
 
     return wrapper
+
+
+def refusal_record(error: Refused) -> None:
+    """Write the event of a refused attempt, once (whoever catches the error next writes nothing), in the
+    current transaction: ``records_refusals`` after the service's transaction rolled back, or a bulk service
+    that goes on with the next item after one was refused."""
+    if error.attempt is not None:
+        AuditEvent.objects.create(**error.attempt)
+        error.attempt = None
 
 
 def _validate(obj: AuditedModel, *, with_relations: bool, only: list[str] | None = None) -> None:

@@ -1,5 +1,5 @@
 """The adjudication page (reviewers and admins): items whose reviewers disagreed, with every
-review and the key; the reviewer accepts as is, fixes then accepts, or rejects."""
+review and the key; the reviewer accepts as is, fixes then accepts, rejects, or excludes the item from release."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 from annotation.errors import DomainError, error_status
 from annotation.models import Benchmark, QAItem
 from annotation.services.audited_writes import EditConflict
-from review.forms import AdjudicationForm, error_text, form_error_text, posted_item_fix
+from annotation.services.exclusions import item_exclude
+from review.forms import AdjudicationForm, ReasonForm, error_text, form_error_text, posted_item_fix
 from review.models import Review
 from review.permissions import may_browse_content, role_required
 from review.selectors import adjudication_items
@@ -85,4 +86,27 @@ def adjudication_decide(request, item_id: int):
     if request.htmx:
         return _card(request, item.pk)
     messages.success(request, f"{item.qid} adjudicated.")
+    return redirect("adjudication-list")
+
+
+@require_POST
+@role_required(may_browse_content)
+def adjudication_exclude(request, item_id: int):
+    """Settle a disputed item by excluding it from release, with a reason (the card's Exclude block)."""
+    item = get_object_or_404(QAItem.objects.exclude(video_id__in=request.user.clips_withheld()), pk=item_id)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _card(request, item.pk, error=form_error_text(form), status=400)
+    try:
+        item_exclude(
+            item_id=item.pk,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except DomainError as error:  # nothing written but the refusal's event
+        return _card(request, item.pk, error=error_text(error), status=error_status(error))
+    if request.htmx:
+        return _card(request, item.pk)
+    messages.success(request, f"{item.qid} excluded from release.")
     return redirect("adjudication-list")

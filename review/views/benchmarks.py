@@ -16,6 +16,7 @@ from annotation.selectors import (
     benchmark_level_flags,
     benchmark_videos,
     benchmarks_with_counts,
+    caption_flags,
     item_counts_by_status,
     open_flag_counts,
 )
@@ -23,6 +24,7 @@ from annotation.selectors import benchmark_report as benchmark_report_rows
 from annotation.selectors.judge_agreement import judge_human_agreement
 from annotation.selectors.scores import CLOSED_TASKS, RunScores
 from review.charts import accuracy_chart
+from review.forms import page_filter_values, page_query
 from review.permissions import may_browse_content, role_required
 from review.selectors import human_accuracy_by_task, my_queues
 
@@ -40,16 +42,16 @@ def home(request):
 @role_required(may_browse_content)
 def benchmark_detail(request, pk: int):
     benchmark = get_object_or_404(Benchmark, pk=pk)
-    filters = {name: request.GET.get(name, "") for name in ("task", "status", "flag")}
-    known = {"task": TASKS, "status": ReviewStatus.values, "flag": QualityFlag.Kind.values}
-    filters = {name: value if value in known[name] else "" for name, value in filters.items()}
-    items = benchmark_items(benchmark=benchmark, withheld=request.user.clips_withheld(), **filters)
+    filters = page_filter_values(request.GET)
+    withheld = request.user.clips_withheld()
+    items = benchmark_items(benchmark=benchmark, withheld=withheld, **filters)
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "benchmark": benchmark,
         "page": page,
         "filters": filters,
         "query": urlencode(filters),
+        "back": page_query(request.GET),
         "tasks": TASKS,
         "statuses": ReviewStatus.choices,
         "flag_kinds": QualityFlag.Kind.choices,
@@ -58,9 +60,14 @@ def benchmark_detail(request, pk: int):
         return render(request, "review/_items_table.html", context)
     context |= {
         "videos": benchmark_videos(benchmark=benchmark),
-        "status_counts": item_counts_by_status(benchmark=benchmark),
-        "flag_counts": {QualityFlag.Kind(kind).label: n for kind, n in open_flag_counts(benchmark=benchmark).items()},
+        "status_counts": [
+            (status, ReviewStatus(status).label, n) for status, n in item_counts_by_status(benchmark=benchmark).items()
+        ],
+        "flag_counts": [
+            (kind, QualityFlag.Kind(kind).label, n) for kind, n in open_flag_counts(benchmark=benchmark).items()
+        ],
         "benchmark_flags": benchmark_level_flags(benchmark=benchmark),
+        "caption_flags": caption_flags(benchmark=benchmark, withheld=withheld),
     }
     return render(request, "review/benchmark_detail.html", context)
 

@@ -1,0 +1,190 @@
+"""Actions on the benchmark page (reviewers and admins), each with a reason kept in the audit trail: exclude a
+question from release or include it again, the same for every question of the page's filter, and waive a
+quality flag or withdraw its waiver.
+
+With htmx the item's row or the flag's chip is swapped in place; without JavaScript the form posts and the
+person is sent back to the page with its filter. Bad input is a 400 naming the field, a refusal a 409 saying
+why; questions and flags of a clip the person holds blind are not found (404), as on every other page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from annotation.domain.taxonomy import TASKS
+from annotation.domain.transitions import ReviewStatus
+from annotation.errors import DomainError, error_status
+from annotation.models import Benchmark, QAItem, QualityFlag
+from annotation.selectors import items_matching, page_filters, with_open_and_waived_flags
+from annotation.services.exclusions import item_exclude, item_include, items_exclude, items_include
+from annotation.services.flags import flag_unwaive, flag_waive
+from review.forms import (
+    BULK_ACTIONS,
+    BulkStatusForm,
+    ReasonForm,
+    error_text,
+    form_error_text,
+    page_filter_values,
+    page_query,
+)
+from review.permissions import may_browse_content, role_required
+
+ROW = "review/_item_row.html"
+CHIP = "review/_flag_chip.html"
+FAILED = "review/benchmark_action_failed.html"
+BULK = "review/items_bulk_status.html"
+content_people = role_required(may_browse_content)
+
+
+def _back(request) -> str:
+    """Where on the benchmark page the action came from (the form's ``back``: the page's query string)."""
+    return page_query(QueryDict(request.POST.get("back", "")))
+
+
+def _to_benchmark_page(benchmark_id: int, back: str):
+    url = reverse("benchmark-detail", args=[benchmark_id])
+    return redirect(f"{url}?{back}" if back else url)
+
+
+def _with_reason(request, *, act, fragment, done: str, benchmark_id: int):
+    """Run ``act(reason, version)`` on a posted reason. ``fragment(back, error=, status=)`` renders the row or chip:
+    for htmx, and for any error (without JavaScript inside a page); a done action without htmx goes back."""
+    back = _back(request)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return fragment(back, error=form_error_text(form), status=400)
+    try:
+        act(form.cleaned_data["reason"], form.cleaned_data["version"])
+    except DomainError as error:  # nothing written but the refusal's event
+        return fragment(back, error=error_text(error), status=error_status(error))
+    if request.htmx:
+        return fragment(back)
+    messages.success(request, done)
+    return _to_benchmark_page(benchmark_id, back)
+
+
+# --- one question ---------------------------------------------------------------------------------
+
+
+@require_POST
+@content_people
+def exclude_item(request, item_id: int):
+    return _item_status(request, item_id, item_exclude, "excluded from release")
+
+
+@require_POST
+@content_people
+def include_item(request, item_id: int):
+    return _item_status(request, item_id, item_include, "included again; it goes back to review")
+
+
+def _item_status(request, item_id: int, service, done: str):
+    item = get_object_or_404(QAItem.objects.exclude(video_id__in=request.user.clips_withheld()), pk=item_id)
+    return _with_reason(
+        request,
+        act=lambda reason, version: service(
+            item_id=item.pk, user=request.user, reason=reason, expected_version=version
+        ),
+        fragment=lambda back, **shown: _row(request, item.pk, back, **shown),
+        done=f"{item.qid} {done}.",
+        benchmark_id=item.benchmark_id,
+    )
+
+
+def _row(request, item_id: int, back: str, *, error: str = "", status: int = 200):
+    item = with_open_and_waived_flags(QAItem.objects.filter(pk=item_id)).get()
+    context = {"item": item, "back": back, "error": error, "posted": request.POST if error else {}}
+    return render(request, ROW if request.htmx else FAILED, context, status=status)
+
+
+# --- every question of the page's filter ------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@content_people
+def exclude_or_include_filter(request, pk: int):
+    """GET: what the action would touch (the count), to confirm with a reason; POST: do it, one event per item."""
+    benchmark = get_object_or_404(Benchmark, pk=pk)
+    query = request.POST if request.method == "POST" else request.GET
+    filters = page_filter_values(query)
+    count = items_matching(
+        benchmark=benchmark, withheld=request.user.clips_withheld(), **page_filters(**filters)
+    ).count()
+    action = query.get("action") if query.get("action") in BULK_ACTIONS else "exclude"
+    context = {
+        "benchmark": benchmark,
+        "filters": filters,
+        "filter_words": _filter_words(filters),
+        "count": count,
+        "action": action,
+        "action_label": BULK_ACTIONS[action],
+        "back": page_query(filters),
+        "posted": request.POST,
+    }
+    if request.method == "GET":
+        return render(request, BULK, context)
+    form = BulkStatusForm(request.POST)
+    if not form.is_valid():
+        return render(request, BULK, context | {"error": form_error_text(form)}, status=400)
+    if form.cleaned_data["count"] != count:
+        changed = (
+            f"The filter now matches {count} question(s), not {form.cleaned_data['count']}: check and confirm again."
+        )
+        return render(request, BULK, context | {"error": changed}, status=409)
+    service = items_exclude if action == "exclude" else items_include
+    try:
+        outcome = service(
+            benchmark=benchmark, user=request.user, reason=form.cleaned_data["reason"], filters=page_filters(**filters)
+        )
+    except DomainError as error:
+        return render(request, BULK, context | {"error": error_text(error)}, status=error_status(error))
+    (messages.warning if outcome.refused else messages.success)(request, outcome.summary())
+    return _to_benchmark_page(benchmark.pk, context["back"])
+
+
+def _filter_words(filters: dict[str, str]) -> str:
+    words = []
+    if filters["task"]:
+        words.append(f"task {filters['task']} ({TASKS[filters['task']].name})")
+    if filters["status"]:
+        words.append(f"status {ReviewStatus(filters['status']).label}")
+    if filters["flag"]:
+        words.append(f"open flag {QualityFlag.Kind(filters['flag']).label}")
+    return ", ".join(words) or "no filter: every question of the benchmark"
+
+
+# --- flags ------------------------------------------------------------------------------------------
+
+
+@require_POST
+@content_people
+def waive_flag(request, flag_id: int):
+    return _flag_status(request, flag_id, flag_waive, "waived")
+
+
+@require_POST
+@content_people
+def unwaive_flag(request, flag_id: int):
+    return _flag_status(request, flag_id, flag_unwaive, "open again: its waiver is withdrawn")
+
+
+def _flag_status(request, flag_id: int, service, done: str):
+    withheld = request.user.clips_withheld()
+    visible = QualityFlag.objects.exclude(item__video_id__in=withheld).exclude(caption__video_id__in=withheld)
+    flag = get_object_or_404(visible, pk=flag_id)
+    return _with_reason(
+        request,
+        act=lambda reason, _version: service(flag=flag, user=request.user, reason=reason),
+        fragment=lambda back, **shown: _chip(request, flag.pk, back, **shown),
+        done=f"Flag “{flag.get_kind_display()}” {done}.",
+        benchmark_id=flag.benchmark_id,
+    )
+
+
+def _chip(request, flag_id: int, back: str, *, error: str = "", status: int = 200):
+    flag = QualityFlag.objects.select_related("item", "caption__video").get(pk=flag_id)
+    context = {"flag": flag, "back": back, "flag_error": error, "flag_posted": request.POST if error else {}}
+    return render(request, CHIP if request.htmx else FAILED, context, status=status)
