@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from annotation.domain.taxonomy import TASKS
 from annotation.domain.transitions import ReviewStatus
-from annotation.models import Benchmark, QAItem
-from review.models import Queue, QueueSlot, Review, User
+from annotation.models import AuditEvent, Benchmark, QAItem
+from review.models import Queue, QueueSlot, Review, User, reject_reasons_in_words
+from review.services.adjudication import ADJUDICATED, adjudication_parts
 
 
 def my_queues(*, user: User) -> list[Queue]:
@@ -84,15 +85,41 @@ def open_claims(*, queue: Queue) -> QuerySet[QueueSlot]:
     )
 
 
-def adjudication_items(*, benchmark: Benchmark | None = None, withheld: list[int] = ()) -> QuerySet[QAItem]:
-    """Items awaiting adjudication with their reviews (reviewer, queue) as ``item.all_reviews``, less those of the
-    ``withheld`` clips."""
+def _with_evidence(items: QuerySet[QAItem]) -> QuerySet[QAItem]:
+    """Items with their clip and its caption, and their counted reviews (reviewer, queue) as ``item.all_reviews``."""
     reviews = Review.objects.counted().select_related("reviewer", "slot__queue").order_by("created_at", "pk")
-    items = (
-        QAItem.objects.filter(review_status=ReviewStatus.NEEDS_ADJUDICATION)
-        .select_related("video", "benchmark")
-        .prefetch_related(Prefetch("reviews", queryset=reviews, to_attr="all_reviews"))
-        .order_by("benchmark__name", "video__clip_name", "qid")
+    return items.select_related("video__caption", "benchmark").prefetch_related(
+        Prefetch("reviews", queryset=reviews, to_attr="all_reviews")
+    )
+
+
+def adjudication_items(*, benchmark: Benchmark | None = None, withheld: list[int] = ()) -> QuerySet[QAItem]:
+    """Items awaiting adjudication with their clip, caption and reviews, less those of the ``withheld`` clips."""
+    items = _with_evidence(QAItem.objects.filter(review_status=ReviewStatus.NEEDS_ADJUDICATION)).order_by(
+        "benchmark__name", "video__clip_name", "qid"
     )
     items = items.exclude(video_id__in=withheld) if withheld else items
     return items.filter(benchmark=benchmark) if benchmark else items
+
+
+def adjudication_item(item_id: int) -> QAItem:
+    """One item as the adjudication page shows it, whatever its status now; once settled by adjudication,
+    ``item.adjudication`` is that status change (who, when, the reason with the note), else None."""
+    item = _with_evidence(QAItem.objects.filter(pk=item_id)).get()
+    item.adjudication, item.adjudication_reasons, item.adjudication_note = None, [], ""
+    if item.review_status != ReviewStatus.NEEDS_ADJUDICATION:
+        item.adjudication = (
+            AuditEvent.objects.filter(
+                target_kind=QAItem.audit_kind,
+                target_id=item.pk,
+                event_type=AuditEvent.EventType.STATUS_CHANGED,
+                reason__startswith=ADJUDICATED,
+            )
+            .select_related("actor_user")
+            .order_by("-id")
+            .first()
+        )
+    if item.adjudication is not None:
+        codes, item.adjudication_note = adjudication_parts(item.adjudication.reason)
+        item.adjudication_reasons = reject_reasons_in_words(codes)
+    return item
