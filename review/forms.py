@@ -193,13 +193,15 @@ class CaptionFixForm(forms.Form):
 
 
 class AdjudicationForm(forms.Form):
-    """Settle an item its reviewers disagreed on, on the version shown."""
+    """Settle an item its reviewers disagreed on, on the version shown; a rejection with the review page's
+    reason codes."""
 
     decision = forms.ChoiceField(choices=[("accept", "Accept"), ("fix", "Fix"), ("reject", "Reject")])
     version = forms.IntegerField(
         min_value=1, max_value=MAX_VERSION, error_messages={"required": "missing; reload the page"}
     )
     note = forms.CharField(required=False)
+    reject_reasons = forms.MultipleChoiceField(choices=Review.RejectReason.choices, required=False)
 
 
 class PauseForm(forms.Form):

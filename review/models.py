@@ -204,6 +204,10 @@ class Review(models.Model):
     def __str__(self) -> str:
         return f"{self.reviewer_id}: {self.decision} {self.item_id} in slot {self.slot_id}"
 
+    @property
+    def reject_reason_labels(self) -> list[str]:
+        return reject_reasons_in_words(self.reject_reasons)
+
 
 class CaptionReview(models.Model):
     """What one person decided about a clip's structured caption in one slot."""
@@ -229,3 +233,9 @@ class CaptionReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer_id}: {self.decision} caption {self.caption_id} in slot {self.slot_id}"
+
+
+def reject_reasons_in_words(codes) -> list[str]:
+    """Reject reason codes as the review page words them (an unknown code as it is)."""
+    labels = dict(Review.RejectReason.choices)
+    return [labels.get(code, code) for code in codes]

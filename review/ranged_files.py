@@ -18,6 +18,8 @@ def ranged_file_response(
     wanted = _requested_range(request.headers.get("Range", ""), size)
     if wanted is None:
         response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+        # FileResponse names the stored file in Content-Disposition; a clip's stored name can carry its label
+        del response["Content-Disposition"]
     elif wanted == "unsatisfiable":
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"

@@ -51,6 +51,7 @@ def _api(method="GET", ok=200, reviewer=None, **kw):
 
 SLOT = {"slot_id": "slot"}
 ITEM_OF_SLOT = {"slot_id": "slot", "item_id": "item"}
+CLIP = {"video_id": "video"}
 MATRIX = {
     "accounts/login/": _row("GET", 200, 302, 302, 302, 302),
     "accounts/logout/": _row("POST", LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
@@ -96,6 +97,12 @@ MATRIX = {
     ),
     "benchmarks/<pk>/dashboard/": _admin_page(kwargs={"pk": "benchmark"}),
     "queues/<queue_id>/dashboard/": _admin_page(kwargs={"queue_id": "queue"}),
+    # The read-only clip view, its player and media: reviewers and admins (a clip held blind is a 404: test_clip_view).
+    "clips/<video_id>/": _page(kwargs=CLIP),
+    "clips/<video_id>/player/": _page(kwargs=CLIP),
+    "clips/<video_id>/clip.mp4": _page(kwargs=CLIP),
+    # the world's clip has no frames yet: reviewers and admins get past the checks, to a 404
+    "clips/<video_id>/frames/<index>.jpg": _row("GET", LOGIN, 403, 403, 404, 404, kwargs=CLIP | {"index": "frame"}),
     # Adjudication: reviewers and admins (an empty form is refused with 400).
     "adjudication/": _page(),
     "adjudication/items/<item_id>/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),

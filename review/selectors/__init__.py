@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
@@ -11,8 +12,9 @@ from django.utils import timezone
 
 from annotation.domain.taxonomy import TASKS
 from annotation.domain.transitions import ReviewStatus
-from annotation.models import Benchmark, QAItem
-from review.models import Queue, QueueSlot, Review, User
+from annotation.models import AuditEvent, Benchmark, QAItem
+from review.models import Queue, QueueSlot, Review, User, reject_reasons_in_words
+from review.services.adjudication import ADJUDICATED, adjudication_parts
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -97,15 +99,50 @@ def open_claims(*, queue: Queue) -> QuerySet[QueueSlot]:
     )
 
 
-def adjudication_items(*, benchmark: Benchmark | None = None, withheld: Sequence[int] = ()) -> QuerySet[QAItem]:
-    """Items awaiting adjudication with their reviews (reviewer, queue) as ``item.all_reviews``, less those of the
-    ``withheld`` clips."""
+def _with_evidence(items: QuerySet[QAItem]) -> QuerySet[QAItem]:
+    """Items with their clip and its caption, and their counted reviews (reviewer, queue) as ``item.all_reviews``."""
     reviews = Review.objects.counted().select_related("reviewer", "slot__queue").order_by("created_at", "pk")
-    items = (
-        QAItem.objects.filter(review_status=ReviewStatus.NEEDS_ADJUDICATION)
-        .select_related("video", "benchmark")
-        .prefetch_related(Prefetch("reviews", queryset=reviews, to_attr="all_reviews"))
-        .order_by("benchmark__name", "video__clip_name", "qid")
+    return items.select_related("video__caption", "benchmark").prefetch_related(
+        Prefetch("reviews", queryset=reviews, to_attr="all_reviews")
+    )
+
+
+def adjudication_items(*, benchmark: Benchmark | None = None, withheld: Sequence[int] = ()) -> QuerySet[QAItem]:
+    """Items awaiting adjudication with their clip, caption and reviews, less those of the ``withheld`` clips."""
+    items = _with_evidence(QAItem.objects.filter(review_status=ReviewStatus.NEEDS_ADJUDICATION)).order_by(
+        "benchmark__name", "video__clip_name", "qid"
     )
     items = items.exclude(video_id__in=withheld) if withheld else items
     return items.filter(benchmark=benchmark) if benchmark else items
+
+
+@dataclass(frozen=True)
+class AdjudicationOutcome:
+    """How an item was settled on the adjudication page: the status change (who, when) and its reasons and note."""
+
+    event: AuditEvent
+    reasons: list[str]
+    note: str
+
+
+def adjudication_item(item_id: int) -> tuple[QAItem, AdjudicationOutcome | None]:
+    """One item as the adjudication page shows it, whatever its status now, and, once settled by
+    adjudication, how (None before)."""
+    item = _with_evidence(QAItem.objects.filter(pk=item_id)).get()
+    if item.review_status == ReviewStatus.NEEDS_ADJUDICATION:
+        return item, None
+    event = (
+        AuditEvent.objects.filter(
+            target_kind=QAItem.audit_kind,
+            target_id=item.pk,
+            event_type=AuditEvent.EventType.STATUS_CHANGED,
+            reason__startswith=ADJUDICATED,
+        )
+        .select_related("actor_user")
+        .order_by("-id")
+        .first()
+    )
+    if event is None:
+        return item, None
+    codes, note = adjudication_parts(event.reason)
+    return item, AdjudicationOutcome(event=event, reasons=reject_reasons_in_words(codes), note=note)

@@ -95,23 +95,37 @@ def _card(slot: QueueSlot, item: QAItem, review: Review | None, blind_answer: st
     }
 
 
+def current_predictions(items: list[QAItem]) -> dict[int, list[Prediction]]:
+    """Each item's baseline predictions on its current version, by run name: one query."""
+    versions = {item.pk: item.version for item in items}
+    predictions: dict[int, list[Prediction]] = {item_id: [] for item_id in versions}
+    # sorted here, not by the database: ORDER BY over the join made PostgreSQL walk the big prediction table
+    rows = Prediction.objects.filter(item_id__in=versions).select_related("run").order_by()
+    for prediction in sorted(rows, key=lambda p: (p.run.name, p.run_id)):
+        if prediction.item_version == versions[prediction.item_id]:
+            predictions[prediction.item_id].append(prediction)
+    return predictions
+
+
+def item_flags(ids: list[int], *, statuses=(QualityFlag.Status.OPEN,)) -> dict[int | None, list[QualityFlag]]:
+    """The items' flags in ``statuses`` by kind, by item id: one query."""
+    flags: dict[int | None, list[QualityFlag]] = {}  # QualityFlag.item_id is nullable
+    for flag in QualityFlag.objects.filter(item_id__in=ids, status__in=statuses).order_by("kind", "pk"):
+        flags.setdefault(flag.item_id, []).append(flag)
+    return flags
+
+
 def _add_machine_views(cards: list[dict], ids: list[int], user: User) -> None:
     """Keys are in the item; predictions, flags and the person's hand scores are added here."""
-    predictions: dict[int, list[Prediction]] = {}
-    # sorted here, not by the database: ORDER BY over the join made PostgreSQL walk the big prediction table
-    rows = Prediction.objects.filter(item_id__in=ids).select_related("run").order_by()
-    for prediction in sorted(rows, key=lambda p: (p.run.name, p.run_id)):
-        predictions.setdefault(prediction.item_id, []).append(prediction)
-    flags: dict[int | None, list[QualityFlag]] = {}  # QualityFlag.item_id is nullable
-    for flag in QualityFlag.objects.filter(item_id__in=ids, status=QualityFlag.Status.OPEN).order_by("kind"):
-        flags.setdefault(flag.item_id, []).append(flag)
+    predictions = current_predictions([card["item"] for card in cards])
+    flags = item_flags(ids)
     mine = {
         s.prediction_id: s
         for s in JudgeScore.objects.filter(prediction__item_id__in=ids, judge=f"human:{user.username}")
     }
     for card in cards:
         item = card["item"]
-        current = [p for p in predictions.get(item.pk, []) if p.item_version == item.version]
+        current = predictions[item.pk]
         card |= {"predictions": current, "flags": flags.get(item.pk, []), "options_text": "\n".join(item.options)}
         if TASKS[item.task].is_open:
             card["scoring"] = {

@@ -48,6 +48,7 @@ __all__ = [
     "AlreadyDecided",
     "NotYourClaim",
     "caption_review_record",
+    "reject_reasons_checked",
     "review_record",
     "slot_hand_score_record",
     "slot_open_work",
@@ -65,13 +66,18 @@ def _checked_reasons(*, decision: str, reject_reasons: list[str], reason: str, f
         raise InvalidInput("a fix needs the corrected fields", field="fix")
     if decision != D.REJECT:
         return []
+    return reject_reasons_checked(reject_reasons, note=reason)
+
+
+def reject_reasons_checked(reject_reasons, *, note: str, note_field: str = "reason") -> list[str]:
+    """The codes of a rejection, sorted, once they are known ones, at least one, and 'other' has a note."""
     unknown = sorted(set(reject_reasons) - set(Review.RejectReason.values))
     if unknown:
         raise InvalidInput(f"reject reasons: unknown code(s) {', '.join(unknown)}", field="reject_reasons")
     if not reject_reasons:
         raise InvalidInput("reject reasons: pick at least one", field="reject_reasons")
-    if Review.RejectReason.OTHER in reject_reasons and not reason.strip():
-        raise InvalidInput("note: 'other' needs a note saying what is wrong", field="reason")
+    if Review.RejectReason.OTHER in reject_reasons and not note.strip():
+        raise InvalidInput("note: 'other' needs a note saying what is wrong", field=note_field)
     return sorted(set(reject_reasons))
 
 

@@ -22,7 +22,6 @@ from annotation.services.audited_writes import EditConflict
 from review.edit_diffs import field_changes
 from review.forms import BlindAnswerForm, DecisionForm, error_text, form_error_text, posted_item_fix
 from review.models import Queue, QueueSlot, Review
-from review.scrubber import scrub_view
 from review.selectors.review_page import (
     caption_context,
     cards_by_tier,
@@ -34,6 +33,7 @@ from review.services.blind_answers import blind_answer_record
 from review.services.claims import NothingToClaim, QueuePaused, claim_next_id, lease_heartbeat
 from review.services.reviews import review_record
 from review.views.access import own_slot
+from review.views.clip_media import player_context
 from review.views.fragments import card_response, seconds_spent, seen_key
 
 
@@ -68,24 +68,19 @@ def review_slot(request, slot_id: int):
     if state.revealed:  # time on a question counts from when its key could first be judged
         for key in [seen_key(slot, item) for item in items] + [seen_key(slot)]:
             request.session.setdefault(key, time.time())
-    scrub = scrub_view(slot.video)
-    first_frame = f"{reverse('review-frame', args=[slot.pk, 0])}?v={scrub.version}" if scrub else ""
     return render(
         request,
         "review/review_slot.html",
         {
             "slot": slot,
             "tiers": cards_by_tier(cards),
-            "scrub": scrub,
             "state": state,
             "caption": caption_context(slot=slot, user=request.user, state=state),
             "caption_only": slot.queue.benchmark.is_caption_centric,
             "has_questions": bool(items),
-            "first_frame_url": first_frame,
-            "scrub_data": scrub.client_data(first_frame.replace("/0.jpg?", "/{index}.jpg?")) if scrub else None,
-            "clip_url": reverse("review-clip", args=[slot.pk]) if (slot.video.proxy_file or slot.video.file) else "",
             "heartbeat_url": reverse("review-heartbeat", args=[slot.pk]),
             "heartbeat_seconds": max(15, min(60, slot.queue.lease_seconds // 3)),
+            **player_context(slot.video, clip_route="review-clip", frame_route="review-frame", args=[slot.pk]),
         },
     )
 
