@@ -26,6 +26,7 @@ from review.scrubber import scrub_view
 from review.selectors.review_page import (
     caption_context,
     cards_by_tier,
+    context_cards,
     question_cards,
     slot_items,
     slot_state,
@@ -76,6 +77,7 @@ def review_slot(request, slot_id: int):
         {
             "slot": slot,
             "tiers": cards_by_tier(cards),
+            "context_cards": context_cards(cards, state),
             "scrub": scrub,
             "state": state,
             "caption": caption_context(slot=slot, user=request.user, state=state),
