@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 
 from annotation.domain.taxonomy import CLOSED_TASKS
+from annotation.domain.transitions import ReviewStatus
 from annotation.models import QAItem
 
 
@@ -62,6 +63,11 @@ class Queue(models.Model):
         help_text="Share of clips (random, seeded by the queue) that get the overlap; the rest get one review",
     )
     blind = models.BooleanField(default=True, help_text="Answer first; keys and predictions shown after")
+    scoped = models.BooleanField(
+        default=False,
+        help_text="Serves only the questions its filters matched when it was made (QueueScopeItem), not the "
+        "caption nor every question of its clips",
+    )
     lease_seconds = models.PositiveIntegerField(default=1800)
     order = models.CharField(max_length=20, choices=Order.choices, default=Order.FLAGGED_FIRST)
     paused = models.BooleanField(default=False)
@@ -81,6 +87,43 @@ class Queue(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def reopens_excluded(self) -> bool:
+        """Whether excluded questions (and captions) are this queue's work: only when its status filter names
+        excluded. Elsewhere an exclusion stands; reviews neither ask for nor move it."""
+        return ReviewStatus.EXCLUDED in self.filters.get("statuses", ())
+
+    def questions_served(self, video_id: int) -> models.QuerySet[QAItem]:
+        """The questions of a clip this queue asks a decision on (and, when blind, a blind answer to): its scope,
+        or every question of the clip in an unscoped queue, less excluded ones unless it reopens them. None in a
+        training corpus, whose queues review captions only. Every rule of what a queue serves reads this or
+        ``review.services.reviews.slot_open_work``, which says the same in SQL."""
+        if self.benchmark.is_caption_centric:
+            return QAItem.objects.none()
+        items = QAItem.objects.filter(video_id=video_id)
+        if self.scoped:
+            items = items.filter(queue_scopes__queue=self)
+        return items if self.reopens_excluded else items.exclude(review_status=ReviewStatus.EXCLUDED)
+
+    def serves_caption(self, caption) -> bool:
+        """Whether the clip's caption needs a decision in this queue: not in a scoped queue (it serves its
+        questions), nor an excluded caption unless the queue reopens excluded ones."""
+        return not self.scoped and (self.reopens_excluded or caption.review_status != ReviewStatus.EXCLUDED)
+
+
+class QueueScopeItem(models.Model):
+    """A question in a scoped queue's scope: one its filters matched when it was made. Fixed then, so a
+    decision that settles an item, or a fix that clears its flag, does not take it out of the queue's work."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="scope")
+    item = models.ForeignKey("annotation.QAItem", on_delete=models.PROTECT, related_name="queue_scopes")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("queue", "item"), name="queuescopeitem_once_per_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} in {self.queue_id}"
 
 
 class QueueSlot(models.Model):
@@ -120,12 +163,13 @@ class QueueSlot(models.Model):
 
 class BlindAnswers(models.Manager):
     def questions_left(self, *, slot: QueueSlot, person: User) -> int:
-        """Closed questions of the slot's clip the person has still to answer from the video (0 outside blind
-        queues and in training corpora, whose queues review captions only)."""
+        """Closed questions the slot's queue serves of its clip that the person has still to answer from the
+        video (0 outside blind queues and in training corpora, whose queues review captions only)."""
         if not slot.queue.blind or slot.queue.benchmark.is_caption_centric:
             return 0
-        closed = QAItem.objects.filter(video_id=slot.video_id, task__in=CLOSED_TASKS).count()
-        return closed - self.filter(person=person, stage=slot.queue.stage, item__video_id=slot.video_id).count()
+        closed = slot.queue.questions_served(slot.video_id).filter(task__in=CLOSED_TASKS)
+        answered = self.filter(person=person, stage=slot.queue.stage, item__video_id=slot.video_id)
+        return closed.exclude(pk__in=answered.values("item_id")).count()
 
 
 class BlindAnswer(models.Model):

@@ -5,6 +5,11 @@ blind queue nothing machine-made about the clip until their blind answers are in
 contexts carry the stems and options a person needs to answer from the video and nothing else:
 no keys, reference answers, versions, caption fields, flags, predictions or anyone's decisions.
 A page loads every card's data in a fixed number of queries, whatever the number of questions.
+
+A card is ``in_scope`` when the queue serves its question (``Queue.questions_served``). The other
+questions of the clip (a scoped queue's, or excluded ones) are not on the page before the blind
+phase is over, and read-only after it: key, flags and models' answers, no decision, no hand score.
+So is the caption of a queue that does not serve it (``read_only``).
 """
 
 from __future__ import annotations
@@ -71,20 +76,26 @@ def slot_items(slot: QueueSlot) -> list[QAItem]:
 def question_cards(*, slot: QueueSlot, user: User, items: list[QAItem], state: SlotState) -> list[dict]:
     """Card contexts for ``items``: a fixed number of queries whatever their number."""
     ids = [item.pk for item in items]
+    served = set(slot.queue.questions_served(slot.video_id).filter(pk__in=ids).values_list("pk", flat=True))
     reviews = {r.item_id: r for r in Review.objects.filter(slot=slot, reviewer=user, item_id__in=ids)}
     blind = {item_id: answer.answer for item_id, answer in blind_answers_of(slot=slot, user=user).items()}
-    cards = [_card(slot, item, reviews.get(item.pk), blind.get(item.pk, ""), state) for item in items]
+    cards = [
+        _card(slot, item, item.pk in served, reviews.get(item.pk), blind.get(item.pk, ""), state) for item in items
+    ]
     if state.revealed:
         _add_machine_views(cards, ids, user)
     return cards
 
 
-def _card(slot: QueueSlot, item: QAItem, review: Review | None, blind_answer: str, state: SlotState) -> dict:
+def _card(
+    slot: QueueSlot, item: QAItem, in_scope: bool, review: Review | None, blind_answer: str, state: SlotState
+) -> dict:
     open_task = TASKS[item.task].is_open
-    needs_blind = slot.queue.blind and not open_task and not blind_answer
+    needs_blind = in_scope and slot.queue.blind and not open_task and not blind_answer
     return {
         "slot": slot,
         "item": item,
+        "in_scope": in_scope,
         "review": review,
         "blind_answer": blind_answer,
         "needs_blind": needs_blind,
@@ -127,7 +138,7 @@ def _add_machine_views(cards: list[dict], ids: list[int], user: User) -> None:
         item = card["item"]
         current = predictions[item.pk]
         card |= {"predictions": current, "flags": flags.get(item.pk, []), "options_text": "\n".join(item.options)}
-        if TASKS[item.task].is_open:
+        if TASKS[item.task].is_open and card["in_scope"]:
             card["scoring"] = {
                 "scale": range(6),
                 "rows": [_score_row(p, mine.get(p.pk), item.task) for p in current if p.parsed_answer],
@@ -143,7 +154,14 @@ def _score_row(prediction: Prediction, mine: JudgeScore | None, task: str) -> di
 
 
 def cards_by_tier(cards: list[dict]) -> list[tuple[Tier, list[dict]]]:
-    return [(tier, [c for c in cards if TASKS[c["item"].task].tier == tier]) for tier in TIER_ORDER]
+    """The cards the queue asks about, by tier."""
+    served = [c for c in cards if c["in_scope"]]
+    return [(tier, [c for c in served if TASKS[c["item"].task].tier == tier]) for tier in TIER_ORDER]
+
+
+def context_cards(cards: list[dict], state: SlotState) -> list[dict]:
+    """The clip's other questions, read-only: none before the blind phase is over."""
+    return [c for c in cards if not c["in_scope"]] if state.revealed else []
 
 
 def clip_caption(slot: QueueSlot) -> Caption | None:
@@ -165,6 +183,7 @@ def caption_context(*, slot: QueueSlot, user: User, state: SlotState, caption: C
         "slot": slot,
         "caption": caption,
         "revealed": True,
+        "read_only": not slot.queue.serves_caption(caption),
         "values": caption_values(caption) | mine,
         "review": CaptionReview.objects.filter(slot=slot, caption=caption, reviewer=user).first(),
         "coarse_labels": list(COARSE_LABELS.values()),

@@ -1,5 +1,6 @@
-"""The blind first look: in a blind queue a person answers every closed question of a clip from the
-video alone before anything machine-made about the clip reaches them.
+"""The blind first look: in a blind queue a person answers every closed question of a clip that the
+queue serves (its scope: ``Queue.questions_served``) from the video alone before anything
+machine-made about the clip reaches them, its other questions included.
 
 The rule is stated here once. ``blind_questions_left`` says whether a person's blind phase on a clip
 is over; the page selectors show keys, references, the caption, flags and predictions only when it
@@ -43,7 +44,8 @@ def blind_answers_of(*, slot: QueueSlot, user: User) -> dict[int, BlindAnswer]:
 
 
 def blind_questions_left(*, slot: QueueSlot, user: User) -> int:
-    """Closed questions of the clip the person has still to answer from the video (0 outside blind queues)."""
+    """Closed questions the queue serves of the clip that the person has still to answer from the video
+    (0 outside blind queues)."""
     return BlindAnswer.objects.questions_left(slot=slot, person=user)
 
 
@@ -68,7 +70,8 @@ def blind_answer_record(*, slot_id: int, item_id: int, user: User, answer: str) 
     with transaction.atomic():
         slot = held_slot(slot_id=slot_id, user=user, action="blind answer")
         item = QAItem.objects.get(pk=item_id, video_id=slot.video_id)
-        if not slot.queue.blind or not is_blind_question(item):
+        served = slot.queue.questions_served(slot.video_id).filter(pk=item.pk).exists()
+        if not slot.queue.blind or not is_blind_question(item) or not served:
             raise InvalidInput(f"{item.qid} takes no blind answer here", field="answer")
         if answer not in answer_choices(item):
             raise InvalidInput(

@@ -1,6 +1,14 @@
 """Build and run review queues: pick the clips that match the filters, lay out overlap slots
 in order; reassign, release, pause.
 
+A queue with a question filter (tasks, tiers, statuses, flags, regenerated) over an evaluation
+benchmark is *scoped*: it serves the questions its filters matched when it was made (stored as
+``QueueScopeItem`` rows, so settling an item or clearing its flag does not change the queue's
+work), and neither the clip's caption nor its other questions, which the review page shows
+read-only once the blind phase is over. Without one (no filter, or clips only) a queue serves
+every question of its clips and the caption. Excluded questions and captions are served only
+by a queue whose status filter names excluded (``Queue.reopens_excluded``).
+
 Bad settings raise ``django.core.exceptions.ValidationError`` keyed by the form field
 (``name``, ``overlap``, ``tasks``, ``clips`` ...), so a page can show each error beside its field.
 
@@ -23,7 +31,7 @@ from annotation.domain.transitions import ReviewStatus
 from annotation.models import AuditEvent, Benchmark, Prediction, QAItem, QualityFlag
 from annotation.selectors import captions_matching, items_matching
 from annotation.services.audited_writes import Actor, record_action
-from review.models import Queue, QueueSlot, Review, User
+from review.models import Queue, QueueScopeItem, QueueSlot, Review, User
 
 from .claims import claim_release
 
@@ -33,6 +41,7 @@ FILTER_CHOICES = {
     "statuses": list(ReviewStatus.values),
     "flags": list(QualityFlag.Kind.values),
 }
+QUESTION_FILTERS = ("tasks", "tiers", "statuses", "flags", "regenerated")  # what makes a queue scoped
 MIN_LEASE_SECONDS = 60
 Event = AuditEvent.EventType
 
@@ -50,13 +59,37 @@ def matching_items(benchmark: Benchmark, filters: dict):
     return items.distinct()
 
 
+def is_scoped(benchmark: Benchmark, filters: dict) -> bool:
+    """Whether a queue over ``filters`` serves only the questions they match (see the module's docstring)."""
+    return not benchmark.is_caption_centric and any(filters.get(name) for name in QUESTION_FILTERS)
+
+
+def _less_excluded(rows, filters: dict):
+    """Excluded questions or captions are a queue's work only when its status filter names excluded."""
+    if ReviewStatus.EXCLUDED in (filters.get("statuses") or ()):
+        return rows
+    return rows.exclude(review_status=ReviewStatus.EXCLUDED)
+
+
+def served_items(benchmark: Benchmark, filters: dict):
+    """The questions a queue over ``filters`` would serve if made now."""
+    return _less_excluded(matching_items(benchmark, filters), filters)
+
+
 def matching_video_ids(benchmark: Benchmark, filters: dict) -> list[int]:
-    """The clips a queue over ``filters`` covers: by their questions, or, in a training corpus
-    (caption-centric), by their captions (review status, open caption flags, clip names)."""
+    """The clips a queue over ``filters`` covers: those with a question it serves, or, in a training corpus
+    (caption-centric), with a caption it serves (review status, open caption flags, clip names)."""
     if not benchmark.is_caption_centric:
-        return sorted(set(matching_items(benchmark, filters).values_list("video_id", flat=True)))
-    captions = captions_matching(benchmark=benchmark, **_shared(filters))
+        return sorted(set(served_items(benchmark, filters).values_list("video_id", flat=True)))
+    captions = _less_excluded(captions_matching(benchmark=benchmark, **_shared(filters)), filters)
     return sorted(set(captions.values_list("video_id", flat=True)))
+
+
+def _scope_store(queue: Queue, filters: dict) -> int:
+    """A scoped queue's questions, fixed as they match now; returns their number."""
+    item_ids = sorted(set(served_items(queue.benchmark, filters).values_list("pk", flat=True)))
+    QueueScopeItem.objects.bulk_create(QueueScopeItem(queue=queue, item_id=item_id) for item_id in item_ids)
+    return len(item_ids)
 
 
 def _regenerated_since_review(items):
@@ -204,9 +237,11 @@ def queue_create(
         blind=blind,
         lease_seconds=lease_seconds,
         order=order,
+        scoped=is_scoped(benchmark, filters),
         created_by=created_by,
     )
     queue.annotators.set(annotators)
+    scope_size = _scope_store(queue, filters) if queue.scoped else None
     ordered = _clip_order(queue, videos)
     sampled = overlap_sample(queue, videos)
     # All first copies come before any second copy: a clip's overlap reviews happen after everything has one.
@@ -221,7 +256,8 @@ def queue_create(
         event_type=Event.QUEUE_CREATED,
         target_kind=Queue.audit_kind,
         target_id=queue.pk,
-        after=_queue_settings(queue) | {"annotators": _usernames(queue.annotators.all()), "slot_count": len(layout)},
+        after=_queue_settings(queue)
+        | {"annotators": _usernames(queue.annotators.all()), "slot_count": len(layout), "scope_questions": scope_size},
     )
     return queue
 
@@ -235,6 +271,7 @@ def _queue_settings(queue: Queue) -> dict:
         "overlap": queue.overlap,
         "overlap_sample_percent": queue.overlap_sample_percent,
         "blind": queue.blind,
+        "scoped": queue.scoped,
         "lease_seconds": queue.lease_seconds,
         "order": queue.order,
         "paused": queue.paused,
@@ -263,7 +300,7 @@ def queues_bulk_create(
     queues = []
     for value in chosen:
         part = filters | {key: [value]}
-        if matching_items(benchmark, part).exists():
+        if matching_video_ids(benchmark, part):
             queues.append(
                 queue_create(
                     benchmark=benchmark,

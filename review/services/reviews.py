@@ -15,10 +15,19 @@ question and the caption decided). A clip that leaves its holder unfinished (lea
 by an admin, taken off the queue) keeps the earlier holder's decisions as theirs, in the trail and on
 their record, but they settle nothing; the next holder sees none of them and decides for themselves.
 
-Settling: with overlap 1 the completing review settles the item (accept or fix -> accepted, reject ->
-rejected). With overlap k the item settles when k people completed their copies: they agree ->
-accepted / rejected; they disagree (decisions, or blind answers), or a blind answer differs from the
-key -> needs adjudication.
+A queue serves the questions of its scope (``Queue.questions_served``) and, unless it is scoped, the
+caption: a decision on anything else of the clip is refused, and the clip is complete once what the
+queue serves is decided.
+
+Settling: an item (or caption) settles from one queue's round, the counted reviews of its clip's
+copies in that queue, once all of them are in (one copy, or k for a clip in the overlap sample);
+reviews from other queues (earlier rounds) are not counted with them. The round says accept (a fix
+counts as accept), reject, or disputed (decisions differ, or a blind answer differs from the key or
+from another blind answer), and ``annotation.domain.transitions.round_settles`` gives the move from
+the status the target has then: a first round accepts, rejects or sends to adjudication; a later
+round that confirms changes nothing, one that disagrees sends it to adjudication, and accepting a
+rejected item settles it when its content was edited since the rejection (a fix). Every move goes
+through ``review_status_set`` (the transition map), one ``status_changed`` event each.
 """
 
 from __future__ import annotations
@@ -28,15 +37,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from annotation.domain.transitions import ReviewStatus
+from annotation.domain.transitions import ReviewStatus, RoundOutcome, round_settles
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, Video
 from annotation.services.audited_writes import Actor, record_action, records_refusals, stale_edit
 from annotation.services.content import caption_edit, item_edit, review_status_set
 from annotation.services.judging import human_score_record
-from review.models import BlindAnswer, CaptionReview, QueueSlot, Review, User
+from review.models import BlindAnswer, CaptionReview, QueueScopeItem, QueueSlot, Review, User
 
 from .blind_answers import blind_phase_check
 from .claims import NotYourClaim, held_slot, lease_renew
@@ -95,6 +106,21 @@ class _Target:
         if self.model is QAItem:
             return item_edit(item_id=pk, actor=actor, expected_version=version, changes=fix, reason=reason)
         return caption_edit(caption_id=pk, actor=actor, expected_version=version, changes=fix, reason=reason)
+
+    def served_check(self, *, slot: QueueSlot, pk: int) -> None:
+        """Refuse a decision on what is not the clip's, or not the queue's work (out of its scope, excluded)."""
+        row = self.model.objects.filter(pk=pk, video_id=slot.video_id).only("pk", "review_status").first()
+        if row is None:
+            raise InvalidInput(f"{self.model.audit_kind} #{pk} is not part of this clip")
+        if self.model is QAItem:
+            served, what = slot.queue.questions_served(slot.video_id).filter(pk=pk).exists(), "question"
+        else:
+            served, what = slot.queue.serves_caption(row), "caption"
+        if not served:
+            raise InvalidInput(
+                f"this {what} is not {slot.queue.name!r}'s work (outside its filters, or excluded): "
+                "it is shown for context only"
+            )
 
 
 ITEM = _Target(QAItem, Review, "item", "item_version", ("question", "options", "answer"))
@@ -163,6 +189,7 @@ def slot_hand_score_record(*, slot: QueueSlot, prediction, user: User, scores) -
     with transaction.atomic():
         slot = held_slot(slot_id=slot.pk, user=user, action="hand score")
         blind_phase_check(slot=slot, user=user, target_kind="prediction", target_id=prediction.pk, action="hand score")
+        ITEM.served_check(slot=slot, pk=prediction.item_id)
         human_score_record(prediction=prediction, user=user, scores=scores)
         lease_renew(slot=slot)
 
@@ -187,8 +214,7 @@ def _decide(
         _lock_clip(slot)
         kind = target.model.audit_kind
         blind_phase_check(slot=slot, user=user, target_kind=kind, target_id=pk, action=f"{decision} {target.link}")
-        if not target.model.objects.filter(pk=pk, video_id=slot.video_id).exists():
-            raise InvalidInput(f"{kind} #{pk} is not part of this clip")
+        target.served_check(slot=slot, pk=pk)
         if target.review_model.objects.filter(slot=slot, reviewer=user, **{f"{target.link}_id": pk}).exists():
             raise AlreadyDecided(f"you decided this {target.link} already in this clip's review").recording(
                 actor=actor, target_kind=kind, target_id=pk, after={"decision": decision, "slot": slot.pk}
@@ -288,8 +314,9 @@ def _complete_slot_if_done(slot: QueueSlot, user: User) -> bool:
         return False
     QueueSlot.objects.filter(pk=slot.pk).update(completed_by=user, completed_at=timezone.now())
     actor = Actor.person(user)
+    copies = QueueSlot.objects.filter(queue_id=slot.queue_id, video_id=slot.video_id).count()
     items = [r.item for r in Review.objects.filter(slot=slot, reviewer=user).select_related("item").order_by("item_id")]
-    counted = defaultdict(list)  # every counted review of the clip's items in this queue, in one query
+    counted = defaultdict(list)  # this queue's round: every counted review of the clip's items in it, in one query
     for item_id, decision, blind_answer in (
         Review.objects.counted()
         .filter(item__in=items, slot__queue_id=slot.queue_id)
@@ -297,19 +324,21 @@ def _complete_slot_if_done(slot: QueueSlot, user: User) -> bool:
     ):
         counted[item_id].append((decision, blind_answer))
     for item in items:
-        _settle_item(item, counted[item.pk], slot, actor)
+        _settle_item(item, counted[item.pk], copies, slot, actor)
     for caption_id, status_now in Caption.objects.filter(reviews__slot=slot, reviews__reviewer=user).values_list(
         "pk", "review_status"
     ):
         decisions = CaptionReview.objects.counted().filter(caption_id=caption_id, slot__queue_id=slot.queue_id)
-        _settle(Caption, caption_id, status_now, list(decisions.values_list("decision", flat=True)), False, slot, actor)
+        decisions = list(decisions.values_list("decision", flat=True))
+        _settle(Caption, caption_id, status_now, decisions, False, copies, slot, actor)
     return True
 
 
-def _settle_item(item: QAItem, reviews: list[tuple[str, str]], slot: QueueSlot, actor: Actor) -> None:
+def _settle_item(item: QAItem, reviews: list[tuple[str, str]], copies: int, slot: QueueSlot, actor: Actor) -> None:
     answers = {blind_answer for _, blind_answer in reviews if blind_answer}
     disputed = len(answers) > 1 or bool(answers and item.answer and answers != {item.answer})
-    _settle(QAItem, item.pk, item.review_status, [decision for decision, _ in reviews], disputed, slot, actor)
+    decisions = [decision for decision, _ in reviews]
+    _settle(QAItem, item.pk, item.review_status, decisions, disputed, copies, slot, actor)
 
 
 def _settle(
@@ -318,19 +347,29 @@ def _settle(
     status_now: str,
     decisions: list[str],
     answers_disputed: bool,
+    copies: int,
     slot: QueueSlot,
     actor: Actor,
 ) -> None:
-    """Move the target's status once its counted reviews are in (``status_now`` read under the clip's lock)."""
-    if len(decisions) < slot.queue.overlap:  # more reviews to come
+    """Move the target's status once this queue's round is in: a review from each of the clip's ``copies`` in
+    the queue (``status_now`` read under the clip's lock)."""
+    if len(decisions) < copies:  # more reviews to come
         if status_now == S.IMPORTED:
             review_status_set(model=model, pk=pk, status=S.IN_REVIEW, actor=actor, expected_version=None)
         return
-    if status_now not in (S.IMPORTED, S.IN_REVIEW):
+    accepts = {d in (D.ACCEPT, D.FIX) for d in decisions}
+    if len(accepts) > 1 or answers_disputed:
+        outcome = RoundOutcome.DISPUTED
+    else:
+        outcome = RoundOutcome.ACCEPT if accepts == {True} else RoundOutcome.REJECT
+    status = round_settles(
+        current=status_now,
+        outcome=outcome,
+        reopens_excluded=slot.queue.reopens_excluded,
+        content_changed=lambda: _edited_since_status_set(model, pk),
+    )
+    if status is None:
         return
-    accepted = {d in (D.ACCEPT, D.FIX) for d in decisions}
-    disputed = len(accepted) > 1 or answers_disputed
-    status = S.NEEDS_ADJUDICATION if disputed else (S.ACCEPTED if accepted == {True} else S.REJECTED)
     review_status_set(
         model=model,
         pk=pk,
@@ -341,28 +380,51 @@ def _settle(
     )
 
 
+def _edited_since_status_set(model, pk: int) -> bool:
+    """Whether the content was edited (a fix, or any edit) after the target's review status was last set."""
+    events = AuditEvent.objects.filter(target_kind=model.audit_kind, target_id=pk)
+    status_set = events.filter(event_type=AuditEvent.EventType.STATUS_CHANGED).order_by("-id").values("id")[:1]
+    return events.filter(event_type=AuditEvent.EventType.EDITED, id__gt=Coalesce(Subquery(status_set), 0)).exists()
+
+
 def slot_open_work(slot: QueueSlot, user: User) -> tuple[int, bool]:
-    """Questions of the slot's clip the person has not decided yet, and whether the caption still needs
-    their decision. A training corpus's queues review captions only. One plain query: every save asks it."""
+    """Questions the slot's queue serves of its clip that the person has not decided yet, and whether the
+    caption still needs their decision (``Queue.questions_served`` and ``Queue.serves_caption``, in SQL).
+    A training corpus's queues review captions only. One plain query: every save asks it."""
     tables = {
         name: model._meta.db_table
         for name, model in (
             ("item", QAItem),
             ("review", Review),
+            ("scope", QueueScopeItem),
             ("caption", Caption),
             ("caption_review", CaptionReview),
             ("video", Video),
             ("benchmark", Benchmark),
         )
     }
-    sql = """SELECT (SELECT COUNT(*) FROM {item} WHERE video_id = %(video)s)
-                    - (SELECT COUNT(*) FROM {review} WHERE slot_id = %(slot)s AND reviewer_id = %(user)s),
-                    EXISTS (SELECT 1 FROM {caption} c WHERE c.video_id = %(video)s AND NOT EXISTS
-                            (SELECT 1 FROM {caption_review} r WHERE r.slot_id = %(slot)s AND r.caption_id = c.id
-                             AND r.reviewer_id = %(user)s)),
+    sql = """SELECT (SELECT COUNT(*) FROM {item} i WHERE i.video_id = %(video)s
+                     AND (%(reopens_excluded)s OR i.review_status <> %(excluded)s)
+                     AND (NOT %(scoped)s OR EXISTS (SELECT 1 FROM {scope} s WHERE s.queue_id = %(queue)s
+                                                    AND s.item_id = i.id))
+                     AND NOT EXISTS (SELECT 1 FROM {review} r WHERE r.slot_id = %(slot)s AND r.item_id = i.id
+                                     AND r.reviewer_id = %(user)s)),
+                    (NOT %(scoped)s AND EXISTS (SELECT 1 FROM {caption} c WHERE c.video_id = %(video)s
+                     AND (%(reopens_excluded)s OR c.review_status <> %(excluded)s)
+                     AND NOT EXISTS (SELECT 1 FROM {caption_review} r WHERE r.slot_id = %(slot)s
+                                     AND r.caption_id = c.id AND r.reviewer_id = %(user)s))),
                     (SELECT b.kind FROM {benchmark} b JOIN {video} v ON v.benchmark_id = b.id WHERE v.id = %(video)s)
           """.format(**tables)
+    params: dict[str, int | bool | str] = {
+        "video": slot.video_id,
+        "slot": slot.pk,
+        "user": user.pk,
+        "queue": slot.queue_id,
+        "scoped": slot.queue.scoped,
+        "reopens_excluded": slot.queue.reopens_excluded,
+        "excluded": S.EXCLUDED.value,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"video": slot.video_id, "slot": slot.pk, "user": user.pk})
+        cursor.execute(sql, params)
         open_items, caption_open, kind = cursor.fetchone()
     return (0 if kind == Benchmark.Kind.TRAIN else open_items), bool(caption_open)

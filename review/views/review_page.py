@@ -25,6 +25,7 @@ from review.models import Queue, QueueSlot, Review
 from review.selectors.review_page import (
     caption_context,
     cards_by_tier,
+    context_cards,
     question_cards,
     slot_items,
     slot_state,
@@ -74,6 +75,7 @@ def review_slot(request, slot_id: int):
         {
             "slot": slot,
             "tiers": cards_by_tier(cards),
+            "context_cards": context_cards(cards, state),
             "state": state,
             "caption": caption_context(slot=slot, user=request.user, state=state),
             "caption_only": slot.queue.benchmark.is_caption_centric,

@@ -81,11 +81,13 @@ def test_a_queue_made_on_its_page_is_one_event_with_its_settings_filters_annotat
                 "overlap": 2,
                 "overlap_sample_percent": 100,
                 "blind": True,
+                "scoped": True,  # a task filter: the queue serves the FMAR questions of its clips
                 "lease_seconds": 900,
                 "order": "clip",
                 "paused": False,
                 "annotators": ["annotator"],
                 "slot_count": 4,
+                "scope_questions": 2,
             },
         )
     ]

@@ -162,6 +162,13 @@ def test_an_admin_creates_a_queue_from_the_form(admin_client, benchmark, clips, 
         6,
     )
     assert list(queue.annotators.all()) == [annotator]
+    assert queue.scoped and sorted(queue.scope.values_list("item__qid", flat=True)) == [
+        "FMAR_0001",
+        "FMAR_0002",
+        "FMAR_0003",
+    ]  # a task filter: the queue serves those questions of its clips, not their SAD questions
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "serves only the 3 question(s) they matched when it was made" in page
 
 
 def test_form_errors_are_shown_beside_the_fields_they_name(admin_client, benchmark, clips):

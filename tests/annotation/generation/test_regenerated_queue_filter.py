@@ -2,7 +2,7 @@
 
 import pytest
 
-from annotation.models import Caption, QAItem
+from annotation.models import Caption
 from annotation.services.audited_writes import Actor
 from annotation.services.content import caption_edit
 from review.services.blind_answers import blind_answer_record
@@ -22,20 +22,22 @@ def generated(benchmark, make_captioned_clip, tasks_in_process):
 
 
 def review_everything(queue, annotator):
+    """Accept everything the queue serves: every question and the caption, or a filtered queue's questions."""
     for _ in range(queue.slots.count()):
         slot = claim_next(queue=queue, user=annotator)
-        items = list(QAItem.objects.filter(video_id=slot.video_id))
+        items = list(queue.questions_served(slot.video_id))
         for item in items:  # the queue is blind: every closed question answered from the video first
             if item.answer_format != "open":
                 blind_answer_record(
                     slot_id=slot.pk, item_id=item.pk, user=annotator, answer="A" if item.options else "Yes"
                 )
+        caption = Caption.objects.get(video_id=slot.video_id)
+        if queue.serves_caption(caption):  # a clip is done when its caption is decided too
+            caption_review_record(
+                slot=slot, caption=caption, user=annotator, decision="accept", seen_version=caption.version
+            )
         for item in items:
             review_record(slot=slot, item=item, user=annotator, decision="accept", seen_version=item.version)
-        caption = Caption.objects.get(video_id=slot.video_id)  # a clip is done when its caption is decided too
-        caption_review_record(
-            slot=slot, caption=caption, user=annotator, decision="accept", seen_version=caption.version
-        )
 
 
 @pytest.mark.django_db
@@ -64,5 +66,6 @@ def test_the_filter_finds_items_regenerated_after_their_last_review(
     )
     assert list(queue.slots.values_list("video__clip_name", flat=True)) == ["take_001"]
 
+    assert queue.scoped and list(queue.scope.values_list("item__qid", flat=True)) == ["FMAR_0002"]
     review_everything(queue, annotator)
     assert regenerated() == []
