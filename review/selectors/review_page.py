@@ -154,9 +154,13 @@ def _score_row(prediction: Prediction, mine: JudgeScore | None, task: str) -> di
 
 
 def cards_by_tier(cards: list[dict]) -> list[tuple[Tier, list[dict]]]:
-    """The cards the queue asks about, by tier."""
-    served = [c for c in cards if c["in_scope"]]
-    return [(tier, [c for c in served if TASKS[c["item"].task].tier == tier]) for tier in TIER_ORDER]
+    """The cards by tier, in the tiers' order."""
+    return [(tier, [c for c in cards if TASKS[c["item"].task].tier == tier]) for tier in TIER_ORDER]
+
+
+def served_cards(cards: list[dict]) -> list[dict]:
+    """The cards the queue asks about."""
+    return [c for c in cards if c["in_scope"]]
 
 
 def context_cards(cards: list[dict], state: SlotState) -> list[dict]:

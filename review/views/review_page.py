@@ -27,6 +27,7 @@ from review.selectors.review_page import (
     cards_by_tier,
     context_cards,
     question_cards,
+    served_cards,
     slot_items,
     slot_state,
 )
@@ -74,7 +75,7 @@ def review_slot(request, slot_id: int):
         "review/review_slot.html",
         {
             "slot": slot,
-            "tiers": cards_by_tier(cards),
+            "tiers": cards_by_tier(served_cards(cards)),
             "context_cards": context_cards(cards, state),
             "state": state,
             "caption": caption_context(slot=slot, user=request.user, state=state),
