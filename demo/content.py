@@ -188,7 +188,7 @@ SCRIPTS: dict[str, MotionScript] = {
         trend=Trend.REPETITIVE,
         contact="none",
         description=(
-            "The dominant action is a waving motion of the right hand, which rises from the right thigh to head "
+            "The dominant action is a side-to-side swing of the right hand, which rises from the right thigh to head "
             "height on the right side of the body and swings side to side before lowering again. The right upper "
             "arm and elbow follow the hand while the head, torso, left arm and legs stay still."
         ),

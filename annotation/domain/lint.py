@@ -1,10 +1,11 @@
 """Automatic quality checks on QA items and captions: pure functions from content to findings.
 
 ``annotation.services.flags`` turns findings into ``QualityFlag`` rows. The checks
-look for the faults caption-and-question generators make: labels leaked into the
-question, duplicate or ill-fitting options, missing or invalid keys, reasoning
-answers without their label line, unbalanced yes/no keys, outlier answer lengths
-and near-duplicate questions.
+look for the faults caption-and-question generators make: labels leaked into a
+question or a reference answer that does not ask for them, duplicate or ill-fitting
+options, options that leave one possible key under the template generator's tables,
+missing or invalid keys, reasoning answers without their label line, unbalanced yes/no
+keys, outlier answer lengths and near-duplicate questions.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from annotation.domain.taxonomy import (
     YES_NO_ANSWERS,
     AnswerFormat,
 )
+from annotation.generation.key_inference import only_possible_key
 
 Kind = str  # a QualityFlag.Kind value
 LABEL_CODE = re.compile(r"(?<![A-Za-z0-9])[A-G](?:[1-9]|1[0-3])(?![A-Za-z0-9])")
@@ -33,6 +35,11 @@ MARE_LABEL_LINE = re.compile(
     r"\[Body part \(coarse-grained\)\]\s*(?P<coarse>[^|\]\[]+?)\s*\|\s*"
     r"\[Micro-action \(fine-grained\)\]\s*(?P<fine>[^|\]\[]+?)[\s*.]*$"
 )
+# Tasks whose answer is or states the clip's label: CMAR/FMAR options are the labels, and a MARE
+# answer ends in its label line (the published judge scores its coarse- and fine-label accuracy).
+# The other tasks ask about movements: their questions and reference answers name no label or code.
+LABEL_ANSWER_TASKS = frozenset({"CMAR", "FMAR", "MARE"})
+FIXED_STEM_TASKS = frozenset({"MADU", "MARE"})  # stems from the published wording, checked as written
 BALANCE_RANGE = (0.45, 0.55)
 BALANCE_MIN_ITEMS = 20
 LENGTH_MIN_ITEMS = 20
@@ -114,8 +121,25 @@ def normalized(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
-def _mentions(text: str, label_name: str) -> bool:
-    return re.search(rf"(?<![a-z]){re.escape(label_name.lower())}(?![a-z])", text.lower()) is not None
+def _named_at(text: str, label_name: str) -> re.Match | None:
+    return re.search(rf"(?<![a-z]){re.escape(label_name.lower())}(?![a-z])", text.lower())
+
+
+def _in_context(text: str, match: re.Match, width: int = 40) -> str:
+    start, end = max(0, match.start() - width), min(len(text), match.end() + width)
+    return f"{'...' if start else ''}{text[start:end]}{'...' if end < len(text) else ''}"
+
+
+def label_mentions(text: str, fine_name: str | None) -> list[str]:
+    """How ``text`` names a label: the clip's fine-grained label (``fine_name``) or any MA-52
+    code, each with the words around it; empty when it names neither."""
+    mentions = []
+    if fine_name and (match := _named_at(text, fine_name)):
+        mentions.append(f"names the micro-action label '{fine_name}' ('{_in_context(text, match)}')")
+    codes = [match for match in LABEL_CODE.finditer(text) if match.group(0) in FINE_LABELS]
+    if codes:
+        mentions.append(f"carries the label code {codes[0].group(0)} ('{_in_context(text, codes[0])}')")
+    return mentions
 
 
 def key_option(item: LintedItem) -> str | None:
@@ -130,7 +154,7 @@ def key_option(item: LintedItem) -> str | None:
 
 
 def item_findings(item: LintedItem) -> list[Finding]:
-    checks = (_answer_key, _duplicate_options, _options_misfit, _label_codes, _mare_format)
+    checks = (_answer_key, _duplicate_options, _options_misfit, _label_codes, _options_give_key, _mare_format)
     return [finding for check in checks for finding in check(item)]
 
 
@@ -203,6 +227,24 @@ def _label_codes(item: LintedItem) -> Iterable[Finding]:
             return
 
 
+def _options_give_key(item: LintedItem) -> Iterable[Finding]:
+    """A solver that knows the template generator's tables and sees only the options answers this item."""
+    if TASKS[item.task].answer_format != AnswerFormat.CHOICE or key_option(item) is None:
+        return
+    found = only_possible_key(item.task, item.options)
+    if found is None or CHOICE_LETTERS[found[0]] != item.answer:
+        return
+    generators = found[1]
+    yield Finding(
+        "options_give_key",
+        "error",
+        f"Only option {item.answer} ('{item.options[found[0]]}') can be the key of these options under the "
+        f"tables of {' and '.join(generators)}: the options give the key away.",
+        item=item,
+        details={"letter": item.answer, "generators": generators},
+    )
+
+
 def mare_labels(answer: str) -> tuple[str, str] | None:
     """The (coarse, fine) texts of a MARE answer's closing label line, if it has one."""
     match = MARE_LABEL_LINE.search(answer.strip())
@@ -254,25 +296,33 @@ def clip_findings(items: Sequence[LintedItem], caption: LintedCaption | None) ->
         by_task[item.task].append(item)
     keys = {task: key_option(by_task[task][0]) for task in ("CMAR", "FMAR") if len(by_task[task]) == 1}
     return [
-        *_stems_naming_the_key(items, keys.get("FMAR")),
+        *_labels_named(items, keys.get("FMAR") or (caption and FINE_LABELS[caption.fine_label].name)),
         *_mare_against_keys(by_task["MARE"], keys),
         *_caption_against_keys(caption, keys),
         *_near_duplicates(items),
     ]
 
 
-def _stems_naming_the_key(items: Sequence[LintedItem], fine_key: str | None) -> Iterable[Finding]:
-    if not fine_key:
-        return
+def _texts_naming_no_label(item: LintedItem) -> Iterable[tuple[str, str]]:
+    if item.task not in FIXED_STEM_TASKS:
+        yield "question", item.question
+    if TASKS[item.task].is_open and item.task not in LABEL_ANSWER_TASKS:
+        yield "reference answer", item.answer
+
+
+def _labels_named(items: Sequence[LintedItem], fine_key: str | None) -> Iterable[Finding]:
+    """Questions and reference answers of tasks that do not ask for the label, naming it or a code."""
     for item in items:
-        if item.task not in ("MADU", "MARE") and _mentions(item.question, fine_key):
-            yield Finding(
-                "label_leak",
-                "error",
-                f"The question names the clip's fine-grained label '{fine_key}' (the FMAR answer).",
-                item=item,
-                details={"label": fine_key},
-            )
+        for part, text in _texts_naming_no_label(item):
+            if mentions := label_mentions(text, fine_key):
+                yield Finding(
+                    "label_leak",
+                    "error",
+                    f"The {part} {' and '.join(mentions)}; {item.task} does not ask for the label.",
+                    item=item,
+                    details={"label": fine_key, "field": part},
+                )
+                break
 
 
 def _mare_against_keys(mare_items: Sequence[LintedItem], keys: dict[str, str | None]) -> Iterable[Finding]:

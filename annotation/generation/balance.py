@@ -1,7 +1,7 @@
 """Balance control, deterministic under a seed.
 
-Choice tasks: options are shuffled uniformly, so every letter is equally likely
-to be the key. Yes/no tasks: each clip's questions of a task are asked with fixed
+Choice tasks: the option set is drawn first (``option_sets``), then shuffled
+uniformly, so every letter is equally likely to be the key. Yes/no tasks: each clip's questions of a task are asked with fixed
 target keys, half Yes and half No, in a shuffled order; a reply whose keys differ
 is invalid. The set written therefore holds exactly as many Yes as No keys per task
 (a clip that fails writes nothing), well inside lint's 45-55% band.

@@ -1,15 +1,9 @@
-"""Which MA-52 labels make good FMAR distractors for a key: its near confusions first.
-
-Preference, most confusable first: the documented confusable pairs below, then the
-other labels of the same body part (coarse category), then labels of a neighbouring
-body part (the head, limbs or body touched by a hand), then the rest.
+"""Which MA-52 labels are near confusions of each other: the documented confusable pairs,
+and the cycle of all 52 labels that keeps each pair next to each other, from which the
+template generator draws its FMAR option sets (``option_sets``).
 """
 
 from __future__ import annotations
-
-import random
-
-from annotation.domain.taxonomy import FINE_LABELS, FineLabel
 
 # Pairs that annotators and models mix up: similar motion of the same part, or the
 # same part with a different contact (touching vs scratching), or opposite directions
@@ -51,29 +45,27 @@ CONFUSABLE_PAIRS: tuple[tuple[str, str, str], ...] = (
     ("C5", "C1", "waving vs illustrative gestures"),
 )
 
-# Body parts whose labels share a moving part: a hand touching the head is close to the head, ...
-NEIGHBOUR_PARTS = {"A": "ED", "B": "F", "C": "E", "D": "G", "E": "CA", "F": "B", "G": "D"}
+# All 52 labels in one cycle (the last is followed by the first), each body part in one run,
+# the parts in an order where touching parts meet (upper limb, body-hand, body, lower limb,
+# leg-hand, head-hand, head). Within a part the order puts 31 of the 34 confusable pairs
+# next to each other and the other 3 one label apart (found by a search minimising the pairs'
+# distances; tests check the distances). An FMAR option set is 5 consecutive labels of it.
+CONFUSION_CYCLE: tuple[str, ...] = (
+    *("C7", "C1", "C5", "C3", "C13", "C9", "C12", "C2", "C8", "C10", "C4", "C11", "C6"),
+    *("E1", "E6", "E3", "E2", "E4", "E5"),
+    *("A5", "A3", "A2", "A1", "A4"),
+    *("D1", "D4", "D2", "D7", "D6", "D5", "D8", "D3"),
+    *("G2", "G1", "G3", "G4"),
+    *("F2", "F1", "F9", "F10", "F5", "F6", "F8", "F4", "F3", "F7"),
+    *("B4", "B3", "B2", "B6", "B1", "B5"),
+)
 
 
 def confusable_with(code: str) -> list[str]:
     return [b if a == code else a for a, b, _ in CONFUSABLE_PAIRS if code in (a, b)]
 
 
-def _preference_tiers(key: FineLabel) -> list[list[str]]:
-    pairs = confusable_with(key.code)
-    same_part = [f.code for f in FINE_LABELS.values() if f.coarse == key.coarse]
-    neighbours = [f.code for f in FINE_LABELS.values() if f.coarse in NEIGHBOUR_PARTS[key.coarse]]
-    return [pairs, same_part, neighbours, list(FINE_LABELS)]
-
-
-def distractors(key_code: str, rng: random.Random, count: int = 4) -> list[str]:
-    """``count`` distinct label codes other than the key, nearest confusions first;
-    within one tier of preference the draw is random."""
-    chosen: list[str] = []
-    for tier in _preference_tiers(FINE_LABELS[key_code]):
-        candidates = sorted(set(tier) - set(chosen) - {key_code})
-        rng.shuffle(candidates)
-        chosen += candidates[: count - len(chosen)]
-        if len(chosen) == count:
-            break
-    return chosen
+def cycle_distance(a: str, b: str) -> int:
+    """How many steps apart two labels are on the confusion cycle (either way round)."""
+    steps = abs(CONFUSION_CYCLE.index(a) - CONFUSION_CYCLE.index(b))
+    return min(steps, len(CONFUSION_CYCLE) - steps)

@@ -35,7 +35,8 @@ TASK_GUIDES = {
 OPEN_GUIDES = {
     "MADU": "Describe the movements of each moving body part, the dominant one first: directions, positions relative "
     "to the body, how the phases follow each other and whether the motion is single, continuous or "
-    "repetitive. 60 to 180 words, one paragraph. Do not name the micro-action labels.",
+    "repetitive. 60 to 180 words, one paragraph. Describe, do not label: name neither the micro-action label "
+    "('{fine}') nor any label code.",
     "MARE": "Reason step by step from the observed movements (which part moves most, directions, rhythm, spatial "
     "relations, contact) to the labels, in one paragraph of 80 to 200 words, and end with exactly this "
     "label line: **[Body part (coarse-grained)] {coarse} | [Micro-action (fine-grained)] {fine}**",

@@ -1,6 +1,6 @@
 """Model replies: parsed as JSON, validated against the item schema, then checked
-against the request (keys asked for, labels, leaks). A reply with any problem is
-invalid as a whole."""
+against the request (keys asked for, labels, leaks: only a MARE answer may name the
+clip's label, in its label line). A reply with any problem is invalid as a whole."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def yes_no_problems(data: dict, *, keys: list[str], clip: CaptionedClip) -> list
     if given != keys:
         problems.append(f"the answer keys are {given}, but {keys} were asked for, in that order")
     for n, row in enumerate(rows, start=1):
-        problems += [f"question {n} {leak}" for leak in _leaks(row["question"], clip)]
+        problems += [f"question {n} {mention}" for mention in lint.label_mentions(row["question"], clip.fine_name)]
     if len({lint.content_words(row["question"]) for row in rows}) < len(rows):
         problems.append("two questions ask the same")
     return problems
@@ -74,8 +74,11 @@ def yes_no_problems(data: dict, *, keys: list[str], clip: CaptionedClip) -> list
 
 def open_problems(task: str, data: dict, *, clip: CaptionedClip) -> list[str]:
     answer = data["answer"]
-    if task != "MARE":
-        return []
+    if task not in lint.LABEL_ANSWER_TASKS:
+        return [
+            f"the {task} reference answer {mention}; {task} does not ask for the label: describe the movements"
+            for mention in lint.label_mentions(answer, clip.fine_name)
+        ]
     labels = lint.mare_labels(answer)
     expected = (clip.coarse_name, clip.fine_name)
     if labels is None or tuple(label.lower() for label in labels) != tuple(e.lower() for e in expected):
@@ -84,12 +87,3 @@ def open_problems(task: str, data: dict, *, clip: CaptionedClip) -> list[str]:
             f"[Micro-action (fine-grained)] {expected[1]}'"
         ]
     return []
-
-
-def _leaks(question: str, clip: CaptionedClip) -> list[str]:
-    leaks = []
-    if re.search(rf"(?<![a-z]){re.escape(clip.fine_name.lower())}(?![a-z])", question.lower()):
-        leaks.append(f"names the micro-action label '{clip.fine_name}'")
-    if lint.LABEL_CODE.search(question):
-        leaks.append("carries a label code")
-    return leaks

@@ -18,6 +18,7 @@ class QualityFlag(models.Model):
         LABEL_LEAK = "label_leak", "Label leaked into the question"
         DUPLICATE_OPTIONS = "duplicate_options", "Duplicate options"
         OPTIONS_MISFIT = "options_misfit", "Options do not fit the task"
+        OPTIONS_GIVE_KEY = "options_give_key", "Options leave one possible key under the generator"
         MARE_FORMAT = "mare_format", "MARE label line missing or inexact"
         MARE_LABEL_MISMATCH = "mare_label_mismatch", "MARE labels disagree with CMAR/FMAR keys"
         YES_NO_BALANCE = "yes_no_balance", "Yes/No answer balance outside 45-55%"

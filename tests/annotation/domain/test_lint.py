@@ -53,6 +53,55 @@ def test_a_comprehension_question_naming_the_fine_key_leaks_it():
     assert [(f.kind, f.item.id) for f in findings] == [("label_leak", leaking.id)]
 
 
+def test_a_reference_answer_naming_the_label_leaks_it_where_the_task_does_not_ask_for_it():
+    fmar = item("FMAR", "Which label?", FINE, "A", video_id=8)  # key: Nodding
+    madu = item(
+        "MADU", "Describe the movements.", answer="The head dips twice: nodding (label Nodding, code B1).", video_id=8
+    )
+    mare = item(
+        "MARE",
+        "Reason.",
+        answer="It dips. [Body part (coarse-grained)] Head | [Micro-action (fine-grained)] Nodding",
+        video_id=8,
+    )
+    [finding] = lint.clip_findings([fmar, madu, mare], None)  # MARE asks for the labels: its label line is fine
+    assert (finding.kind, finding.item, finding.details["field"]) == ("label_leak", madu, "reference answer")
+    assert finding.message == (
+        "The reference answer names the micro-action label 'Nodding' ('The head dips twice: nodding (label Nodding, "
+        "code B1).') and carries the label code B1 ('...ips twice: nodding (label Nodding, code B1).'); MADU does not "
+        "ask for the label."
+    )
+
+
+def test_without_an_fmar_item_the_label_checked_is_the_captions():
+    caption = SimpleNamespace(id=3, video_id=9, coarse_label="B", fine_label="B5", version=1)
+    madu = item("MADU", "Describe the movements.", answer="The head is bowing head low, then rises.", video_id=9)
+    sad = item("SAD", "Does the head move like B5 in the early phase?", video_id=9)
+    findings = lint.clip_findings([madu, sad], caption)
+    assert [(f.kind, f.item) for f in findings] == [("label_leak", madu), ("label_leak", sad)]
+    assert "label 'Bowing head'" in findings[0].message and "carries the label code B5" in findings[1].message
+    assert (
+        lint.clip_findings([item("MADU", "Describe.", answer="The head lowers, then rises.", video_id=9)], caption)
+        == []
+    )
+
+
+# Only "Hands touching fingers" can be template-generator 1.0's key here: it alone has a single
+# confusable label (Rubbing hands) among the options, the other 3 being labels of its own body part.
+GIVEAWAY = ["Hands touching fingers", "Stretching arms", "Scratching arms", "Rubbing hands", "Spreading hands"]
+WINDOW = ["Closing legs", "Spread legs", "Curling legs", "Crossing legs", "Shaking legs"]  # 2.0: 5 in a row
+
+
+def test_options_that_leave_one_possible_key_under_the_generator_give_it_away():
+    [finding] = lint.item_findings(item("FMAR", "Which label?", GIVEAWAY, "A"))
+    assert finding.kind == "options_give_key" and finding.severity == "error"
+    assert finding.details == {"letter": "A", "generators": ["template-generator 1.0"]}
+    assert "Only option A ('Hands touching fingers') can be the key" in finding.message
+    assert lint.item_findings(item("FMAR", "Which label?", GIVEAWAY, "B")) == []  # a solver would answer A: wrong
+    for letter in "ABCDE":  # 2.0 writes this set for each of its labels as the key alike
+        assert lint.item_findings(item("FMAR", "Which label?", WINDOW, letter)) == []
+
+
 def test_duplicate_options_after_normalisation():
     [finding] = lint.item_findings(item("FMAR", "Which?", ["Nodding", "Waving", "waving", "Tiptoe", "Shrugging"], "A"))
     assert finding.kind == "duplicate_options" and finding.details["letters"] == ["B", "C"]
@@ -152,6 +201,17 @@ def test_flags_are_raised_once_resolved_when_fixed_and_a_waiver_holds(make_item,
     )
     flag.refresh_from_db()
     assert flag.status == "resolved" and flag.closed_at is not None
+
+
+def test_lint_raises_the_options_give_key_flag_on_an_imported_item(make_item):
+    giveaway = make_item("FMAR_0001", task="FMAR", options=GIVEAWAY)
+    assert lint_run(benchmark=giveaway.benchmark) == {"options_give_key": 1}
+    flag = QualityFlag.objects.get(kind="options_give_key")
+    assert (flag.item, flag.severity, flag.get_kind_display()) == (
+        giveaway,
+        "error",
+        "Options leave one possible key under the generator",
+    )
 
 
 def test_a_waived_flag_is_not_raised_again_for_the_same_version(make_item):

@@ -15,7 +15,7 @@ def test_admins_resume_a_generation_run_from_the_admin(
     make_captioned_clip("take_001", "C4")  # a new reviewed clip since
     client.force_login(admin_user)
     listing = client.get(reverse("admin:annotation_generationrun_changelist")).content.decode()
-    assert "1 / 1" in listing and "template-generator 1.0" in listing
+    assert "1 / 1" in listing and "template-generator 2.0" in listing
     with tasks_in_process():
         response = client.post(
             reverse("admin:annotation_generationrun_changelist"),

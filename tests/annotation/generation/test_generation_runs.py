@@ -20,7 +20,7 @@ from annotation.services.audited_writes import Actor
 from annotation.services.content import caption_edit, item_edit, review_status_set
 from annotation.services.generation import generation_prepare
 
-TEMPLATE = "template-generator 1.0"
+TEMPLATE = "template-generator 2.0"
 
 
 @pytest.fixture

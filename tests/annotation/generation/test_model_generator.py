@@ -151,6 +151,43 @@ def test_keys_other_than_asked_leaked_labels_and_wrong_mare_labels_are_invalid(c
     assert any("two questions ask the same" in text for text in retries)
 
 
+def test_a_madu_reference_naming_the_label_or_its_code_is_refused_and_retried(chat_endpoint, faithful_model):
+    naming = "The head lowers and rises twice in a steady rhythm, nodding (label Nodding, code B1), the hand still."
+    coded = "The head lowers and rises twice in a steady rhythm, as in B1, while the right hand stays still."
+    replies = {1: naming, 2: coded}
+    spoil = lambda request, call: json.dumps({"answer": replies[call]}) if call in replies else None  # noqa: E731
+    with chat_endpoint(faithful_model(spoil)) as server:
+        [madu] = generator_at(server, attempts=3).generate(CLIP, tasks=("MADU",))
+    assert madu.answer.startswith("The dominant part moves as the caption says") and len(server.requests) == 3
+    first, second = (r["json"]["messages"][-1]["content"] for r in server.requests[1:])
+    assert "the MADU reference answer names the micro-action label 'Nodding' ('" in first
+    assert "(label Nodding, code B1)" in first and "MADU does not ask for the label" in first
+    assert (
+        "the MADU reference answer carries the label code B1 ('...d rises twice in a steady rhythm, as in B1, whi"
+        in second
+    )
+    assert (
+        "name neither the micro-action label ('Nodding') nor any label code"
+        in server.requests[0]["json"]["messages"][1]["content"]
+    )
+
+
+def test_a_reference_that_keeps_naming_the_label_fails_the_clip_naming_task_and_text(chat_endpoint, faithful_model):
+    naming = json.dumps({"answer": "The head lowers and rises: bowing head (label Bowing head, code B5), twice over."})
+    spoil = lambda request, call: naming if task_of(request) == "MADU" else None  # noqa: E731
+    bowing = CaptionedClip(clip_name="take_002", coarse_label="B", fine_label="B5", dominant_part="head")
+    with (
+        chat_endpoint(faithful_model(spoil)) as server,
+        pytest.raises(
+            GenerationFailed, match=r"^MADU: no valid reply in 2 attempts; the last one: the MADU "
+        ) as failure,
+    ):
+        generator_at(server, attempts=2).generate(bowing, tasks=("MADU", "MARE"))
+    assert "names the micro-action label 'Bowing head' (" in str(failure.value)
+    assert "bowing head (label Bowing head, code B5)" in str(failure.value)
+    assert len(server.requests) == 2  # MARE is never asked: the clip has failed
+
+
 def test_an_endpoint_error_fails_the_clip_at_once(chat_endpoint):
     with (
         chat_endpoint(lambda request, call: (500, {"error": {"message": "model crashed"}}, 0)) as server,

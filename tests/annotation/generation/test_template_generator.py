@@ -1,15 +1,17 @@
-"""The template generator: CMAR and FMAR that pass lint, near-confusion distractors,
-deterministic under a seed, key letters uniform."""
+"""The template generator: CMAR and FMAR that pass lint, option sets of near confusions
+drawn around the key, deterministic under a seed, key letters uniform. (That the options
+say nothing about the key: test_key_inference.py.)"""
 
 from collections import Counter
 
 import pytest
 
 from annotation.domain import lint
-from annotation.domain.taxonomy import CHOICE_LETTERS, FINE_BY_NAME, FINE_LABELS
-from annotation.generation.balance import clip_random
+from annotation.domain.taxonomy import CHOICE_LETTERS, COARSE_LABELS, FINE_BY_NAME, FINE_LABELS
+from annotation.generation.balance import clip_random, shuffled_with_key
 from annotation.generation.base import CaptionedClip
-from annotation.generation.confusions import CONFUSABLE_PAIRS, distractors
+from annotation.generation.confusions import CONFUSABLE_PAIRS, CONFUSION_CYCLE, cycle_distance
+from annotation.generation.stems import STEMS
 from annotation.generation.template import TemplateGenerator
 from annotation.models import QAItem
 from annotation.services.audited_writes import Actor, create_audited
@@ -74,18 +76,36 @@ def test_the_same_seed_gives_the_same_items_and_another_seed_other_orders():
     assert changed > len(clips) * 0.9
 
 
-def test_distractors_prefer_documented_confusions_then_the_same_body_part():
-    for seed in range(20):
-        rng = clip_random(seed, "take", "FMAR")
-        assert "B3" in distractors("B4", rng)  # tilting vs turning head
-        assert "B4" in distractors("B3", rng)
-        assert "C10" in distractors("C4", rng)  # stretching vs retracting arms
-        assert "D2" in distractors("D4", rng)  # stretching vs retracting feet
-        assert "G3" in distractors("G1", rng)  # touching vs scratching legs
-        head = distractors("B1", rng)
-        assert all(FINE_LABELS[code].coarse == "B" for code in head)  # six head labels: all from the same part
-        leg_hand = distractors("G4", rng)  # only 3 other leg-hand labels; the fourth from the legs
-        assert sorted(FINE_LABELS[c].coarse for c in leg_hand) == ["D", "G", "G", "G"]
+WINDOWS = {frozenset(CONFUSION_CYCLE[(start + n) % 52] for n in range(5)) for start in range(52)}
+
+
+def test_fmar_options_are_five_consecutive_labels_of_the_confusion_cycle_around_the_key():
+    seen = {code: set() for code in FINE_LABELS}
+    for captioned in every_label_clips(rounds=20):
+        fmar = TemplateGenerator(seed=1).generate(captioned, tasks=("FMAR",))[0]
+        codes = frozenset(FINE_BY_NAME[option.lower()].code for option in fmar.options)
+        assert codes in WINDOWS and captioned.fine_label in codes, fmar.options
+        seen[captioned.fine_label].add(codes)
+    assert all(len(sets) >= 3 for sets in seen.values())  # not one fixed set per key: 5 are drawn from
+
+
+def test_the_confusion_cycle_keeps_confusable_labels_together():
+    assert sorted(CONFUSION_CYCLE) == sorted(FINE_LABELS)
+    parts = [FINE_LABELS[code].coarse for code in CONFUSION_CYCLE]
+    assert sum(a != b for a, b in zip(parts, parts[1:] + parts[:1], strict=True)) == 7  # one run per body part
+    distances = sorted(cycle_distance(a, b) for a, b, _ in CONFUSABLE_PAIRS)
+    assert distances.count(1) == 31 and distances.count(2) == 3
+    for a, b, _ in CONFUSABLE_PAIRS:  # so a key's confusable label is among its options 3 or 4 times in 5
+        with_a = [window for window in WINDOWS if a in window]
+        assert sum(b in window for window in with_a) >= 3, (a, b)
+
+
+def test_cmar_items_are_those_1_0_wrote_all_seven_labels_shuffled():
+    for captioned in every_label_clips():
+        cmar = TemplateGenerator(seed=2).generate(captioned, tasks=("CMAR",))[0]
+        rng = clip_random(2, captioned.clip_name, "CMAR")
+        options, key = shuffled_with_key([c.name for c in COARSE_LABELS.values()], captioned.coarse_name, rng)
+        assert (cmar.options, cmar.answer, cmar.question) == (tuple(options), key, rng.choice(STEMS["CMAR"]))
 
 
 def test_the_confusable_pairs_table_names_real_distinct_labels_once():
