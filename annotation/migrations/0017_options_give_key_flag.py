@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotation', '0015_append_only_truncate'),
+        ('annotation', '0016_audit_password_changed'),
     ]
 
     operations = [
