@@ -107,7 +107,7 @@ class VideoViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursorPagination
 
     def get_queryset(self):
-        videos = Video.objects.all()
+        videos = Video.objects.exclude(pk__in=self.request.user.clips_withheld())  # a name can carry the label
         params = self.request.query_params
         if params.get("benchmark"):
             videos = videos.filter(benchmark_id=params["benchmark"])

@@ -36,8 +36,9 @@ def benchmarks_with_counts() -> QuerySet[Benchmark]:
     return Benchmark.objects.annotate(video_count=_count_of(Video), item_count=_count_of(QAItem)).order_by("name")
 
 
-def benchmark_videos(*, benchmark: Benchmark) -> QuerySet[Video]:
-    return benchmark.videos.annotate(item_count=Count("items")).order_by("clip_name")
+def benchmark_videos(*, benchmark: Benchmark, withheld: Sequence[int] = ()) -> QuerySet[Video]:
+    """The benchmark's clips with their question counts, less the ``withheld`` ones (a name can carry the label)."""
+    return benchmark.videos.exclude(pk__in=withheld).annotate(item_count=Count("items")).order_by("clip_name")
 
 
 def _by_status_flags_and_clips(

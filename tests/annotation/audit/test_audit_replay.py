@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotation.audit.replay import replay_mismatches, replayed_state, stored_state
-from annotation.domain.transitions import REVIEW_TRANSITIONS, IllegalTransition
+from annotation.domain.transitions import REVIEW_TRANSITIONS, IllegalTransition, ReviewStatus
 from annotation.models import Caption, QAItem
 from annotation.services.audited_writes import Actor, EditConflict, create_audited_many
 from annotation.services.content import caption_edit, item_edit, review_status_set
@@ -39,7 +39,9 @@ def random_operation(rng, items, caption, actors):
     seen = target.version - (1 if rng.random() < 0.15 else 0)  # sometimes stale
     roll = rng.random()
     if roll < 0.4:
-        status = rng.choice(sorted(REVIEW_TRANSITIONS.allowed[target.review_status]) + ["accepted"])
+        allowed = REVIEW_TRANSITIONS.allowed[target.review_status]
+        refused = sorted(set(ReviewStatus.values) - allowed - {target.review_status})  # an illegal move, sometimes
+        status = rng.choice(sorted(allowed) + refused[:1])
         review_status_set(model=model, pk=target.pk, status=status, actor=actor, expected_version=seen)
     elif model is Caption:
         caption_edit(
