@@ -8,6 +8,7 @@ from review.views import (
     dashboards,
     hand_scores,
     queue_admin,
+    releases,
     review_page,
 )
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("", benchmarks.home, name="home"),
     path("benchmarks/<int:pk>/", benchmarks.benchmark_detail, name="benchmark-detail"),
     path("benchmarks/<int:pk>/report/", benchmarks.benchmark_report, name="benchmark-report"),
+    path("benchmarks/<int:pk>/releases/", releases.benchmark_releases, name="benchmark-releases"),
+    path("benchmarks/<int:pk>/releases/cut/", releases.release_cut, name="benchmark-release-cut"),
     path("queues/<int:queue_id>/start/", review_page.queue_start, name="queue-start"),
     path("review/<int:slot_id>/", review_page.review_slot, name="review-slot"),
     path("review/<int:slot_id>/heartbeat/", review_page.review_heartbeat, name="review-heartbeat"),
