@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from annotation.domain.taxonomy import TASKS, Tier
 from annotation.domain.transitions import ReviewStatus
-from annotation.models import QAItem, QualityFlag
+from annotation.models import Benchmark, QAItem, QualityFlag, Release
 from review.models import Queue, Review, User
 from review.services.queues import SPLITS
 
@@ -246,3 +246,42 @@ class BulkStatusForm(forms.Form):
     count = forms.IntegerField(
         min_value=0, max_value=MAX_VERSION, error_messages={"required": "missing; confirm on the page that counts"}
     )
+
+
+class ReleaseCutForm(forms.Form):
+    """A new release of a benchmark; the service refuses an empty or taken tag (field ``tag``)."""
+
+    tag = forms.CharField(max_length=Release._meta.get_field("tag").max_length, help_text="e.g. v1.0; never reused")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    disjoint_from = forms.ModelMultipleChoiceField(
+        queryset=Benchmark.objects.filter(kind=Benchmark.Kind.EVAL).order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Disjoint from",
+        help_text="The evaluation benchmarks the corpus must share no participant with (none ticked: all of them)",
+    )
+
+    def __init__(self, *args, benchmark: Benchmark, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not benchmark.is_caption_centric:
+            del self.fields["disjoint_from"]
+
+    def chosen_benchmarks(self) -> list[Benchmark] | None:
+        chosen = self.cleaned_data.get("disjoint_from")
+        return sorted(chosen, key=lambda b: b.name) if chosen else None
+
+
+class ReleaseDiffForm(forms.Form):
+    """Two of a benchmark's releases (already loaded: no query) to compare."""
+
+    old = forms.TypedChoiceField(coerce=int, label="From")
+    new = forms.TypedChoiceField(coerce=int, label="To")
+
+    def __init__(self, *args, releases: list[Release], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.releases = {release.pk: release for release in releases}
+        choices = [(release.pk, release.tag) for release in reversed(releases)]  # oldest first
+        self.fields["old"].choices, self.fields["new"].choices = choices, choices
+
+    def pair(self) -> tuple[Release, Release]:
+        return self.releases[self.cleaned_data["old"]], self.releases[self.cleaned_data["new"]]

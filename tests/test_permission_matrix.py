@@ -70,6 +70,9 @@ MATRIX = {
     "items/<item_id>/include/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),
     "flags/<flag_id>/waive/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"flag_id": "flag"}),
     "flags/<flag_id>/unwaive/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"flag_id": "flag"}),
+    # The release page: reviewers read it (blockers, releases, diffs, downloads); only admins cut (an empty form: 400).
+    "benchmarks/<pk>/releases/": _page(kwargs={"pk": "benchmark"}),
+    "benchmarks/<pk>/releases/cut/": _admin_page("POST", 400, kwargs={"pk": "benchmark"}),
     # The annotator's path: only people assigned start; only the claimer (and admins) open the claim.
     "queues/<queue_id>/start/": _row("POST", LOGIN, 302, 403, 403, 403, kwargs={"queue_id": "queue"}),
     "review/<slot_id>/": _row("GET", LOGIN, 200, 403, 403, 200, kwargs=SLOT),

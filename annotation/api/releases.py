@@ -58,8 +58,18 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "disjoint_from",
             "sha256",
             "export_sha256",
+            "excluded",
         )
-        read_only_fields = ("kind", "created_at", "item_count", "task_counts", "clip_count", "sha256", "export_sha256")
+        read_only_fields = (
+            "kind",
+            "created_at",
+            "item_count",
+            "task_counts",
+            "clip_count",
+            "sha256",
+            "export_sha256",
+            "excluded",
+        )
         validators = []  # the service reports a taken tag with the other blockers
 
 
@@ -70,7 +80,13 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursorPagination
 
     @extend_schema(
-        responses={201: ReleaseSerializer, 409: OpenApiResponse(description="blockers: what keeps it from release")}
+        responses={
+            201: ReleaseSerializer,
+            409: OpenApiResponse(
+                description="what keeps it from release: count; groups (kind, detail, title, count, clears, "
+                "subjects), one per kind of blocker; blockers (every sentence)"
+            ),
+        }
     )
     def create(self, request, *args, **kwargs):
         params = self.get_serializer(data=request.data)
@@ -85,10 +101,7 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 disjoint_from=data.get("disjoint_from"),
             )
         except ReleaseBlocked as blocked:
-            return Response(
-                {"detail": "The benchmark is not ready for release.", "blockers": blocked.blockers},
-                status=status.HTTP_409_CONFLICT,
-            )
+            return Response(blocked_body(blocked), status=status.HTTP_409_CONFLICT)
         return Response(self.get_serializer(release).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -140,6 +153,16 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         response["ETag"] = etag
         response["Cache-Control"] = "private, max-age=0, must-revalidate"
         return response
+
+
+def blocked_body(blocked: ReleaseBlocked) -> dict:
+    count = len(blocked.found)
+    return {
+        "detail": f"The benchmark is not ready for release: {count} blocker(s) in {len(blocked.groups)} group(s).",
+        "count": count,
+        "groups": [group.as_dict() for group in blocked.groups],
+        "blockers": blocked.blockers,
+    }
 
 
 def _streamed_export(release: Release, fmt: str) -> StreamingHttpResponse:

@@ -254,7 +254,11 @@ class QAItem(AuditedModel):
         constraints = [
             models.UniqueConstraint(fields=("benchmark", "qid"), name="qaitem_qid_unique_per_benchmark"),
         ]
-        indexes = [models.Index(fields=("benchmark", "task", "review_status"))]
+        indexes = [
+            models.Index(fields=("benchmark", "task", "review_status")),
+            # the release blockers and the status counts read a benchmark's items by status, whatever the task
+            models.Index(fields=("benchmark", "review_status"), name="qaitem_benchmark_status_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.qid

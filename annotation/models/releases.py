@@ -31,6 +31,12 @@ class Release(models.Model):
         blank=True,
         help_text="Evaluation benchmarks a training corpus was checked to share no participant with",
     )
+    excluded = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The items (a corpus: the captions) excluded at the cut, with the reason from the audit trail; "
+        "in the manifest. Null for releases cut before exclusions were recorded, whose manifest has none",
+    )
 
     audit_kind = "release"  # target_kind of its release_cut event
 

@@ -144,6 +144,17 @@ def release_export_rows(*, release: Release) -> Iterator[ReleaseItem] | Iterator
     return release_clip_rows(release=release) if release.kind == Benchmark.Kind.TRAIN else release_rows(release=release)
 
 
+def benchmark_releases(*, benchmark: Benchmark) -> QuerySet[Release]:
+    """A benchmark's releases, newest first, with who cut them."""
+    return Release.objects.filter(benchmark=benchmark).select_related("created_by").order_by("-created_at", "-pk")
+
+
+def excluded_count(*, benchmark: Benchmark) -> int:
+    """How many items (a training corpus: captions) are excluded now: the next release's datasheet lists them."""
+    rows = Caption.objects.filter(video__benchmark=benchmark) if benchmark.is_caption_centric else benchmark.items
+    return rows.filter(review_status="excluded").count()
+
+
 def release_by_tag(*, benchmark_name: str, tag: str) -> Release | None:
     return (
         Release.objects.select_related("benchmark", "created_by")

@@ -75,3 +75,31 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
     for record in provenance.values():
         record["reviewers"] = sorted({r["by"] for r in record["reviews"] if r["by_person"]})
     return {pk: provenance[pk] for pk in target_ids}
+
+
+def exclusions(kind: str, excluded: dict[int, dict], last_event_id: int) -> list[dict]:
+    """What a release's manifest says of each excluded QA item or caption (``kind``; ``excluded``:
+    id -> what names it, in release order): who excluded it, when and why, from the last move to
+    ``excluded`` in the audit trail up to ``last_event_id``. One query for the events, one for the people."""
+    events = AuditEvent.objects.filter(
+        target_kind=kind,
+        target_id__in=list(excluded),
+        event_type=Event.STATUS_CHANGED,
+        after__review_status=ReviewStatus.EXCLUDED,
+        id__lte=last_event_id,
+    ).order_by("id")
+    last = {
+        target_id: (user_id, source, at, reason)
+        for target_id, user_id, source, at, reason in events.values_list(
+            "target_id", "actor_user_id", "actor_source", "at", "reason"
+        )
+    }
+    users = dict(
+        get_user_model().objects.filter(pk__in={e[0] for e in last.values() if e[0]}).values_list("pk", "username")
+    )
+    records = []
+    for pk, names in excluded.items():
+        user_id, source, at, reason = last.get(pk, (None, "", None, ""))
+        by = users.get(user_id, source) if user_id is not None else source
+        records.append(names | {"reason": reason, "excluded_by": by, "excluded_at": at.isoformat() if at else None})
+    return records

@@ -11,32 +11,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
-from annotation.domain.problem_lists import indented_list
+from annotation.domain.release_blockers import Blocker, BlockerGroup, BlockerKind, blocked_text, blocker_groups
 from annotation.domain.transitions import ReviewStatus
-from annotation.errors import Refused
+from annotation.errors import InvalidInput, Refused
 from annotation.exports.release_export import FORMATS, export_digest
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
 from annotation.selectors import evaluation_benchmarks
 
 from .audited_writes import Actor, record_action, records_refusals
+from .blocker_queries import Found, add_open_flags
 from .bulk_insert import insert_many
-from .release_snapshots import caption_snapshot, content_provenance
+from .release_snapshots import caption_snapshot, content_provenance, exclusions
 from .train_releases import train_release_blockers, train_release_write
 
 RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
+UNSETTLED = [status for status in ReviewStatus.values if status not in RELEASABLE]  # an index serves IN, not NOT IN
 Event = AuditEvent.EventType
+TAG_LENGTH: int = Release._meta.get_field("tag").max_length or 64
 
 
 class ReleaseBlocked(Refused):
-    """The benchmark is not complete; ``blockers`` says what stands in the way."""
+    """The benchmark is not complete. ``found``: the blockers; ``groups``: them by kind, with counts;
+    ``blockers``: their sentences. The message is one line per group, never a cut list."""
 
-    def __init__(self, blockers: list[str]):
-        self.blockers = blockers
-        super().__init__(f"the release is blocked by {len(blockers)} problem(s):\n{indented_list(blockers, limit=100)}")
+    def __init__(self, found: list[Blocker]):
+        self.found = found
+        self.groups = blocker_groups(found)
+        self.blockers = [b.message for b in found]
+        super().__init__(blocked_text(self.groups))
 
 
 @dataclass(frozen=True)
@@ -49,36 +55,66 @@ class ReleaseDiff:
         return {"added": self.added, "removed": self.removed, "changed": self.changed}
 
 
-def release_blockers(*, benchmark: Benchmark, disjoint_from: Sequence[Benchmark] | None = None) -> list[str]:
-    """Everything that keeps ``benchmark`` from being released, in words. A training
-    corpus is checked by caption, and against ``disjoint_from`` (every evaluation
-    benchmark when None) for shared participants."""
+def release_blockers(*, benchmark: Benchmark, disjoint_from: Sequence[Benchmark] | None = None) -> list[Blocker]:
+    """Everything that keeps ``benchmark`` from being released, group by group (``release_blocker_groups``)."""
+    groups = release_blocker_groups(benchmark=benchmark, disjoint_from=disjoint_from)
+    return [blocker for group in groups for blocker in group.blockers]
+
+
+def release_blocker_groups(
+    *, benchmark: Benchmark, disjoint_from: Sequence[Benchmark] | None = None, listed: int | None = None
+) -> list[BlockerGroup]:
+    """What keeps ``benchmark`` from being released, by kind, with counts; each group lists all its
+    blockers, or its first ``listed``. A training corpus is checked by caption, and against
+    ``disjoint_from`` (every evaluation benchmark when None) for shared participants. A fixed
+    number of queries; with ``listed``, rows read do not grow with the blockers either."""
+    found = Found(listed)
     if benchmark.is_caption_centric:
         against = evaluation_benchmarks() if disjoint_from is None else list(disjoint_from)
-        return train_release_blockers(benchmark=benchmark, against=against)
-    blockers = [
-        f"{qid}: review status is {status}; accept it or exclude it"
-        for qid, status in benchmark.items.exclude(review_status__in=RELEASABLE)
-        .order_by("qid")
-        .values_list("qid", "review_status")
-    ]
+        train_release_blockers(found, benchmark=benchmark, against=against)
+        return found.groups()
+
+    def unsettled(pk: int, qid: str, status: str, video_id: int) -> Blocker:
+        return Blocker(
+            kind=BlockerKind.REVIEW_STATUS,
+            detail=status,
+            subject=qid,
+            item_id=pk,
+            video_id=video_id,
+            message=f"{qid}: review status is {status}; accept it or exclude it",
+        )
+
+    rows = benchmark.items.filter(review_status__in=UNSETTLED)
+    fields = ("pk", "qid", "review_status", "video_id")
+    found.add(rows, fields, unsettled, order=("qid",), by=("review_status",))
     open_flags = QualityFlag.objects.filter(benchmark=benchmark, status=QualityFlag.Status.OPEN)
+    released_clips = benchmark.videos.filter(items__review_status=ReviewStatus.ACCEPTED)
+    add_open_flags(
+        found,
+        open_flags,
+        items=Q(item__review_status=ReviewStatus.ACCEPTED),
+        captions=Q(caption__video__in=released_clips),
+        item_sentence=lambda qid, kind, message: (
+            f"{qid}: open flag {kind} ({message}); fix it or waive it with a reason"
+        ),
+        caption_action="fix it or waive it",
+    )
     accepted = benchmark.items.filter(review_status=ReviewStatus.ACCEPTED)
-    for flag in open_flags.filter(item__in=accepted).select_related("item").order_by("item__qid", "kind"):
-        assert flag.item is not None
-        blockers.append(f"{flag.item.qid}: open flag {flag.kind} ({flag.message}); fix it or waive it with a reason")
-    for flag in open_flags.filter(caption__video__items__in=accepted).distinct().select_related("caption__video"):
-        assert flag.caption is not None
-        blockers.append(f"caption of {flag.caption.video.clip_name}: open flag {flag.kind}; fix it or waive it")
-    for flag in open_flags.filter(item__isnull=True, caption__isnull=True).order_by("kind"):
-        blockers.append(f"benchmark: open flag {flag.kind} ({flag.message}); fix it or waive it with a reason")
     if not accepted.exists():
-        blockers.append("no accepted item: nothing to release")
-    return blockers
+        found.append(
+            Blocker(
+                kind=BlockerKind.NOTHING_TO_RELEASE,
+                subject=benchmark.name,
+                message="no accepted item: nothing to release",
+            )
+        )
+    return found.groups()
 
 
 def release_manifest(release: Release) -> dict:
-    return {
+    """The release's datasheet: the header of the ``json`` export, so part of its digest. A release
+    cut before exclusions were recorded has no ``excluded`` (``None``), and its manifest stays as it was."""
+    manifest = {
         "benchmark": release.benchmark.name,
         "tag": release.tag,
         "notes": release.notes,
@@ -87,6 +123,19 @@ def release_manifest(release: Release) -> dict:
         "item_count": release.item_count,
         "task_counts": release.task_counts,
     }
+    if release.excluded is not None:
+        manifest["excluded"] = release.excluded
+    return manifest
+
+
+def excluded_items(benchmark: Benchmark, last_event_id: int) -> list[dict]:
+    """The benchmark's excluded items for the manifest: qid, task, clip, and who excluded each, when and why."""
+    rows = benchmark.items.filter(review_status=ReviewStatus.EXCLUDED).order_by("id")
+    named = {
+        pk: {"qid": qid, "task": task, "clip": clip}
+        for pk, qid, task, clip in rows.values_list("pk", "qid", "task", "video__clip_name")
+    }
+    return exclusions(QAItem.audit_kind, named, last_event_id)
 
 
 @records_refusals
@@ -96,7 +145,9 @@ def release_create(
     """Freeze ``benchmark``; a training corpus only when it shares no participant with
     the evaluation benchmarks ``disjoint_from`` (all of them when None)."""
 
-    def blocked(blockers: list[str]) -> ReleaseBlocked:
+    tag_refused(tag)
+
+    def blocked(blockers: list[Blocker]) -> ReleaseBlocked:
         attempted = {"tag": tag, "disjoint_from": sorted(b.name for b in disjoint_from or ())}
         return ReleaseBlocked(blockers).recording(
             actor=Actor.person(user),
@@ -107,14 +158,24 @@ def release_create(
         )
 
     if disjoint_from and not benchmark.is_caption_centric:
-        raise blocked([f"{benchmark.name} is an evaluation benchmark; disjoint_from is for training corpora"])
+        raise blocked(
+            [_wrong_request(f"{benchmark.name} is an evaluation benchmark; disjoint_from is for training corpora")]
+        )
     if any(b.kind != Benchmark.Kind.EVAL for b in disjoint_from or ()):
-        raise blocked(["disjoint_from names only evaluation benchmarks"])
+        raise blocked([_wrong_request("disjoint_from names only evaluation benchmarks")])
     with transaction.atomic():
         benchmark_mutex(benchmark.pk, MutexPurpose.RELEASE_CUT)  # one release of a benchmark at a time
         benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # no import or generation changes what is frozen
         if Release.objects.filter(benchmark=benchmark, tag=tag).exists():
-            raise blocked([f"tag {tag!r} exists already; releases are immutable, use a new tag"])
+            raise blocked(
+                [
+                    Blocker(
+                        kind=BlockerKind.TAG_TAKEN,
+                        subject=tag,
+                        message=f"tag {tag!r} exists already; releases are immutable, use a new tag",
+                    )
+                ]
+            )
         against = None
         if benchmark.is_caption_centric:
             against = evaluation_benchmarks() if disjoint_from is None else sorted(disjoint_from, key=lambda b: b.name)
@@ -127,6 +188,18 @@ def release_create(
             release = train_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user, against=against)
         _release_cut_recorded(release, user=user)
     return release
+
+
+def tag_refused(tag: str) -> None:
+    """Raise ``InvalidInput`` (field ``tag``) for a tag no release can have: empty, or longer than the column."""
+    if not tag.strip():
+        raise InvalidInput("a release needs a tag, e.g. v1.0", field="tag")
+    if len(tag) > TAG_LENGTH:
+        raise InvalidInput(f"the tag has {len(tag)} characters; at most {TAG_LENGTH}", field="tag")
+
+
+def _wrong_request(message: str) -> Blocker:
+    return Blocker(kind=BlockerKind.WRONG_REQUEST, subject="disjoint_from", message=message)
 
 
 def _release_cut_recorded(release: Release, *, user) -> None:
@@ -160,6 +233,7 @@ def _eval_release_write(*, benchmark: Benchmark, tag: str, notes: str, user) -> 
         item_count=len(items),
         task_counts=dict(sorted(Counter(i.task for i in items).items())),
         last_event_id=last_event_id,
+        excluded=excluded_items(benchmark, last_event_id),
     )
     rows = _released_rows(release, items, last_event_id)
     manifest = release_manifest(release)
@@ -207,15 +281,22 @@ def item_provenance(item_ids: list[int], last_event_id: int) -> dict[int, dict]:
 
 
 def release_diff(*, old: Release, new: Release) -> ReleaseDiff:
-    before = {qid: (v, c) for qid, v, c in old.items.values_list("qid", "item_version", "content")}
-    after = {qid: (v, c) for qid, v, c in new.items.values_list("qid", "item_version", "content")}
+    """What changed between two releases of a benchmark: qids (a corpus: clips) added, removed, and
+    changed with the content fields that differ (a corpus: caption fields, and ``qa``)."""
+    before, after = _diffed_rows(old), _diffed_rows(new)
     changed = {}
-    for qid in sorted(before.keys() & after.keys()):
-        fields = sorted(
-            k for k in before[qid][1].keys() | after[qid][1].keys() if before[qid][1].get(k) != after[qid][1].get(k)
-        )
+    for key in sorted(before.keys() & after.keys()):
+        fields = sorted(k for k in before[key].keys() | after[key].keys() if before[key].get(k) != after[key].get(k))
         if fields:
-            changed[qid] = fields
+            changed[key] = fields
     return ReleaseDiff(
         added=sorted(after.keys() - before.keys()), removed=sorted(before.keys() - after.keys()), changed=changed
     )
+
+
+def _diffed_rows(release: Release) -> dict[str, dict]:
+    if release.kind == Benchmark.Kind.TRAIN:
+        return {
+            clip: content | {"qa": qa} for clip, content, qa in release.clips.values_list("clip_name", "content", "qa")
+        }
+    return dict(release.items.values_list("qid", "content"))

@@ -13,95 +13,124 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
+from annotation.domain.release_blockers import Blocker, BlockerKind
 from annotation.domain.transitions import ReviewStatus, VideoStatus
 from annotation.exports import sft_export
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseClip, Video
 from annotation.selectors import participant_report
 
+from .blocker_queries import Found, add_open_flags
 from .bulk_insert import insert_many, reserved_ids
-from .release_snapshots import caption_snapshot, content_provenance
+from .release_snapshots import caption_snapshot, content_provenance, exclusions
 
 RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
 BATCH = 1000
+K = BlockerKind
 
 
-def train_release_blockers(*, benchmark: Benchmark, against: Sequence[Benchmark]) -> list[str]:
-    """Everything that keeps the corpus ``benchmark`` from release, checked against the evaluation benchmarks ``against``."""
+def train_release_blockers(found: Found, *, benchmark: Benchmark, against: Sequence[Benchmark]) -> None:
+    """Add to ``found`` everything that keeps the corpus ``benchmark`` from release, checked against
+    the evaluation benchmarks ``against``."""
     videos = Video.objects.filter(benchmark=benchmark)
-    captions = Caption.objects.filter(video__benchmark=benchmark)
-    blockers = [
-        f"{clip}: no caption; import one or leave the clip out of the corpus"
-        for clip in videos.filter(caption__isnull=True).order_by("clip_name").values_list("clip_name", flat=True)
-    ]
-    blockers += [
-        f"{clip}: caption review status is {status}; accept it or exclude it"
-        for clip, status in captions.exclude(review_status__in=RELEASABLE)
-        .order_by("video__clip_name")
-        .values_list("video__clip_name", "review_status")
-    ]
+    clip = ("pk", "clip_name")
+    found.add(
+        videos.filter(caption__isnull=True),
+        clip,
+        lambda pk, name: _clip_blocker(
+            K.NO_CAPTION, name, pk, f"{name}: no caption; import one or leave the clip out of the corpus"
+        ),
+        order=("clip_name",),
+    )
+    found.add(
+        Caption.objects.filter(video__benchmark=benchmark).exclude(review_status__in=RELEASABLE),
+        ("video_id", "video__clip_name", "review_status"),
+        lambda pk, name, status: _clip_blocker(
+            K.CAPTION_STATUS, name, pk, f"{name}: caption review status is {status}; accept it or exclude it", status
+        ),
+        order=("video__clip_name",),
+        by=("review_status",),
+    )
     released = videos.filter(caption__review_status=ReviewStatus.ACCEPTED)
-    blockers += _media_blockers(released)
-    blockers += [
-        f"{clip}: no participant id; re-import it with participant_id"
-        for clip in released.filter(participant_id="").order_by("clip_name").values_list("clip_name", flat=True)
-    ]
-    blockers += _flag_blockers(benchmark, released)
+    _media_blockers(found, released)
+    found.add(
+        released.filter(participant_id=""),
+        clip,
+        lambda pk, name: _clip_blocker(
+            K.NO_PARTICIPANT, name, pk, f"{name}: no participant id; re-import it with participant_id"
+        ),
+        order=("clip_name",),
+    )
+    _flag_blockers(found, benchmark, released)
     report = participant_report(benchmark=benchmark, against=against)
-    blockers += [
-        f"{shared}; a training corpus must share no participant with an evaluation benchmark"
-        for shared in report.shared
-    ]
-    blockers += [
-        f"{name}: {n} clip(s) without a participant id, so disjointness cannot be shown; re-import with "
-        "participant_id or clip names PARTICIPANT_ID_PATTERN reads"
-        for name, n in report.without_id.items()
-        if name != benchmark.name
-    ]
+    for shared in report.shared:
+        found.append(
+            Blocker(
+                kind=K.SHARED_PARTICIPANT,
+                subject=f"participant {shared.participant_id}",
+                message=f"{shared}; a training corpus must share no participant with an evaluation benchmark",
+            )
+        )
+    for name, n in report.without_id.items():
+        if name != benchmark.name:
+            found.append(
+                Blocker(
+                    kind=K.UNPROVABLE_DISJOINTNESS,
+                    subject=name,
+                    message=f"{name}: {n} clip(s) without a participant id, so disjointness cannot be shown; "
+                    "re-import with participant_id or clip names PARTICIPANT_ID_PATTERN reads",
+                )
+            )
     if not released.exists():
-        blockers.append("no accepted caption: nothing to release")
-    return blockers
+        found.append(
+            Blocker(
+                kind=K.NOTHING_TO_RELEASE, subject=benchmark.name, message="no accepted caption: nothing to release"
+            )
+        )
 
 
-def _media_blockers(released) -> list[str]:
-    not_ready = released.exclude(status=VideoStatus.READY).order_by("clip_name").values_list("clip_name", "status")
-    blockers = [
-        f"{clip}: clip is {status}; the export needs its file and model-view frames (process_videos)"
-        for clip, status in not_ready
-    ]
-    no_frames = released.filter(status=VideoStatus.READY).exclude(model_view_indices__has_key=sft_export.FRAME_STRATEGY)
-    blockers += [
-        f"{clip}: no {sft_export.FRAME_STRATEGY} model-view frames; reprocess it"
-        for clip in no_frames.order_by("clip_name").values_list("clip_name", flat=True)
-    ]
-    return blockers
+def _clip_blocker(kind: BlockerKind, clip: str, video_id: int, message: str, detail: str = "") -> Blocker:
+    return Blocker(kind=kind, detail=detail, subject=clip, video_id=video_id, message=message)
 
 
-def _flag_blockers(benchmark: Benchmark, released) -> list[str]:
+def _media_blockers(found: Found, released) -> None:
+    found.add(
+        released.exclude(status=VideoStatus.READY),
+        ("pk", "clip_name", "status"),
+        lambda pk, name, status: _clip_blocker(
+            K.CLIP_NOT_READY,
+            name,
+            pk,
+            f"{name}: clip is {status}; the export needs its file and model-view frames (process_videos)",
+            status,
+        ),
+        order=("clip_name",),
+        by=("status",),
+    )
+    found.add(
+        released.filter(status=VideoStatus.READY).exclude(model_view_indices__has_key=sft_export.FRAME_STRATEGY),
+        ("pk", "clip_name"),
+        lambda pk, name: _clip_blocker(
+            K.NO_MODEL_FRAMES, name, pk, f"{name}: no {sft_export.FRAME_STRATEGY} model-view frames; reprocess it"
+        ),
+        order=("clip_name",),
+    )
+
+
+def _flag_blockers(found: Found, benchmark: Benchmark, released) -> None:
     open_flags = QualityFlag.objects.filter(benchmark=benchmark, status=QualityFlag.Status.OPEN)
-    rows = (
-        open_flags.filter(caption__video__in=released)
-        .order_by("caption__video__clip_name", "kind")
-        .values_list("caption__video__clip_name", "kind")
+    add_open_flags(
+        found,
+        open_flags,
+        items=Q(item__video__in=released, item__review_status=ReviewStatus.ACCEPTED),
+        captions=Q(caption__video__in=released),
+        item_sentence=lambda qid, kind, message: (
+            f"{qid}: open flag {kind} on an accepted QA item; fix it, waive it, or exclude the item"
+        ),
+        caption_action="fix it or waive it with a reason",
     )
-    blockers = [f"caption of {clip}: open flag {kind}; fix it or waive it with a reason" for clip, kind in rows]
-    rows = (
-        open_flags.filter(item__video__in=released, item__review_status=ReviewStatus.ACCEPTED)
-        .order_by("item__qid", "kind")
-        .values_list("item__qid", "kind")
-    )
-    blockers += [
-        f"{qid}: open flag {kind} on an accepted QA item; fix it, waive it, or exclude the item" for qid, kind in rows
-    ]
-    blockers += [
-        f"benchmark: open flag {kind} ({message}); fix it or waive it with a reason"
-        for kind, message in open_flags.filter(item__isnull=True, caption__isnull=True)
-        .order_by("kind")
-        .values_list("kind", "message")
-    ]
-    return blockers
 
 
 def train_release_write(*, benchmark: Benchmark, tag: str, notes: str, user, against: Sequence[Benchmark]) -> Release:
@@ -138,11 +167,18 @@ def train_release_write(*, benchmark: Benchmark, tag: str, notes: str, user, aga
         clip_count=len(video_ids),
         disjoint_from=[b.name for b in against],
         last_event_id=last_event_id,
+        excluded=_excluded_captions(benchmark, last_event_id),
         export_sha256=export_sha256,
         sha256=export_sha256[sft_export.CANONICAL],
     )
     release.save(force_insert=True)
     return release
+
+
+def _excluded_captions(benchmark: Benchmark, last_event_id: int) -> list[dict]:
+    rows = Caption.objects.filter(video__benchmark=benchmark, review_status=ReviewStatus.EXCLUDED)
+    named = {pk: {"clip": clip} for pk, clip in rows.order_by("video__clip_name").values_list("pk", "video__clip_name")}
+    return exclusions(Caption.audit_kind, named, last_event_id)
 
 
 def _frozen_clips(

@@ -1,13 +1,17 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from annotation.errors import DomainError
 from annotation.models import Benchmark
 from annotation.selectors import evaluation_benchmarks
-from annotation.services.releases import ReleaseBlocked, release_create
+from annotation.services.releases import release_create
 
 
 class Command(BaseCommand):
-    help = "Freeze a benchmark's accepted items as a new release; refuses and lists the blockers if it is incomplete."
+    help = (
+        "Freeze a benchmark's accepted items as a new release; refuses if it is incomplete, with one line per "
+        "kind of blocker: its count, the first few and what clears them"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("benchmark", help="benchmark name")
@@ -33,7 +37,7 @@ class Command(BaseCommand):
         try:
             against = None if disjoint_from is None else evaluation_benchmarks(names=disjoint_from)
             release = release_create(benchmark=target, tag=tag, notes=notes, user=admin, disjoint_from=against)
-        except (ReleaseBlocked, LookupError) as refused:
+        except (DomainError, LookupError) as refused:  # a blocked cut: one line per kind of blocker, with its count
             raise CommandError(str(refused)) from None
         if release.kind == Benchmark.Kind.TRAIN:
             self.stdout.write(

@@ -57,9 +57,14 @@ def test_completeness_is_about_captions_not_qa_items(reviewed_corpus, eval_bench
     review_status_set(
         model=Caption, pk=caption.pk, status="in_review", actor=Actor.person(reviewer), expected_version=caption.version
     )
-    assert release_blockers(benchmark=reviewed_corpus) == [
-        f"{caption.video.clip_name}: caption review status is in_review; accept it or exclude it"
-    ]
+    [blocker] = release_blockers(benchmark=reviewed_corpus)
+    assert (blocker.kind, blocker.detail, blocker.subject, blocker.video_id) == (
+        "caption_status",
+        "in_review",
+        caption.video.clip_name,
+        caption.video_id,
+    )
+    assert blocker.message == f"{caption.video.clip_name}: caption review status is in_review; accept it or exclude it"
 
 
 def test_evaluation_clips_without_participant_block_the_release(reviewed_corpus, admin_user, train_rows):
