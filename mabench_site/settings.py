@@ -213,6 +213,7 @@ LOGGING = {
     "loggers": {
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
         "httpx": {"level": "WARNING"},  # one line per model request otherwise
+        "axes": {"level": "WARNING"},  # failures and lockouts are warnings; a line per good login otherwise
     },
 }
 
