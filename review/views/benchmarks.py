@@ -59,7 +59,7 @@ def benchmark_detail(request, pk: int):
     if request.htmx:
         return render(request, "review/_items_table.html", context)
     context |= {
-        "videos": benchmark_videos(benchmark=benchmark),
+        "videos": benchmark_videos(benchmark=benchmark, withheld=withheld),
         "status_counts": [
             (status, ReviewStatus(status).label, n) for status, n in item_counts_by_status(benchmark=benchmark).items()
         ],
