@@ -94,12 +94,18 @@ class Queue(models.Model):
         excluded. Elsewhere an exclusion stands; reviews neither ask for nor move it."""
         return ReviewStatus.EXCLUDED in self.filters.get("statuses", ())
 
+    @property
+    def caption_only(self) -> bool:
+        """A training corpus's caption queue: it serves the caption alone. A corpus queue with a question filter
+        is scoped and serves its QA rows, as a scoped queue of an evaluation benchmark does."""
+        return self.benchmark.is_caption_centric and not self.scoped
+
     def questions_served(self, video_id: int) -> models.QuerySet[QAItem]:
         """The questions of a clip this queue asks a decision on (and, when blind, a blind answer to): its scope,
         or every question of the clip in an unscoped queue, less excluded ones unless it reopens them. None in a
-        training corpus, whose queues review captions only. Every rule of what a queue serves reads this or
+        training corpus's caption queue (``caption_only``). Every rule of what a queue serves reads this or
         ``review.services.reviews.slot_open_work``, which says the same in SQL."""
-        if self.benchmark.is_caption_centric:
+        if self.caption_only:
             return QAItem.objects.none()
         items = QAItem.objects.filter(video_id=video_id)
         if self.scoped:
@@ -164,8 +170,8 @@ class QueueSlot(models.Model):
 class BlindAnswers(models.Manager):
     def questions_left(self, *, slot: QueueSlot, person: User) -> int:
         """Closed questions the slot's queue serves of its clip that the person has still to answer from the
-        video (0 outside blind queues and in training corpora, whose queues review captions only)."""
-        if not slot.queue.blind or slot.queue.benchmark.is_caption_centric:
+        video (0 outside blind queues and in a training corpus's caption queues)."""
+        if not slot.queue.blind or slot.queue.caption_only:
             return 0
         closed = slot.queue.questions_served(slot.video_id).filter(task__in=CLOSED_TASKS)
         answered = self.filter(person=person, stage=slot.queue.stage, item__video_id=slot.video_id)

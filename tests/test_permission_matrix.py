@@ -68,6 +68,8 @@ MATRIX = {
     "benchmarks/<pk>/items/status/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"pk": "benchmark"}),
     "items/<item_id>/exclude/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),
     "items/<item_id>/include/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),
+    "clips/<video_id>/exclude/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs=CLIP),
+    "clips/<video_id>/include/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs=CLIP),
     "flags/<flag_id>/waive/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"flag_id": "flag"}),
     "flags/<flag_id>/unwaive/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"flag_id": "flag"}),
     # The release page: reviewers read it (blockers, releases, diffs, downloads); only admins cut (an empty form: 400).
@@ -120,6 +122,8 @@ MATRIX = {
     "api/benchmarks/<pk>/": _api(kwargs={"pk": "benchmark"}),
     "api/videos/": _api(),
     "api/videos/<pk>/": _api(kwargs={"pk": "video"}),
+    "api/videos/<pk>/exclude/": _api("POST", 400, kwargs={"pk": "video"}),
+    "api/videos/<pk>/include/": _api("POST", 400, kwargs={"pk": "video"}),
     "api/items/": _api(),
     "api/items/<pk>/": _api(kwargs={"pk": "item"}),
     "api/items/<pk>/exclude/": _api("POST", 400, kwargs={"pk": "item"}),

@@ -1,5 +1,5 @@
 """Endpoints for benchmarks, videos and QA items (admins and reviewers): read, and exclude an item from
-release or include it again, with a reason."""
+release or include it again, with a reason; the same for a clip's caption (in a training corpus: the clip)."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -8,9 +8,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from annotation.domain.taxonomy import TASKS
-from annotation.models import Benchmark, QAItem, QualityFlag, Video
+from annotation.models import Benchmark, Caption, QAItem, QualityFlag, Video
 from annotation.selectors import items_matching, with_open_flags
-from annotation.services.exclusions import item_exclude, item_include
+from annotation.services.exclusions import clip_exclude, clip_include, item_exclude, item_include
 
 from .permissions import IsAdminOrReviewer, clips_withheld
 
@@ -28,8 +28,20 @@ class BenchmarkSerializer(serializers.ModelSerializer):
         fields = ("id", "name", "kind", "description", "created_at")
 
 
+class ClipCaptionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Caption
+        fields = ("id", "review_status", "version")
+
+
 class VideoSerializer(serializers.ModelSerializer):
     fps = serializers.SerializerMethodField()
+    caption = ClipCaptionSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="the clip's caption (null without one); in a training corpus an excluded caption is a clip out "
+        "of the corpus",
+    )
 
     class Meta:
         model = Video
@@ -37,6 +49,8 @@ class VideoSerializer(serializers.ModelSerializer):
             "id",
             "benchmark",
             "clip_name",
+            "participant_id",
+            "caption",
             "sha256",
             "size_bytes",
             "status",
@@ -98,24 +112,6 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursorPagination
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=[_param("benchmark", "benchmark id"), _param("status", "video status")])
-)
-class VideoViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = VideoSerializer
-    permission_classes = [IsAdminOrReviewer]
-    pagination_class = IdCursorPagination
-
-    def get_queryset(self):
-        videos = Video.objects.exclude(pk__in=self.request.user.clips_withheld())  # a name can carry the label
-        params = self.request.query_params
-        if params.get("benchmark"):
-            videos = videos.filter(benchmark_id=params["benchmark"])
-        if params.get("status"):
-            videos = videos.filter(status=params["status"])
-        return videos
-
-
 ITEM_FILTERS = [
     _param("benchmark", "benchmark id"),
     _param("task", f"one of {', '.join(TASKS)}"),
@@ -135,18 +131,71 @@ class ItemStatusChangeSerializer(serializers.Serializer):
     )
 
 
-def _status_change_schema(done: str, refused: str):
+def _status_change_params(request) -> dict:
+    """The reason and the version seen of a posted exclusion or inclusion, as the services take them."""
+    params = ItemStatusChangeSerializer(data=request.data)
+    params.is_valid(raise_exception=True)
+    return {"reason": params.validated_data["reason"], "expected_version": params.validated_data.get("version")}
+
+
+def _status_change_schema(done: str, refused: str, serializer=ItemSerializer):
     return extend_schema(
         request=ItemStatusChangeSerializer,
         responses={
-            200: ItemSerializer,
+            200: serializer,
             400: OpenApiResponse(description="no reason (the field is named)"),
             403: OpenApiResponse(description="not a reviewer or admin"),
-            404: OpenApiResponse(description="no such item, or its clip is held blind by the requester"),
+            404: OpenApiResponse(description="no such item or clip, or the clip is held blind by the requester"),
             409: OpenApiResponse(description=f"{refused}, or a stale version; recorded in the audit trail"),
         },
         description=done,
     )
+
+
+VIDEO_FILTERS = [
+    _param("benchmark", "benchmark id"),
+    _param("status", "video status"),
+    _param("participant", "participant id"),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=VIDEO_FILTERS))
+class VideoViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = VideoSerializer
+    permission_classes = [IsAdminOrReviewer]
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        videos = Video.objects.exclude(pk__in=clips_withheld(self.request)).select_related("caption")
+        params = self.request.query_params
+        for name, field in (("benchmark", "benchmark_id"), ("status", "status"), ("participant", "participant_id")):
+            if params.get(name):
+                videos = videos.filter(**{field: params[name]})
+        return videos
+
+    def _caption_status_change(self, request, service):
+        video = self.get_object()
+        service(video_id=video.pk, user=request.user, **_status_change_params(request))
+        return Response(VideoSerializer(self.get_queryset().get(pk=video.pk)).data)
+
+    @_status_change_schema(
+        "Exclude the clip's caption, with a reason. In a training corpus the clip leaves the corpus with its QA "
+        "rows: it is not released and not counted for shared participants. `version` is the caption's.",
+        "a caption in review or excluded already",
+        VideoSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def exclude(self, request, pk=None):
+        return self._caption_status_change(request, clip_exclude)
+
+    @_status_change_schema(
+        "Include the clip's excluded caption again: it goes back to imported, to be reviewed before a release.",
+        "a caption that is not excluded",
+        VideoSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def include(self, request, pk=None):
+        return self._caption_status_change(request, clip_include)
 
 
 @extend_schema_view(list=extend_schema(parameters=ITEM_FILTERS))
@@ -156,15 +205,8 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursorPagination
 
     def _status_change(self, request, service):
-        params = ItemStatusChangeSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         # a refusal (409) or bad input (400) is answered by the API's one handler (annotation/api/errors.py)
-        item = service(
-            item_id=self.get_object().pk,
-            user=request.user,
-            reason=params.validated_data["reason"],
-            expected_version=params.validated_data.get("version"),
-        )
+        item = service(item_id=self.get_object().pk, user=request.user, **_status_change_params(request))
         return Response(ItemSerializer(with_open_flags(QAItem.objects.filter(pk=item.pk)).get()).data)
 
     @_status_change_schema(

@@ -9,8 +9,9 @@ read by ms-swift), one JSON object per line::
 
 or, for the model-view frames, ``"<image>"`` once per frame before the instruction and
 ``"images": ["media/<clip>/000012.jpg", ...]``. With QA, each accepted QA item of the
-clip that has an answer key follows as one more user turn (the question, options
-embedded as ``A. ...`` lines) and assistant turn (the key). Paths are relative to the
+clip that has an answer key is one user turn (the question, options embedded as
+``A. ...`` lines) and assistant turn (the key), and the caption comes last (``qa_turns``
+says why and in which order); the media placeholders open the first user turn. Paths are relative to the
 export folder, which holds the JSONL, ``media/`` and a ``dataset_info.json`` for
 LLaMA-Factory. Rows come in the release's order (clip names), so line n of every
 format is clip n of ``corpus-jsonl``.
@@ -31,6 +32,7 @@ from typing import Protocol
 from django.core.files.storage import Storage, default_storage
 
 from annotation.domain.mac_format import join_embedded_options
+from annotation.domain.taxonomy import TASKS
 from annotation.errors import DomainError
 from annotation.frames.outputs import local_root, read_manifest
 
@@ -101,23 +103,34 @@ def frame_paths(row: ReleasedClip) -> list[str]:
     return [f"media/{row.clip_name}/{index:06d}.jpg" for index in row.media["model_view"][FRAME_STRATEGY]]
 
 
+TURN_ORDER = {task: place for place, task in enumerate(TASKS)}  # CMAR, FMAR, the yes/no tasks, MADU, MARE
+
+
+def qa_turns(qa: list[dict]) -> list[dict]:
+    """The QA items with a key, in the order no earlier turn states a later one's answer: the caption states
+    both labels (CMAR's and FMAR's keys) and most of what the yes/no and open questions ask, so it comes after
+    them all; FMAR's options (fine labels of mostly one body part) give CMAR's key away, so CMAR comes first;
+    the closed tasks come before the open ones, whose reference answers describe the action (MARE's names
+    both labels). Within a task, qid order."""
+    keyed = [item for item in qa if item["answer"]]
+    return sorted(keyed, key=lambda item: (TURN_ORDER.get(item["task"], len(TURN_ORDER)), item["qid"]))
+
+
 def conversation(row: ReleasedClip, fmt: SftFormat) -> dict:
     if fmt.media == "video":
         media_key, paths, tokens = "videos", [video_path(row)], "<video>"
     else:
         paths = frame_paths(row)
         media_key, tokens = "images", "<image>" * len(paths)
-    messages = [
-        {"role": "user", "content": tokens + INSTRUCTION},
-        {"role": "assistant", "content": caption_text(row.content)},
+    turns = [
+        (join_embedded_options(qa["question"], qa["options"]), qa["answer"])
+        for qa in (qa_turns(row.qa) if fmt.with_qa else [])
     ]
-    if fmt.with_qa:
-        for qa in row.qa:
-            if qa["answer"]:
-                messages += [
-                    {"role": "user", "content": join_embedded_options(qa["question"], qa["options"])},
-                    {"role": "assistant", "content": qa["answer"]},
-                ]
+    turns.append((INSTRUCTION, caption_text(row.content)))
+    messages = []
+    for asked, answered in turns:
+        messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
+    messages[0]["content"] = tokens + messages[0]["content"]
     return {"messages": messages, media_key: paths}
 
 

@@ -7,10 +7,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from annotation.domain.taxonomy import tasks_in_tier
+from annotation.domain.transitions import ReviewStatus
 from annotation.models import (
     BaselineRun,
     Benchmark,
@@ -37,8 +38,9 @@ def benchmarks_with_counts() -> QuerySet[Benchmark]:
 
 
 def benchmark_videos(*, benchmark: Benchmark, withheld: Sequence[int] = ()) -> QuerySet[Video]:
-    """The benchmark's clips with their question counts, less the ``withheld`` ones (a name can carry the label)."""
-    return benchmark.videos.exclude(pk__in=withheld).annotate(item_count=Count("items")).order_by("clip_name")
+    """The benchmark page's clips, with their caption and number of questions; none of a ``withheld`` clip."""
+    videos = benchmark.videos.exclude(pk__in=withheld).select_related("caption")
+    return videos.annotate(item_count=Count("items")).order_by("clip_name")
 
 
 def _by_status_flags_and_clips(
@@ -190,18 +192,23 @@ class SharedParticipant:
 @dataclass
 class ParticipantReport:
     """Participants a training corpus shares with evaluation benchmarks, and the clips
-    whose participant is unknown (on either side), so disjointness cannot be shown."""
+    whose participant is unknown (on either side), so disjointness cannot be shown.
+
+    Only clips that are or would be released count (``corpus_clips_counted``,
+    ``evaluation_clips_counted``); ``left_out`` says how many were not, per benchmark."""
 
     benchmark: str
     against: list[str]
     shared: list[SharedParticipant] = field(default_factory=list)
     without_id: dict[str, int] = field(default_factory=dict)  # benchmark name -> clips without a participant id
+    left_out: dict[str, int] = field(default_factory=dict)  # benchmark name -> clips not counted
 
     def as_dict(self) -> dict:
         return {
             "benchmark": self.benchmark,
             "against": self.against,
             "without_id": self.without_id,
+            "left_out": self.left_out,
             "shared": [
                 {"participant_id": s.participant_id, "clips": s.clips, "elsewhere": s.elsewhere} for s in self.shared
             ],
@@ -224,13 +231,30 @@ def evaluation_benchmarks(*, names: Sequence[str] | None = None) -> list[Benchma
     return [found[n] for n in sorted(set(names))]
 
 
+def corpus_clips_counted(*, benchmark: Benchmark) -> QuerySet[Video]:
+    """The clips of a training corpus that a release of it carries, or will once reviewed: all but the
+    excluded ones (a clip whose caption is excluded is out of the corpus, with its QA rows)."""
+    return Video.objects.filter(benchmark=benchmark).exclude(caption__review_status=ReviewStatus.EXCLUDED)
+
+
+def evaluation_clips_counted(*, benchmarks: Sequence[Benchmark]) -> QuerySet[Video]:
+    """The clips of evaluation benchmarks that are or may be released: in any release of their benchmark (a
+    release is immutable and published: excluding the clip later does not take it back), or with a question
+    that is not excluded (the next release may carry it)."""
+    live = QAItem.objects.filter(video=OuterRef("pk")).exclude(review_status=ReviewStatus.EXCLUDED)
+    released = ReleaseItem.objects.filter(item__video=OuterRef("pk"))
+    return Video.objects.filter(benchmark__in=benchmarks).filter(Exists(live) | Exists(released))
+
+
 def participant_report(*, benchmark: Benchmark, against: Sequence[Benchmark]) -> ParticipantReport:
-    """Three queries, whatever the sizes: the shared participants' clips on both sides, and the counts of clips without one."""
+    """Five queries, whatever the sizes: the shared participants' clips on both sides, and per benchmark the
+    clips counted, those of them without a participant id, and all clips."""
     report = ParticipantReport(benchmark=benchmark.name, against=[b.name for b in against])
-    own_ids = Video.objects.filter(benchmark=benchmark).exclude(participant_id="").values("participant_id")
+    own = corpus_clips_counted(benchmark=benchmark)
+    others = evaluation_clips_counted(benchmarks=against)
     elsewhere: defaultdict[str, defaultdict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     rows = (
-        Video.objects.filter(benchmark__in=against, participant_id__in=own_ids)
+        others.filter(participant_id__in=own.exclude(participant_id="").values("participant_id"))
         .order_by("participant_id", "benchmark__name", "clip_name")
         .values_list("participant_id", "benchmark__name", "clip_name")
     )
@@ -238,17 +262,30 @@ def participant_report(*, benchmark: Benchmark, against: Sequence[Benchmark]) ->
         elsewhere[participant][name].append(clip)
     own_clips = defaultdict(list)
     for participant, clip in (
-        Video.objects.filter(benchmark=benchmark, participant_id__in=list(elsewhere))
+        own.filter(participant_id__in=list(elsewhere))
         .order_by("participant_id", "clip_name")
         .values_list("participant_id", "clip_name")
     ):
         own_clips[participant].append(clip)
     report.shared = [SharedParticipant(p, own_clips[p], dict(elsewhere[p])) for p in sorted(elsewhere)]
-    missing = (
-        Video.objects.filter(benchmark__in=[benchmark, *against], participant_id="")
+    counted: dict[str, tuple[int, int]] = {}  # name -> (clips counted, of them without a participant id)
+    for clips in (own, others):
+        per_benchmark = (
+            clips.order_by()
+            .values_list("benchmark__name")
+            .annotate(n=Count("pk"), missing=Count("pk", filter=Q(participant_id="")))
+        )
+        counted |= {name: (n, missing) for name, n, missing in per_benchmark}
+    totals = (
+        Video.objects.filter(benchmark__in=[benchmark, *against])
         .order_by()
         .values_list("benchmark__name")
         .annotate(n=Count("pk"))
     )
-    report.without_id = dict(sorted(missing))
+    for name, n in sorted(totals):
+        shown, missing = counted.get(name, (0, 0))
+        if missing:
+            report.without_id[name] = missing
+        if n > shown:
+            report.left_out[name] = n - shown
     return report

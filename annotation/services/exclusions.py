@@ -1,4 +1,6 @@
 """Excluding QA items from release, and including them again: a reviewer's or admin's decision with a reason.
+The same for a clip's caption (``clip_exclude``, ``clip_include``): in a training corpus an excluded caption
+takes its clip out of the corpus, QA rows included (not released, not counted for participants).
 
 The review-status transition map decides what may move. Exclusion is allowed from imported, accepted,
 rejected and needs adjudication; an item in review (its clip's looks are not all in) is refused until
@@ -21,7 +23,7 @@ from django.db import transaction
 
 from annotation.domain.transitions import REVIEW_TRANSITIONS, ReviewStatus
 from annotation.errors import DomainError, InvalidInput, Refused
-from annotation.models import Benchmark, QAItem, Video
+from annotation.models import Benchmark, Caption, QAItem, Video
 from annotation.selectors import items_matching
 
 from .audited_writes import Actor, records_refusals, refusal_record, stale_edit
@@ -76,14 +78,45 @@ def item_exclude(*, item_id: int, user, reason: str, expected_version: int | Non
     """Exclude one item from release; ``expected_version`` (the version the person saw) guards against a
     change made meanwhile, ``None`` excludes whatever is current."""
     actor = _allowed(user, reason, "an exclusion")
-    return _status_move(item_id, EXCLUDE, actor, reason, expected_version, withheld=user.clips_withheld())
+    return _status_move(QAItem, item_id, EXCLUDE, actor, reason, expected_version, withheld=user.clips_withheld())
 
 
 @records_refusals
 def item_include(*, item_id: int, user, reason: str, expected_version: int | None = None) -> QAItem:
     """Include an excluded item again: back to ``imported``, to be reviewed before it is released."""
     actor = _allowed(user, reason, "an inclusion")
-    return _status_move(item_id, INCLUDE, actor, reason, expected_version, withheld=user.clips_withheld())
+    return _status_move(QAItem, item_id, INCLUDE, actor, reason, expected_version, withheld=user.clips_withheld())
+
+
+@records_refusals
+def clip_exclude(*, video_id: int, user, reason: str, expected_version: int | None = None) -> Caption:
+    """Exclude a clip's caption (``expected_version`` is the caption's); in a training corpus the clip, QA rows
+    included, leaves the corpus."""
+    actor = _allowed(user, reason, "an exclusion")
+    withheld = user.clips_withheld()
+    return _status_move(
+        Caption, _caption_of(video_id, withheld), EXCLUDE, actor, reason, expected_version, withheld=withheld
+    )
+
+
+@records_refusals
+def clip_include(*, video_id: int, user, reason: str, expected_version: int | None = None) -> Caption:
+    """Include a clip's excluded caption again: back to ``imported``, to be reviewed before the clip is released."""
+    actor = _allowed(user, reason, "an inclusion")
+    withheld = user.clips_withheld()
+    return _status_move(
+        Caption, _caption_of(video_id, withheld), INCLUDE, actor, reason, expected_version, withheld=withheld
+    )
+
+
+def _caption_of(video_id: int, withheld: Sequence[int]) -> int:
+    video = Video.objects.exclude(pk__in=withheld).filter(pk=video_id).only("clip_name").first()
+    if video is None:
+        raise ItemNotFound(f"no clip #{video_id}", field="video")
+    caption_id = Caption.objects.filter(video_id=video_id).values_list("pk", flat=True).first()
+    if caption_id is None:
+        raise ItemNotFound(f"{video.clip_name} has no caption to exclude or include", field="caption")
+    return caption_id
 
 
 def items_exclude(
@@ -110,28 +143,43 @@ def _allowed(user, reason: str, what: str) -> Actor:
 
 
 def _status_move(
-    item_id: int, move: _Move, actor: Actor, reason: str, expected_version: int | None, *, withheld: Sequence[int]
-) -> QAItem:
+    model: type[QAItem] | type[Caption],
+    pk: int,
+    move: _Move,
+    actor: Actor,
+    reason: str,
+    expected_version: int | None,
+    *,
+    withheld: Sequence[int],
+):
     with transaction.atomic():
-        item = QAItem.objects.select_for_update(no_key=True).exclude(video_id__in=withheld).filter(pk=item_id).first()
-        if item is None:
-            raise ItemNotFound(f"no question #{item_id}", field="item")
+        rows = model.objects.select_for_update(no_key=True).exclude(video_id__in=withheld)
+        row = rows.filter(pk=pk).first()
+        if row is None:
+            what = "question" if model is QAItem else "caption"
+            raise ItemNotFound(f"no {what} #{pk}", field="item" if model is QAItem else "caption")
         changes = {"review_status": move.to}
-        if expected_version is not None and item.version != expected_version:
-            raise stale_edit(item, actor=actor, changes=changes, seen_version=expected_version, reason=reason)
-        why = _why_not(item.review_status, move.to)
+        if expected_version is not None and row.version != expected_version:
+            raise stale_edit(row, actor=actor, changes=changes, seen_version=expected_version, reason=reason)
+        why = _why_not(row.review_status, move.to)
         if why:
-            raise StatusMoveRefused(item.qid, why).recording(
+            raise StatusMoveRefused(_named(row), why).recording(
                 actor=actor,
-                target_kind=QAItem.audit_kind,
-                target_id=item.pk,
-                version=item.version,
-                before={"review_status": item.review_status},
+                target_kind=model.audit_kind,
+                target_id=row.pk,
+                version=row.version,
+                before={"review_status": row.review_status},
                 after=changes,
             )
         return review_status_set(
-            model=QAItem, pk=item.pk, status=move.to, actor=actor, expected_version=item.version, reason=reason
+            model=model, pk=row.pk, status=move.to, actor=actor, expected_version=row.version, reason=reason
         )
+
+
+def _named(row: QAItem | Caption) -> str:
+    if isinstance(row, QAItem):
+        return row.qid
+    return f"the caption of {Video.objects.values_list('clip_name', flat=True).get(pk=row.video_id)}"
 
 
 def _why_not(current: str, requested: str) -> str:
@@ -169,7 +217,7 @@ def _bulk_move(
         )
         for pk, qid, _ in rows:
             try:
-                _status_move(pk, move, actor, reason, None, withheld=withheld)
+                _status_move(QAItem, pk, move, actor, reason, None, withheld=withheld)
             except StatusMoveRefused as refusal:  # the item's savepoint rolled back; its refusal commits with the rest
                 refusal_record(refusal)
                 outcome.refused[refusal.why].append(qid)

@@ -2,7 +2,9 @@
 participant of the corpus also appears in a chosen evaluation benchmark.
 
 Completeness is about captions: every clip has an accepted (or excluded) caption with
-no open flag, a participant id, its clip file and model-view frames. The accepted QA
+no open flag, a participant id, its clip file and model-view frames. A clip whose caption
+is excluded is out of the corpus with its QA rows: not released, not checked for
+participants (``annotation.selectors.corpus_clips_counted``). The accepted QA
 items of released clips ride along (for the ``-qa`` exports); the others are left out.
 Clips are frozen in batches, so memory and queries do not grow with the corpus.
 """
@@ -70,7 +72,8 @@ def train_release_blockers(found: Found, *, benchmark: Benchmark, against: Seque
             Blocker(
                 kind=K.SHARED_PARTICIPANT,
                 subject=f"participant {shared.participant_id}",
-                message=f"{shared}; a training corpus must share no participant with an evaluation benchmark",
+                message=f"{shared}; a training corpus must share no participant with an evaluation benchmark: "
+                "exclude these clips from the corpus",
             )
         )
     for name, n in report.without_id.items():

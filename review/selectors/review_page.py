@@ -68,7 +68,7 @@ def slot_state(*, slot: QueueSlot, user: User) -> SlotState:
 
 
 def slot_items(slot: QueueSlot) -> list[QAItem]:
-    if slot.queue.benchmark.is_caption_centric:  # a training corpus: its queues review captions only
+    if slot.queue.caption_only:  # a training corpus's caption queue
         return []
     return list(QAItem.objects.filter(video_id=slot.video_id).order_by("qid"))
 

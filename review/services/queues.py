@@ -9,6 +9,11 @@ read-only once the blind phase is over. Without one (no filter, or clips only) a
 every question of its clips and the caption. Excluded questions and captions are served only
 by a queue whose status filter names excluded (``Queue.reopens_excluded``).
 
+Over a training corpus a queue reviews captions (its statuses, flags and clips pick captions)
+unless it names tasks, tiers or regenerated (``CORPUS_QA_FILTERS``): then it is a scoped queue over
+the corpus's QA rows, as over an evaluation benchmark (statuses and flags pick questions), less the
+QA rows of clips excluded from the corpus (their caption excluded), which are never released.
+
 Bad settings raise ``django.core.exceptions.ValidationError`` keyed by the form field
 (``name``, ``overlap``, ``tasks``, ``clips`` ...), so a page can show each error beside its field.
 
@@ -42,6 +47,7 @@ FILTER_CHOICES = {
     "flags": list(QualityFlag.Kind.values),
 }
 QUESTION_FILTERS = ("tasks", "tiers", "statuses", "flags", "regenerated")  # what makes a queue scoped
+CORPUS_QA_FILTERS = ("tasks", "tiers", "regenerated")  # what makes a training corpus's queue review QA rows
 MIN_LEASE_SECONDS = 60
 Event = AuditEvent.EventType
 
@@ -56,12 +62,15 @@ def matching_items(benchmark: Benchmark, filters: dict):
     )
     if filters.get("regenerated"):
         items = _regenerated_since_review(items)
+    if benchmark.is_caption_centric:  # a clip excluded from the corpus takes its QA rows with it
+        items = items.exclude(video__caption__review_status=ReviewStatus.EXCLUDED)
     return items.distinct()
 
 
 def is_scoped(benchmark: Benchmark, filters: dict) -> bool:
     """Whether a queue over ``filters`` serves only the questions they match (see the module's docstring)."""
-    return not benchmark.is_caption_centric and any(filters.get(name) for name in QUESTION_FILTERS)
+    names = CORPUS_QA_FILTERS if benchmark.is_caption_centric else QUESTION_FILTERS
+    return any(filters.get(name) for name in names)
 
 
 def _less_excluded(rows, filters: dict):
@@ -77,9 +86,9 @@ def served_items(benchmark: Benchmark, filters: dict):
 
 
 def matching_video_ids(benchmark: Benchmark, filters: dict) -> list[int]:
-    """The clips a queue over ``filters`` covers: those with a question it serves, or, in a training corpus
-    (caption-centric), with a caption it serves (review status, open caption flags, clip names)."""
-    if not benchmark.is_caption_centric:
+    """The clips a queue over ``filters`` covers: those with a question it serves, or, in a training corpus's
+    caption queue, with a caption it serves (review status, open caption flags, clip names)."""
+    if not benchmark.is_caption_centric or is_scoped(benchmark, filters):
         return sorted(set(served_items(benchmark, filters).values_list("video_id", flat=True)))
     captions = _less_excluded(captions_matching(benchmark=benchmark, **_shared(filters)), filters)
     return sorted(set(captions.values_list("video_id", flat=True)))
@@ -214,18 +223,9 @@ def queue_create(
     errors |= _filters_check(benchmark, filters)
     if errors:
         raise ValidationError(errors)
-    if benchmark.is_caption_centric and (filters.get("tasks") or filters.get("tiers")):
-        raise ValidationError(
-            {
-                "filters": [
-                    f"{benchmark.name} is a training corpus: its queues review captions, "
-                    "so task and tier filters do not apply"
-                ]
-            }
-        )
     videos = matching_video_ids(benchmark, filters)
     if not videos:
-        what = "caption" if benchmark.is_caption_centric else "question"
+        what = "caption" if benchmark.is_caption_centric and not is_scoped(benchmark, filters) else "question"
         raise ValidationError({"filters": [f"no {what} of the benchmark matches these filters"]})
     queue = Queue.objects.create(
         benchmark=benchmark,

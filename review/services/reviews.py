@@ -390,7 +390,8 @@ def _edited_since_status_set(model, pk: int) -> bool:
 def slot_open_work(slot: QueueSlot, user: User) -> tuple[int, bool]:
     """Questions the slot's queue serves of its clip that the person has not decided yet, and whether the
     caption still needs their decision (``Queue.questions_served`` and ``Queue.serves_caption``, in SQL).
-    A training corpus's queues review captions only. One plain query: every save asks it."""
+    A training corpus's caption queues (``Queue.caption_only``) serve no question. One plain query: every
+    save asks it."""
     tables = {
         name: model._meta.db_table
         for name, model in (
@@ -427,4 +428,5 @@ def slot_open_work(slot: QueueSlot, user: User) -> tuple[int, bool]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         open_items, caption_open, kind = cursor.fetchone()
-    return (0 if kind == Benchmark.Kind.TRAIN else open_items), bool(caption_open)
+    caption_only = kind == Benchmark.Kind.TRAIN and not slot.queue.scoped  # Queue.caption_only, without its query
+    return (0 if caption_only else open_items), bool(caption_open)

@@ -1,6 +1,6 @@
 """Actions on the benchmark page (reviewers and admins), each with a reason kept in the audit trail: exclude a
-question from release or include it again, the same for every question of the page's filter, and waive a
-quality flag or withdraw its waiver.
+question from release or include it again, the same for every question of the page's filter, exclude a clip
+from a training corpus (its caption) or include it again, and waive a quality flag or withdraw its waiver.
 
 With htmx the item's row or the flag's chip is swapped in place; without JavaScript the form posts and the
 person is sent back to the page with its filter. Bad input is a 400 naming the field, a refusal a 409 saying
@@ -17,9 +17,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from annotation.domain.taxonomy import TASKS
 from annotation.domain.transitions import ReviewStatus
 from annotation.errors import DomainError, error_status
-from annotation.models import Benchmark, QAItem, QualityFlag
-from annotation.selectors import items_matching, page_filters, with_open_and_waived_flags
-from annotation.services.exclusions import item_exclude, item_include, items_exclude, items_include
+from annotation.models import Benchmark, QAItem, QualityFlag, Video
+from annotation.selectors import benchmark_videos, items_matching, page_filters, with_open_and_waived_flags
+from annotation.services.exclusions import (
+    clip_exclude,
+    clip_include,
+    item_exclude,
+    item_include,
+    items_exclude,
+    items_include,
+)
 from annotation.services.flags import flag_unwaive, flag_waive
 from review.forms import (
     BULK_ACTIONS,
@@ -33,6 +40,7 @@ from review.forms import (
 from review.permissions import may_browse_content, role_required
 
 ROW = "review/_item_row.html"
+CLIP_ROW = "review/_clip_row.html"
 CHIP = "review/_flag_chip.html"
 FAILED = "review/benchmark_action_failed.html"
 BULK = "review/items_bulk_status.html"
@@ -83,21 +91,67 @@ def include_item(request, item_id: int):
 
 def _item_status(request, item_id: int, service, done: str):
     item = get_object_or_404(QAItem.objects.exclude(video_id__in=request.user.clips_withheld()), pk=item_id)
-    return _with_reason(
+    return _status_moved(
         request,
-        act=lambda reason, version: service(
-            item_id=item.pk, user=request.user, reason=reason, expected_version=version
-        ),
+        service,
+        {"item_id": item.pk},
         fragment=lambda back, **shown: _row(request, item.pk, back, **shown),
         done=f"{item.qid} {done}.",
         benchmark_id=item.benchmark_id,
     )
 
 
+def _status_moved(request, service, target: dict, **shown):
+    """``_with_reason`` for an exclusion or inclusion: ``service(**target, ...)`` on the version the page showed."""
+    return _with_reason(
+        request,
+        act=lambda reason, version: service(**target, user=request.user, reason=reason, expected_version=version),
+        **shown,
+    )
+
+
+def _fragment(request, template: str, context: dict, *, back: str, error: str, status: int):
+    """A row after an action: the row itself for htmx, else the failure page around it (a done action redirects)."""
+    context |= {"back": back, "error": error, "posted": request.POST if error else {}}
+    return render(request, template if request.htmx else FAILED, context, status=status)
+
+
 def _row(request, item_id: int, back: str, *, error: str = "", status: int = 200):
     item = with_open_and_waived_flags(QAItem.objects.filter(pk=item_id)).get()
-    context = {"item": item, "back": back, "error": error, "posted": request.POST if error else {}}
-    return render(request, ROW if request.htmx else FAILED, context, status=status)
+    return _fragment(request, ROW, {"item": item}, back=back, error=error, status=status)
+
+
+# --- one clip of a training corpus (its caption) ---------------------------------------------------
+
+
+@require_POST
+@content_people
+def exclude_clip(request, video_id: int):
+    return _clip_status(request, video_id, clip_exclude, "excluded from the corpus")
+
+
+@require_POST
+@content_people
+def include_clip(request, video_id: int):
+    return _clip_status(request, video_id, clip_include, "included again; its caption goes back to review")
+
+
+def _clip_status(request, video_id: int, service, done: str):
+    video = get_object_or_404(Video.objects.exclude(pk__in=request.user.clips_withheld()), pk=video_id)
+    return _status_moved(
+        request,
+        service,
+        {"video_id": video.pk},
+        fragment=lambda back, **shown: _clip_row(request, video, back, **shown),
+        done=f"{video.clip_name} {done}.",
+        benchmark_id=video.benchmark_id,
+    )
+
+
+def _clip_row(request, video: Video, back: str, *, error: str = "", status: int = 200):
+    video = benchmark_videos(benchmark=video.benchmark).get(pk=video.pk)
+    context = {"video": video, "benchmark": video.benchmark}
+    return _fragment(request, CLIP_ROW, context, back=back, error=error, status=status)
 
 
 # --- every question of the page's filter ------------------------------------------------------------

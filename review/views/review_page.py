@@ -79,7 +79,7 @@ def review_slot(request, slot_id: int):
             "context_cards": context_cards(cards, state),
             "state": state,
             "caption": caption_context(slot=slot, user=request.user, state=state),
-            "caption_only": slot.queue.benchmark.is_caption_centric,
+            "caption_only": slot.queue.caption_only,
             "has_questions": bool(items),
             "heartbeat_url": reverse("review-heartbeat", args=[slot.pk]),
             "heartbeat_seconds": max(15, min(60, slot.queue.lease_seconds // 3)),

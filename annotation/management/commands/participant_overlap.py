@@ -7,7 +7,10 @@ from annotation.selectors import evaluation_benchmarks, participant_report
 
 
 class Command(BaseCommand):
-    help = "List the participants a training corpus shares with evaluation benchmarks; exits 1 when there is any."
+    help = (
+        "List the participants a training corpus shares with evaluation benchmarks, counting the clips that are or "
+        "would be released (not excluded ones); exits 1 when there is any."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("benchmark", help="training corpus name")
@@ -43,3 +46,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {shared}")
         for name, n in report.without_id.items():
             self.stdout.write(f"  {name}: {n} clip(s) without a participant id")
+        for name, n in report.left_out.items():
+            why = "excluded from the corpus" if name == report.benchmark else "never released, every question excluded"
+            self.stdout.write(f"  {name}: {n} clip(s) not counted ({why})")

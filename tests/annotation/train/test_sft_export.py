@@ -59,19 +59,23 @@ def test_frame_conversations_have_one_image_token_per_existing_jpeg(release, tmp
     assert hashlib.sha256(raw).hexdigest() == release.export_sha256["sft-frames-qa"]
     for row in rows:
         assert set(row) == {"messages", "images"} and row["images"]
-        assert row["messages"][0]["content"] == "<image>" * len(row["images"]) + INSTRUCTION
+        tokens = "<image>" * len(row["images"])
         for path in row["images"]:
             assert (out / path).read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG
         roles = [m["role"] for m in row["messages"]]
-        assert roles == ["user", "assistant"] * 3  # the caption, then the clip's 2 accepted QA items in qid order
-        assert row["messages"][2]["content"].endswith(
+        assert roles == ["user", "assistant"] * 3  # the clip's 2 accepted QA items (FMAR before SAD), the caption
+        assert row["messages"][0]["content"].startswith(tokens + "Which fine-grained label fits?")
+        assert row["messages"][0]["content"].endswith(
             "\nA. Nodding\nB. Shaking head\nC. Waving\nD. Shrugging\nE. Tiptoe"
         )
-        assert row["messages"][3]["content"] == "A"
-        assert row["messages"][4:] == [
+        assert row["messages"][1]["content"] == "A"
+        assert row["messages"][2:4] == [
             {"role": "user", "content": "Does the head move down?"},
             {"role": "assistant", "content": "Yes"},
         ]
+        assert row["messages"][4]["content"] == INSTRUCTION  # the placeholders only once, in the first turn
+        assert row["messages"][5]["content"].startswith("[Body part (coarse-grained)] Head")
+        assert "".join(m["content"] for m in row["messages"]).count("<image>") == len(row["images"])
 
 
 def test_the_api_stream_is_the_folder_jsonl(release, tmp_path, client, admin_user):

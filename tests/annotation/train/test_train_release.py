@@ -9,6 +9,7 @@ from annotation.models import Caption, QAItem, ReleaseClip
 from annotation.selectors import participant_report
 from annotation.services.audited_writes import Actor
 from annotation.services.content import review_status_set
+from annotation.services.exclusions import item_exclude
 from annotation.services.releases import ReleaseBlocked, release_blockers, release_create
 
 
@@ -77,6 +78,9 @@ def test_evaluation_clips_without_participant_block_the_release(reviewed_corpus,
     )
     with pytest.raises(ReleaseBlocked, match="Old eval: 1 clip\\(s\\) without a participant id"):
         release_create(benchmark=reviewed_corpus, tag="v1", user=admin_user)
+    for item in QAItem.objects.filter(benchmark__name="Old eval"):  # never released, every question excluded
+        item_exclude(item_id=item.pk, user=admin_user, reason="not part of the benchmark")
+    assert release_create(benchmark=reviewed_corpus, tag="v1", user=admin_user).clip_count == 3
 
 
 def test_a_clip_without_frames_blocks_the_release(db, admin_user, reviewer, train_rows):
