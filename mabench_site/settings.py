@@ -212,7 +212,10 @@ LOGGING = {
     # In-process tasks would log every success into the site's console.
     "loggers": {
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
-        "httpx": {"level": "WARNING"},  # one line per model request otherwise
+        # one "HTTP Request: POST ..." line per model request otherwise; the openai client sends through
+        # httpx2 (its own logger name), httpx where that is installed; warnings and errors still show
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # failures and lockouts are warnings; a line per good login otherwise
     },
 }

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from annotation.domain.taxonomy import TASKS, Tier
 from annotation.domain.transitions import ReviewStatus
 from annotation.models import Benchmark, QAItem, QualityFlag, Release
-from review.models import Queue, Review, User
+from review.models import CaptionReview, Queue, Review, User
 from review.services.queues import SPLITS
 
 
@@ -143,6 +143,12 @@ class DecisionForm(forms.Form):
 
     def seen_version(self) -> int:
         return self.cleaned_data["version"] or 0
+
+
+class CaptionDecisionForm(DecisionForm):
+    """Accept, fix or reject the caption: a rejection gives the caption's own reasons."""
+
+    reject_reasons = forms.MultipleChoiceField(choices=CaptionReview.RejectReason.choices, required=False)
 
 
 def posted_item_fix(post, item: QAItem) -> dict:

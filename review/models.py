@@ -262,13 +262,26 @@ class Review(models.Model):
 class CaptionReview(models.Model):
     """What one person decided about a clip's structured caption in one slot."""
 
+    class RejectReason(models.TextChoices):
+        """What can be wrong with a caption, by its fields (a question's reasons are ``Review.RejectReason``).
+        Rows decided before these existed may hold question codes; ``reject_reasons_in_words`` reads both."""
+
+        WRONG_COARSE_LABEL = "wrong_coarse_label", "Wrong coarse label"
+        WRONG_FINE_LABEL = "wrong_fine_label", "Wrong fine label"
+        WRONG_BODY_PARTS = "wrong_body_parts", "Wrong body parts"
+        WRONG_MOTION = "wrong_motion", "Wrong direction, trend or contact"
+        WRONG_PHASES = "wrong_phases", "Wrong phases or phase timing"
+        WRONG_DESCRIPTION = "wrong_description", "Description wrong or hallucinated"
+        NOT_A_MICRO_ACTION = "not_a_micro_action", "Not a micro-action, or the clip is unusable"
+        OTHER = "other", "Other (see note)"
+
     slot = models.ForeignKey(QueueSlot, on_delete=models.PROTECT, related_name="caption_reviews")
     caption = models.ForeignKey("annotation.Caption", on_delete=models.PROTECT, related_name="reviews")
     caption_version = models.PositiveIntegerField(help_text="The version the reviewer saw (after their fix, if any)")
     reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="caption_reviews")
     stage = models.CharField(max_length=16, choices=Queue.Stage.choices)
     decision = models.CharField(max_length=8, choices=Review.Decision.choices)
-    reject_reasons = models.JSONField(default=list, blank=True)
+    reject_reasons = models.JSONField(default=list, blank=True)  # RejectReason codes (no choices: old rows stay valid)
     reason = models.TextField(blank=True, help_text="Free-text note")
     seconds_spent = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -284,8 +297,13 @@ class CaptionReview(models.Model):
     def __str__(self) -> str:
         return f"{self.reviewer_id}: {self.decision} caption {self.caption_id} in slot {self.slot_id}"
 
+    @property
+    def reject_reason_labels(self) -> list[str]:
+        return reject_reasons_in_words(self.reject_reasons)
+
 
 def reject_reasons_in_words(codes) -> list[str]:
-    """Reject reason codes as the review page words them (an unknown code as it is)."""
-    labels = dict(Review.RejectReason.choices)
+    """Reject reason codes of a question or a caption as the review page words them (an unknown code as it is).
+    The two lists share only "other", worded alike, so one lookup serves both and older caption rows."""
+    labels = dict(Review.RejectReason.choices) | dict(CaptionReview.RejectReason.choices)
     return [labels.get(code, code) for code in codes]

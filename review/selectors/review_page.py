@@ -194,7 +194,7 @@ def caption_context(*, slot: QueueSlot, user: User, state: SlotState, caption: C
         "trends": [t.value for t in Trend],
         "body_parts": BODY_PARTS,
         "fine_groups": [(c, fine_labels_of(c.code)) for c in COARSE_LABELS.values()],
-        "reject_reasons": Review.RejectReason.choices,
+        "reject_reasons": CaptionReview.RejectReason.choices,
         **extra,
     }
 

@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Subquery
+from django.db.models import Subquery, TextChoices
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -70,26 +70,42 @@ class AlreadyDecided(Refused):
     """The person decided this already in this clip's review."""
 
 
-def _checked_reasons(*, decision: str, reject_reasons: list[str], reason: str, fix: dict | None) -> list[str]:
+def _checked_reasons(target: _Target, *, decision: str, reject_reasons: list[str], reason: str, fix) -> list[str]:
     if decision not in D.values:
         raise InvalidInput(f"decision: {decision!r} is not one of {', '.join(D.values)}", field="decision")
-    if decision == D.FIX and not fix:
+    if decision == D.FIX and fix is None:
         raise InvalidInput("a fix needs the corrected fields", field="fix")
     if decision != D.REJECT:
         return []
-    return reject_reasons_checked(reject_reasons, note=reason)
+    return reject_reasons_checked(reject_reasons, note=reason, known=target.reject_reasons)
 
 
-def reject_reasons_checked(reject_reasons, *, note: str, note_field: str = "reason") -> list[str]:
-    """The codes of a rejection, sorted, once they are known ones, at least one, and 'other' has a note."""
-    unknown = sorted(set(reject_reasons) - set(Review.RejectReason.values))
+def reject_reasons_checked(
+    reject_reasons, *, note: str, note_field: str = "reason", known: type[TextChoices] = Review.RejectReason
+) -> list[str]:
+    """The codes of a rejection, sorted, once they are ``known`` ones (a question's reasons unless told), at
+    least one, and 'other' has a note."""
+    unknown = sorted(set(reject_reasons) - set(known.values))
     if unknown:
-        raise InvalidInput(f"reject reasons: unknown code(s) {', '.join(unknown)}", field="reject_reasons")
+        raise InvalidInput(
+            f"reject reasons: unknown code(s) {', '.join(unknown)} (known: {', '.join(known.values)})",
+            field="reject_reasons",
+        )
     if not reject_reasons:
         raise InvalidInput("reject reasons: pick at least one", field="reject_reasons")
-    if Review.RejectReason.OTHER in reject_reasons and not note.strip():
+    if "other" in reject_reasons and not note.strip():
         raise InvalidInput("note: 'other' needs a note saying what is wrong", field=note_field)
     return sorted(set(reject_reasons))
+
+
+def _fix_changes_something(target: _Target, current, fix: dict) -> None:
+    """Refuse a fix whose every field already holds its value: saving it would record an accept as a fix."""
+    if all(getattr(current, name) == value for name, value in fix.items()):
+        raise InvalidInput(
+            f"the fix changes nothing: every field is as in v{current.version} of the {target.link}, so nothing "
+            f"was saved (to keep the {target.link} as it is, accept it)",
+            field="fix",
+        )
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,7 @@ class _Target:
     link: str  # the review's field naming the target
     version_field: str
     shown: tuple[str, ...]  # the fields a person judges on the page
+    reject_reasons: type[TextChoices]  # the codes a rejection of it may give
 
     def edit_fix(self, *, pk: int, actor: Actor, version: int, fix: dict, reason: str):
         if self.model is QAItem:
@@ -123,8 +140,15 @@ class _Target:
             )
 
 
-ITEM = _Target(QAItem, Review, "item", "item_version", ("question", "options", "answer"))
-CAPTION = _Target(Caption, CaptionReview, "caption", "caption_version", ("coarse_label", "fine_label", "description"))
+ITEM = _Target(QAItem, Review, "item", "item_version", ("question", "options", "answer"), Review.RejectReason)
+CAPTION = _Target(
+    Caption,
+    CaptionReview,
+    "caption",
+    "caption_version",
+    ("coarse_label", "fine_label", "description"),
+    CaptionReview.RejectReason,
+)
 
 
 @records_refusals
@@ -207,7 +231,9 @@ def _decide(
     seconds_spent: int | None,
     fix: dict | None,
 ):
-    reject_reasons = _checked_reasons(decision=decision, reject_reasons=list(reject_reasons), reason=reason, fix=fix)
+    reject_reasons = _checked_reasons(
+        target, decision=decision, reject_reasons=list(reject_reasons), reason=reason, fix=fix
+    )
     actor = Actor.person(user)
     with transaction.atomic():
         slot = held_slot(slot_id=slot.pk, user=user, action=f"decide {target.link}")
@@ -222,6 +248,7 @@ def _decide(
         current = _judged_version(target, pk, seen_version, actor, decision, fix, reason)
         if decision == D.FIX:
             assert fix is not None  # _checked_reasons refuses a fix without fields
+            _fix_changes_something(target, current, fix)
             current = target.edit_fix(pk=pk, actor=actor, version=current.version, fix=fix, reason=reason)
         review = _review_row(target, slot, current, user, decision, reject_reasons, reason, seconds_spent)
         completes = _complete_slot_if_done(slot, user)

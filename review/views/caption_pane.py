@@ -14,7 +14,7 @@ from annotation.errors import DomainError, InvalidInput, error_status
 from annotation.models import Caption
 from annotation.services.audited_writes import EditConflict
 from review.edit_diffs import field_changes
-from review.forms import CaptionFixForm, DecisionForm, error_text, form_error_text
+from review.forms import CaptionDecisionForm, CaptionFixForm, error_text, form_error_text
 from review.models import Review
 from review.selectors.review_page import caption_values, clip_caption
 from review.services.reviews import caption_review_record
@@ -29,7 +29,7 @@ def caption_decide(request, slot_id: int):
     caption = clip_caption(slot)
     if caption is None:
         raise Http404("this clip has no caption")
-    form = DecisionForm(request.POST)
+    form = CaptionDecisionForm(request.POST)
     if not form.is_valid():
         return caption_response(request, slot, caption, status=400, error=form_error_text(form))
     decision, fix = form.cleaned_data["decision"], None
@@ -63,7 +63,4 @@ def _posted_fix(post, caption: Caption) -> dict:
     form = CaptionFixForm(post)
     if not form.is_valid():
         raise InvalidInput(form_error_text(form))
-    fix = form.changes_to(caption)
-    if not fix:
-        raise InvalidInput("the fix changes nothing: accept the caption instead")
-    return fix
+    return form.changes_to(caption)  # none at all is refused by the service, saying nothing changed

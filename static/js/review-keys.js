@@ -1,12 +1,44 @@
 // Keyboard path on the review page. On the focused question card:
 // A-G or Y/N answer from the video (blind); then Enter accepts, E opens the edit fields,
 // R the reject reasons; Escape goes back. Tab / Shift+Tab move between cards; n claims the next clip.
+// In the caption form Enter only ever saves fixes (captionEnter).
 function openPanel(card, id) {
   for (const panel of card.querySelectorAll("fieldset.fix, fieldset.reject")) panel.hidden = panel.id !== id;
   const panel = document.getElementById(id);
   const first = panel && panel.querySelector("textarea, input");
   if (first) first.focus();
 }
+
+// Enter in a caption field never decides: it saves fixes when a caption field changed, and otherwise
+// says that nothing changed. (Without JavaScript the form's default button, out of sight, saves fixes.)
+function captionChanged(form) {
+  if (form.hasAttribute("data-unsaved")) return true; // a conflict's form holds the person's changes, not yet saved
+  for (const el of form.elements) {
+    if (!el.name || el.name === "reason" || ["hidden", "checkbox", "submit", "button"].includes(el.type)) continue;
+    if (el.tagName === "SELECT") {
+      const initial = [...el.options].find((option) => option.defaultSelected) || el.options[0];
+      if (initial && el.value !== initial.value) return true;
+    } else if (el.value !== el.defaultValue) return true;
+  }
+  return false;
+}
+
+function captionEnter(form) {
+  const note = form.querySelector(".enter-note");
+  if (captionChanged(form)) {
+    if (window.htmx) window.htmx.process(form);
+    form.querySelector('button[name="decision"][value="fix"]:not(.enter-default)').click();
+  } else if (note) {
+    note.textContent = "Nothing changed, so there is nothing to save. Enter saves fixes; it never accepts "
+      + "(use “Accept caption” to accept).";
+    note.hidden = false;
+  }
+}
+
+document.addEventListener("input", (event) => {
+  const note = event.target.form && event.target.form.querySelector(".enter-note");
+  if (note) note.hidden = true;
+});
 
 document.addEventListener("click", (event) => {
   const opener = event.target.closest("[data-opens]");
@@ -18,7 +50,11 @@ document.addEventListener("keydown", (event) => {
   const target = event.target;
   const card = target.closest(".question-card");
   if (target.matches("input, textarea, select")) {
-    if (event.key === "Escape" && card) {
+    const captionForm = target.closest("form.caption-form");
+    if (event.key === "Enter" && captionForm && !target.matches("textarea")) {
+      event.preventDefault();
+      captionEnter(captionForm);
+    } else if (event.key === "Escape" && card) {
       event.preventDefault();
       card.focus();
     } else if (event.key === "Enter" && target.matches("input") && target.closest("fieldset")) {

@@ -51,7 +51,8 @@ def review_clip(queue, user, decisions: dict[str, str]):
         if item.answer_format != "open" and queue.blind:
             blind_answer_record(slot_id=slot.pk, item_id=item.pk, user=user, answer=item.answer)
     for name, decision in sorted(decisions.items(), key=lambda pair: pair[0] != "caption"):
-        extra = {"reject_reasons": ["wrong_key"]} if decision == "reject" else {}
+        reason = "wrong_fine_label" if name == "caption" else "wrong_key"  # a caption has its own reasons
+        extra = {"reject_reasons": [reason]} if decision == "reject" else {}
         if decision == "fix":
             extra["fix"] = FIX if name != "caption" else {"description": "The person nods, twice."}
         if name == "caption":
