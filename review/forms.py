@@ -244,6 +244,16 @@ class ReasonForm(forms.Form):
 BULK_ACTIONS = {"exclude": "Exclude", "include": "Include again"}
 
 
+class RebalanceForm(forms.Form):
+    """Balance one choice task's key letters, confirmed with the number of moves the page planned."""
+
+    task = forms.ChoiceField(choices=[(code, code) for code, task in TASKS.items() if task.option_count])
+    moves = forms.IntegerField(
+        min_value=0, max_value=MAX_VERSION, error_messages={"required": "missing; confirm on the page that plans"}
+    )
+    note = forms.CharField(max_length=2000, required=False)
+
+
 class BulkStatusForm(forms.Form):
     """Exclude (or include again) every question of the benchmark page's filter, confirmed with their count."""
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("benchmarks/<int:pk>/", benchmarks.benchmark_detail, name="benchmark-detail"),
     path("benchmarks/<int:pk>/report/", benchmarks.benchmark_report, name="benchmark-report"),
     path("benchmarks/<int:pk>/items/status/", benchmark_actions.exclude_or_include_filter, name="items-bulk-status"),
+    path("benchmarks/<int:pk>/options/rebalance/", benchmark_actions.rebalance_options, name="options-rebalance"),
     path("items/<int:item_id>/exclude/", benchmark_actions.exclude_item, name="item-exclude"),
     path("items/<int:item_id>/include/", benchmark_actions.include_item, name="item-include"),
     path("clips/<int:video_id>/exclude/", benchmark_actions.exclude_clip, name="clip-exclude"),

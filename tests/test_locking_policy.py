@@ -26,7 +26,10 @@ from annotation.services.audited_writes import Actor, change_audited, create_aud
 from annotation.services.content import benchmark_create, video_register
 from annotation.services.importing import ImportFile, benchmark_import
 from annotation.services.releases import ReleaseBlocked, release_create
-from review.models import User
+from review.models import Queue, User
+from review.services import option_balance
+from review.services.claims import claim_next
+from review.services.queues import queue_create
 from review.services.users import user_role_set
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -329,3 +332,25 @@ def test_on_sqlite_a_mutex_runs_no_statement(benchmark, monkeypatch):
     with CaptureQueriesContext(connections["default"]) as queries:
         benchmark_mutex(benchmark.pk, MutexPurpose.RELEASE_CUT)
     assert len(queries) == 0
+
+
+# --- a rebalance of key letters holds only the clips it reorders ----------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebalance_keeps_claimers_off_the_clips_it_reorders_and_only_those(
+    benchmark, make_item, admin_user, annotator, monkeypatch
+):
+    _postgresql()
+    clips = [video_register(benchmark=benchmark, clip_name=f"r_{n:02d}", actor=MACHINE) for n in range(25)]
+    items = [make_item(f"FMAR_{n:04d}", task="FMAR", video=clip) for n, clip in enumerate(clips, 1)]  # all key A
+    queue = queue_create(
+        benchmark=benchmark, name="blind", created_by=admin_user, annotators=[annotator], order=Queue.Order.CLIP
+    )
+    run = lambda: option_balance.options_rebalance(benchmark=benchmark, task="FMAR", user=admin_user)  # noqa: E731
+    with paused_at(monkeypatch, option_balance, "_apply", run) as outcome:
+        slot = on_another_connection(lambda: claim_next(queue=queue, user=annotator))
+    moved = {move.item_id for move in outcome["result"].moves}
+    assert len(moved) == 20 and items[20].pk not in moved  # FMAR_0001-0020 move, 0021-0025 keep A
+    assert slot.video_id == clips[20].pk  # the first clip in queue order that the rebalance does not hold
+    assert QAItem.objects.get(pk=items[20].pk).answer == "A"

@@ -66,6 +66,8 @@ MATRIX = {
     "benchmarks/<pk>/report/": _page(kwargs={"pk": "benchmark"}),
     # Excluding / including questions and waiving flags: reviewers and admins (a post without a reason: 400).
     "benchmarks/<pk>/items/status/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"pk": "benchmark"}),
+    # Balancing key letters by reordering options: admins only (the page plans; a post confirms one task).
+    "benchmarks/<pk>/options/rebalance/": _admin_page(kwargs={"pk": "benchmark"}),
     "items/<item_id>/exclude/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),
     "items/<item_id>/include/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs={"item_id": "item"}),
     "clips/<video_id>/exclude/": _row("POST", LOGIN, 403, 403, 400, 400, kwargs=CLIP),

@@ -2,14 +2,16 @@
 
 ``annotation.services.flags`` turns findings into ``QualityFlag`` rows. The checks
 look for the faults caption-and-question generators make: labels leaked into a
-question or a reference answer that does not ask for them, duplicate or ill-fitting
-options, options that leave one possible key under the template generator's tables,
-missing or invalid keys, reasoning answers without their label line, unbalanced yes/no
-keys, outlier answer lengths and near-duplicate questions.
+question or a reference answer that does not ask for them, options that denote one label
+twice (the key's label twice: two right answers), ill-fitting options, options that leave
+one possible key under the template generator's tables, missing or invalid keys, reasoning
+answers without their label line, unbalanced yes/no keys and key letters, outlier answer
+lengths and near-duplicate questions.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -31,6 +33,8 @@ from annotation.generation.key_inference import only_possible_key
 
 Kind = str  # a QualityFlag.Kind value
 LABEL_CODE = re.compile(r"(?<![A-Za-z0-9])[A-G](?:[1-9]|1[0-3])(?![A-Za-z0-9])")
+# A coarse code (one letter A-G) set off at either end of an option: "Head - B", "(B) Head", "B. Head".
+COARSE_CODE_AT_END = re.compile(r"^\(?[A-G]\)?[\s.:\-\u2013]+(?=\w)|(?<=\w)[\s:\-\u2013(]+[A-G]\)?$")
 MARE_LABEL_LINE = re.compile(
     r"\[Body part \(coarse-grained\)\]\s*(?P<coarse>[^|\]\[]+?)\s*\|\s*"
     r"\[Micro-action \(fine-grained\)\]\s*(?P<fine>[^|\]\[]+?)[\s*.]*$"
@@ -43,6 +47,13 @@ FIXED_STEM_TASKS = frozenset({"MADU", "MARE"})  # stems from the published wordi
 BALANCE_RANGE = (0.45, 0.55)
 BALANCE_MIN_ITEMS = 20
 LENGTH_MIN_ITEMS = 20
+# Key letters of a choice task: flagged when a chi-square test of uniform letters gives p < 0.001 (chance
+# alone trips it once in a thousand lint runs), with at least 5 items expected per letter (the test's usual
+# validity rule), and some letter's share is more than 10% off 1/k (the relative tolerance of the yes/no
+# check's 45-55%: on a large benchmark a deviation too small to matter is still significant).
+POSITION_P_VALUE = 0.001
+POSITION_MIN_EXPECTED = 5
+POSITION_TOLERANCE = 0.10
 LENGTH_MAD_FACTOR = 4.0
 LENGTH_MIN_CHARS = 40
 FILLER_WORDS = frozenset(
@@ -154,7 +165,7 @@ def key_option(item: LintedItem) -> str | None:
 
 
 def item_findings(item: LintedItem) -> list[Finding]:
-    checks = (_answer_key, _duplicate_options, _options_misfit, _label_codes, _options_give_key, _mare_format)
+    checks = (_answer_key, _same_label_options, _options_misfit, _label_codes, _options_give_key, _mare_format)
     return [finding for check in checks for finding in check(item)]
 
 
@@ -170,20 +181,64 @@ def _answer_key(item: LintedItem) -> Iterable[Finding]:
         yield Finding("invalid_answer_key", "error", f"'{item.answer}' is not a reference answer.", item=item)
 
 
-def _duplicate_options(item: LintedItem) -> Iterable[Finding]:
-    seen: dict[str, str] = {}
+def option_denotes(option: str) -> str:
+    """What an option names, for telling two options apart: its text without MA-52 codes, normalised
+    (case, punctuation, spaces). An option that is only a fine code denotes that code's label."""
+    codes = [code for code in LABEL_CODE.findall(option) if code in FINE_LABELS]
+    text = normalized(COARSE_CODE_AT_END.sub("", LABEL_CODE.sub(" ", option)))
+    if not text and codes:
+        return normalized(FINE_LABELS[codes[0]].name)
+    return text
+
+
+def _same_label_options(item: LintedItem) -> Iterable[Finding]:
+    """Options that denote one label: the key's label twice is two right answers (``ambiguous_key``, never
+    waived); another label twice is a wasted option (``duplicate_options``)."""
+    letters_of: defaultdict[str, list[str]] = defaultdict(list)
     for letter, option in zip(CHOICE_LETTERS, item.options, strict=False):
-        key = normalized(option)
-        if key in seen:
-            yield Finding(
-                "duplicate_options",
-                "error",
-                f"Options {seen[key]} and {letter} are the same: '{option}'.",
-                item=item,
-                details={"letters": [seen[key], letter], "option": option},
-            )
+        if label := option_denotes(option):
+            letters_of[label].append(letter)
+    repeated = [(label, letters) for label, letters in letters_of.items() if len(letters) > 1]
+    key = item.answer if key_option(item) is not None else None
+    for label, letters in repeated:
+        if key in letters:
+            yield _ambiguous_key(item, label, letters)
+            break
+    for label, letters in repeated:
+        if key not in letters:
+            yield _duplicated(item, label, letters)
             return
-        seen[key] = letter
+
+
+def _quoted_options(item: LintedItem, letters: Sequence[str]) -> str:
+    return ", ".join(f"{letter}. '{item.options[CHOICE_LETTERS.index(letter)]}'" for letter in letters)
+
+
+def _ambiguous_key(item: LintedItem, label: str, letters: list[str]) -> Finding:
+    return Finding(
+        "ambiguous_key",
+        "error",
+        f"Options {_quoted_options(item, letters)} denote one label, the key's ({item.answer}): two right "
+        "answers. Not waivable: name each label once in the options.",
+        item=item,
+        details={"letters": letters, "label": label, "key": item.answer},
+    )
+
+
+def _duplicated(item: LintedItem, label: str, letters: list[str]) -> Finding:
+    first, second = (item.options[CHOICE_LETTERS.index(letter)] for letter in letters[:2])
+    message = (
+        f"Options {letters[0]} and {letters[1]} are the same: '{first}'."
+        if normalized(first) == normalized(second)
+        else f"Options {_quoted_options(item, letters)} denote the same label."
+    )
+    return Finding(
+        "duplicate_options",
+        "error",
+        message,
+        item=item,
+        details={"letters": letters[:2], "option": first, "label": label},
+    )
 
 
 def _options_misfit(item: LintedItem) -> Iterable[Finding]:
@@ -439,4 +494,53 @@ def answer_length_findings(lengths_by_task: Mapping[str, Sequence[tuple[LintedIt
                         details={"characters": length, "median": median},
                     )
                 )
+    return findings
+
+
+def chi_square_sf(statistic: float, df: int) -> float:
+    """P(X >= statistic) for X chi-square with ``df`` degrees of freedom (exact: the closed form of the
+    regularised upper incomplete gamma function at half-integer shape, built up two degrees at a time)."""
+    if statistic <= 0:
+        return 1.0
+    half = statistic / 2
+    shape, tail = (0.0, 0.0) if df % 2 == 0 else (0.5, math.erfc(math.sqrt(half)))
+    while shape < df / 2:
+        tail += math.exp(shape * math.log(half) - half - math.lgamma(shape + 1))
+        shape += 1
+    return min(tail, 1.0)
+
+
+def key_letter_balance_findings(key_counts_by_task: Mapping[str, Counter[str]]) -> list[Finding]:
+    """``key_counts_by_task``: for each choice task, how many items have each key letter."""
+    findings = []
+    for task, counts in sorted(key_counts_by_task.items()):
+        k = TASKS[task].option_count
+        letters = CHOICE_LETTERS[:k]
+        n = sum(counts.get(letter, 0) for letter in letters)
+        if n < POSITION_MIN_EXPECTED * k:
+            continue
+        expected = n / k
+        chi_square = sum((counts.get(letter, 0) - expected) ** 2 / expected for letter in letters)
+        p_value = chi_square_sf(chi_square, k - 1)
+        worst = max(letters, key=lambda letter: abs(counts.get(letter, 0) - expected))
+        share = counts.get(worst, 0) / n
+        if p_value >= POSITION_P_VALUE or abs(share - 1 / k) <= POSITION_TOLERANCE / k:
+            continue
+        spread = "/".join(str(counts.get(letter, 0)) for letter in letters)
+        findings.append(
+            Finding(
+                "option_position_balance",
+                "warning",
+                f"{task}: keys {letters[0]}-{letters[-1]} are {spread} of {n}; {worst} has {share:.1%} "
+                f"(expected {1 / k:.1%} each; chi-square {chi_square:.1f}, p = {p_value:.2g}). Reorder options "
+                "to balance them (rebalance_options).",
+                task=task,
+                details={
+                    "counts": {letter: counts.get(letter, 0) for letter in letters},
+                    "chi_square": round(chi_square, 3),
+                    "p_value": p_value,
+                    "letter": worst,
+                },
+            )
+        )
     return findings

@@ -17,11 +17,13 @@ class QualityFlag(models.Model):
         INVALID_ANSWER_KEY = "invalid_answer_key", "Answer key invalid"
         LABEL_LEAK = "label_leak", "Label leaked into the question"
         DUPLICATE_OPTIONS = "duplicate_options", "Duplicate options"
+        AMBIGUOUS_KEY = "ambiguous_key", "Another option denotes the key's label: two right answers"
         OPTIONS_MISFIT = "options_misfit", "Options do not fit the task"
         OPTIONS_GIVE_KEY = "options_give_key", "Options leave one possible key under the generator"
         MARE_FORMAT = "mare_format", "MARE label line missing or inexact"
         MARE_LABEL_MISMATCH = "mare_label_mismatch", "MARE labels disagree with CMAR/FMAR keys"
         YES_NO_BALANCE = "yes_no_balance", "Yes/No answer balance outside 45-55%"
+        OPTION_POSITION_BALANCE = "option_position_balance", "Key letters far from uniform"
         ANSWER_LENGTH_OUTLIER = "answer_length_outlier", "Open answer length is an outlier"
         NEAR_DUPLICATE_QUESTION = "near_duplicate_question", "Near-duplicate question in the clip"
         CAPTION_LABEL = "caption_label", "Caption labels inconsistent"
@@ -60,6 +62,8 @@ class QualityFlag(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     audit_kind = "qualityflag"  # target_kind of its waiver events
+    # Faults no reason makes right: the flag closes only when lint no longer finds the fault.
+    NOT_WAIVABLE = frozenset({Kind.AMBIGUOUS_KEY})
 
     class Meta:
         ordering = ("-created_at", "id")
@@ -74,3 +78,7 @@ class QualityFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.item_id or self.caption_id or 'benchmark'}"
+
+    @property
+    def waivable(self) -> bool:
+        return self.kind not in self.NOT_WAIVABLE

@@ -1,6 +1,8 @@
 """Quality flags: run lint over a benchmark (or some of its clips) and keep the
 open lint flags equal to what lint finds now; people waive a flag with a reason, or
-withdraw a waiver (each one audit event: ``flag_waived`` / ``flag_unwaived``)."""
+withdraw a waiver (each one audit event: ``flag_waived`` / ``flag_unwaived``). A flag of a
+kind no reason makes right (``QualityFlag.NOT_WAIVABLE``: two right answers) is never
+waived: it blocks a release until the content is fixed."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from annotation.domain import lint
-from annotation.domain.taxonomy import OPEN_TASKS, YES_NO_TASKS
+from annotation.domain.taxonomy import OPEN_TASKS, YES_NO_TASKS, AnswerFormat, tasks_of
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
 
@@ -24,6 +26,7 @@ LINT_SOURCE = "lint"
 ITEM_FIELDS = ("id", "qid", "task", "question", "options", "answer", "video_id", "version")
 Status = QualityFlag.Status
 Event = AuditEvent.EventType
+CHOICE_TASKS = tasks_of(AnswerFormat.CHOICE)
 
 
 def lint_run(*, benchmark: Benchmark, video_ids: Iterable[int] | None = None) -> Counter:
@@ -57,16 +60,23 @@ def _clip_and_item_findings(items: Sequence[QAItem], captions: dict[int, Caption
 
 
 def _benchmark_findings(benchmark: Benchmark) -> list[lint.Finding]:
-    """Yes/no balance and open-answer lengths, from aggregates rather than whole rows."""
+    """Yes/no balance, key-letter balance and open-answer lengths, from aggregates rather than whole rows."""
     items = QAItem.objects.filter(benchmark=benchmark).order_by()
     key_counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for task, answer, n in items.filter(task__in=YES_NO_TASKS).values_list("task", "answer").annotate(n=Count("id")):
+    closed = [*YES_NO_TASKS, *CHOICE_TASKS]
+    for task, answer, n in items.filter(task__in=closed).values_list("task", "answer").annotate(n=Count("id")):
         key_counts[task][answer] = n
+    yes_no = {task: counts for task, counts in key_counts.items() if task in YES_NO_TASKS}
+    letters = {task: counts for task, counts in key_counts.items() if task in CHOICE_TASKS}
     lengths: defaultdict[str, list[tuple[lint.LintedItem, int]]] = defaultdict(list)
     keyed_open = items.filter(task__in=OPEN_TASKS).exclude(answer="")
     for pk, qid, task, version, length in keyed_open.values_list("id", "qid", "task", "version", Length("answer")):
         lengths[task].append((SimpleNamespace(id=pk, qid=qid, version=version), length))
-    return lint.yes_no_balance_findings(key_counts) + lint.answer_length_findings(lengths)
+    return (
+        lint.yes_no_balance_findings(yes_no)
+        + lint.key_letter_balance_findings(letters)
+        + lint.answer_length_findings(lengths)
+    )
 
 
 def _flags_in_scope(benchmark: Benchmark, video_ids: set[int] | None, source: str):
@@ -74,7 +84,7 @@ def _flags_in_scope(benchmark: Benchmark, video_ids: set[int] | None, source: st
     if video_ids is None:
         return flags
     # Benchmark-wide checks (length outliers included) are always in scope.
-    wide = {"yes_no_balance", "answer_length_outlier"}
+    wide = {"yes_no_balance", "option_position_balance", "answer_length_outlier"}
     return (
         flags.filter(item__video_id__in=video_ids)
         | flags.filter(caption__video_id__in=video_ids)
@@ -129,6 +139,10 @@ class FlagStatusRefused(Refused):
     """A waiver of a flag that is not open, or the withdrawal of a waiver from a flag that is not waived."""
 
 
+class FlagNotWaivable(Refused):
+    """A waiver of a flag whose fault no reason makes right (``QualityFlag.NOT_WAIVABLE``)."""
+
+
 @records_refusals
 def flag_waive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
     """A person decides a flag is not a fault; the reason is required and recorded in the trail."""
@@ -139,6 +153,12 @@ def flag_waive(*, flag: QualityFlag, user, reason: str) -> QualityFlag:
         if flag.status != Status.OPEN:
             message = f"flag #{flag.pk} ({flag.kind}) is {flag.status}, not open: only an open flag is waived"
             raise _refused(flag, user=user, message=message, attempted=attempted)
+        if not flag.waivable:
+            message = (
+                f"flag #{flag.pk} ({flag.kind}) cannot be waived: {flag.get_kind_display().lower()}. "
+                "Fix the options; lint closes the flag once the fault is gone"
+            )
+            raise _refused(flag, user=user, message=message, attempted=attempted, error=FlagNotWaivable)
         _waiver_set(
             flag, user=user, to=attempted, closed_at=timezone.now(), event_type=Event.FLAG_WAIVED, reason=reason
         )
@@ -194,8 +214,10 @@ def _waiver_set(flag: QualityFlag, *, user, to: dict, closed_at, event_type: str
     )
 
 
-def _refused(flag: QualityFlag, *, user, message: str, attempted: dict) -> FlagStatusRefused:
-    return FlagStatusRefused(message).recording(
+def _refused(
+    flag: QualityFlag, *, user, message: str, attempted: dict, error: type[Refused] = FlagStatusRefused
+) -> Refused:
+    return error(message).recording(
         actor=Actor.person(user),
         target_kind=QualityFlag.audit_kind,
         target_id=flag.pk,

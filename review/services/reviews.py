@@ -51,6 +51,7 @@ from review.models import BlindAnswer, CaptionReview, QueueScopeItem, QueueSlot,
 
 from .blind_answers import blind_phase_check
 from .claims import NotYourClaim, held_slot, lease_renew
+from .option_balance import is_pure_reorder
 
 S = ReviewStatus
 D = Review.Decision
@@ -408,10 +409,12 @@ def _settle(
 
 
 def _edited_since_status_set(model, pk: int) -> bool:
-    """Whether the content was edited (a fix, or any edit) after the target's review status was last set."""
+    """Whether the content was edited (a fix, or any edit) after the target's review status was last set. A pure
+    reorder of the options (``is_pure_reorder``: same texts, same key text) changed nothing a person judged."""
     events = AuditEvent.objects.filter(target_kind=model.audit_kind, target_id=pk)
     status_set = events.filter(event_type=AuditEvent.EventType.STATUS_CHANGED).order_by("-id").values("id")[:1]
-    return events.filter(event_type=AuditEvent.EventType.EDITED, id__gt=Coalesce(Subquery(status_set), 0)).exists()
+    edits = events.filter(event_type=AuditEvent.EventType.EDITED, id__gt=Coalesce(Subquery(status_set), 0))
+    return any(not is_pure_reorder(before, after) for before, after in edits.values_list("before", "after"))
 
 
 def slot_open_work(slot: QueueSlot, user: User) -> tuple[int, bool]:

@@ -1,6 +1,7 @@
 """Actions on the benchmark page (reviewers and admins), each with a reason kept in the audit trail: exclude a
 question from release or include it again, the same for every question of the page's filter, exclude a clip
-from a training corpus (its caption) or include it again, and waive a quality flag or withdraw its waiver.
+from a training corpus (its caption) or include it again, and waive a quality flag or withdraw its waiver; for
+admins, balance a choice task's key letters by reordering options.
 
 With htmx the item's row or the flag's chip is swapped in place; without JavaScript the form posts and the
 person is sent back to the page with its filter. Bad input is a 400 naming the field, a refusal a 409 saying
@@ -32,19 +33,23 @@ from review.forms import (
     BULK_ACTIONS,
     BulkStatusForm,
     ReasonForm,
+    RebalanceForm,
     error_text,
     form_error_text,
     page_filter_values,
     page_query,
 )
-from review.permissions import may_browse_content, role_required
+from review.permissions import is_admin_role, may_browse_content, role_required
+from review.services.option_balance import options_rebalance
 
 ROW = "review/_item_row.html"
 CLIP_ROW = "review/_clip_row.html"
 CHIP = "review/_flag_chip.html"
 FAILED = "review/benchmark_action_failed.html"
 BULK = "review/items_bulk_status.html"
+REBALANCE = "review/options_rebalance.html"
 content_people = role_required(may_browse_content)
+CHOICE_TASKS = [code for code, task in TASKS.items() if task.option_count]
 
 
 def _back(request) -> str:
@@ -242,3 +247,37 @@ def _chip(request, flag_id: int, back: str, *, error: str = "", status: int = 20
     flag = QualityFlag.objects.select_related("item", "caption__video").get(pk=flag_id)
     context = {"flag": flag, "back": back, "flag_error": error, "flag_posted": request.POST if error else {}}
     return render(request, CHIP if request.htmx else FAILED, context, status=status)
+
+
+# --- key letters --------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(is_admin_role)
+def rebalance_options(request, pk: int):
+    """GET: each choice task's key letters now and after the fewest moves that balance them; POST: make the
+    moves of one task (confirmed with their number), one audited edit per item."""
+    benchmark = get_object_or_404(Benchmark, pk=pk)
+    context = {"benchmark": benchmark, "posted": request.POST}
+    try:
+        plans = [
+            options_rebalance(benchmark=benchmark, task=task, user=request.user, dry_run=True) for task in CHOICE_TASKS
+        ]
+    except DomainError as error:  # a clip of the benchmark held blind: no plan (it shows keys)
+        return render(request, REBALANCE, context | {"error": error_text(error)}, status=error_status(error))
+    context["plans"] = plans
+    if request.method == "GET":
+        return render(request, REBALANCE, context)
+    form = RebalanceForm(request.POST)
+    if not form.is_valid():
+        return render(request, REBALANCE, context | {"error": form_error_text(form)}, status=400)
+    task, planned = form.cleaned_data["task"], {plan.task: len(plan.moves) for plan in plans}
+    if planned[task] != form.cleaned_data["moves"]:
+        changed = f"{task}: the plan now moves {planned[task]} item(s), not {form.cleaned_data['moves']}: check again."
+        return render(request, REBALANCE, context | {"error": changed}, status=409)
+    try:
+        done = options_rebalance(benchmark=benchmark, task=task, user=request.user, note=form.cleaned_data["note"])
+    except DomainError as error:
+        return render(request, REBALANCE, context | {"error": error_text(error)}, status=error_status(error))
+    (messages.warning if done.held else messages.success)(request, done.summary())
+    return redirect("options-rebalance", benchmark.pk)

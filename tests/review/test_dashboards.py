@@ -20,7 +20,7 @@ def reviewed(benchmark, make_clip, admin_user, make_user, add_review):
         make_clip("take_1", {"SAD_0002": ("SAD", "No")})[1][0],
     ]
     _, [fmar] = make_clip("take_2", {"FMAR_0001": ("FMAR", "A")})
-    fmar.options = ["Nodding", "Nodding", "Waving", "Shrugging", "Tiptoe"]
+    fmar.options = ["Nodding", "Waving", "Waving", "Shrugging", "Tiptoe"]  # B twice; the key (A) once
     fmar.save()
     lint_run(benchmark=benchmark)
     queue = queue_create(

@@ -6,10 +6,11 @@ from types import SimpleNamespace
 import pytest
 
 from annotation.domain import lint
-from annotation.models import QualityFlag
+from annotation.models import AuditEvent, QAItem, QualityFlag
 from annotation.services.audited_writes import Actor
-from annotation.services.content import item_edit
-from annotation.services.flags import lint_run
+from annotation.services.content import item_edit, review_status_set, video_register
+from annotation.services.flags import FlagNotWaivable, flag_waive, lint_run
+from annotation.services.releases import ReleaseBlocked, release_create
 
 FINE = ["Nodding", "Shaking head", "Waving", "Shrugging", "Tiptoe"]
 COARSE = ["Body", "Head", "Upper limb", "Lower limb", "Body-hand", "Head-hand", "Leg-hand"]
@@ -220,3 +221,153 @@ def test_a_waived_flag_is_not_raised_again_for_the_same_version(make_item):
     QualityFlag.objects.filter(kind="missing_answer_key").update(status="waived", waived_reason="key comes later")
     assert lint_run(benchmark=bad.benchmark) == {}
     assert QualityFlag.objects.filter(kind="missing_answer_key").count() == 1
+
+
+# --- options that denote one label ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "denotes"),
+    [
+        ("Shaking head - B2", "shaking head"),
+        ("B2 Shaking head", "shaking head"),
+        ("(B2) shaking-head", "shaking head"),
+        ("B2", "shaking head"),
+        ("Head - B", "head"),
+        ("B. Head", "head"),
+        ("Body-hand", "body hand"),
+        ("Leg-hand (G)", "leg hand"),
+        ("Scratching or touching face", "scratching or touching face"),
+    ],
+)
+def test_an_option_denotes_its_label_without_codes_case_or_punctuation(option, denotes):
+    assert lint.option_denotes(option) == denotes
+
+
+def test_the_keys_label_named_again_with_its_code_is_an_ambiguous_key():
+    options = ["Shaking head", "Nodding", "Shaking head - B2", "Waving", "Tiptoe"]
+    findings = {f.kind: f for f in lint.item_findings(item("FMAR", "Which label?", options, "A"))}
+    assert sorted(findings) == ["ambiguous_key", "label_leak", "options_misfit"]
+    ambiguous = findings["ambiguous_key"]
+    assert ambiguous.severity == "error"
+    assert ambiguous.details == {"letters": ["A", "C"], "label": "shaking head", "key": "A"}
+    assert "two right answers" in ambiguous.message and "Not waivable" in ambiguous.message
+
+
+def test_the_keys_option_repeated_exactly_is_an_ambiguous_key_and_not_a_duplicate():
+    options = ["Nodding", "Waving", "Tiptoe", "waving", "Shrugging"]
+    assert kinds(lint.item_findings(item("FMAR", "Which?", options, "B"))) == ["ambiguous_key"]
+    coarse = ["Body", "Head", "Upper limb", "Head - B", "Body-hand", "Head-hand", "Leg-hand"]
+    assert "ambiguous_key" in kinds(lint.item_findings(item("CMAR", "Which?", coarse, "D")))
+
+
+def test_a_distractor_named_twice_is_a_duplicate_option_not_an_ambiguous_key():
+    options = ["Nodding", "Waving - C5", "Waving", "Tiptoe", "Shrugging"]
+    findings = {f.kind: f for f in lint.item_findings(item("FMAR", "Which?", options, "A"))}
+    assert "ambiguous_key" not in findings
+    assert findings["duplicate_options"].details["letters"] == ["B", "C"]
+    assert "denote the same label" in findings["duplicate_options"].message
+    both = ["Nodding", "Waving", "Nodding", "Waving", "Tiptoe"]
+    assert kinds(lint.item_findings(item("FMAR", "Which?", both, "A"))) == ["ambiguous_key", "duplicate_options"]
+
+
+def test_without_a_valid_key_repeated_options_are_duplicates():
+    options = ["Nodding", "Waving", "Waving", "Tiptoe", "Shrugging"]
+    assert kinds(lint.item_findings(item("FMAR", "Which?", options, ""))) == ["duplicate_options", "missing_answer_key"]
+
+
+# --- key-letter balance -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statistic", "df", "p"),
+    [(3.841, 1, 0.05), (5.991, 2, 0.05), (7.815, 3, 0.05), (18.467, 4, 0.001), (22.458, 6, 0.001), (0.0, 4, 1.0)],
+)
+def test_the_chi_square_tail_matches_the_tables(statistic, df, p):
+    assert lint.chi_square_sf(statistic, df) == pytest.approx(p, rel=1e-3)
+
+
+def test_key_letters_far_from_uniform_are_a_benchmark_level_finding_per_task():
+    findings = lint.key_letter_balance_findings(
+        {
+            "FMAR": Counter(A=40, B=15, C=15, D=15, E=15),  # chi-square 31.25, p < 0.0001
+            "CMAR": Counter(A=20, B=15, C=15, D=15, E=15, F=10, G=10),  # chi-square 6.0: chance
+        }
+    )
+    [finding] = findings
+    assert (finding.kind, finding.task, finding.target_key, finding.severity) == (
+        "option_position_balance",
+        "FMAR",
+        "task:FMAR",
+        "warning",
+    )
+    assert finding.details["counts"] == {"A": 40, "B": 15, "C": 15, "D": 15, "E": 15}
+    assert finding.details["letter"] == "A" and finding.details["p_value"] < 0.001
+    assert "keys A-E are 40/15/15/15/15 of 100; A has 40.0% (expected 20.0% each" in finding.message
+
+
+def test_key_letter_balance_needs_five_items_a_letter_and_a_deviation_that_matters():
+    assert lint.key_letter_balance_findings({"FMAR": Counter(A=24)}) == []  # 24 < 5 x 5 items
+    assert lint.key_letter_balance_findings({"FMAR": Counter(A=25)}) != []
+    # significant (chi-square 125) yet every share within 10% of 1/5: not worth a flag
+    huge = Counter(A=21_000, B=19_750, C=19_750, D=19_750, E=19_750)
+    assert lint.chi_square_sf(125.0, 4) < 1e-20
+    assert lint.key_letter_balance_findings({"FMAR": huge}) == []
+
+
+# --- ambiguous keys and letter balance in the database -----------------------------------------------------
+
+
+def test_lint_raises_the_balance_flag_and_resolves_it_when_the_letters_even_out(benchmark, make_item, generator):
+    clips = [video_register(benchmark=benchmark, clip_name=f"many_{n:03d}", actor=generator) for n in range(25)]
+    items = [make_item(f"FMAR_{n:04d}", task="FMAR", video=clip) for n, clip in enumerate(clips)]
+    benchmark = items[0].benchmark
+    assert lint_run(benchmark=benchmark) == {"option_position_balance": 1}
+    flag = QualityFlag.objects.get(kind="option_position_balance")
+    assert (flag.target_key, flag.item, flag.details["counts"]["A"]) == ("task:FMAR", None, 25)
+    QAItem.objects.filter(pk__in=[i.pk for i in items[5:]]).update(answer="B")  # 5 A, 20 B: still far off
+    lint_run(benchmark=benchmark, video_ids=[items[0].video_id])  # the benchmark-wide checks run on any clip
+    flag.refresh_from_db()
+    assert flag.status == "open" and flag.details["counts"] == {"A": 5, "B": 20, "C": 0, "D": 0, "E": 0}
+    for n, letter in enumerate("ABCDE" * 5):
+        QAItem.objects.filter(pk=items[n].pk).update(answer=letter)
+    lint_run(benchmark=benchmark)
+    flag.refresh_from_db()
+    assert flag.status == "resolved"
+
+
+def test_an_ambiguous_key_flag_cannot_be_waived_and_the_refusal_is_recorded(make_item, reviewer):
+    bad = make_item("FMAR_0001", task="FMAR", options=["Nodding", "Waving", "Nodding - B1", "Tiptoe", "Shrugging"])
+    lint_run(benchmark=bad.benchmark)
+    flag = QualityFlag.objects.get(kind="ambiguous_key")
+    assert not flag.waivable and QualityFlag.objects.get(kind="label_leak").waivable
+    with pytest.raises(FlagNotWaivable, match="cannot be waived"):
+        flag_waive(flag=flag, user=reviewer, reason="looks fine to me")
+    flag.refresh_from_db()
+    assert (flag.status, flag.waived_reason) == ("open", "")
+    event = AuditEvent.objects.get(target_kind="qualityflag", target_id=flag.pk)
+    assert (event.event_type, event.actor_user, event.after["status"]) == ("refused", reviewer, "waived")
+    assert "cannot be waived" in event.reason
+
+
+def test_an_accepted_item_with_an_ambiguous_key_blocks_the_release_until_its_options_are_fixed(
+    make_item, reviewer, admin_user
+):
+    bad = make_item("FMAR_0001", task="FMAR", options=["Nodding", "Waving", "nodding", "Tiptoe", "Shrugging"])
+    lint_run(benchmark=bad.benchmark)
+    for status in ("in_review", "accepted"):
+        bad = review_status_set(
+            model=QAItem, pk=bad.pk, status=status, actor=Actor.person(admin_user), expected_version=None
+        )
+    with pytest.raises(ReleaseBlocked) as blocked:
+        release_create(benchmark=bad.benchmark, tag="v1", user=admin_user)
+    assert any(b.startswith("FMAR_0001: open flag ambiguous_key") for b in blocked.value.blockers)
+    item_edit(
+        item_id=bad.pk,
+        actor=Actor.person(reviewer),
+        expected_version=bad.version,
+        changes={"options": ["Nodding", "Waving", "Shaking head", "Tiptoe", "Shrugging"]},
+        reason="one label once",
+    )
+    assert QualityFlag.objects.get(kind="ambiguous_key").status == "resolved"
+    assert release_create(benchmark=bad.benchmark, tag="v1", user=admin_user).item_count == 1
