@@ -70,6 +70,10 @@ GROUPS: dict[BlockerKind, tuple[str, str, str]] = {
     ),
     K.NOTHING_TO_RELEASE: ("Nothing to release", "benchmarks", "accept at least one item (or caption)"),
 }
+# open flags of these kinds cannot be waived (QualityFlag.NOT_WAIVABLE): only a fix or an exclusion clears them
+UNWAIVABLE_FLAG_CLEARS = {
+    "ambiguous_key": "fix the options so that only one names the key (this flag cannot be waived), or exclude the item",
+}
 STATUS_CLEARS = {
     "imported": "review it in a queue (accept it), or exclude it",
     "in_review": "finish its review (accept it), or exclude it",
@@ -152,6 +156,8 @@ def _group_of(blocker: Blocker) -> BlockerGroup:
     title, noun, clears = GROUPS[blocker.kind]
     if blocker.kind == K.REVIEW_STATUS:
         clears = STATUS_CLEARS.get(blocker.detail, "accept it, or exclude it")
+    elif blocker.kind == K.ITEM_FLAG:
+        clears = UNWAIVABLE_FLAG_CLEARS.get(blocker.detail, clears)
     label = blocker.detail_label or blocker.detail.replace("_", " ")
     return BlockerGroup(
         kind=blocker.kind,
