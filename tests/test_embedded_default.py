@@ -105,7 +105,7 @@ def test_the_demo_runs_on_sqlite_with_in_process_tasks_and_serves_its_content(de
     home = browser.post_form("/accounts/login/", {"username": "admin", "password": "demo-admin"})
     benchmark_path = re.search(r'href="(/benchmarks/\d+/)">MA-Bench Demo<', home).group(1)
     page = browser.get(benchmark_path)
-    clip_names = re.findall(r'<td><a href="/clips/\d+/">(demo_\w+)</a></td>\s*<td', page)
+    clip_names = re.findall(r'<tr id="clip-\d+">\s*<td><a href="/clips/\d+/">(demo_\w+)</a></td>', page)
     assert len(clip_names) == 2
     assert len(set(re.findall(r'class="mono">((?:CMAR|FMAR|SAD|MAD|MAS|PPR|MADU|MARE)_\d{4})<', page))) == 24
     # The fingerprint task ran in-process after commit: each clip has its sha256.
