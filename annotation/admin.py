@@ -156,7 +156,7 @@ class GenerationRunAdmin(JobAdmin):
 
 @admin.register(Prediction)
 class PredictionAdmin(ReadOnlyAdmin):
-    list_display = ("item", "run", "item_version", "parsed_answer", "outcome", "correct", "latency_ms")
+    list_display = ("item", "run", "item_version", "rotation", "parsed_answer", "outcome", "correct", "latency_ms")
     list_filter = ("run", "outcome", "correct")
     search_fields = ("item__qid", "raw_reply")
 

@@ -49,6 +49,7 @@ class PredictionSerializer(serializers.ModelSerializer):
             "qid",
             "task",
             "item_version",
+            "rotation",
             "prompt",
             "raw_reply",
             "parsed_answer",

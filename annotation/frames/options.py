@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from django.conf import settings
 
 # Bump when the outputs change shape or content for the same settings.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2  # 2: the middle frame (single-frame) among the model-view frames
 
 
 @dataclass(frozen=True)

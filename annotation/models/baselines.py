@@ -1,5 +1,7 @@
 """Baseline model runs over a benchmark, their predictions and judge scores."""
 
+from __future__ import annotations
+
 from django.db import models
 
 from .content import Benchmark, QAItem
@@ -12,6 +14,7 @@ class BaselineRun(ResumableJob):
     class Predictor(models.TextChoices):
         OPENAI_COMPATIBLE = "openai-compatible", "OpenAI-compatible endpoint, with frames"
         BLIND = "blind", "OpenAI-compatible endpoint, question only"
+        CHOICES_ONLY = "choices-only", "OpenAI-compatible endpoint, options only"
         RANDOM = "random", "Random choice"
         PRIOR = "prior", "Answer prior per task"
         EXTERNAL = "external", "Imported predictions (MAC submission)"
@@ -57,7 +60,16 @@ class RunChunk(ClaimableUnit):
         indexes = [models.Index(fields=("run", "status"))]
 
 
+class PredictionQuerySet(models.QuerySet):
+    def unrotated(self) -> PredictionQuerySet:
+        """The answers to the items as they are (rotation 0): one per run, item and version, as a plain run has."""
+        return self.filter(rotation=0)
+
+
 class Prediction(models.Model):
+    """A run's answer to an item version; a circular run has one per rotation of the options, each with its
+    ``parsed_answer`` in the item's own letters (the prompt and raw reply are as sent and received)."""
+
     class Outcome(models.TextChoices):
         PARSED = "parsed", "Parsed"
         UNPARSEABLE = "unparseable", "Unparseable (counted wrong)"
@@ -66,6 +78,9 @@ class Prediction(models.Model):
     run = models.ForeignKey(BaselineRun, on_delete=models.CASCADE, related_name="predictions")
     item = models.ForeignKey(QAItem, on_delete=models.PROTECT, related_name="predictions")
     item_version = models.PositiveIntegerField()
+    rotation = models.PositiveSmallIntegerField(
+        default=0, help_text="Circular runs: the options were shown starting from this one (0: as the item has them)"
+    )
     prompt = models.JSONField(default=list, blank=True, help_text="Messages as sent, images as placeholders")
     raw_reply = models.TextField(blank=True)
     parsed_answer = models.TextField(blank=True)
@@ -79,10 +94,14 @@ class Prediction(models.Model):
 
     audit_kind = "prediction"  # target_kind of the scored events of its hand scores
 
+    objects = PredictionQuerySet.as_manager()
+
     class Meta:
-        ordering = ("run", "item")
+        ordering = ("run", "item", "rotation")
         constraints = [
-            models.UniqueConstraint(fields=("run", "item", "item_version"), name="prediction_once_per_item_version"),
+            models.UniqueConstraint(
+                fields=("run", "item", "item_version", "rotation"), name="prediction_once_per_item_version_rotation"
+            ),
         ]
 
     def __str__(self) -> str:

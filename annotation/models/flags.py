@@ -31,6 +31,9 @@ class QualityFlag(models.Model):
         BLIND_SOLVABLE = "blind_solvable", "Answered right without the video"
         ALL_MODELS_WRONG = "all_models_wrong", "Every vision model disagrees with the key"
         KEY_DISPUTED = "key_disputed", "Most predictors agree on another answer"
+        POSITION_SENSITIVE = "position_sensitive", "A model's answer moves with the order of the options"
+        SINGLE_FRAME_SOLVABLE = "single_frame_solvable", "A motion question answered right from one frame"
+        ORDER_INSENSITIVE = "order_insensitive", "A sequence question answered the same with the frames reversed"
 
     class Severity(models.TextChoices):
         ERROR = "error", "Error"

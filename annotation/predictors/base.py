@@ -9,7 +9,8 @@ from annotation.errors import DomainError
 
 @dataclass(frozen=True)
 class ItemPrompt:
-    """What a predictor may see of an item: never its answer key."""
+    """What a predictor may see of an item: never its answer key. In a circular run ``options`` are
+    already in the order of ``rotation`` (annotation/domain/circular.py)."""
 
     item_id: int
     qid: str
@@ -17,11 +18,17 @@ class ItemPrompt:
     question: str  # the stem
     options: list[str]
     video_id: int
+    rotation: int = 0
 
     @property
     def published_question(self) -> str:
         """The question as MA-Bench publishes it, options embedded as ``A. ...`` lines."""
         return join_embedded_options(self.question, self.options)
+
+    @property
+    def options_only(self) -> str:
+        """The ``A. ...`` option lines without the question (the choices-only baseline)."""
+        return join_embedded_options("", self.options).lstrip("\n")
 
 
 @dataclass

@@ -21,13 +21,15 @@ def _choices(item: ItemPrompt) -> list[str]:
 
 
 class RandomPredictor:
-    """A uniform choice among the item's options, reproducible from (seed, qid)."""
+    """A uniform choice among the item's options, reproducible from (seed, qid), and the rotation of its
+    options in a circular run: each rotation is a draw of its own, as chance would answer."""
 
     def __init__(self, *, seed: int = 0):
         self.seed = seed
 
     def predict(self, item: ItemPrompt) -> Reply:
-        digest = hashlib.sha256(f"{self.seed}:{item.qid}".encode()).digest()
+        rotation = f":{item.rotation}" if item.rotation else ""  # rotation 0 draws as a plain run always did
+        digest = hashlib.sha256(f"{self.seed}:{item.qid}{rotation}".encode()).digest()
         return Reply(raw=random.Random(digest).choice(_choices(item)))
 
 

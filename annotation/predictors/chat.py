@@ -1,6 +1,7 @@
 """Any OpenAI-compatible chat-completions endpoint (vLLM, SGLang, Ollama, LM Studio,
 hosted APIs) through the official ``openai`` client, with the video's precomputed
-model-view frames, or with none (the blind, language-prior baseline)."""
+model-view frames, or with none: the question only (the blind, language-prior baseline)
+or the options only (the choices-only baseline)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from collections.abc import Callable
 import openai
 
 from .base import ItemPrompt, PredictorError, Reply
-from .prompts import BLIND_NOTE, SYSTEM_PROMPTS
+from .model_view import ModelFrame
+from .prompts import BLIND_NOTE, CHOICES_ONLY_NOTE, SYSTEM_PROMPTS
 
-FrameSource = Callable[[int], list[bytes]]  # video id -> JPEG bytes of the frames a model sees
+FrameSource = Callable[[int], list[ModelFrame]]  # video id -> the frames a model sees, in the order it sees them
 
 
 class ChatPredictor:
@@ -25,6 +27,7 @@ class ChatPredictor:
         model: str,
         api_key: str,
         frames: FrameSource | None,
+        choices_only: bool = False,
         temperature: float = 0.0,
         max_tokens: int = 512,
         timeout: float = 60.0,
@@ -34,17 +37,20 @@ class ChatPredictor:
         self.client = openai.OpenAI(
             base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=max_retries
         )
-        self.model, self.frames = model, frames
+        self.model, self.frames, self.choices_only = model, frames, choices_only
         self.temperature, self.max_tokens = temperature, max_tokens
 
     @classmethod
-    def from_settings(cls, settings: dict, *, frames: FrameSource | None = None) -> ChatPredictor:
+    def from_settings(
+        cls, settings: dict, *, frames: FrameSource | None = None, choices_only: bool = False
+    ) -> ChatPredictor:
         """A client for a run's settings (endpoint, model, sampling, limits); the API key is
         read from the environment variable the settings name, never stored."""
         return cls(
             base_url=settings["base_url"],
             model=settings["model"],
             frames=frames,
+            choices_only=choices_only,
             api_key=os.environ.get(settings.get("api_key_env", "OPENAI_API_KEY"), ""),
             temperature=float(settings.get("temperature", 0.0)),
             max_tokens=int(settings.get("max_tokens", 512)),
@@ -54,16 +60,20 @@ class ChatPredictor:
 
     def messages(self, item: ItemPrompt) -> tuple[list[dict], list[dict]]:
         """The messages to send, and the same with image bytes replaced by placeholders."""
-        system = {"role": "system", "content": SYSTEM_PROMPTS[item.task] + ("" if self.frames else BLIND_NOTE)}
-        jpegs = self.frames(item.video_id) if self.frames else []
+        note = CHOICES_ONLY_NOTE if self.choices_only else "" if self.frames else BLIND_NOTE
+        system = {"role": "system", "content": SYSTEM_PROMPTS[item.task] + note}
+        frames = self.frames(item.video_id) if self.frames else []
         images = [
-            {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + base64.b64encode(j).decode()}}
-            for j in jpegs
+            {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + base64.b64encode(f.jpeg).decode()}}
+            for f in frames
         ]
-        question = {"type": "text", "text": item.published_question}
+        question = {"type": "text", "text": item.options_only if self.choices_only else item.published_question}
         placeholders = [
-            {"type": "image_url", "image_url": {"url": f"<frame {n} of {len(jpegs)}, {len(j)} bytes>"}}
-            for n, j in enumerate(jpegs, start=1)
+            {
+                "type": "image_url",
+                "image_url": {"url": f"<frame {n} of {len(frames)}, index {f.index}, {len(f.jpeg)} bytes>"},
+            }
+            for n, f in enumerate(frames, start=1)
         ]
         return (
             [system, {"role": "user", "content": [*images, question]}],

@@ -20,3 +20,7 @@ SYSTEM_PROMPTS = {
 }
 
 BLIND_NOTE = " No frames are given: answer from the question alone."
+CHOICES_ONLY_NOTE = (
+    " No frames and no question are given, only the options: answer with the letter of the option most likely "
+    "to be right."
+)

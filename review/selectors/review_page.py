@@ -107,11 +107,12 @@ def _card(
 
 
 def current_predictions(items: list[QAItem]) -> dict[int, list[Prediction]]:
-    """Each item's baseline predictions on its current version, by run name: one query."""
+    """Each item's baseline predictions on its current version, by run name: one query. A circular run shows
+    its answer to the item as it is (rotation 0); how its answers moved is the position_sensitive flag."""
     versions = {item.pk: item.version for item in items}
     predictions: dict[int, list[Prediction]] = {item_id: [] for item_id in versions}
     # sorted here, not by the database: ORDER BY over the join made PostgreSQL walk the big prediction table
-    rows = Prediction.objects.filter(item_id__in=versions).select_related("run").order_by()
+    rows = Prediction.objects.unrotated().filter(item_id__in=versions).select_related("run").order_by()
     for prediction in sorted(rows, key=lambda p: (p.run.name, p.run_id)):
         if prediction.item_version == versions[prediction.item_id]:
             predictions[prediction.item_id].append(prediction)

@@ -131,7 +131,8 @@ def _clip_order(queue: Queue, video_ids: list[int]) -> list[int]:
         )
     else:  # model disagreement: clips whose predictions most often miss the key
         weight = dict(
-            Prediction.objects.filter(item__video_id__in=video_ids, correct=False)
+            Prediction.objects.unrotated()
+            .filter(item__video_id__in=video_ids, correct=False)
             .values_list("item__video_id")
             .annotate(n=Count("id"))
         )

@@ -22,7 +22,8 @@ from annotation.selectors import (
 )
 from annotation.selectors import benchmark_report as benchmark_report_rows
 from annotation.selectors.judge_agreement import judge_human_agreement
-from annotation.selectors.scores import CLOSED_TASKS, RunScores
+from annotation.selectors.probes import probe_rows
+from annotation.selectors.scores import CHOICE_TASKS, CLOSED_TASKS, RunScores
 from review.charts import accuracy_chart
 from review.forms import page_filter_values, page_query
 from review.permissions import may_browse_content, role_required
@@ -93,6 +94,8 @@ def benchmark_report(request, pk: int):
             "rows": rows,
             "human": human if human.accuracy else None,
             "closed_tasks": CLOSED_TASKS,
+            "choice_tasks": CHOICE_TASKS,
+            "probes": probe_rows(rows),
             "chart": accuracy_chart(charted),
             "judge_agreement": judge_human_agreement(benchmark=benchmark),
         },

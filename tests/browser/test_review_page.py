@@ -69,7 +69,7 @@ def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(
     expect(frame_number).to_have_text("53")
     expect(page.locator("#frame-time")).to_have_text("2.120")  # the decoder's offset of frame 53 at 25 fps
     model_frames = sorted({i for indices in processed_clip.model_view_indices.values() for i in indices})
-    assert len(processed_clip.model_view_indices) == 2  # uniform-8 and the MAC 2026 protocol
+    assert len(processed_clip.model_view_indices) == 3  # uniform-8, the MAC 2026 protocol, the middle frame
     page.locator("body").press("[")
     expect(frame_number).to_have_text(str(max(i for i in model_frames if i < 53)))
     shown = int(frame_number.inner_text())

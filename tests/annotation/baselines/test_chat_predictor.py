@@ -8,6 +8,7 @@ from PIL import Image
 
 from annotation.predictors.base import ItemPrompt, PredictorError
 from annotation.predictors.chat import ChatPredictor
+from annotation.predictors.model_view import ModelFrame
 from annotation.predictors.prompts import SYSTEM_PROMPTS
 
 FMAR = ItemPrompt(
@@ -26,7 +27,7 @@ def jpeg(shade: int) -> bytes:
     return out.getvalue()
 
 
-FRAMES = [jpeg(n * 30) for n in range(8)]
+FRAMES = [ModelFrame(index=3 * n + 1, jpeg=jpeg(n * 30)) for n in range(8)]
 
 
 def predictor(server, *, frames=lambda video_id: FRAMES, **kwargs):
@@ -46,13 +47,13 @@ def test_the_request_follows_the_mac_protocol(chat_endpoint, first_option):
     images, question = user["content"][:-1], user["content"][-1]
     assert [part["type"] for part in images] == ["image_url"] * 8  # images first, then the question
     decoded = [base64.b64decode(p["image_url"]["url"].removeprefix("data:image/jpeg;base64,")) for p in images]
-    assert decoded == FRAMES and Image.open(io.BytesIO(decoded[3])).format == "JPEG"
+    assert decoded == [frame.jpeg for frame in FRAMES] and Image.open(io.BytesIO(decoded[3])).format == "JPEG"
     assert question == {"type": "text", "text": FMAR.published_question}
     assert question["text"].endswith("\nA. Nodding\nB. Shaking head\nC. Waving\nD. Shrugging\nE. Tiptoe")
     assert (reply.raw, reply.prompt_tokens, reply.completion_tokens) == ("A", 100, 3)
     recorded_images = reply.prompt[1]["content"][:-1]
     assert all("base64" not in p["image_url"]["url"] for p in recorded_images)  # no image bytes kept
-    assert recorded_images[0]["image_url"]["url"] == f"<frame 1 of 8, {len(FRAMES[0])} bytes>"
+    assert recorded_images[0]["image_url"]["url"] == f"<frame 1 of 8, index 1, {len(FRAMES[0].jpeg)} bytes>"
 
 
 def test_the_blind_predictor_sends_the_question_only(chat_endpoint, first_option):

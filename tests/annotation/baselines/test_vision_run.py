@@ -71,4 +71,7 @@ def test_a_uniform_run_sends_the_stored_uniform_frames_and_an_unknown_strategy_i
         assert base64.b64decode(images[5]["image_url"]["url"].split(",", 1)[1]) == stored.read()
     assert len(images) == 8 and len(server.requests) == 1  # the uniform-5 run never reached the endpoint
     failed = Prediction.objects.get(run=missing)
-    assert failed.outcome == "error" and "no 'uniform-5' frames; the pipeline made mac2026, uniform-8" in failed.error
+    assert (
+        failed.outcome == "error"
+        and "no 'uniform-5' frames; the pipeline made mac2026, single-frame, uniform-8" in failed.error
+    )

@@ -54,7 +54,7 @@ def test_the_one_frame_clip_has_one_frame_everywhere(corpus, linked_video, outpu
     video.refresh_from_db()
     manifest, index, folder = outputs_of(video)
     assert video.frame_count == manifest["frame_count"] == len(index["frames"]) == 1
-    assert video.model_view_indices == {"uniform-8": [0], "mac2026": [0]}
+    assert video.model_view_indices == {"uniform-8": [0], "mac2026": [0], "single-frame": [0]}
     assert frame_index(folder / "scrub/000000.jpg") == frame_index(folder / "model/000000.jpg") == 0
 
 

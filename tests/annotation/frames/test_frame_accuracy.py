@@ -58,7 +58,11 @@ def test_b_frames_clip(render_clip, processed, frame_index):
     assert_index_matches_an_independent_decode(index, path)
     assert (video.frame_count, video.fps_num, video.fps_den, video.width, video.height) == (48, 25, 1, 160, 96)
     assert (video.scrub_stride, manifest["scrub"]["count"], manifest["scrub"]["size"]) == (1, 48, [160, 96])
-    assert video.model_view_indices == {"uniform-8": uniform_indices(48, 8), "mac2026": mac2026_indices(25, 48)}
+    assert video.model_view_indices == {
+        "uniform-8": uniform_indices(48, 8),
+        "mac2026": mac2026_indices(25, 48),
+        "single-frame": [24],
+    }
     assert video.model_view_indices["mac2026"] == [0, 6, 12, 18, 24, 30, 36, 42]  # step min(round(25/3), 48 // 8) = 6
     assert video.proxy_file == "" and manifest["proxy"] is None  # faststart H.264 MP4 plays as it is
     assert (
@@ -138,9 +142,13 @@ def test_a_wrong_container_count_is_corrected_by_decoding(render_clip, processed
     video, manifest, index, folder = processed(path)
 
     assert (manifest["probe"]["container_frame_count"], video.frame_count, len(index["frames"])) == (30, 26, 26)
-    assert video.model_view_indices == {"uniform-8": uniform_indices(26, 8), "mac2026": mac2026_indices(25, 26)}
+    assert video.model_view_indices == {
+        "uniform-8": uniform_indices(26, 8),
+        "mac2026": mac2026_indices(25, 26),
+        "single-frame": [13],
+    }
     model_files = manifest["model_view"]["files"]
-    assert sorted(map(int, model_files)) == sorted(set(uniform_indices(26, 8)) | set(mac2026_indices(25, 26)))
+    assert sorted(map(int, model_files)) == sorted(set(uniform_indices(26, 8)) | set(mac2026_indices(25, 26)) | {13})
     assert sorted(p.name for p in (folder / "model").iterdir()) == sorted(
         name.split("/")[1] for name in model_files.values()
     )

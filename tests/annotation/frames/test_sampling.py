@@ -54,10 +54,11 @@ def test_mac2026_rule(fps, frame_count, expected):
     assert mac2026_indices(fps, frame_count) == expected
 
 
-def test_model_view_names_both_strategies():
+def test_model_view_names_every_stored_strategy():
     assert model_view_indices(frame_count=16, fps=Fraction(24), uniform_k=4) == {
         "uniform-4": [2, 6, 10, 14],
         "mac2026": [0, 2, 4, 6, 8, 10, 12, 14],
+        "single-frame": [8],  # the middle frame
     }
 
 
