@@ -1,18 +1,18 @@
 """Endpoints for benchmarks, videos and QA items (admins and reviewers): read, and exclude an item from
 release or include it again, with a reason; the same for a clip's caption (in a training corpus: the clip)."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from annotation.domain.taxonomy import TASKS
 from annotation.models import Benchmark, Caption, QAItem, QualityFlag, Video
 from annotation.selectors import items_matching, with_open_flags
 from annotation.services.exclusions import clip_exclude, clip_include, item_exclude, item_include
 
 from .permissions import IsAdminOrReviewer, clips_withheld
+from .query_params import ItemFilters, VideoFilters, filters_parsed
 
 
 class IdCursorPagination(CursorPagination):
@@ -100,25 +100,12 @@ class ItemSerializer(serializers.ModelSerializer):
         )
 
 
-def _param(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, str, description=description)
-
-
 @extend_schema_view(list=extend_schema(parameters=[]))
 class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Benchmark.objects.all()
     serializer_class = BenchmarkSerializer
     permission_classes = [IsAdminOrReviewer]
     pagination_class = IdCursorPagination
-
-
-ITEM_FILTERS = [
-    _param("benchmark", "benchmark id"),
-    _param("task", f"one of {', '.join(TASKS)}"),
-    _param("tier", "perception, comprehension or reasoning"),
-    _param("status", "review status"),
-    _param("flag", "items with an open flag of this kind"),
-]
 
 
 class ItemStatusChangeSerializer(serializers.Serializer):
@@ -152,14 +139,14 @@ def _status_change_schema(done: str, refused: str, serializer=ItemSerializer):
     )
 
 
-VIDEO_FILTERS = [
-    _param("benchmark", "benchmark id"),
-    _param("status", "video status"),
-    _param("participant", "participant id"),
-]
+BAD_FILTER = OpenApiResponse(
+    description="a filter with a value it does not take (the parameter is named, with the valid choices)"
+)
 
 
-@extend_schema_view(list=extend_schema(parameters=VIDEO_FILTERS))
+@extend_schema_view(
+    list=extend_schema(parameters=[VideoFilters], responses={200: VideoSerializer(many=True), 400: BAD_FILTER})
+)
 class VideoViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = VideoSerializer
     permission_classes = [IsAdminOrReviewer]
@@ -167,10 +154,10 @@ class VideoViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         videos = Video.objects.exclude(pk__in=clips_withheld(self.request)).select_related("caption")
-        params = self.request.query_params
-        for name, field in (("benchmark", "benchmark_id"), ("status", "status"), ("participant", "participant_id")):
-            if params.get(name):
-                videos = videos.filter(**{field: params[name]})
+        filters = filters_parsed(VideoFilters, self.request) if self.action == "list" else {}
+        for name, field in (("benchmark", "benchmark"), ("status", "status"), ("participant", "participant_id")):
+            if name in filters:
+                videos = videos.filter(**{field: filters[name]})
         return videos
 
     def _caption_status_change(self, request, service):
@@ -198,7 +185,9 @@ class VideoViewSet(viewsets.ReadOnlyModelViewSet):
         return self._caption_status_change(request, clip_include)
 
 
-@extend_schema_view(list=extend_schema(parameters=ITEM_FILTERS))
+@extend_schema_view(
+    list=extend_schema(parameters=[ItemFilters], responses={200: ItemSerializer(many=True), 400: BAD_FILTER})
+)
 class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ItemSerializer
     permission_classes = [IsAdminOrReviewer]
@@ -226,10 +215,10 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
         return self._status_change(request, item_include)
 
     def get_queryset(self):
-        params = self.request.query_params
+        filters = filters_parsed(ItemFilters, self.request) if self.action == "list" else {}
         one = {
-            name: [params[key]] if params.get(key) else ()
+            name: [filters[key]] if key in filters else ()
             for name, key in (("tasks", "task"), ("tiers", "tier"), ("statuses", "status"), ("flags", "flag"))
         }
-        items = items_matching(benchmark=params.get("benchmark") or None, withheld=clips_withheld(self.request), **one)
+        items = items_matching(benchmark=filters.get("benchmark"), withheld=clips_withheld(self.request), **one)
         return with_open_flags(items)

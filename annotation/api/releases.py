@@ -6,11 +6,14 @@ from itertools import chain
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from annotation.domain.input_rules import tag_problem
+from annotation.errors import InvalidInput
 from annotation.exports.release_export import FORMATS, content_type_of, default_format, file_suffix_of, formats_of
 from annotation.exports.sft_export import FORMATS as SFT_FORMATS
 from annotation.models import Benchmark, QualityFlag, Release
@@ -21,13 +24,14 @@ from annotation.services.releases import ReleaseBlocked, release_create, release
 
 from .content import IdCursorPagination
 from .permissions import AdminWrites, IsAdminOrReviewer, clips_withheld
+from .query_params import BenchmarkRef
 
 READ_AHEAD_BYTES = 1 << 20
 logger = logging.getLogger(__name__)
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
-    benchmark = serializers.SlugRelatedField(slug_field="name", queryset=Benchmark.objects.all())
+    benchmark = BenchmarkRef(shown_as="name", help_text="benchmark id or exact name (answered with its name)")
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     disjoint_from = serializers.ListField(
         child=serializers.CharField(max_length=200),
@@ -111,7 +115,10 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def diff(self, request, pk=None):
         release = self.get_object()
-        old = get_object_or_404(Release, benchmark=release.benchmark, tag=request.query_params.get("against", ""))
+        against = request.query_params.get("against", "")
+        if tag_problem(against):
+            raise InvalidInput(f"against: {tag_problem(against)}", field="against")
+        old = get_object_or_404(Release, benchmark=release.benchmark, tag=against)
         return Response(release_diff(old=old, new=release).as_dict())
 
     @extend_schema(
@@ -173,7 +180,7 @@ def _streamed_export(release: Release, fmt: str) -> StreamingHttpResponse:
     ahead = _read_ahead(chunks)
     response = StreamingHttpResponse(chain(ahead, chunks), content_type=f"{content_type_of(fmt)}; charset=utf-8")
     name = f"{release.benchmark.name}-{release.tag}{file_suffix_of(fmt)}".replace(" ", "_")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 

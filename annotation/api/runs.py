@@ -1,6 +1,6 @@
 """Baseline runs with their scores, and their predictions (read; admins and reviewers)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 
@@ -9,6 +9,7 @@ from annotation.selectors.scores import run_scores
 
 from .content import IdCursorPagination
 from .permissions import IsAdminOrReviewer
+from .query_params import RunFilters, filters_parsed
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -62,7 +63,12 @@ class PredictionSerializer(serializers.ModelSerializer):
         )
 
 
-@extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("benchmark", str, description="benchmark id")]))
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[RunFilters],
+        responses={200: RunSerializer(many=True), 400: OpenApiResponse(description="an unknown benchmark")},
+    )
+)
 class RunViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RunSerializer
     permission_classes = [IsAdminOrReviewer]
@@ -70,8 +76,8 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         runs = BaselineRun.objects.select_related("benchmark")
-        benchmark = self.request.query_params.get("benchmark")
-        return runs.filter(benchmark_id=benchmark) if benchmark else runs
+        filters = filters_parsed(RunFilters, self.request) if self.action == "list" else {}
+        return runs.filter(benchmark=filters["benchmark"]) if "benchmark" in filters else runs
 
     @extend_schema(responses=PredictionSerializer(many=True))
     @action(detail=True, methods=["get"], serializer_class=PredictionSerializer)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from annotation.domain.input_rules import text_problem
 from annotation.domain.mac_format import clip_name_of
 from annotation.domain.taxonomy import FINE_LABELS
 
 from .problems import ImportRejected, Problem
-from .questions import text_problem
 from .reading import Row
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "caption.schema.json"

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from annotation.domain.input_rules import text_problem
 from annotation.domain.mac_format import OptionLinesError, clip_name_of, item_fields_from_row, split_embedded_options
 from annotation.domain.participants import participant_id_problem
 from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat
@@ -14,9 +15,6 @@ from .problems import ImportRejected, Problem
 from .reading import Row
 
 MAX_QID = 64
-MAX_TEXT = 20_000
-MARKUP = re.compile(r"<\s*/?\s*(script|style|iframe|object|embed|img|svg|a|div|span|p|b|i|br|html|body)\b[^>]*>", re.I)
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CLIP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,254}$")
 
 
@@ -60,20 +58,6 @@ def clip_name_problem(name: object) -> str | None:
         return "missing: each row names its clip in 'video' (with .mp4) or 'video_name'"
     if not CLIP_NAME.match(name.removesuffix(".mp4")):
         return f"'{name[:80]}' is not a clip file name (letters, digits, '.', '_', '-'; no folders)"
-    return None
-
-
-def text_problem(value: object, *, required: bool) -> str | None:
-    if value is None or value == "":
-        return "missing" if required else None
-    if not isinstance(value, str):
-        return f"must be a string, found {type(value).__name__}"
-    if len(value) > MAX_TEXT:
-        return f"is {len(value)} characters; the limit is {MAX_TEXT}"
-    if CONTROL.search(value):
-        return f"contains the control character {CONTROL.search(value).group(0)!r}"
-    if MARKUP.search(value):
-        return f"contains HTML markup {MARKUP.search(value).group(0)[:40]!r}; questions are plain text"
     return None
 
 

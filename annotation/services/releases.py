@@ -15,6 +15,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
+from annotation.domain.input_rules import tag_problem, text_problem
 from annotation.domain.release_blockers import Blocker, BlockerGroup, BlockerKind, blocked_text, blocker_groups
 from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput, Refused
@@ -31,7 +32,6 @@ from .train_releases import train_release_blockers, train_release_write
 RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
 UNSETTLED = [status for status in ReviewStatus.values if status not in RELEASABLE]  # an index serves IN, not NOT IN
 Event = AuditEvent.EventType
-TAG_LENGTH: int = Release._meta.get_field("tag").max_length or 64
 
 
 class ReleaseBlocked(Refused):
@@ -146,6 +146,9 @@ def release_create(
     the evaluation benchmarks ``disjoint_from`` (all of them when None)."""
 
     tag_refused(tag)
+    notes_problem = text_problem(notes, required=False)
+    if notes_problem:
+        raise InvalidInput(f"notes: {notes_problem}", field="notes")
 
     def blocked(blockers: list[Blocker]) -> ReleaseBlocked:
         attempted = {"tag": tag, "disjoint_from": sorted(b.name for b in disjoint_from or ())}
@@ -191,11 +194,11 @@ def release_create(
 
 
 def tag_refused(tag: str) -> None:
-    """Raise ``InvalidInput`` (field ``tag``) for a tag no release can have: empty, or longer than the column."""
-    if not tag.strip():
-        raise InvalidInput("a release needs a tag, e.g. v1.0", field="tag")
-    if len(tag) > TAG_LENGTH:
-        raise InvalidInput(f"the tag has {len(tag)} characters; at most {TAG_LENGTH}", field="tag")
+    """Raise ``InvalidInput`` (field ``tag``) for a tag no release can have (``input_rules.TAG_PATTERN``):
+    a tag names export files and URLs, so it is one token of letters, digits and ``._+-``."""
+    problem = tag_problem(tag)
+    if problem:
+        raise InvalidInput(problem, field="tag")
 
 
 def _wrong_request(message: str) -> Blocker:

@@ -68,7 +68,7 @@ def test_reimporting_captions_changes_nothing_and_a_change_is_a_revision(db, tmp
         ({"other_parts": "torso"}, "field 'other_parts': 'torso' is not of type 'array'"),
         ({"phases": {"early": 3}}, "field 'phases.early': 3 is not of type 'string'"),
         ({"colour": "red"}, "Additional properties are not allowed ('colour' was unexpected)"),
-        ({"description": "<iframe src=x>"}, "field 'description': contains HTML markup"),
+        ({"description": "<iframe src=x>"}, "field 'description': contains markup '<iframe src=x>'"),
     ],
 )
 def test_bad_captions_are_refused_with_row_and_field(db, tmp_path, change, expected):

@@ -51,9 +51,14 @@ CORPUS = {
     "duplicate qid": (json.dumps([GOOD, GOOD]).encode(), "row 2 (SAD_0001), field 'qid': duplicate qid: also on row 1"),
     "script in the text": (
         rows({"question": "Does it move?<script>alert(1)</script>"}),
-        "field 'question': contains HTML markup '<script>'",
+        "field 'question': contains markup '<script>alert(1)</script>'; plain text only",
     ),
-    "control character": (rows({"question": "Does it\u0000 move?"}), "contains the control character '\\x00'"),
+    "markup the old denylist let through": (
+        rows({"question": "Does it move? <details open ontoggle=alert(1)>"}),
+        "field 'question': contains markup '<details open ontoggle=alert(1)>'",
+    ),
+    "line separator": (rows({"question": "Does it\u2028 move?"}), "contains the control character U+2028"),
+    "control character": (rows({"question": "Does it\u0000 move?"}), "contains the control character U+0000"),
     "not UTF-8": (
         json.dumps([GOOD | {"question": "Caf\u00e9?"}]).encode("utf-8").replace(b"\\u00e9", b"\xe9"),
         "not UTF-8: byte 0xe9 at offset",
