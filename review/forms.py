@@ -9,11 +9,34 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import ValidationError
 
+from annotation.domain.input_rules import INT32_MAX, MAX_TEXT, name_problem, text_problem
 from annotation.domain.taxonomy import TASKS, Tier
 from annotation.domain.transitions import ReviewStatus
 from annotation.models import Benchmark, QAItem, QualityFlag, Release
 from review.models import CaptionReview, Queue, Review, User
 from review.services.queues import SPLITS
+
+
+class PlainTextField(forms.CharField):
+    """Text a person writes (notes, reasons, caption fields): the input rules' plain text, the problem shown at the field."""
+
+    def __init__(self, *, multiline: bool = True, **kwargs):
+        self.multiline = multiline
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        problem = text_problem(value, required=False, max_length=self.max_length or MAX_TEXT, multiline=self.multiline)
+        if problem:
+            raise ValidationError(problem)
+
+
+class NameField(forms.CharField):
+    def validate(self, value):
+        super().validate(value)
+        problem = name_problem(value)
+        if problem:
+            raise ValidationError(problem)
 
 
 def _people():
@@ -78,12 +101,12 @@ class QueueSettingsForm(QueueFiltersForm):
 
 
 class QueueCreateForm(QueueSettingsForm):
-    name = forms.CharField(max_length=200)
+    name = NameField(max_length=200)
     field_order = ["name"]
 
 
 class QueueBulkForm(QueueSettingsForm):
-    name_prefix = forms.CharField(max_length=150)
+    name_prefix = NameField(max_length=150)
     split_by = forms.ChoiceField(choices=[(key, f"one queue per {key}") for key in SPLITS])
     field_order = ["name_prefix", "split_by"]
 
@@ -117,7 +140,8 @@ def form_error_text(form: forms.Form) -> str:
     )
 
 
-MAX_VERSION = 2**31 - 1  # the database's integer: a larger number is refused here, not by a 500
+MAX_VERSION = INT32_MAX  # the database's integer: a larger number is refused here, not by a 500
+VERSION_ERRORS = {"required": "missing: send the version you saw (reload the page)"}
 
 
 class BlindAnswerForm(forms.Form):
@@ -130,10 +154,10 @@ class DecisionForm(forms.Form):
     """Accept, fix or reject a question or the caption, on the version the person saw."""
 
     decision = forms.ChoiceField(choices=Review.Decision.choices)
-    version = forms.IntegerField(min_value=0, max_value=MAX_VERSION, required=False)
-    reason = forms.CharField(required=False)
-    fix_note = forms.CharField(required=False)
-    reject_note = forms.CharField(required=False)
+    version = forms.IntegerField(min_value=1, max_value=MAX_VERSION, error_messages=VERSION_ERRORS)
+    reason = PlainTextField(required=False)
+    fix_note = PlainTextField(required=False)
+    reject_note = PlainTextField(required=False)
     reject_reasons = forms.MultipleChoiceField(choices=Review.RejectReason.choices, required=False)
     confirm = forms.BooleanField(required=False)
 
@@ -142,7 +166,7 @@ class DecisionForm(forms.Form):
         return (data["reason"] or data.get(f"{data['decision']}_note") or "").strip()
 
     def seen_version(self) -> int:
-        return self.cleaned_data["version"] or 0
+        return self.cleaned_data["version"]
 
 
 class CaptionDecisionForm(DecisionForm):
@@ -172,17 +196,17 @@ FRAME_INDEX_ERRORS = {
 class CaptionFixForm(forms.Form):
     """The caption fields as posted; frame fields are indices or empty (cleared)."""
 
-    coarse_label = forms.CharField(required=False)
-    fine_label = forms.CharField(required=False)
-    trend = forms.CharField(required=False)
-    other_parts = forms.CharField(required=False)
-    dominant_part = forms.CharField(required=False)
-    direction_path = forms.CharField(required=False)
-    phase_early = forms.CharField(required=False)
-    phase_middle = forms.CharField(required=False)
-    phase_late = forms.CharField(required=False)
-    contact = forms.CharField(required=False)
-    description = forms.CharField(required=False)
+    coarse_label = PlainTextField(required=False)
+    fine_label = PlainTextField(required=False)
+    trend = PlainTextField(required=False)
+    other_parts = PlainTextField(required=False)
+    dominant_part = PlainTextField(required=False)
+    direction_path = PlainTextField(required=False)
+    phase_early = PlainTextField(required=False)
+    phase_middle = PlainTextField(required=False)
+    phase_late = PlainTextField(required=False)
+    contact = PlainTextField(required=False)
+    description = PlainTextField(required=False)
     phase_middle_start = forms.IntegerField(
         min_value=0, max_value=MAX_VERSION, required=False, error_messages=FRAME_INDEX_ERRORS
     )
@@ -206,7 +230,7 @@ class AdjudicationForm(forms.Form):
     version = forms.IntegerField(
         min_value=1, max_value=MAX_VERSION, error_messages={"required": "missing; reload the page"}
     )
-    note = forms.CharField(required=False)
+    note = PlainTextField(required=False)
     reject_reasons = forms.MultipleChoiceField(choices=Review.RejectReason.choices, required=False)
 
 
@@ -237,7 +261,7 @@ REASON_ERRORS = {"required": "required: say why (it is kept in the audit trail)"
 class ReasonForm(forms.Form):
     """An exclusion, an inclusion, a waiver or its withdrawal: the reason, and for an item the version shown."""
 
-    reason = forms.CharField(max_length=2000, error_messages=REASON_ERRORS)
+    reason = PlainTextField(max_length=2000, error_messages=REASON_ERRORS)
     version = forms.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
@@ -251,14 +275,14 @@ class RebalanceForm(forms.Form):
     moves = forms.IntegerField(
         min_value=0, max_value=MAX_VERSION, error_messages={"required": "missing; confirm on the page that plans"}
     )
-    note = forms.CharField(max_length=2000, required=False)
+    note = PlainTextField(max_length=2000, required=False)
 
 
 class BulkStatusForm(forms.Form):
     """Exclude (or include again) every question of the benchmark page's filter, confirmed with their count."""
 
     action = forms.ChoiceField(choices=BULK_ACTIONS.items())
-    reason = forms.CharField(max_length=2000, error_messages=REASON_ERRORS)
+    reason = PlainTextField(max_length=2000, error_messages=REASON_ERRORS)
     count = forms.IntegerField(
         min_value=0, max_value=MAX_VERSION, error_messages={"required": "missing; confirm on the page that counts"}
     )
@@ -268,7 +292,7 @@ class ReleaseCutForm(forms.Form):
     """A new release of a benchmark; the service refuses an empty or taken tag (field ``tag``)."""
 
     tag = forms.CharField(max_length=Release._meta.get_field("tag").max_length, help_text="e.g. v1.0; never reused")
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = PlainTextField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     disjoint_from = forms.ModelMultipleChoiceField(
         queryset=Benchmark.objects.filter(kind=Benchmark.Kind.EVAL).order_by("name"),
         required=False,

@@ -4,7 +4,7 @@ ask these functions, so that each problem is reported the same way, naming its f
 
 Text is plain text by allowlist: any printable character, line breaks and tabs where the field
 allows several lines, and nothing that can open HTML (``<`` followed by a letter, ``/``, ``!`` or
-``?``). ``a < b`` stays plain; ``<details open ontoggle=...>`` does not. Control characters,
+``?``). ``a < b`` and ``x<3`` stay plain; ``<details open ontoggle=...>`` does not. Control characters,
 NUL and the Unicode line and paragraph separators (which split a line for some readers but not
 others) are refused everywhere.
 """
@@ -12,6 +12,7 @@ others) are refused everywhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 MAX_TEXT = 20_000  # a question, option list, answer, caption field or note
 MAX_LINE = 500  # a one-line field: a reason, a label, a name
@@ -19,7 +20,7 @@ INT32_MAX = 2**31 - 1  # the range of PostgreSQL's integer columns (versions, se
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _LINE_BREAK = re.compile(r"[\n\r\t]")
-_MARKUP_OPENER = re.compile(r"<\s*[A-Za-z/!?]")
+_MARKUP_OPENER = re.compile(r"<[A-Za-z/!?]")  # what an HTML tokenizer reads as a tag, comment or declaration
 
 TAG_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}"
 _TAG = re.compile(rf"^{TAG_PATTERN}$")
@@ -101,3 +102,27 @@ def version_problem(value: object) -> str | None:
     if value is None or value == "":
         return "missing: send the version you saw"
     return int_problem(value, minimum=1)
+
+
+def content_problem(changes: Mapping[str, object]) -> tuple[str, str] | None:
+    """The first (field, problem) among a write's values: strings and lists of strings are text,
+    whole numbers stay within an integer column; None when every value keeps the rules."""
+    for field, value in changes.items():
+        problem = _value_problem(value)
+        if problem:
+            return field, problem
+    return None
+
+
+def _value_problem(value: object) -> str | None:
+    if isinstance(value, str):
+        return text_problem(value, required=False)
+    if isinstance(value, (list, tuple)):
+        for position, part in enumerate(value, start=1):
+            problem = _value_problem(part)
+            if problem:
+                return f"line {position} {problem}"
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_problem(value, minimum=-INT32_MAX)
+    return None

@@ -10,7 +10,9 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from annotation.domain.input_rules import content_problem
 from annotation.domain.transitions import VideoStatus
+from annotation.errors import InvalidInput
 from annotation.models import AuditedModel, Benchmark, Caption, QAItem, Video
 
 from .audited_writes import Actor, change_audited, create_audited
@@ -74,6 +76,9 @@ def _edit(
     not_editable = set(changes) - set(editable)
     if not_editable:
         raise ValueError(f"{model.__name__} field(s) {', '.join(sorted(not_editable))} cannot be edited here")
+    problem = content_problem({**changes, "reason": reason})
+    if problem:
+        raise InvalidInput(f"{problem[0]}: {problem[1]}", field=problem[0])
     return change_audited(
         model=model, pk=pk, actor=actor, changes=changes, expected_version=expected_version, reason=reason
     )

@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
+from annotation.domain.input_rules import name_problem
 from annotation.domain.taxonomy import TASKS, Tier
 from annotation.domain.transitions import ReviewStatus
 from annotation.models import AuditEvent, Benchmark, Prediction, QAItem, QualityFlag
@@ -49,6 +50,7 @@ FILTER_CHOICES = {
 QUESTION_FILTERS = ("tasks", "tiers", "statuses", "flags", "regenerated")  # what makes a queue scoped
 CORPUS_QA_FILTERS = ("tasks", "tiers", "regenerated")  # what makes a training corpus's queue review QA rows
 MIN_LEASE_SECONDS = 60
+MAX_LEASE_SECONDS = 7 * 24 * 3600  # a week; also keeps the column's integer range
 Event = AuditEvent.EventType
 
 
@@ -177,13 +179,17 @@ def _settings_check(
     lease_seconds: int,
     order: str,
 ) -> dict[str, list[str]]:
+    name_message = name_problem(name.strip(), what="queue name")
     checks = {
-        "name": (not name.strip(), "give the queue a name"),
+        "name": (name_message is not None, name_message or ""),
         "stage": (stage not in Queue.Stage.values, f"unknown stage {stage!r}"),
         "order": (order not in Queue.Order.values, f"unknown order {order!r}"),
         "overlap": (not 1 <= overlap <= 10, "overlap must be between 1 and 10 reviews per clip"),
         "overlap_sample_percent": (not 0 <= overlap_sample_percent <= 100, "the sample must be 0 to 100 %"),
-        "lease_seconds": (lease_seconds < MIN_LEASE_SECONDS, f"a lease lasts at least {MIN_LEASE_SECONDS} s"),
+        "lease_seconds": (
+            not MIN_LEASE_SECONDS <= lease_seconds <= MAX_LEASE_SECONDS,
+            f"a lease lasts {MIN_LEASE_SECONDS} s to {MAX_LEASE_SECONDS} s (7 days)",
+        ),
     }
     errors = {field: [message] for field, (failed, message) in checks.items() if failed}
     if name.strip() and Queue.objects.filter(benchmark=benchmark, name=name.strip()).exists():

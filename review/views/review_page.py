@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from annotation.domain.input_rules import content_problem
 from annotation.errors import DomainError, Refused, error_status
 from annotation.models import QAItem
 from annotation.services.audited_writes import EditConflict
@@ -159,6 +160,9 @@ def review_decide(request, slot_id: int, item_id: int):
 
 
 def _fix_preview(request, slot: QueueSlot, item: QAItem, fix: dict, reason: str, version: int):
+    problem = content_problem(fix)
+    if problem:  # the service refuses the same on save; said before the preview, at the field
+        return card_response(request, slot, item, status=400, error=f"{problem[0]}: {problem[1]}")
     changes = field_changes({"question": item.question, "options": item.options, "answer": item.answer}, fix)
     if not changes:
         return card_response(request, slot, item, status=400, error="The fix changes nothing: accept the item instead.")

@@ -259,7 +259,7 @@ def test_a_decision_leaves_the_outcome_and_the_note_on_the_card_and_updates_the_
             "decision": "reject",
             "version": first.version,
             "reject_reasons": ["wrong_key", "other"],
-            "note": "<i>the stem</i> is garbled",
+            "note": "the stem & x < y is garbled",
             "benchmark": benchmark.pk,
         },
         headers=HTMX,
@@ -267,7 +267,7 @@ def test_a_decision_leaves_the_outcome_and_the_note_on_the_card_and_updates_the_
     html = rejected.content.decode()
     assert rejected.status_code == 200 and "<html" not in html
     assert "Adjudicated by <b>reviewer</b>" in html and "<b>Rejected</b> (Other (see note), Wrong key)." in html
-    assert "Note: &lt;i&gt;the stem&lt;/i&gt; is garbled" in html and "<i>the stem" not in html
+    assert "Note: the stem &amp; x &lt; y is garbled" in html and "x < y" not in html
     assert 'name="decision"' not in html  # settled: nothing more to decide here
     assert count_line(1, oob=True) in html
     accepted = client.post(

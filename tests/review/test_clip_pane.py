@@ -119,13 +119,13 @@ def test_caption_fixes_are_checked_against_the_taxonomy_and_phase_starts_are_fra
             fine_label="B2",
             phase_middle_start="20",
             phase_late_start="41",
-            description="Shakes the <b>head</b>.",
+            description="Shakes the head & 1 < 2.",
         ),
     )
     assert fixed.status_code == 200 and fixed["X-Mabench-Saved"] == f"caption:{slot.pk}:{caption.pk}"
     caption = Caption.objects.get(pk=caption.pk)
     assert (caption.fine_label, caption.phase_middle_start, caption.phase_late_start) == ("B2", 20, 41)
-    assert "Shakes the &lt;b&gt;head&lt;/b&gt;." in fixed.content.decode()
+    assert "Shakes the head &amp; 1 &lt; 2." in fixed.content.decode()
     edit = AuditEvent.objects.filter(target_kind="caption", target_id=caption.pk, after__has_key="fine_label").latest(
         "id"
     )

@@ -24,7 +24,7 @@ def reviewed(benchmark, make_clip, admin_user, make_user, add_review):
     fmar.save()
     lint_run(benchmark=benchmark)
     queue = queue_create(
-        benchmark=benchmark, name="<script>alert(1)</script>", created_by=admin_user, overlap=2, annotators=[ann, bob]
+        benchmark=benchmark, name="Q & \"x\" 'y'", created_by=admin_user, overlap=2, annotators=[ann, bob]
     )
     for item, (a, b) in zip(items + [fmar], [("Yes", "Yes"), ("No", "Yes"), ("A", "A")], strict=True):
         add_review(queue=queue, item=item, user=ann, answer=a, seconds=12)
@@ -42,7 +42,7 @@ def test_the_benchmark_dashboard_draws_status_flags_balance_and_progress(client,
     assert "<title>Duplicate options: 1</title>" in page
     assert "<title>SAD · Yes: 1 (50 %)</title>" in page and "<title>FMAR · A: 1 (100 %)</title>" in page
     assert "6 reviews, 6 in all</title>" in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "Q &amp; &quot;x&quot; &#x27;y&#x27;" in page and 'Q & "x"' not in page
     accuracy = page[page.index('id="human-accuracy"') :].split("</table>")[0]
     cells = accuracy.split("<tbody>")[1].count('<td class="num">')
     assert (
@@ -54,7 +54,7 @@ def test_the_benchmark_dashboard_draws_status_flags_balance_and_progress(client,
 def test_the_queue_dashboard_shows_each_person(client, admin_user, reviewed):
     client.force_login(admin_user)
     page = client.get(reverse("queue-dashboard", args=[reviewed.pk])).content.decode()
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "Q &amp; &quot;x&quot; &#x27;y&#x27;" in page and 'Q & "x"' not in page
     assert "<title>bob · Reject: 1 (33 %)</title>" in page
     row = page[page.index("<td>ann</td>") :].split("</tr>")[0]
     assert '<td class="num">3</td>' in row and '<td class="num">12</td>' in row and '<td class="num">67</td>' in row

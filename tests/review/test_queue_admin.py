@@ -209,13 +209,13 @@ def test_bulk_create_from_the_form(admin_client, benchmark, clips):
 
 def test_manage_page_reassigns_releases_and_pauses(admin_client, benchmark, clips, admin_user, make_user):
     first, second = make_user(User.Role.ANNOTATOR, "first"), make_user(User.Role.ANNOTATOR, "second")
-    queue = queue_create(benchmark=benchmark, name="<script>q</script>", created_by=admin_user, annotators=[first])
+    queue = queue_create(benchmark=benchmark, name='Tom & "q"', created_by=admin_user, annotators=[first])
     slot = claim_next(queue=queue, user=first)
     page = admin_client.get(reverse("queue-manage", args=[queue.pk])).content.decode()
     assert "take_000" in page and reverse("queue-release", args=[queue.pk, slot.pk]) in page
-    assert "<script>q" not in page and "&lt;script&gt;q&lt;/script&gt;" in page
+    assert 'Tom & "q"' not in page and "Tom &amp; &quot;q&quot;" in page
     overview = admin_client.get(reverse("queue-overview")).content.decode()
-    assert "&lt;script&gt;q&lt;/script&gt;" in overview and "0 / 10" in overview
+    assert "Tom &amp; &quot;q&quot;" in overview and "0 / 10" in overview
 
     done = admin_client.post(reverse("queue-release", args=[queue.pk, slot.pk]), follow=True).content.decode()
     assert "Clip take_000 went back to the queue." in done

@@ -113,13 +113,13 @@ def test_a_refused_cut_shows_the_blockers_and_is_recorded(client, admin_user, be
 def test_an_admin_cuts_a_release_and_downloads_every_format(client, admin_user, benchmark, accepted_items):
     client.force_login(admin_user)
     response = client.post(
-        reverse("benchmark-release-cut", args=[benchmark.pk]), {"tag": "v1.0", "notes": "first <i>cut</i>"}
+        reverse("benchmark-release-cut", args=[benchmark.pk]), {"tag": "v1.0", "notes": "first cut & 1 < 2"}
     )
     release = Release.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"#release-{release.pk}")
     assert (release.tag, release.notes, release.created_by, release.item_count) == (
         "v1.0",
-        "first <i>cut</i>",
+        "first cut & 1 < 2",
         admin_user,
         5,
     )
@@ -127,7 +127,7 @@ def test_an_admin_cuts_a_release_and_downloads_every_format(client, admin_user, 
     page = client.get(response["Location"]).content.decode()
     assert 'id="ready"' in page and "Released Test bench v1.0" in page
     row = page[page.index(f'id="release-{release.pk}"') :].split("</tr>")[0]
-    assert release.sha256 in row and admin_user.username in row and "first &lt;i&gt;cut&lt;/i&gt;" in row
+    assert release.sha256 in row and admin_user.username in row and "first cut &amp; 1 &lt; 2" in row
     for fmt in ("mac", "questions-only", "jsonl", "json"):
         href = f"/api/releases/{release.pk}/export/?format={fmt}"
         assert f'href="{href}"' in row

@@ -85,15 +85,15 @@ def test_a_fix_shows_its_changes_before_it_is_saved(started):
     client, slot = started
     sad = QAItem.objects.get(qid="SAD_0001")
     answer_blind(client, slot)
-    fix = {"decision": "fix", "version": 1, "question": "Does the <script>head</script> move up?", "answer": "No"}
+    fix = {"decision": "fix", "version": 1, "question": "Does the head & arm (1 < 2) move up?", "answer": "No"}
     preview = card(client, slot, sad, "decide", fix).content.decode()
     assert "<del>down in SAD_0001?</del>" in preview and "<ins>up?</ins>" in preview
-    assert "&lt;script&gt;head&lt;/script&gt;" in preview and "<script>head" not in preview  # escaped in the diff too
+    assert "&amp; arm (1 &lt; 2)" in preview  # escaped in the diff too
     assert QAItem.objects.get(pk=sad.pk).version == 1 and not Review.objects.exists()  # nothing saved yet
     saved = card(client, slot, sad, "decide", fix | {"confirm": "1"})
     assert saved.status_code == 200 and saved["X-Mabench-Saved"] == f"item:{slot.pk}:{sad.pk}"
     item = QAItem.objects.get(pk=sad.pk)
-    assert (item.question, item.answer) == ("Does the <script>head</script> move up?", "No")
+    assert (item.question, item.answer) == ("Does the head & arm (1 < 2) move up?", "No")
     review = Review.objects.get(item=sad)
     assert (review.decision, review.item_version) == ("fix", 2)  # the version the fix made
 

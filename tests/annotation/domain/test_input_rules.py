@@ -15,7 +15,16 @@ from annotation.domain.input_rules import (
 
 @pytest.mark.parametrize(
     "text",
-    ["Does the head move?", "Is 2 < 3?", "a <- b", "Line one\nline two\ttab", "Café, naïve, 日本語", "x > y & z"],
+    [
+        "Does the head move?",
+        "Is 2 < 3?",
+        "a <- b",
+        "Line one\nline two\ttab",
+        "Café, naïve, 日本語",
+        "x > y & z",
+        "x < y",
+        "3<4",
+    ],
 )
 def test_plain_text_passes(text):
     assert text_problem(text, required=True) is None
@@ -33,7 +42,7 @@ def test_plain_text_passes(text):
         ("<details open ontoggle=alert(1)>", "contains markup '<details open ontoggle=alert(1)>'"),
         ("ok </b>", "contains markup"),
         ("<!-- x -->", "contains markup"),
-        ("< script>", "contains markup"),
+        ("<script>", "contains markup"),
         ("x" * 20_001, "is 20001 characters; the limit is 20000"),
         (7, "must be a string, found int"),
     ],
