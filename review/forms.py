@@ -120,6 +120,9 @@ def form_error_text(form: forms.Form) -> str:
 MAX_VERSION = 2**31 - 1  # the database's integer: a larger number is refused here, not by a 500
 
 
+SPAN_ERRORS = {"invalid": "a frame index (a whole number)"}
+
+
 class BlindAnswerForm(forms.Form):
     """An answer from the video; the service checks it is one of the question's choices."""
 
@@ -136,6 +139,9 @@ class DecisionForm(forms.Form):
     reject_note = forms.CharField(required=False)
     reject_reasons = forms.MultipleChoiceField(choices=Review.RejectReason.choices, required=False)
     confirm = forms.BooleanField(required=False)
+    # parsed only: the review service checks the span against the clip (review.services.evidence_spans)
+    evidence_start_frame = forms.IntegerField(required=False, error_messages=SPAN_ERRORS)
+    evidence_end_frame = forms.IntegerField(required=False, error_messages=SPAN_ERRORS)
 
     def note(self) -> str:
         data = self.cleaned_data
@@ -144,11 +150,17 @@ class DecisionForm(forms.Form):
     def seen_version(self) -> int:
         return self.cleaned_data["version"] or 0
 
+    def evidence_span(self) -> dict[str, int | None]:
+        """The posted evidence span's ends, by the review service's argument names."""
+        return {name: self.cleaned_data.get(name) for name in ("evidence_start_frame", "evidence_end_frame")}
+
 
 class CaptionDecisionForm(DecisionForm):
-    """Accept, fix or reject the caption: a rejection gives the caption's own reasons."""
+    """Accept, fix or reject the caption: a rejection gives the caption's own reasons (no evidence span)."""
 
     reject_reasons = forms.MultipleChoiceField(choices=CaptionReview.RejectReason.choices, required=False)
+    evidence_start_frame = None
+    evidence_end_frame = None
 
 
 def posted_item_fix(post, item: QAItem) -> dict:
