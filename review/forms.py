@@ -129,7 +129,20 @@ class BlindAnswerForm(forms.Form):
     answer = forms.CharField(max_length=8)
 
 
-class DecisionForm(forms.Form):
+class EvidenceSpanForm(forms.Form):
+    """An evidence span's ends, parsed only: the review service checks them against the clip
+    (review.services.evidence_spans)."""
+
+    evidence_start_frame = forms.IntegerField(required=False, error_messages=SPAN_ERRORS)
+    evidence_end_frame = forms.IntegerField(required=False, error_messages=SPAN_ERRORS)
+
+    def evidence_span(self) -> dict[str, int | None]:
+        """The posted ends, by the review service's argument names (None: not given, or not a number)."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return {name: data.get(name) for name in ("evidence_start_frame", "evidence_end_frame")}
+
+
+class DecisionForm(EvidenceSpanForm):
     """Accept, fix or reject a question or the caption, on the version the person saw."""
 
     decision = forms.ChoiceField(choices=Review.Decision.choices)
@@ -139,9 +152,6 @@ class DecisionForm(forms.Form):
     reject_note = forms.CharField(required=False)
     reject_reasons = forms.MultipleChoiceField(choices=Review.RejectReason.choices, required=False)
     confirm = forms.BooleanField(required=False)
-    # parsed only: the review service checks the span against the clip (review.services.evidence_spans)
-    evidence_start_frame = forms.IntegerField(required=False, error_messages=SPAN_ERRORS)
-    evidence_end_frame = forms.IntegerField(required=False, error_messages=SPAN_ERRORS)
 
     def note(self) -> str:
         data = self.cleaned_data
@@ -149,10 +159,6 @@ class DecisionForm(forms.Form):
 
     def seen_version(self) -> int:
         return self.cleaned_data["version"] or 0
-
-    def evidence_span(self) -> dict[str, int | None]:
-        """The posted evidence span's ends, by the review service's argument names."""
-        return {name: self.cleaned_data.get(name) for name in ("evidence_start_frame", "evidence_end_frame")}
 
 
 class CaptionDecisionForm(DecisionForm):

@@ -20,7 +20,14 @@ from annotation.errors import DomainError, Refused, error_status
 from annotation.models import QAItem
 from annotation.services.audited_writes import EditConflict
 from review.edit_diffs import field_changes
-from review.forms import BlindAnswerForm, DecisionForm, error_text, form_error_text, posted_item_fix
+from review.forms import (
+    BlindAnswerForm,
+    DecisionForm,
+    EvidenceSpanForm,
+    error_text,
+    form_error_text,
+    posted_item_fix,
+)
 from review.models import Queue, QueueSlot, Review
 from review.selectors.review_page import (
     caption_context,
@@ -108,8 +115,10 @@ def _slot_item(request, slot_id: int, item_id: int) -> tuple[QueueSlot, QAItem]:
 @require_GET
 @login_required
 def review_card(request, slot_id: int, item_id: int):
+    """The card as it stands; Back from a fix preview sends the marked evidence span along, to keep it."""
     slot, item = _slot_item(request, slot_id, item_id)
-    return card_response(request, slot, item)
+    marked = EvidenceSpanForm(request.GET)
+    return card_response(request, slot, item, span=marked.evidence_span() if marked.is_valid() else {})
 
 
 @require_POST

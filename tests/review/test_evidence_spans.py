@@ -197,6 +197,21 @@ def test_a_fix_preview_carries_the_span_to_the_saved_fix(answered_clip):
     assert (review.decision, review.evidence_start_frame, review.evidence_end_frame) == ("fix", 3, 9)
 
 
+def test_back_from_a_fix_preview_keeps_the_marked_span(answered_clip):
+    client, slot = answered_clip
+    item = QAItem.objects.get(qid="SAD_0001")
+    preview = post_decision(
+        client, slot, "SAD_0001", {"decision": "fix", "question": "Does it nod?", START: "3", END: "9"}
+    )
+    assert 'hx-include="closest form"' in preview.content.decode()  # Back sends the preview's fields along
+    back = client.get(reverse("review-card", args=[slot.pk, item.pk]), {START: "3", END: "9", "confirm": "1"})
+    card = back.content.decode()
+    assert 'name="evidence_start_frame" value="3"' in card and 'name="evidence_end_frame" value="9"' in card
+    assert "frames 3–9" in card and not Review.objects.exists()
+    plain = client.get(reverse("review-card", args=[slot.pk, item.pk]), {START: "x"}).content.decode()
+    assert 'name="evidence_start_frame" value=""' in plain
+
+
 # --- where spans are read -----------------------------------------------------------------------------------
 
 
