@@ -54,6 +54,18 @@ def test_a_span_marked_with_the_keyboard_reaches_the_release_provenance(
     assert left == pytest.approx(100 * 5 / 59, abs=1e-3) and width == pytest.approx(100 * 10 / 59, abs=1e-3)
     page.screenshot(path=artifacts / "evidence-span-marked.png", full_page=True)
 
+    card.get_by_role("button", name="Clear").click()  # Clear drops both ends; mark them again from the keyboard
+    expect(readout).to_have_text("none marked")
+    expect(band).to_be_hidden()
+    for _ in range(10):
+        card.press(",")
+    card.press("i")
+    for _ in range(10):
+        card.press(".")
+    card.press("o")
+    expect(readout).to_have_text("frames 5–15 (11 frames, 0.200 s – 0.600 s)")
+    expect(band).to_be_visible()
+
     card.press("Enter")  # accept, with the span
     expect(page.locator("article", has_text="SAD_0001")).to_contain_text("Your evidence span: frames 5–15")
     review = Review.objects.get()
