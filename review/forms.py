@@ -144,13 +144,29 @@ MAX_VERSION = INT32_MAX  # the database's integer: a larger number is refused he
 VERSION_ERRORS = {"required": "missing: send the version you saw (reload the page)"}
 
 
+SPAN_ERRORS = {"invalid": "a frame index (a whole number)"}
+
+
 class BlindAnswerForm(forms.Form):
     """An answer from the video; the service checks it is one of the question's choices."""
 
     answer = forms.CharField(max_length=8)
 
 
-class DecisionForm(forms.Form):
+class EvidenceSpanForm(forms.Form):
+    """An evidence span's ends, parsed only: the review service checks them against the clip
+    (review.services.evidence_spans)."""
+
+    evidence_start_frame = forms.IntegerField(required=False, error_messages=SPAN_ERRORS)
+    evidence_end_frame = forms.IntegerField(required=False, error_messages=SPAN_ERRORS)
+
+    def evidence_span(self) -> dict[str, int | None]:
+        """The posted ends, by the review service's argument names (None: not given, or not a number)."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return {name: data.get(name) for name in ("evidence_start_frame", "evidence_end_frame")}
+
+
+class DecisionForm(EvidenceSpanForm):
     """Accept, fix or reject a question or the caption, on the version the person saw."""
 
     decision = forms.ChoiceField(choices=Review.Decision.choices)
@@ -170,9 +186,11 @@ class DecisionForm(forms.Form):
 
 
 class CaptionDecisionForm(DecisionForm):
-    """Accept, fix or reject the caption: a rejection gives the caption's own reasons."""
+    """Accept, fix or reject the caption: a rejection gives the caption's own reasons (no evidence span)."""
 
     reject_reasons = forms.MultipleChoiceField(choices=CaptionReview.RejectReason.choices, required=False)
+    evidence_start_frame = None
+    evidence_end_frame = None
 
 
 def posted_item_fix(post, item: QAItem) -> dict:

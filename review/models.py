@@ -5,6 +5,7 @@ from django.utils import timezone
 from annotation.domain.taxonomy import CLOSED_TASKS
 from annotation.domain.transitions import ReviewStatus
 from annotation.models import QAItem
+from review.evidence_span import EvidenceSpan, clip_fps, span_of
 
 
 class User(AbstractUser):
@@ -241,6 +242,12 @@ class Review(models.Model):
     reason = models.TextField(blank=True, help_text="Free-text note")
     reject_reasons = models.JSONField(default=list, blank=True, help_text="RejectReason codes")
     seconds_spent = models.PositiveIntegerField(null=True, blank=True)
+    evidence_start_frame = models.PositiveIntegerField(
+        null=True, blank=True, help_text="First frame (decoded-stream index) that shows the answer"
+    )
+    evidence_end_frame = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Last frame (included) that shows the answer"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CountedReviews.as_manager()
@@ -248,7 +255,16 @@ class Review(models.Model):
     class Meta:
         ordering = ("item", "created_at")
         constraints = [
-            models.UniqueConstraint(fields=("slot", "item", "reviewer"), name="review_once_per_person_slot_item")
+            models.UniqueConstraint(fields=("slot", "item", "reviewer"), name="review_once_per_person_slot_item"),
+            models.CheckConstraint(
+                condition=models.Q(evidence_start_frame__isnull=True, evidence_end_frame__isnull=True)
+                | models.Q(
+                    evidence_start_frame__isnull=False,
+                    evidence_end_frame__isnull=False,
+                    evidence_start_frame__lte=models.F("evidence_end_frame"),
+                ),
+                name="review_evidence_span_both_ends_in_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -257,6 +273,14 @@ class Review(models.Model):
     @property
     def reject_reason_labels(self) -> list[str]:
         return reject_reasons_in_words(self.reject_reasons)
+
+    @property
+    def evidence_span(self) -> EvidenceSpan | None:
+        """The marked frames, with seconds from the clip's frame rate (read ``item.video``: select it)."""
+        if self.evidence_start_frame is None:
+            return None
+        video = self.item.video
+        return span_of(self.evidence_start_frame, self.evidence_end_frame, clip_fps(video.fps_num, video.fps_den))
 
 
 class CaptionReview(models.Model):

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
 from annotation.domain.transitions import ReviewStatus
-from annotation.models import AuditEvent, Caption
+from annotation.models import AuditEvent, Caption, QAItem
 
 CAPTION_FIELDS = (
     "coarse_label",
@@ -38,7 +38,9 @@ def caption_snapshot(caption: Caption) -> dict:
 
 def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> dict[int, dict]:
     """Who generated, edited and reviewed each QA item or caption (``kind``), from the
-    audit trail up to ``last_event_id``."""
+    audit trail up to ``last_event_id``. A QA item's ``evidence_spans`` are the frames each person
+    marked as showing its answer (decoded-stream indices, both ends included), decision by decision,
+    from their ``reviewed`` events."""
     in_range = AuditEvent.objects.filter(target_kind=kind, target_id__in=target_ids, id__lte=last_event_id)
     events = list(
         in_range.order_by("id").values_list(
@@ -54,8 +56,12 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
         )
     )
     users = dict(get_user_model().objects.filter(pk__in={e[2] for e in events if e[2]}).values_list("pk", "username"))
+    spans = kind == QAItem.audit_kind
     provenance: defaultdict[int, dict[str, Any]] = defaultdict(
-        lambda: {"generated_by": "", "revisions": [], "reviews": [], "adjudication": None}
+        lambda: (
+            {"generated_by": "", "revisions": [], "reviews": [], "adjudication": None}
+            | ({"evidence_spans": []} if spans else {})
+        )
     )
     for target_id, event_type, user_id, source, at, version, before, after, reason in events:
         record = provenance[target_id]
@@ -72,6 +78,17 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
             record["reviews"].append(review)
             if review["from"] == ReviewStatus.NEEDS_ADJUDICATION:
                 record["adjudication"] = review
+        elif spans and event_type == Event.REVIEWED and (after or {}).get("evidence_start_frame") is not None:
+            assert after is not None
+            record["evidence_spans"].append(
+                step
+                | {
+                    "stage": after.get("stage", ""),
+                    "decision": after.get("decision", ""),
+                    "start_frame": after["evidence_start_frame"],
+                    "end_frame": after["evidence_end_frame"],
+                }
+            )
     for record in provenance.values():
         record["reviewers"] = sorted({r["by"] for r in record["reviews"] if r["by_person"]})
     return {pk: provenance[pk] for pk in target_ids}

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from annotation.domain.taxonomy import Tier
 from annotation.models import Caption, QAItem, QualityFlag, Video
+from review.selectors.evidence_spans import spans_by_item
 from review.selectors.history import HistoryLine, clip_history, flag_owner
 from review.selectors.review_page import cards_by_tier, current_predictions
 
@@ -22,7 +23,7 @@ class ClipEvidence:
     caption: Caption | None
     caption_flags: list[QualityFlag]
     caption_history: list[HistoryLine]
-    tiers: list[tuple[Tier, list[dict]]]  # question cards: item, flags, predictions, history
+    tiers: list[tuple[Tier, list[dict]]]  # question cards: item, flags, predictions, history, evidence spans
     question_count: int
 
 
@@ -33,6 +34,7 @@ def clip_evidence(video: Video) -> ClipEvidence:
     flags = list(QualityFlag.objects.filter(about_clip).order_by("kind", "pk"))
     history = clip_history(items=items, caption=caption, flags=flags)
     predictions = current_predictions(items)
+    spans = spans_by_item([item.pk for item in items])
     shown: dict[tuple[str, int | None], list[QualityFlag]] = {}
     for flag in flags:
         if flag.status in SHOWN_FLAGS:
@@ -43,6 +45,7 @@ def clip_evidence(video: Video) -> ClipEvidence:
             "flags": shown.get((QAItem.audit_kind, item.pk), []),
             "predictions": predictions[item.pk],
             "history": history.get((QAItem.audit_kind, item.pk), []),
+            "spans": spans[item.pk],
         }
         for item in items
     ]

@@ -101,6 +101,8 @@ def _review(after: dict) -> str:
     decision = after.get("decision", "")
     reasons = reject_reasons_in_words(after.get("reject_reasons") or [])
     text = _stage(after) + DECIDED.get(decision, decision) + (f" ({', '.join(reasons)})" if reasons else "")
+    if after.get("evidence_start_frame") is not None:
+        text += f", evidence frames {after['evidence_start_frame']}–{after.get('evidence_end_frame')}"
     return f"{text}, noting “{after['note']}”" if after.get("note") else text
 
 

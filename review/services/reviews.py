@@ -7,7 +7,8 @@ One decision path for questions and captions (``_decide``). Every decision:
   (``blind_phase_check``);
 - judges the version the person saw: a version other than the current one (older with content
   edited since, or one that does not exist yet) is an ``EditConflict``, recorded as ``edit_refused``;
-- is one ``reviewed`` audit event (a fix is an ``edited`` event as well).
+- is one ``reviewed`` audit event (a fix is an ``edited`` event as well); a question's names the person's
+  evidence span (``evidence_start_frame`` / ``evidence_end_frame``, checked in ``evidence_spans``).
 
 Reviews belong to people. A clip's review is one person's unit of work: decisions are recorded as
 they are made, and the clip's items and caption settle when that person completes the clip (every
@@ -47,10 +48,12 @@ from annotation.models import AuditEvent, Benchmark, Caption, QAItem, Video
 from annotation.services.audited_writes import Actor, record_action, records_refusals, stale_edit
 from annotation.services.content import caption_edit, item_edit, review_status_set
 from annotation.services.judging import human_score_record
+from review.evidence_span import EvidenceSpan
 from review.models import BlindAnswer, CaptionReview, QueueScopeItem, QueueSlot, Review, User
 
 from .blind_answers import blind_phase_check
 from .claims import NotYourClaim, held_slot, lease_renew
+from .evidence_spans import END, START, evidence_span_checked
 from .option_balance import is_pure_reorder
 
 S = ReviewStatus
@@ -164,8 +167,11 @@ def review_record(
     reject_reasons: Sequence[str] = (),
     seconds_spent: int | None = None,
     fix: dict | None = None,
+    evidence_start_frame: int | None = None,
+    evidence_end_frame: int | None = None,
 ) -> Review:
-    """One decision on a question of the clip; a fix edits the item first."""
+    """One decision on a question of the clip; a fix edits the item first. The evidence span (both frames or
+    neither) is the frames that show the answer (``review.services.evidence_spans``)."""
     return _decide(
         ITEM,
         slot=slot,
@@ -177,6 +183,7 @@ def review_record(
         reject_reasons=reject_reasons,
         seconds_spent=seconds_spent,
         fix=fix,
+        span_ends=(evidence_start_frame, evidence_end_frame),
     )
 
 
@@ -231,6 +238,7 @@ def _decide(
     reject_reasons,
     seconds_spent: int | None,
     fix: dict | None,
+    span_ends: tuple[int | None, int | None] = (None, None),
 ):
     reject_reasons = _checked_reasons(
         target, decision=decision, reject_reasons=list(reject_reasons), reason=reason, fix=fix
@@ -238,7 +246,7 @@ def _decide(
     actor = Actor.person(user)
     with transaction.atomic():
         slot = held_slot(slot_id=slot.pk, user=user, action=f"decide {target.link}")
-        _lock_clip(slot)
+        frame_count = _lock_clip(slot)
         kind = target.model.audit_kind
         blind_phase_check(slot=slot, user=user, target_kind=kind, target_id=pk, action=f"{decision} {target.link}")
         target.served_check(slot=slot, pk=pk)
@@ -246,12 +254,14 @@ def _decide(
             raise AlreadyDecided(f"you decided this {target.link} already in this clip's review").recording(
                 actor=actor, target_kind=kind, target_id=pk, after={"decision": decision, "slot": slot.pk}
             )
+        start, end = span_ends
+        span = evidence_span_checked(start_frame=start, end_frame=end, frame_count=frame_count)
         current = _judged_version(target, pk, seen_version, actor, decision, fix, reason)
         if decision == D.FIX:
             assert fix is not None  # _checked_reasons refuses a fix without fields
             _fix_changes_something(target, current, fix)
             current = target.edit_fix(pk=pk, actor=actor, version=current.version, fix=fix, reason=reason)
-        review = _review_row(target, slot, current, user, decision, reject_reasons, reason, seconds_spent)
+        review = _review_row(target, slot, current, user, decision, reject_reasons, reason, seconds_spent, span)
         completes = _complete_slot_if_done(slot, user)
         record_action(
             actor=actor,
@@ -266,6 +276,7 @@ def _decide(
                 "slot": slot.pk,
                 "stage": slot.queue.stage,
                 "completes_clip": completes,
+                **(_span_payload(span) if target.model is QAItem else {}),
             },
         )
         if not completes:
@@ -273,10 +284,20 @@ def _decide(
     return review
 
 
-def _lock_clip(slot: QueueSlot) -> None:
+def _lock_clip(slot: QueueSlot) -> int | None:
     """Decisions on one clip take its video row first (after the slot), so two people completing their copies
-    at once settle its items one after the other instead of deadlocking on them (docs/locking.md)."""
-    Video.objects.select_for_update(no_key=True).only("pk").get(pk=slot.video_id)
+    at once settle its items one after the other instead of deadlocking on them (docs/locking.md). Returns the
+    clip's decoded frame count (what an evidence span is checked against; None until its frames are decoded:
+    before that, ``frame_count`` is only what the container declares)."""
+    video = Video.objects.select_for_update(no_key=True).only("pk", "frame_count", "frames_manifest")
+    clip = video.get(pk=slot.video_id)
+    return clip.frame_count if clip.frames_manifest else None
+
+
+def _span_payload(span: EvidenceSpan | None) -> dict:
+    """A question's ``reviewed`` event names its evidence span (null ends: none marked); the release provenance
+    reads it from there."""
+    return {START: span.start_frame if span else None, END: span.end_frame if span else None}
 
 
 def _review_row(
@@ -288,6 +309,7 @@ def _review_row(
     reject_reasons,
     reason: str,
     seconds_spent: int | None,
+    span: EvidenceSpan | None,
 ):
     values = {
         "slot": slot,
@@ -303,6 +325,7 @@ def _review_row(
     if target.model is QAItem:
         blind = BlindAnswer.objects.filter(person=user, item_id=current.pk, stage=slot.queue.stage).first()
         values["blind_answer"] = blind.answer if blind else ""
+        values[START], values[END] = (span.start_frame, span.end_frame) if span else (None, None)
     return target.review_model.objects.create(**values)
 
 

@@ -12,6 +12,7 @@ from review.dashboard_charts import horizontal_bars, stacked_bars, timeline
 from review.models import Queue, QueueSlot, Review
 from review.permissions import is_admin_role, role_required
 from review.selectors import human_accuracy_by_task, progress, queues_with_progress
+from review.selectors.evidence_spans import evidence_span_summary
 
 admin_only = role_required(is_admin_role)
 DECISIONS = Review.Decision
@@ -59,6 +60,7 @@ def benchmark_dashboard(request, pk: int):
             "agreement_tasks": agreement_by_task(benchmark=benchmark),
             "agreement_queues": agreement_by_queue(benchmark=benchmark),
             "human_accuracy": human_accuracy_by_task(benchmark),
+            "evidence_spans": evidence_span_summary(benchmark_id=benchmark.pk),
             "people": people,
             "people_charts": _people_charts(people),
         },

@@ -21,7 +21,14 @@ from annotation.errors import DomainError, Refused, error_status
 from annotation.models import QAItem
 from annotation.services.audited_writes import EditConflict
 from review.edit_diffs import field_changes
-from review.forms import BlindAnswerForm, DecisionForm, error_text, form_error_text, posted_item_fix
+from review.forms import (
+    BlindAnswerForm,
+    DecisionForm,
+    EvidenceSpanForm,
+    error_text,
+    form_error_text,
+    posted_item_fix,
+)
 from review.models import Queue, QueueSlot, Review
 from review.selectors.review_page import (
     caption_context,
@@ -109,8 +116,10 @@ def _slot_item(request, slot_id: int, item_id: int) -> tuple[QueueSlot, QAItem]:
 @require_GET
 @login_required
 def review_card(request, slot_id: int, item_id: int):
+    """The card as it stands; Back from a fix preview sends the marked evidence span along, to keep it."""
     slot, item = _slot_item(request, slot_id, item_id)
-    return card_response(request, slot, item)
+    marked = EvidenceSpanForm(request.GET)
+    return card_response(request, slot, item, span=marked.evidence_span() if marked.is_valid() else {})
 
 
 @require_POST
@@ -138,7 +147,7 @@ def review_decide(request, slot_id: int, item_id: int):
     decision, reason = form.cleaned_data["decision"], form.note()
     fix = posted_item_fix(request.POST, item) if decision == Review.Decision.FIX else None
     if fix is not None and not form.cleaned_data["confirm"]:
-        return _fix_preview(request, slot, item, fix, reason, form.seen_version())
+        return _fix_preview(request, slot, item, fix, reason, form)
     try:
         review_record(
             slot=slot,
@@ -150,22 +159,33 @@ def review_decide(request, slot_id: int, item_id: int):
             seen_version=form.seen_version(),
             seconds_spent=seconds_spent(request, seen_key(slot, item)),
             fix=fix,
+            **form.evidence_span(),
         )
     except EditConflict:
         return card_response(request, slot, item, status=409, conflict=_conflict(item, fix, form, reason))
     except (DomainError, ValidationError) as error:  # shown on the card, nothing written
-        return card_response(request, slot, item, status=error_status(error), error=error_text(error))
+        return card_response(
+            request, slot, item, status=error_status(error), error=error_text(error), span=form.evidence_span()
+        )
     request.session.pop(seen_key(slot, item), None)  # the review row keeps it now
     return card_response(request, slot, item, saved=True)
 
 
-def _fix_preview(request, slot: QueueSlot, item: QAItem, fix: dict, reason: str, version: int):
+def _fix_preview(request, slot: QueueSlot, item: QAItem, fix: dict, reason: str, form: DecisionForm):
     problem = content_problem(fix)
     if problem:  # the service refuses the same on save; said before the preview, at the field
-        return card_response(request, slot, item, status=400, error=f"{problem[0]}: {problem[1]}")
+        error = f"{problem[0]}: {problem[1]}"
+        return card_response(request, slot, item, status=400, error=error, span=form.evidence_span())
     changes = field_changes({"question": item.question, "options": item.options, "answer": item.answer}, fix)
     if not changes:
-        return card_response(request, slot, item, status=400, error="The fix changes nothing: accept the item instead.")
+        return card_response(
+            request,
+            slot,
+            item,
+            status=400,
+            error="The fix changes nothing: accept the item instead.",
+            span=form.evidence_span(),
+        )
     return card_response(
         request,
         slot,
@@ -173,10 +193,11 @@ def _fix_preview(request, slot: QueueSlot, item: QAItem, fix: dict, reason: str,
         preview={
             "changes": changes,
             "fix": fix,
-            "version": version,
+            "version": form.seen_version(),
             "reason": reason,
             "options_text": "\n".join(fix.get("options", [])),
         },
+        span=form.evidence_span(),
     )
 
 
@@ -194,4 +215,5 @@ def _conflict(item: QAItem, fix: dict | None, form: DecisionForm, reason: str) -
         "options_text": "\n".join(fix.get("options", [])) if fix else "",
         "reject_reasons": form.cleaned_data["reject_reasons"],
         "reason": reason,
+        "span": form.evidence_span(),
     }

@@ -160,8 +160,11 @@
     if (!root || !dataNode || root.dataset.mounted) return;
     root.dataset.mounted = "true";
     if (active) active.pause();
-    active = mount(root, JSON.parse(dataNode.textContent));
-    window.mabenchScrubber = { current: active.current, show: active.show };
+    const data = JSON.parse(dataNode.textContent);
+    active = mount(root, data);
+    // the decoder's offsets travel with it: other scripts (evidence-span.js) show times, never compute them
+    window.mabenchScrubber = { current: active.current, show: active.show, offsets: data.offsets, root };
+    document.dispatchEvent(new CustomEvent("scrubber:mounted"));
   }
 
   mountIn(document);
