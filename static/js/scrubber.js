@@ -19,6 +19,8 @@
     const preloaded = new Map();
     let current = 0;
     let playing = false;
+    // positions come as data (a strict CSP allows no style attributes in the page's HTML)
+    for (const mark of root.querySelectorAll(".mark[data-left]")) mark.style.left = `${mark.dataset.left}%`;
 
     function preload(i) {
       if (!preloaded.has(i)) {

@@ -52,3 +52,19 @@ def log_in(page, live_server):
         return page
 
     return log_in_as
+
+
+@pytest.fixture(autouse=True)
+def no_content_security_policy_violations(request):
+    """Every browser test fails if a page it opened broke the Content-Security-Policy (an inline script
+    or style, eval, a foreign origin): Chromium reports each refusal on the console."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    refused: list[str] = []
+    page.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
+    yield refused
+    assert refused == [], f"the page broke the Content-Security-Policy: {refused}"
