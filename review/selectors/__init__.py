@@ -16,6 +16,8 @@ from annotation.models import AuditEvent, Benchmark, QAItem
 from review.models import Queue, QueueSlot, Review, User, reject_reasons_in_words
 from review.services.adjudication import ADJUDICATED, adjudication_parts
 
+from .progress import BLIND_RIGHT, blind_answers_against
+
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
@@ -44,13 +46,9 @@ def human_accuracy_by_task(benchmark: Benchmark) -> dict[str, float | None]:
 
     Open-answer tasks have no blind answers, so they are always None.
     """
+    reviews = blind_answers_against(Review.objects.filter(item__benchmark=benchmark), key=F("item__answer"))
     rows = (
-        Review.objects.filter(item__benchmark=benchmark)
-        .exclude(blind_answer="")
-        .exclude(item__answer="")
-        .order_by()
-        .values_list("item__task")
-        .annotate(total=Count("pk"), right=Count("pk", filter=Q(blind_answer=F("item__answer"))))
+        reviews.order_by().values_list("item__task").annotate(total=Count("pk"), right=Count("pk", filter=BLIND_RIGHT))
     )
     counts = {task: (right, total) for task, total, right in rows}
     return {task: 100.0 * counts[task][0] / counts[task][1] if task in counts else None for task in TASKS}
