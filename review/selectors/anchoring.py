@@ -17,23 +17,25 @@ Per person and task, over the reviews given (``reviews``, a Review queryset):
 The key a person saw is read from the audit trail, not from the item now: a later edit (or a reorder of the
 options) changes the current key, not what the person was shown. A review stores the version it judged
 (``Review.item_version``); for a fix that is the version the fix made, so the key shown is the one before it.
-The comparison of a blind answer with a key is the dashboards' one (``progress.blind_answers_against``).
-One grouped query, whatever the number of reviews, items or people.
+The comparison of a blind answer with a key is the dashboards' one (``progress.blind_answer_agrees``).
+Two queries, whatever the number of reviews, items or people.
 """
 
 from __future__ import annotations
 
+import bisect
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, F, QuerySet, When
 from django.db.models.fields.json import KeyTextTransform
 
 from annotation.domain.taxonomy import TASKS
 from annotation.models import AuditEvent, QAItem
 from review.models import Review
 
-from .progress import BLIND_RIGHT, blind_answers_against
+from .progress import blind_answer_agrees, blind_answered
 
 D = Review.Decision
 
@@ -76,60 +78,101 @@ def anchoring_warns(*, disagreed: int, anchored: int, warn_rate: float, min_disa
     return disagreed >= max(min_disagreements, 1) and anchored / disagreed > warn_rate
 
 
-def _key_up_to(version) -> Subquery:
-    """The item's key as the audit trail has it at ``version`` (an expression over the outer review): the answer
-    of the last created / edited event at or before it. Refused edits carry attempted values and are skipped."""
-    events = AuditEvent.objects.filter(
-        target_kind=QAItem.audit_kind,
-        target_id=OuterRef("item_id"),
-        event_type__in=(AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED),
-        target_version__lte=version,
-        after__has_key="answer",
-    ).order_by("-id")
-    return Subquery(events.annotate(key=KeyTextTransform("answer", "after")).values("key")[:1])
+def _key_edited() -> QuerySet:
+    """The ids of the items whose key was edited at some time (a created event sets the first key)."""
+    return AuditEvent.objects.filter(
+        target_kind=QAItem.audit_kind, event_type=AuditEvent.EventType.EDITED, after__has_key="answer"
+    ).values("target_id")
 
 
-def _key_shown() -> Case:
-    """The key the person saw when deciding: at the version they judged, or before their fix for a fix."""
-    before_fix = _key_up_to(OuterRef("item_version") - 1)
-    return Case(When(decision=D.FIX, then=before_fix), default=_key_up_to(OuterRef("item_version")))
+class _KeyHistory:
+    """The keys by version of the ``edited`` items, folded from the audit trail: the answer of every created /
+    edited event that set one (refused edits carry attempted values, not the item's)."""
+
+    def __init__(self, edited: QuerySet) -> None:
+        self.versions: dict[int, list[int]] = defaultdict(list)
+        self.keys: dict[int, list[str]] = defaultdict(list)
+        events = AuditEvent.objects.filter(
+            target_kind=QAItem.audit_kind,
+            target_id__in=edited,
+            event_type__in=(AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED),
+            after__has_key="answer",
+        )
+        rows = events.order_by("id").values_list("target_id", "target_version", KeyTextTransform("answer", "after"))
+        for item_id, version, key in rows:
+            self.versions[item_id].append(version)
+            self.keys[item_id].append(key)
+
+    def key_at(self, item_id: int | None, version: int, *, current: str) -> str | None:
+        """The key the item had at ``version``; ``current``, its key now, for an item never edited (None)."""
+        if item_id is None:
+            return current
+        at = bisect.bisect_right(self.versions[item_id], version)
+        return self.keys[item_id][at - 1] if at else None
 
 
 def anchoring_by_person_and_task(*, reviews: QuerySet[Review]) -> Anchoring:
-    """One row per person and task with a blind answer held against a key, by username then taxonomy order."""
-    compared = blind_answers_against(reviews, key=_key_shown()).alias(key_after=_key_up_to(OuterRef("item_version")))
-    disagreed = ~BLIND_RIGHT
+    """One row per person and task with a blind answer held against a key, by username then taxonomy order.
+
+    Two queries whatever the number of reviews: the key-setting events of the reviewed items whose key was
+    ever edited, and the reviews, grouped by what decides their counts. An item never edited has had its
+    current key since it was created (the trail rebuilds the tables), so its reviews group in SQL by that
+    key; those of an edited item stay apart, by item and version, to look the key up in its history."""
+    answered = blind_answered(reviews).order_by()
+    history = _KeyHistory(_key_edited().filter(target_id__in=answered.values("item_id")))
     rows = (
-        compared.order_by()
-        .values_list("reviewer__username", "item__task")
-        .annotate(
-            answered=Count("pk"),
-            disagreed=Count("pk", filter=disagreed),
-            accepted=Count("pk", filter=disagreed & Q(decision=D.ACCEPT)),
-            kept_by_fix=Count("pk", filter=disagreed & Q(decision=D.FIX, key_after=F("compared_key"))),
+        answered.annotate(edited_item=Case(When(item_id__in=_key_edited(), then=F("item_id"))))
+        .values_list(
+            "reviewer__username",
+            "item__task",
+            "decision",
+            "blind_answer",
+            "item__answer",
+            "edited_item",
+            "item_version",
         )
+        .annotate(n=Count("pk"))
     )
+    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for username, task, decision, blind, current, item_id, version, n in rows:
+        # a review stores the version it judged; a fix's is the version it made, so the key shown is the one before
+        seen = version - 1 if decision == D.FIX else version
+        shown = history.key_at(item_id, seen, current=current)
+        agrees = blind_answer_agrees(blind, shown)
+        if agrees is None:
+            continue
+        tally = counts[(username, task)]
+        tally["answered"] += n
+        if agrees:
+            continue
+        tally["disagreed"] += n
+        if decision == D.ACCEPT:
+            tally["anchored"] += n
+        elif decision == D.FIX and history.key_at(item_id, version, current=current) == shown:
+            tally["anchored"] += n
+            tally["kept_by_fix"] += n
+    return _table(counts)
+
+
+def _table(counts: dict[tuple[str, str], Counter[str]]) -> Anchoring:
     warn_rate, min_disagreements = settings.ANCHORING_WARN_RATE, settings.ANCHORING_MIN_DISAGREEMENTS
-    table = []
-    for username, task, answered, n_disagreed, accepted, by_fix in rows:
-        anchored = accepted + by_fix
-        table.append(
-            AnchoringRow(
-                username=username,
-                task=task,
-                answered=answered,
-                disagreed=n_disagreed,
-                anchored=anchored,
-                kept_by_fix=by_fix,
-                rate=anchored / n_disagreed if n_disagreed else None,
-                warn=anchoring_warns(
-                    disagreed=n_disagreed,
-                    anchored=anchored,
-                    warn_rate=warn_rate,
-                    min_disagreements=min_disagreements,
-                ),
-            )
-        )
     order = list(TASKS)
-    table.sort(key=lambda row: (row.username, order.index(row.task)))
+    table = [
+        AnchoringRow(
+            username=username,
+            task=task,
+            answered=tally["answered"],
+            disagreed=tally["disagreed"],
+            anchored=tally["anchored"],
+            kept_by_fix=tally["kept_by_fix"],
+            rate=tally["anchored"] / tally["disagreed"] if tally["disagreed"] else None,
+            warn=anchoring_warns(
+                disagreed=tally["disagreed"],
+                anchored=tally["anchored"],
+                warn_rate=warn_rate,
+                min_disagreements=min_disagreements,
+            ),
+        )
+        for (username, task), tally in sorted(counts.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1])))
+    ]
     return Anchoring(rows=table, warn_rate=warn_rate, min_disagreements=min_disagreements)

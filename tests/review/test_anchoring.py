@@ -153,18 +153,23 @@ def test_the_warning_needs_the_rate_above_the_threshold_on_enough_disagreements(
     assert anchoring_warns(disagreed=0, anchored=0, warn_rate=0.0, min_disagreements=0) is False
 
 
-def test_anchoring_reads_one_query_whatever_the_number_of_reviews(seeded, make_clip, make_user, decide):
+def test_anchoring_reads_two_queries_whatever_the_number_of_reviews_and_edits(
+    seeded, make_clip, make_user, admin_user, decide
+):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             anchoring_by_person_and_task(reviews=Review.objects.all())
         return len(captured)
 
-    assert queries() == 1
+    assert queries() == 2  # the reviews, and the key-setting events of their edited items
     cy = make_user(User.Role.ANNOTATOR, "cy")
     for n in range(3):
         item = make_clip(f"more_{n}", {f"SAD_100{n}": ("SAD", "Yes")})[1][0]
-        decide(cy, item, "No", "accept")
-    assert queries() == 1
+        decide(cy, item, "No", "fix" if n else "accept", fix={"answer": "No"} if n else None)
+        _edit_key(admin_user, item, "Yes" if n else "No")
+    assert queries() == 2
+    [row] = [r for r in anchoring_by_person_and_task(reviews=Review.objects.all()).rows if r.username == "cy"]
+    assert (row.answered, row.disagreed, row.anchored) == (3, 3, 1)
 
 
 def test_the_dashboards_show_the_table_and_warn_admins_only(client, seeded, benchmark, admin_user, make_user):
