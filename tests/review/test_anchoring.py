@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from annotation.domain.taxonomy import CLOSED_TASKS
 from annotation.models import AuditEvent, QAItem
-from annotation.services.audited_writes import Actor
+from annotation.services.audited_writes import Actor, EditConflict
 from annotation.services.content import item_edit
 from review.models import Review, User
 from review.selectors.anchoring import anchoring_by_person_and_task, anchoring_warns
@@ -70,7 +70,8 @@ def _edit_key(admin_user, item: QAItem, answer: str) -> None:
 @pytest.fixture
 def seeded(make_clip, make_user, admin_user, decide):
     """ann: seven SAD reviews (kept a differing key thrice, once by a fix that left the key; fixed the key once;
-    rejected once; matched once; answered a key that was edited before she decided), one FMAR she accepted
+    rejected once; matched once; answered a key that was edited before she decided, then a stale edit of it was
+    refused), one FMAR she accepted
     against her own answer, one open question. bob: one SAD review that matched."""
     ann, bob = make_user(User.Role.ANNOTATOR, "ann"), make_user(User.Role.ANNOTATOR, "bob")
     sad = {n: make_clip(f"take_{n}", {f"SAD_000{n}": ("SAD", "Yes")})[1][0] for n in range(1, 7)}
@@ -85,6 +86,9 @@ def seeded(make_clip, make_user, admin_user, decide):
     _edit_key(admin_user, sad[6], "No")
     # she answered Yes against the key No, the key was edited to Yes before she decided: what she saw was Yes
     decide(ann, sad[7], "Yes", "accept", before=lambda: _edit_key(admin_user, sad[7], "Yes"))
+    with pytest.raises(EditConflict):  # a stale edit of v1 back to No: refused, its attempt kept in the trail
+        item_edit(item_id=sad[7].pk, actor=Actor.person(admin_user), expected_version=1, changes={"answer": "No"})
+    assert AuditEvent.objects.filter(target_id=sad[7].pk, event_type="edit_refused", after__answer="No").exists()
     decide(bob, QAItem.objects.get(pk=sad[2].pk), "Yes", "accept")
     fmar_review = decide(ann, QAItem.objects.get(pk=fmar.pk), "C", "accept")
     review_record(
