@@ -183,6 +183,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # empty = annotation/domain/participants.py's default for MA-52 names `<interview uuid>_<start>_<end>`.
 PARTICIPANT_ID_PATTERN = env("MABENCH_PARTICIPANT_ID_PATTERN", default="")
 BASELINE_PARALLEL_CHUNKS = env.int("BASELINE_PARALLEL_CHUNKS", default=2)
+# Dashboards: warn about a person whose blind answer differed from the key and who then kept the key more often
+# than this share of such reviews (review/selectors/anchoring.py), once they have at least this many of them.
+ANCHORING_WARN_RATE = env.float("ANCHORING_WARN_RATE", default=0.5)
+ANCHORING_MIN_DISAGREEMENTS = env.int("ANCHORING_MIN_DISAGREEMENTS", default=5)
 CELERY_BEAT_SCHEDULE = {
     # Claims ignore expired leases anyway; the sweep makes queue progress show them as free.
     "sweep-expired-leases": {"task": "review.sweep_expired_leases", "schedule": 60.0},

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from annotation.domain.taxonomy import TASKS
@@ -15,6 +15,8 @@ from annotation.domain.transitions import ReviewStatus
 from annotation.models import AuditEvent, Benchmark, QAItem
 from review.models import Queue, QueueSlot, Review, User, reject_reasons_in_words
 from review.services.adjudication import ADJUDICATED, adjudication_parts
+
+from .progress import blind_answer_agrees, blind_answered
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -42,18 +44,20 @@ def my_queues(*, user: User) -> list[Queue]:
 def human_accuracy_by_task(benchmark: Benchmark) -> dict[str, float | None]:
     """Per task, % of blind answers that equal the item's current key (None: no blind answer yet).
 
-    Open-answer tasks have no blind answers, so they are always None.
+    Open-answer tasks have no blind answers, so they are always None. Counted per task, blind answer and key in
+    SQL, compared by ``progress.blind_answer_agrees``.
     """
-    rows = (
-        Review.objects.filter(item__benchmark=benchmark)
-        .exclude(blind_answer="")
-        .exclude(item__answer="")
-        .order_by()
-        .values_list("item__task")
-        .annotate(total=Count("pk"), right=Count("pk", filter=Q(blind_answer=F("item__answer"))))
-    )
-    counts = {task: (right, total) for task, total, right in rows}
-    return {task: 100.0 * counts[task][0] / counts[task][1] if task in counts else None for task in TASKS}
+    reviews = blind_answered(Review.objects.filter(item__benchmark=benchmark))
+    right: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for task, blind, key, n in (
+        reviews.order_by().values_list("item__task", "blind_answer", "item__answer").annotate(n=Count("pk"))
+    ):
+        agrees = blind_answer_agrees(blind, key)
+        if agrees is not None:
+            total[task] += n
+            right[task] += n if agrees else 0
+    return {task: 100.0 * right[task] / total[task] if total[task] else None for task in TASKS}
 
 
 def queues_with_progress(

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from annotation.domain.taxonomy import CHOICE_LETTERS, CLOSED_TASKS, TASKS, YES_NO_ANSWERS, Tier
@@ -20,6 +20,18 @@ from review.agreement_report import PersonAgreement, agreement_by_reviewer
 from review.models import Review
 
 D = Review.Decision
+
+
+def blind_answered(reviews: QuerySet[Review]) -> QuerySet[Review]:
+    """The reviews of closed questions (choice, yes/no) that hold a blind answer."""
+    return reviews.filter(item__task__in=CLOSED_TASKS).exclude(blind_answer="")
+
+
+def blind_answer_agrees(blind_answer: str, key: str | None) -> bool | None:
+    """Whether a blind answer is the key (the item's key now, or the one its reviewer saw); None when there is
+    no key to hold it against. The dashboards' one comparison of a blind answer with a key: human accuracy
+    and anchoring both count through it."""
+    return None if not key else blind_answer == key
 
 
 def items_by_tier_and_status(*, benchmark: Benchmark) -> dict[str, Counter]:

@@ -13,6 +13,7 @@ from review.models import Queue, QueueSlot, Review
 from review.permissions import is_admin_role, role_required
 from review.selectors import human_accuracy_by_task, progress, queues_with_progress
 from review.selectors.evidence_spans import evidence_span_summary
+from review.selectors.anchoring import anchoring_by_person_and_task
 
 admin_only = role_required(is_admin_role)
 DECISIONS = Review.Decision
@@ -63,6 +64,7 @@ def benchmark_dashboard(request, pk: int):
             "evidence_spans": evidence_span_summary(benchmark_id=benchmark.pk),
             "people": people,
             "people_charts": _people_charts(people),
+            "anchoring": anchoring_by_person_and_task(reviews=reviews),
         },
     )
 
@@ -85,5 +87,6 @@ def queue_dashboard(request, queue_id: int):
             "people_charts": _people_charts(people),
             "timeline_chart": timeline(progress.reviews_per_day(reviews=reviews), label="Reviews per day and in all"),
             "agreement_rows": [agreement] if agreement.decisions.measured else [],
+            "anchoring": anchoring_by_person_and_task(reviews=reviews),
         },
     )
