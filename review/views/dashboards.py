@@ -12,8 +12,8 @@ from review.dashboard_charts import horizontal_bars, stacked_bars, timeline
 from review.models import Queue, QueueSlot, Review
 from review.permissions import is_admin_role, role_required
 from review.selectors import human_accuracy_by_task, progress, queues_with_progress
-from review.selectors.evidence_spans import evidence_span_summary
 from review.selectors.anchoring import anchoring_by_person_and_task
+from review.selectors.evidence_spans import evidence_span_summary
 
 admin_only = role_required(is_admin_role)
 DECISIONS = Review.Decision
