@@ -51,7 +51,8 @@ def clips_in_queue(request, benchmark, processed_clip, make_caption, make_item, 
 def caption_form_ready(page) -> None:
     """The clip's page has loaded with its scripts (they run deferred): a key pressed before would meet the bare
     form."""
-    page.wait_for_function("document.readyState === 'complete' && !!document.querySelector('form.caption-form')")
+    page.wait_for_load_state("load")  # deferred scripts have run by the load event
+    expect(page.locator("form.caption-form")).to_be_attached()
 
 
 def field(page, name: str):
