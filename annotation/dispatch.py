@@ -80,12 +80,12 @@ def enqueue_chains_on_commit(chains: Sequence[Sequence[tuple[str, tuple]]]) -> N
 
 
 def outbox_flush(*, limit: int = 5000) -> tuple[int, int]:
-    """Send the outbox rows older than ``RECONCILE_GRACE_SECONDS`` (younger ones are still being sent by their
+    """Send the outbox rows older than ``OUTBOX_SEND_GRACE_SECONDS`` (younger ones are still being sent by their
     commit); stops at the first refusal, as the broker is down then. Returns (sent, left unsent). Rows are
     locked with SKIP LOCKED, so two reconcilers never send the same row."""
     from annotation.models import OutboxMessage
 
-    cutoff = timezone.now() - timedelta(seconds=django_settings.RECONCILE_GRACE_SECONDS)
+    cutoff = timezone.now() - timedelta(seconds=django_settings.OUTBOX_SEND_GRACE_SECONDS)
     sent = 0
     with transaction.atomic():
         rows = list(

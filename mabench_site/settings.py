@@ -172,9 +172,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 PARTICIPANT_ID_PATTERN = env("MABENCH_PARTICIPANT_ID_PATTERN", default="")
 BASELINE_PARALLEL_CHUNKS = env.int("BASELINE_PARALLEL_CHUNKS", default=2)
 # The reconciler (annotation/services/job_reconciliation.py): sends what the broker refused, and work that has no
-# live task (a lost message, a worker that died mid-job) again. Sends are this old before it resends them.
+# live task (a lost message, a worker that died mid-job) again: work owed this long and never claimed, while
+# its queue is empty, has lost its message.
 RECONCILE_INTERVAL_SECONDS = env.float("RECONCILE_INTERVAL_SECONDS", default=60.0)
 RECONCILE_GRACE_SECONDS = env.float("RECONCILE_GRACE_SECONDS", default=60.0)
+OUTBOX_SEND_GRACE_SECONDS = env.float("OUTBOX_SEND_GRACE_SECONDS", default=10.0)  # a commit's own send is quicker
 CELERY_BEAT_SCHEDULE = {
     # Claims ignore expired leases anyway; the sweep makes queue progress show them as free.
     "sweep-expired-leases": {"task": "review.sweep_expired_leases", "schedule": 60.0},

@@ -99,9 +99,9 @@ def clips_reconcile() -> int:
     now = timezone.now()
     linked = Video.objects.exclude(file="")
     dead = list(
-        linked.filter(status=VideoStatus.PROCESSING)
-        .filter(Q(heartbeat_at__lt=video_heartbeat_stale_before()) | Q(heartbeat_at__isnull=True))
-        .values_list("pk", "processing_force")
+        linked.filter(status=VideoStatus.PROCESSING, heartbeat_at__lt=video_heartbeat_stale_before()).values_list(
+            "pk", "processing_force"
+        )
     )
     lost: list[tuple[int, bool]] = []
     if _queue_empty(PROCESS_VIDEO):
@@ -117,7 +117,8 @@ def clips_reconcile() -> int:
         if not ids:
             continue
         with transaction.atomic():
-            # heartbeat cleared: the resent run may claim it; the request time restarts the grace time
+            # heartbeat cleared: the resent run may claim it; the request time restarts the grace time, after
+            # which a clip still unclaimed while its queue is empty counts as lost (and is sent again)
             Video.objects.filter(pk__in=ids).update(heartbeat_at=None, processing_requested_at=now)
             video_processing_enqueue(video_ids=ids, force=force)
     return len(dead) + len(lost)
