@@ -16,10 +16,12 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from annotation.models import AuditEvent, OutboxMessage, RunChunk, Video
+from annotation.dispatch import queue_of
+from annotation.models import AuditEvent, GeneratedClip, GenerationRun, OutboxMessage, RunChunk, Video
 from annotation.services.audited_writes import change_audited
 from annotation.services.baselines import run_prepare
 from annotation.services.content import video_register
+from annotation.services.generation import generation_prepare
 from annotation.services.job_reconciliation import jobs_reconcile
 from annotation.services.video_processing import video_process, video_processing_request
 from annotation.tasks import process_video
@@ -226,3 +228,42 @@ def test_baseline_chunks_lost_or_outlived_are_sent_again_once_and_a_stopped_chai
     RunChunk.objects.filter(pk=chunk.pk).update(status="pending")  # a chain that stopped before sending it
     assert "baseline chunks: 1 sent again" in reconcile()
     assert len(sent) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_generation_run_whose_chains_stopped_is_restarted_once_and_a_finished_one_is_closed(
+    sent, benchmark, make_caption
+):
+    make_caption()
+    run = generation_prepare(benchmark=benchmark, generator="template", include_unreviewed=True)
+    chains = settings.BASELINE_PARALLEL_CHUNKS
+    assert [name for name, _ in sent] == ["annotation.generate_clip_batch"] * chains
+
+    assert "generation batches: 0 sent again" in reconcile()  # a batch was queued just now: its chain lives
+    long_ago = timezone.now() - LONG_AGO
+    GenerationRun.objects.filter(pk=run.pk).update(batch_queued_at=long_ago, created_at=long_ago)  # messages lost
+    assert "generation batches: 1 sent again" in reconcile()
+    assert "generation batches: 0 sent again" in reconcile()
+    assert [args for _, args in sent] == [[run.pk]] * (2 * chains)
+
+    GeneratedClip.objects.filter(run=run).update(status="done")  # done, but no chain got to finish the run
+    reconcile()
+    assert GenerationRun.objects.get(pk=run.pk).status == "done"
+
+
+def test_each_kind_of_work_has_its_queue_and_the_dispatch_module_agrees_with_celery():
+    celery_app.autodiscover_tasks(force=True)
+    queues = settings.CELERY_QUEUES_BY_KIND
+    expected = {
+        "annotation.process_video": queues["frames"],
+        "annotation.fingerprint_video": queues["frames"],
+        "annotation.predict_chunk": queues["models"],
+        "annotation.generate_clip_batch": queues["generation"],
+        "annotation.import_benchmark_job": queues["imports"],  # any import task, by its name's prefix
+        "annotation.reconcile_jobs": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "review.sweep_expired_leases": settings.CELERY_TASK_DEFAULT_QUEUE,
+    }
+    routed = {name: celery_app.amqp.router.route({}, name)["queue"].name for name in expected}
+    assert routed == expected
+    assert {name: queue_of(name) for name in expected} == expected
+    assert len(set(queues.values())) == 4
