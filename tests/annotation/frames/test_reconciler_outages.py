@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from annotation.models import OutboxMessage, Video
+from annotation.models import BaselineRun, OutboxMessage, Video
 from annotation.services.content import benchmark_create, video_register
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -216,3 +216,21 @@ def test_a_whole_worker_killed_mid_clip_is_redone_by_another_worker_through_the_
     video.refresh_from_db()
     assert video.processing_attempts == 2 and video.heartbeat_at is None
     assert [p.name for p in folder.iterdir()] == [Path(video.frames_manifest).parent.name]  # the staging is gone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_frame_backlog_does_not_hold_up_a_baseline_run(deployment, linked_video, render_clip, make_item, wait_for):
+    for n in range(20):
+        linked_video(render_clip(f"backlog_{n:02d}.mp4", frames=20), clip_name=f"backlog_{n:02d}")
+    for n in range(5):
+        make_item(f"SAD_{n:04d}")
+    deployment.start_worker("frames", queues="frames", env={"MABENCH_TEST_FRAME_DELAY_SECONDS": "0.3"})
+    deployment.start_worker("models", queues="models")
+    assert deployment.manage("process_videos").returncode == 0  # 20 clips of about 6 s each on one process
+
+    baseline = deployment.manage("run_baseline", "--benchmark", "Test bench", "--predictor", "random")
+
+    assert baseline.returncode == 0, baseline.stderr
+    assert BaselineRun.objects.get().status == "done"
+    left = Video.objects.exclude(file="").exclude(status="ready").count()
+    assert left >= 15  # the run finished while most clips still wait for the frames worker
