@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -79,14 +80,21 @@ def enqueue_chains_on_commit(chains: Sequence[Sequence[tuple[str, tuple]]]) -> N
     _record_on_commit([[[name, list(args), {}] for name, args in steps] for steps in chains])
 
 
-def outbox_flush(*, limit: int = 5000) -> tuple[int, int]:
+@dataclass(frozen=True)
+class OutboxFlush:
+    sent: int
+    left: int  # rows still unsent: refused now, or too young to be resent yet
+    refused: bool  # the broker refused a send: it is down, and the flush stopped there
+
+
+def outbox_flush(*, limit: int = 5000) -> OutboxFlush:
     """Send the outbox rows older than ``OUTBOX_SEND_GRACE_SECONDS`` (younger ones are still being sent by their
-    commit); stops at the first refusal, as the broker is down then. Returns (sent, left unsent). Rows are
-    locked with SKIP LOCKED, so two reconcilers never send the same row."""
+    commit); stops at the first refusal, as the broker is down then. Rows are locked with SKIP LOCKED, so two
+    reconcilers never send the same row."""
     from annotation.models import OutboxMessage
 
     cutoff = timezone.now() - timedelta(seconds=django_settings.OUTBOX_SEND_GRACE_SECONDS)
-    sent = 0
+    sent, refused = 0, False
     with transaction.atomic():
         rows = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -95,9 +103,10 @@ def outbox_flush(*, limit: int = 5000) -> tuple[int, int]:
         )
         for row in rows:
             if not _send(row.pk, row.steps):
+                refused = True
                 break
             sent += 1
-    return sent, OutboxMessage.objects.count()
+    return OutboxFlush(sent=sent, left=OutboxMessage.objects.count(), refused=refused)
 
 
 def waiting_messages(task_name: str) -> int | None:

@@ -55,11 +55,8 @@ log = logging.getLogger(__name__)
 class ReconcileReport:
     outbox_sent: int = 0
     outbox_left: int = 0
+    broker_down: bool = False
     resent: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def broker_down(self) -> bool:
-        return self.outbox_left > 0
 
     def lines(self) -> list[str]:
         lines = [f"outbox: {self.outbox_sent} sent, {self.outbox_left} left unsent"]
@@ -72,7 +69,8 @@ class ReconcileReport:
 def jobs_reconcile() -> ReconcileReport:
     """One reconciler pass (see the module docstring)."""
     report = ReconcileReport()
-    report.outbox_sent, report.outbox_left = outbox_flush()
+    flushed = outbox_flush()
+    report.outbox_sent, report.outbox_left, report.broker_down = flushed.sent, flushed.left, flushed.refused
     if report.broker_down:
         return report
     for kind, reconcile in JOB_RECONCILERS.items():

@@ -197,9 +197,11 @@ def _heartbeat(video_id: int) -> Iterator[None]:
     def beat() -> None:
         try:
             while not stop.wait(settings.FRAMES_HEARTBEAT_SECONDS):
-                Video.objects.filter(pk=video_id, heartbeat_at__isnull=False).update(heartbeat_at=timezone.now())
-        except Exception:  # a missed beat at worst makes the reconciler resend the clip, which the claim refuses
-            log.exception("frame pipeline: heartbeat of video %s", video_id)
+                try:
+                    Video.objects.filter(pk=video_id, heartbeat_at__isnull=False).update(heartbeat_at=timezone.now())
+                except Exception:  # noqa: BLE001 - one missed beat; the next one may get through
+                    log.exception("frame pipeline: heartbeat of video %s", video_id)
+                    connection.close()
         finally:
             connection.close()
 
