@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench worker clean
+.PHONY: install demo test bench worker beat clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -30,9 +30,18 @@ test: install
 	scripts/ensure_system_packages.sh
 	$(BIN)/python scripts/with_test_services.py $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make worker: a Celery worker for the configured broker (CELERY_BROKER_URL).
+## make worker: a Celery worker for the configured broker (CELERY_BROKER_URL), on every queue by default;
+## one worker per queue: make worker QUEUES=frames (or models, generation, imports, default), CONCURRENCY=N.
+## make beat: the one scheduler (reconciler, lease sweep); run exactly one per deployment.
+QUEUES ?= default,frames,models,generation,imports
+CONCURRENCY ?= 2
+QUEUE_PREFIX ?= $(or $(CELERY_TASK_DEFAULT_QUEUE),mabench)
 worker: install
-	$(BIN)/celery -A mabench_site worker --loglevel=INFO --concurrency=2
+	$(BIN)/celery -A mabench_site worker --loglevel=INFO --concurrency=$(CONCURRENCY) \
+		-Q $(subst $(QUEUE_PREFIX).default,$(QUEUE_PREFIX),$(shell echo $(QUEUES) | sed 's/[^,][^,]*/$(QUEUE_PREFIX).&/g'))
+
+beat: install
+	$(BIN)/celery -A mabench_site beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
 clean:
 	rm -rf $(VENV) var

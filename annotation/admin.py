@@ -17,7 +17,7 @@ from .models import (
     Release,
     Video,
 )
-from .services.video_processing import video_processing_request
+from .services.video_processing import queued_for_frames, video_processing_request
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -65,7 +65,7 @@ class VideoAdmin(ReadOnlyAdmin):
         """Through the processing service, like every write; a fresh attempt budget, forced."""
         video_ids = list(queryset.exclude(file="").values_list("pk", flat=True))
         video_processing_request(video_ids=video_ids, force=True)
-        self.message_user(request, f"Queued {len(video_ids)} clip(s) for the frame pipeline.")
+        self.message_user(request, queued_for_frames(len(video_ids)))
 
 
 @admin.register(Caption)

@@ -6,9 +6,10 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from annotation.dispatch import FINGERPRINT_VIDEO, GENERATE_CLIP_BATCH, PREDICT_CHUNK, PROCESS_VIDEO
+from annotation.dispatch import FINGERPRINT_VIDEO, GENERATE_CLIP_BATCH, PREDICT_CHUNK, PROCESS_VIDEO, RECONCILE_JOBS
 from annotation.services.baselines import chunk_predict, dispatch_next_chunk
-from annotation.services.generation import clip_batch_generate, generation_finish
+from annotation.services.generation import clip_batch_generate, generation_finish, generation_next_batch_enqueue
+from annotation.services.job_reconciliation import jobs_reconcile
 from annotation.services.video_processing import video_fingerprint, video_process, video_processing_timed_out
 
 
@@ -45,10 +46,15 @@ def generate_clip_batch(run_id: int) -> None:
     try:
         more = clip_batch_generate(run_id)
     except SoftTimeLimitExceeded:
-        # The batch's clips stay claimed; this chain goes on once such a claim counts as stale.
-        generate_clip_batch.apply_async((run_id,), countdown=settings.CELERY_TASK_TIME_LIMIT + 1)
+        # The batch's clips stay claimed; the reconciler restarts the chain once such a claim counts as stale.
         return
     if more:
-        generate_clip_batch.delay(run_id)
+        generation_next_batch_enqueue(run_id)
     else:
         generation_finish(run_id)
+
+
+@shared_task(name=RECONCILE_JOBS)
+def reconcile_jobs() -> list[str]:
+    """The beat's reconciler pass: sends what the broker refused and what has no live task."""
+    return jobs_reconcile().lines()

@@ -168,6 +168,18 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="mabench")
+# One queue per kind of work, so that a frame backlog never starves a baseline run: run a worker per queue
+# (README, "Running in production"). The default queue carries the beat tasks (reconciler, lease sweep).
+CELERY_QUEUES_BY_KIND = {
+    kind: f"{CELERY_TASK_DEFAULT_QUEUE}.{kind}" for kind in ("frames", "models", "generation", "imports")
+}
+CELERY_TASK_ROUTES = {
+    "annotation.process_video": {"queue": CELERY_QUEUES_BY_KIND["frames"]},
+    "annotation.fingerprint_video": {"queue": CELERY_QUEUES_BY_KIND["frames"]},
+    "annotation.predict_chunk": {"queue": CELERY_QUEUES_BY_KIND["models"]},
+    "annotation.generate_clip_batch": {"queue": CELERY_QUEUES_BY_KIND["generation"]},
+    "annotation.import_*": {"queue": CELERY_QUEUES_BY_KIND["imports"]},  # glob: every import task
+}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
@@ -187,9 +199,20 @@ BASELINE_PARALLEL_CHUNKS = env.int("BASELINE_PARALLEL_CHUNKS", default=2)
 # than this share of such reviews (review/selectors/anchoring.py), once they have at least this many of them.
 ANCHORING_WARN_RATE = env.float("ANCHORING_WARN_RATE", default=0.5)
 ANCHORING_MIN_DISAGREEMENTS = env.int("ANCHORING_MIN_DISAGREEMENTS", default=5)
+# The reconciler (annotation/services/job_reconciliation.py): sends what the broker refused, and work that has no
+# live task (a lost message, a worker that died mid-job) again: work owed this long and never claimed, while
+# its queue is empty, has lost its message.
+RECONCILE_INTERVAL_SECONDS = env.float("RECONCILE_INTERVAL_SECONDS", default=60.0)
+RECONCILE_GRACE_SECONDS = env.float("RECONCILE_GRACE_SECONDS", default=60.0)
+OUTBOX_SEND_GRACE_SECONDS = env.float("OUTBOX_SEND_GRACE_SECONDS", default=10.0)  # a commit's own send is quicker
 CELERY_BEAT_SCHEDULE = {
     # Claims ignore expired leases anyway; the sweep makes queue progress show them as free.
     "sweep-expired-leases": {"task": "review.sweep_expired_leases", "schedule": 60.0},
+    "reconcile-jobs": {
+        "task": "annotation.reconcile_jobs",
+        "schedule": RECONCILE_INTERVAL_SECONDS,
+        "options": {"expires": RECONCILE_INTERVAL_SECONDS},  # a backlog of reconciles is worth one
+    },
 }
 
 REST_FRAMEWORK = {
@@ -261,6 +284,10 @@ FRAMES_PROXY_GOP = env.int("FRAMES_PROXY_GOP", default=10)  # frames between key
 FRAMES_PROXY_CRF = env.int("FRAMES_PROXY_CRF", default=23)
 FRAMES_MAX_PIXELS = env.int("FRAMES_MAX_PIXELS", default=4096 * 2304)  # refuse larger frames (8K) clearly
 FRAMES_MAX_ATTEMPTS = env.int("FRAMES_MAX_ATTEMPTS", default=3)  # runs interrupted by kills before giving up
+# A worker processing a clip beats Video.heartbeat_at this often; a beat older than the staleness means the
+# worker died, and the reconciler sends the clip again (without waiting for Redis's visibility timeout).
+FRAMES_HEARTBEAT_SECONDS = env.float("FRAMES_HEARTBEAT_SECONDS", default=30.0)
+FRAMES_HEARTBEAT_STALE_SECONDS = env.float("FRAMES_HEARTBEAT_STALE_SECONDS", default=180.0)
 FRAMES_TASK_SOFT_TIME_LIMIT = env.int("FRAMES_TASK_SOFT_TIME_LIMIT", default=300)
 FRAMES_TASK_TIME_LIMIT = env.int("FRAMES_TASK_TIME_LIMIT", default=360)
 # Staging folders left by killed workers are removed once older than this.

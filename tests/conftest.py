@@ -238,7 +238,7 @@ def _database_url() -> str:
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, media_root, tmp_path_factory):
-    """A real Celery worker process on the test database and the run's own queue."""
+    """A real Celery worker process on the test database and the run's own queues (the default and each kind's)."""
     if settings.CELERY_TASK_ALWAYS_EAGER or connection.vendor != "postgresql":
         pytest.fail("the worker tests need CELERY_BROKER_URL and a PostgreSQL DATABASE_URL (run them with `make test`)")
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
@@ -255,7 +255,7 @@ def celery_worker(django_db_setup, media_root, tmp_path_factory):
                 "--pool=prefork",
                 "--concurrency=1",
                 "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
+                ",".join([settings.CELERY_TASK_DEFAULT_QUEUE, *settings.CELERY_QUEUES_BY_KIND.values()]),
                 "--without-gossip",
                 "--without-mingle",
                 "--loglevel=INFO",

@@ -54,6 +54,7 @@ class RunChunk(ClaimableUnit):
     run = models.ForeignKey(BaselineRun, on_delete=models.CASCADE, related_name="chunks")
     item_ids = models.JSONField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("run", "id")

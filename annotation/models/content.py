@@ -117,6 +117,11 @@ class Video(AuditedModel):
     rotation = models.SmallIntegerField(default=0)
     # Written by the frame pipeline (annotation/frames/); derived, so not audited.
     processing_attempts = models.PositiveSmallIntegerField(default=0)
+    # The frame pipeline's job state (annotation/services/video_processing.py, job_reconciliation.py): a run is
+    # owed since this time (None: nothing owed), forced or not; a worker running it beats this clock.
+    processing_requested_at = models.DateTimeField(null=True, blank=True)
+    processing_force = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     frames_manifest = models.CharField(
         max_length=500, blank=True, help_text="Storage path of the frame manifest; written last, so present = complete"
     )

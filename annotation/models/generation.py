@@ -28,6 +28,7 @@ class GenerationRun(ResumableJob):
     )
     settings_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    batch_queued_at = models.DateTimeField(null=True, blank=True, help_text="When a chain last queued a batch")
 
     class Meta(ResumableJob.Meta):
         constraints = [

@@ -46,3 +46,20 @@ class ClaimableUnit(models.Model):
         """Units claimed longer ago than the task's hard time limit: their worker was killed, so they may be claimed again."""
         stale = timezone.now() - timedelta(seconds=django_settings.CELERY_TASK_TIME_LIMIT)
         return Q(status=cls.CLAIMED, claimed_at__lt=stale)
+
+
+class OutboxMessage(models.Model):
+    """A message for the workers, written in the transaction that records its work and deleted once the broker
+    took it (annotation/dispatch.py). A row still here means the broker was unreachable when it was sent: the
+    reconciler sends it again. ``steps`` is ``[[task name, args, kwargs], ...]``: one task, or a chain."""
+
+    steps = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    send_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return " -> ".join(step[0] for step in self.steps)

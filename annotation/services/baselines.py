@@ -138,7 +138,8 @@ def dispatch_next_chunk(run_id: int) -> None:
         if tasks_run_in_process():
             chunk_predict(chunk.pk)
             continue
-        if chunks.filter(pk=chunk.pk, status=RunChunk.Status.PENDING).update(status=RunChunk.Status.QUEUED):
+        queued = chunks.filter(pk=chunk.pk, status=RunChunk.Status.PENDING)
+        if queued.update(status=RunChunk.Status.QUEUED, queued_at=timezone.now()):
             enqueue_on_commit(PREDICT_CHUNK, chunk.pk)  # that task dispatches the next one when it is done
             return
     if not chunks.exclude(status=RunChunk.Status.DONE).exists():

@@ -137,7 +137,13 @@ def dispatch_generation(run_id: int) -> None:
         generation_finish(run_id)
         return
     for _ in range(django_settings.BASELINE_PARALLEL_CHUNKS):
-        enqueue_on_commit(GENERATE_CLIP_BATCH, run_id)
+        generation_next_batch_enqueue(run_id)
+
+
+def generation_next_batch_enqueue(run_id: int) -> None:
+    """Queue a batch of this run after commit (a chain's next step), noting when for the reconciler."""
+    GenerationRun.objects.filter(pk=run_id).update(batch_queued_at=timezone.now())
+    enqueue_on_commit(GENERATE_CLIP_BATCH, run_id)
 
 
 def _claimable() -> Q:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotation.importing.problems import ImportRejected
 from annotation.services.importing import ImportFile, benchmark_import
+from annotation.services.video_processing import queued_for_frames
 
 
 class Command(BaseCommand):
@@ -44,6 +45,8 @@ class Command(BaseCommand):
         except ImportRejected as rejected:
             raise CommandError(str(rejected)) from None
         self.stdout.write(json.dumps(summary.as_dict(), indent=2))
+        if summary.videos_linked and not dry_run:
+            self.stdout.write(queued_for_frames(summary.videos_linked))
 
     def _file(self, path: Path | None) -> ImportFile | None:
         if path is None:

@@ -3,7 +3,12 @@ from django.core.management.base import BaseCommand, CommandError
 from annotation.dispatch import tasks_run_in_process
 from annotation.domain.transitions import VideoStatus
 from annotation.models import Benchmark, Video
-from annotation.services.video_processing import ProcessingOutcome, video_processing_request, video_processing_run_here
+from annotation.services.video_processing import (
+    ProcessingOutcome,
+    queued_for_frames,
+    video_processing_request,
+    video_processing_run_here,
+)
 
 
 class Command(BaseCommand):
@@ -27,9 +32,9 @@ class Command(BaseCommand):
             self._run_here(videos, force)
         else:
             queued = video_processing_request(video_ids=[v.pk for v in videos], force=force)
+            forced = " Forced: complete clips are processed again." if force else ""
             self.stdout.write(
-                f"Queued {queued} clip(s) for the workers{' (forced)' if force else ''}; "
-                "follow their status in the admin (Videos, filter by status)."
+                f"{queued_for_frames(queued)}{forced} Follow their status in the admin (Videos, filter by status)."
             )
 
     def _videos(self, benchmark: str | None, force: bool) -> list[Video]:

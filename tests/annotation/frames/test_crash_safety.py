@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,16 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.test import override_settings
+from django.utils import timezone
 
 from annotation.models import AuditEvent, Video
 from annotation.services.audited_writes import change_audited
 from annotation.services.video_processing import video_process
 from annotation.tasks import process_video
+
+
+def stale_before(seconds: float):
+    return timezone.now() - timedelta(seconds=seconds)
 
 
 def video_folder(video: Video) -> Path:
@@ -58,7 +64,9 @@ def test_a_worker_killed_mid_clip_leaves_nothing_that_looks_finished_and_a_rerun
     assert not list(folder.rglob("manifest.json")) and not list(folder.rglob("index.json"))
     assert 10 <= len(list(folder.glob(".staging-*/scrub/*.jpg"))) < 60
 
-    start_worker(queue=queue)  # a fresh worker; the same task again, as a redelivery would
+    # a fresh worker; the same task again, as a redelivery would, once the dead worker's heartbeat is stale
+    start_worker(queue=queue, env={"FRAMES_HEARTBEAT_STALE_SECONDS": "1"})
+    wait_for(lambda: not Video.objects.filter(pk=video.pk, heartbeat_at__gt=stale_before(1)).exists(), seconds=5)
     process_video.apply_async(args=[video.pk], queue=queue)
     wait_for(lambda: Video.objects.get(pk=video.pk).status == "ready", seconds=30)
 
