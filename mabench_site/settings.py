@@ -232,6 +232,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annotation.api.schema_responses.with_common_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "BenchmarkKindEnum": "annotation.models.Benchmark.Kind",
         "FlagKindEnum": "annotation.models.QualityFlag.Kind",

@@ -12,3 +12,5 @@ urlpatterns = [
     path("api/", include("annotation.api.urls")),
     path("", include("review.urls")),
 ]
+
+handler404 = "annotation.api.errors.not_found"

@@ -4,9 +4,11 @@ release or include it again, with a reason; the same for a clip's caption (in a 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from annotation.domain.input_rules import int_problem
 from annotation.models import Benchmark, Caption, QAItem, QualityFlag, Video
 from annotation.selectors import items_matching, with_open_flags
 from annotation.services.exclusions import clip_exclude, clip_include, item_exclude, item_include
@@ -16,10 +18,35 @@ from .query_params import ItemFilters, VideoFilters, filters_parsed
 
 
 class IdCursorPagination(CursorPagination):
+    """Pages in id order. A ``page_size`` that is not 1..1000, or a cursor this API did not hand out, is a 400
+    naming the parameter (DRF would quietly use the default size, or answer 404)."""
+
     ordering = "id"
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request):
+        given = request.query_params.get(self.page_size_query_param)
+        if given is None:
+            return self.page_size
+        problem = int_problem(given, minimum=1, maximum=self.max_page_size)
+        if problem:
+            raise serializers.ValidationError({self.page_size_query_param: [problem]})
+        return int(given)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size}
+        return parameters
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise serializers.ValidationError({self.cursor_query_param: ["not a cursor this API handed out"]}) from None
 
 
 class BenchmarkSerializer(serializers.ModelSerializer):
