@@ -97,7 +97,7 @@ def outbox_flush(*, limit: int = 5000) -> OutboxFlush:
     sent, refused = 0, False
     with transaction.atomic():
         rows = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
+            OutboxMessage.objects.select_for_update(skip_locked=True, no_key=True)
             .filter(created_at__lt=cutoff)
             .order_by("id")[:limit]
         )
