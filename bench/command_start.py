@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,10 +44,15 @@ def one_clip(folder: Path) -> Path:
     return path
 
 
-def wall_seconds(argv: list[str], env: dict) -> float:
+def seconds(argv: list[str], env: dict) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run: CPU (user + system of the process) moves far less than wall time
+    when other work shares the cores."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -75,16 +81,17 @@ def main() -> None:
                 "--dry-run",
             ],
         }
-        times: dict[str, list[float]] = {name: [] for name in runs}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
         for _ in range(ROUNDS):
             for name, argv in runs.items():
-                times[name].append(wall_seconds(argv, env))
-    medians = {name: statistics.median(seconds) for name, seconds in times.items()}
-    floor = medians["floor: django.setup()"]
-    print(f"median wall seconds of {ROUNDS} alternating rounds, each a process of its own")
-    for name, seconds in medians.items():
-        beyond = "" if name.startswith("floor") else f"  ({seconds - floor:+.2f} s beyond the floor)"
-        print(f"{name:<40} {seconds:6.2f} s{beyond}")
+                times[name].append(seconds(argv, env))
+    walls = {name: statistics.median(wall for wall, _ in samples) for name, samples in times.items()}
+    cpus = {name: statistics.median(cpu for _, cpu in samples) for name, samples in times.items()}
+    floor = "floor: django.setup()"
+    print(f"medians of {ROUNDS} alternating rounds, each a process of its own: wall s, CPU s (beyond the floor)")
+    for name in runs:
+        beyond = "" if name == floor else f"  ({walls[name] - walls[floor]:+.2f} s, {cpus[name] - cpus[floor]:+.2f} s)"
+        print(f"{name:<40} wall {walls[name]:6.2f} s, CPU {cpus[name]:5.2f} s{beyond}")
 
 
 if __name__ == "__main__":

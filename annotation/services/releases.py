@@ -25,7 +25,6 @@ from annotation.selectors import evaluation_benchmarks
 from .audited_writes import Actor, record_action, records_refusals
 from .blocker_queries import Found, add_open_flags
 from .bulk_insert import insert_many
-from .flags import benchmark_flags_verify
 from .release_snapshots import caption_snapshot, content_provenance, exclusions
 from .train_releases import train_release_blockers, train_release_write
 
@@ -165,6 +164,9 @@ def release_create(
     if any(b.kind != Benchmark.Kind.EVAL for b in disjoint_from or ()):
         raise blocked([_wrong_request("disjoint_from names only evaluation benchmarks")])
     # Edits keep the benchmark-wide flags in step; whatever changed items without lint, the cut sees them right.
+    # Imported here: lint's modules load for a cut, not for every export that reads a release's manifest.
+    from .flags import benchmark_flags_verify  # noqa: PLC0415
+
     benchmark_flags_verify(benchmark=benchmark)
     with transaction.atomic():
         benchmark_mutex(benchmark.pk, MutexPurpose.RELEASE_CUT)  # one release of a benchmark at a time
