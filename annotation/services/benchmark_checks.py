@@ -128,21 +128,28 @@ def wide_check_of_clips(benchmark: Benchmark, tasks: Iterable[str], clip_items: 
     return WideCheck(findings, scope)
 
 
+def band_moved(check: BenchmarkTaskCheck, band: lint.LengthBand | None) -> bool:
+    """Whether ``band`` differs from the one the task's outlier flags were last synced against."""
+    return (check.length_median, check.length_spread) != _band_values(band)
+
+
 def band_stored(check: BenchmarkTaskCheck, band: lint.LengthBand | None) -> bool:
-    """Keep ``band`` on the task's check row; whether it differs from the one kept there."""
-    median, spread = (band.median, band.spread) if band is not None else (None, None)
-    if (check.length_median, check.length_spread) == (median, spread):
+    """Keep ``band`` on the task's check row; whether it moved."""
+    if not band_moved(check, band):
         return False
-    check.length_median, check.length_spread = median, spread
+    check.length_median, check.length_spread = _band_values(band)
     check.save(update_fields=["length_median", "length_spread"])
     return True
+
+
+def _band_values(band: lint.LengthBand | None) -> tuple[float | None, float | None]:
+    return (band.median, band.spread) if band is not None else (None, None)
 
 
 def bands_stored(checks: dict[str, BenchmarkTaskCheck], bands: dict[str, lint.LengthBand | None]) -> None:
     """Keep every open task's band, in one query whatever changed (the import's query count is fixed)."""
     for task, band in bands.items():
-        check = checks[task]
-        check.length_median, check.length_spread = (band.median, band.spread) if band is not None else (None, None)
+        checks[task].length_median, checks[task].length_spread = _band_values(band)
     BenchmarkTaskCheck.objects.bulk_update([checks[task] for task in bands], ["length_median", "length_spread"])
 
 
@@ -167,7 +174,8 @@ def task_outlier_findings(benchmark: Benchmark, task: str, band: lint.LengthBand
 
 @dataclass
 class FullCheck:
-    findings: list[lint.Finding]
+    balance: list[lint.Finding]  # the task-level findings
+    outliers: dict[str, list[lint.Finding]]  # open task -> its answer-length outliers
     bands: dict[str, lint.LengthBand | None]
     tallies: dict[str, TaskTally]  # what the tally should hold, as far as the checks read it
 
@@ -187,17 +195,19 @@ def benchmark_findings_full(benchmark: Benchmark) -> FullCheck:
     for pk, qid, task, version, length in keyed_open.values_list("id", "qid", "task", "version", Length("answer")):
         lengths[task].append((SimpleNamespace(id=pk, qid=qid, version=version), length))
     bands = {task: lint.length_band([n for _, n in lengths.get(task, [])]) for task in OPEN_TASKS}
-    findings = lint.yes_no_balance_findings(yes_no) + lint.key_letter_balance_findings(letters)
-    for task, keyed in sorted(lengths.items()):
-        if (band := bands[task]) is not None:
-            findings += lint.length_outlier_findings(task, keyed, band)
+    balance = lint.yes_no_balance_findings(yes_no) + lint.key_letter_balance_findings(letters)
+    outliers = {
+        task: lint.length_outlier_findings(task, keyed, band)
+        for task, keyed in sorted(lengths.items())
+        if (band := bands[task]) is not None
+    }
     expected = {
         task: TaskTally(keys=Counter({k: n for k, n in counts.items() if len(k) <= AnswerTally.KEY_CHARS and n}))
         for task, counts in key_counts.items()
     }
     for task, keyed in lengths.items():
         expected[task] = TaskTally(lengths=Counter(n for _, n in keyed))
-    return FullCheck(findings, bands, expected)
+    return FullCheck(balance, outliers, bands, expected)
 
 
 def tally_agrees(benchmark: Benchmark, expected: dict[str, TaskTally]) -> bool:
@@ -257,7 +267,11 @@ def tally_rebuild(benchmark_id: int) -> None:
             cursor.execute(count, [benchmark_id])
 
 
-def wide_flag_scope(benchmark: Benchmark) -> list[int]:
-    """Every benchmark-wide lint flag a full sync of the checks replaces."""
-    flags = QualityFlag.objects.filter(benchmark=benchmark, source="lint", status__in=KEEP, kind__in=WIDE_KINDS)
-    return list(flags.values_list("pk", flat=True))
+def verified_scope(benchmark: Benchmark, moved: Collection[str]) -> Q:
+    """The flags a release cut's recomputation replaces: the task-level ones, and the outliers of the
+    tasks whose band moved."""
+    flags = QualityFlag.objects.filter(benchmark=benchmark, source="lint", status__in=KEEP)
+    scope = Q(benchmark=benchmark, status__in=KEEP, kind__in=sorted(set(BALANCE_KIND.values())))
+    if moved:
+        scope |= Q(pk__in=list(flags.filter(kind=OUTLIER, item__task__in=moved).values_list("pk", flat=True)))
+    return scope

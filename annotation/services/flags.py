@@ -63,16 +63,19 @@ def _lint_everything(benchmark: Benchmark) -> Counter:
     with transaction.atomic():
         checks = benchmark_checks.task_checks(benchmark, list(TASKS))
         full = benchmark_checks.benchmark_findings_full(benchmark)
-        _bands_stored(checks, full)
+        benchmark_checks.bands_stored(checks, full.bands)
         benchmark_checks.tally_rebuild(benchmark.pk)
+        findings += full.balance + [finding for outliers in full.outliers.values() for finding in outliers]
         scope = QualityFlag.objects.filter(benchmark=benchmark, source=LINT_SOURCE)
-        return sync_flags(benchmark, findings + full.findings, scope, LINT_SOURCE)
+        return sync_flags(benchmark, findings, scope, LINT_SOURCE)
 
 
 def benchmark_flags_verify(*, benchmark: Benchmark) -> Counter:
     """Recompute the benchmark-wide flags from the items themselves, whatever the writes since the last lint
-    left (a release cut calls it before it reads the blockers); rebuild the answer tally if it disagrees
-    with the items. A benchmark lint never ran on has no lint flags to keep current and is left alone.
+    left (a release cut calls it before it reads the blockers): the balance of every task, and the
+    answer-length outliers of every task whose band moved since its flags were synced (a band that did not
+    move leaves each outlier flag as the lint of its clip left it); rebuild the answer tally if it
+    disagrees with the items. A benchmark lint never ran on has no lint flags to keep current.
 
     Returns the number of flags newly raised, by kind.
     """
@@ -81,15 +84,13 @@ def benchmark_flags_verify(*, benchmark: Benchmark) -> Counter:
     with transaction.atomic():
         checks = benchmark_checks.task_checks(benchmark, list(TASKS))
         full = benchmark_checks.benchmark_findings_full(benchmark)
-        _bands_stored(checks, full)
+        moved = [task for task, band in full.bands.items() if benchmark_checks.band_moved(checks[task], band)]
+        benchmark_checks.bands_stored(checks, full.bands)
         if not benchmark_checks.tally_agrees(benchmark, full.tallies):
             benchmark_checks.tally_rebuild(benchmark.pk)
-        scope = QualityFlag.objects.filter(pk__in=benchmark_checks.wide_flag_scope(benchmark))
-        return sync_flags(benchmark, full.findings, scope, LINT_SOURCE)
-
-
-def _bands_stored(checks, full: benchmark_checks.FullCheck) -> None:
-    benchmark_checks.bands_stored(checks, full.bands)
+        findings = full.balance + [finding for task in moved for finding in full.outliers.get(task, [])]
+        scope = QualityFlag.objects.filter(benchmark_checks.verified_scope(benchmark, moved), source=LINT_SOURCE)
+        return sync_flags(benchmark, findings, scope, LINT_SOURCE)
 
 
 def _clip_and_item_findings(items: Sequence[QAItem], captions: dict[int, Caption]) -> list[lint.Finding]:
