@@ -11,8 +11,10 @@ on the answer length. The flags are synced under the benchmark's ``BENCHMARK_CHE
 last in the transaction, so two edits sync one after the other and the second sees the first's counts;
 a task's ``BenchmarkTaskCheck`` row keeps the band its outlier flags were synced against.
 
-A full lint (import, ``lint_benchmark``) and every release cut recompute the checks from the items
-themselves (``benchmark_findings_full``) and rebuild the tally when it disagrees.
+A full lint (import, ``lint_benchmark``) recomputes the checks from the items themselves
+(``benchmark_findings_full``) and rebuilds the tally; a release cut recomputes the balance of every
+task and the outliers of every task whose band moved, and rebuilds the tally if it disagrees with the
+items (``flags.benchmark_flags_verify``).
 """
 
 from __future__ import annotations
