@@ -48,4 +48,4 @@ clean:
 
 ## make bench: the benchmarks under bench/, on the same services as the tests.
 bench: install
-	$(BIN)/python scripts/with_test_services.py sh -c "$(BIN)/python bench/audited_writes.py && $(BIN)/python bench/import_benchmark.py && $(BIN)/python bench/export_release.py && $(BIN)/python bench/baselines.py && $(BIN)/python bench/circular.py && $(BIN)/python bench/claims.py && $(BIN)/python bench/review_page.py && $(BIN)/python bench/release_page.py && $(BIN)/python bench/generation.py && $(BIN)/python bench/key_inference.py && $(BIN)/python bench/anchoring.py"
+	$(BIN)/python scripts/with_test_services.py sh -c "$(BIN)/python bench/audited_writes.py && $(BIN)/python bench/command_start.py && $(BIN)/python bench/import_benchmark.py && $(BIN)/python bench/export_release.py && $(BIN)/python bench/baselines.py && $(BIN)/python bench/circular.py && $(BIN)/python bench/claims.py && $(BIN)/python bench/review_page.py && $(BIN)/python bench/release_page.py && $(BIN)/python bench/generation.py && $(BIN)/python bench/key_inference.py && $(BIN)/python bench/anchoring.py"

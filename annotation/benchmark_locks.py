@@ -34,6 +34,10 @@ class MutexPurpose(IntEnum):
     # content it checked is the content it freezes.
     CONTENT_WRITES = 1
     RELEASE_CUT = 2  # one release cut of a benchmark at a time; taken before CONTENT_WRITES
+    # The sync of the benchmark-wide lint flags (annotation/services/benchmark_checks.py): one at a time,
+    # each reading the answer tally after the last one committed. A leaf: taken last, nothing after it
+    # but the lint flags it syncs.
+    BENCHMARK_CHECKS = 3
 
 
 class MutexOutsideTransaction(DomainError):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -473,28 +472,77 @@ def yes_no_balance_findings(key_counts_by_task: Mapping[str, Counter[str]]) -> l
     return findings
 
 
+@dataclass(frozen=True)
+class LengthBand:
+    """What an open task's answer lengths make typical: their median, and how far from it (``spread``,
+    characters) a length may be before it is an outlier."""
+
+    median: float
+    spread: float
+
+    def is_outlier(self, length: int) -> bool:
+        return abs(length - self.median) > self.spread or length < LENGTH_MIN_CHARS
+
+
+def length_band(lengths: Sequence[int]) -> LengthBand | None:
+    """The band of one task's keyed answer lengths; None below ``LENGTH_MIN_ITEMS`` answers."""
+    return length_band_of_counts(Counter(lengths))
+
+
+def length_band_of_counts(counts: Mapping[int, int]) -> LengthBand | None:
+    """``length_band`` from how many answers have each length (a histogram, as the benchmark's answer
+    tally keeps it): the same median and spread, as the same numbers, without a list of every answer."""
+    total = sum(counts.values())
+    if total < LENGTH_MIN_ITEMS:
+        return None
+    median = _median_of_counts(counts, total)
+    deviations: Counter = Counter()
+    for length, n in counts.items():
+        deviations[abs(length - median)] += n
+    spread = LENGTH_MAD_FACTOR * 1.4826 * max(_median_of_counts(deviations, total), 1)
+    return LengthBand(median=median, spread=spread)
+
+
+def _median_of_counts(counts: Mapping, total: int):
+    """``statistics.median`` of the multiset ``counts`` (value -> how many), with its types: the middle
+    value itself for an odd total, the mean of the two middle values (a float) for an even one."""
+    wanted = [total // 2] if total % 2 else [total // 2 - 1, total // 2]
+    picked, seen = [], 0
+    for value in sorted(v for v, n in counts.items() if n > 0):
+        seen += counts[value]
+        while wanted and wanted[0] < seen:
+            picked.append(value)
+            wanted.pop(0)
+        if not wanted:
+            break
+    return picked[0] if total % 2 else (picked[0] + picked[1]) / 2
+
+
 def answer_length_findings(lengths_by_task: Mapping[str, Sequence[tuple[LintedItem, int]]]) -> list[Finding]:
     """``lengths_by_task``: each open task's keyed items with their answer length in characters."""
     findings = []
     for task, keyed in sorted(lengths_by_task.items()):
-        if len(keyed) < LENGTH_MIN_ITEMS:
-            continue
-        lengths = [n for _, n in keyed]
-        median = statistics.median(lengths)
-        spread = LENGTH_MAD_FACTOR * 1.4826 * max(statistics.median(abs(n - median) for n in lengths), 1)
-        for item, length in keyed:
-            if abs(length - median) > spread or length < LENGTH_MIN_CHARS:
-                findings.append(
-                    Finding(
-                        "answer_length_outlier",
-                        "warning",
-                        f"{length} characters; {task} answers have a median of {median:g} (expected "
-                        f"{max(median - spread, LENGTH_MIN_CHARS):.0f}-{median + spread:.0f}).",
-                        item=item,
-                        details={"characters": length, "median": median},
-                    )
-                )
+        band = length_band([n for _, n in keyed])
+        if band is not None:
+            findings += length_outlier_findings(task, keyed, band)
     return findings
+
+
+def length_outlier_findings(task: str, keyed: Iterable[tuple[LintedItem, int]], band: LengthBand) -> list[Finding]:
+    """The outliers among ``keyed`` (items of ``task`` with their answer lengths) under ``band``."""
+    median, spread = band.median, band.spread
+    return [
+        Finding(
+            "answer_length_outlier",
+            "warning",
+            f"{length} characters; {task} answers have a median of {median:g} (expected "
+            f"{max(median - spread, LENGTH_MIN_CHARS):.0f}-{median + spread:.0f}).",
+            item=item,
+            details={"characters": length, "median": median},
+        )
+        for item, length in keyed
+        if band.is_outlier(length)
+    ]
 
 
 def chi_square_sf(statistic: float, df: int) -> float:

@@ -1,13 +1,15 @@
 from .audit import AuditEvent
 from .baselines import BaselineRun, JudgeScore, Prediction, RunChunk
 from .content import AuditedModel, Benchmark, Caption, QAItem, QAItemQuerySet, Video, json_normalized
-from .flags import QualityFlag
+from .flags import AnswerTally, BenchmarkTaskCheck, QualityFlag
 from .generation import GeneratedClip, GenerationRun
 from .jobs import OutboxMessage
 from .releases import Release, ReleaseClip, ReleaseItem
 
 __all__ = [
+    "AnswerTally",
     "AuditEvent",
+    "BenchmarkTaskCheck",
     "AuditedModel",
     "BaselineRun",
     "JudgeScore",

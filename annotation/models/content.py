@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Length
 
 from annotation.domain.taxonomy import (
     CHOICE_LETTERS,
@@ -263,6 +265,8 @@ class QAItem(AuditedModel):
             models.Index(fields=("benchmark", "task", "review_status")),
             # the release blockers and the status counts read a benchmark's items by status, whatever the task
             models.Index(fields=("benchmark", "review_status"), name="qaitem_benchmark_status_idx"),
+            # the answer-length outlier check reads the few answers outside a task's band
+            models.Index(F("benchmark"), F("task"), Length("answer"), name="qaitem_answer_length_idx"),
         ]
 
     def __str__(self) -> str:

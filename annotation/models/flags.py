@@ -85,3 +85,42 @@ class QualityFlag(models.Model):
     @property
     def waivable(self) -> bool:
         return self.kind not in self.NOT_WAIVABLE
+
+
+class AnswerTally(models.Model):
+    """How many of a benchmark's items of one task have one answer key (answers of up to 3 characters:
+    a letter, Yes, No) or one answer length, as a delta: database triggers on the QA item table insert a
+    row for every change of an item's benchmark, task or answer (a count, negative for items that left),
+    so the benchmark-wide checks read a few hundred rows, not every item. The current tally of a bucket
+    is the sum of its rows; lint folds them (``annotation.services.benchmark_checks``)."""
+
+    KEY_CHARS = 3  # answers this short are keys; longer ones are counted by length only
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="+")
+    task = models.CharField(max_length=8)
+    answer_key = models.CharField(max_length=KEY_CHARS, blank=True)
+    answer_length = models.PositiveIntegerField()
+    items = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=("benchmark", "task"))]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.answer_key or self.answer_length}: {self.items:+d}"
+
+
+class BenchmarkTaskCheck(models.Model):
+    """One task's benchmark-wide lint state: for an open task, the answer-length band its
+    ``answer_length_outlier`` flags were last synced against (null: too few answers for a band). A
+    benchmark with none has never been linted."""
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="+")
+    task = models.CharField(max_length=8)
+    length_median = models.FloatField(null=True)
+    length_spread = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("benchmark", "task"), name="benchmarktaskcheck_one_per_task")]
+
+    def __str__(self) -> str:
+        return f"{self.task}: median {self.length_median}, spread {self.length_spread}"

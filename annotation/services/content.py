@@ -87,7 +87,8 @@ def _edit(
 def item_edit(
     *, item_id: int, actor: Actor, expected_version: int, changes: Mapping[str, Any], reason: str = ""
 ) -> QAItem:
-    """Edit a QA item's content, then re-lint its clip and the benchmark-wide checks."""
+    """Edit a QA item's content, then re-lint its clip and the benchmark-wide checks of its task (of every
+    task when the edit moves it to another task)."""
     item = _edit(
         QAItem,
         ITEM_EDITABLE_FIELDS,
@@ -97,7 +98,7 @@ def item_edit(
         changes=changes,
         reason=reason,
     )
-    lint_run(benchmark=item.benchmark, video_ids=[item.video_id])
+    lint_run(benchmark=item.benchmark, video_ids=[item.video_id], tasks=None if "task" in changes else [item.task])
     return item
 
 
@@ -113,7 +114,7 @@ def caption_edit(
         changes=changes,
         reason=reason,
     )
-    lint_run(benchmark=caption.video.benchmark, video_ids=[caption.video_id])
+    lint_run(benchmark=caption.video.benchmark, video_ids=[caption.video_id], tasks=())  # no item count moved
     return caption
 
 

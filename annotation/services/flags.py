@@ -8,45 +8,89 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from types import SimpleNamespace
 
 from django.db import transaction
-from django.db.models import Count
-from django.db.models.functions import Length
+from django.db.models import Q
 from django.utils import timezone
 
 from annotation.domain import lint
-from annotation.domain.taxonomy import OPEN_TASKS, YES_NO_TASKS, AnswerFormat, tasks_of
+from annotation.domain.taxonomy import TASKS
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
 
+from . import benchmark_checks
 from .audited_writes import Actor, record_action, records_refusals
 
 LINT_SOURCE = "lint"
 ITEM_FIELDS = ("id", "qid", "task", "question", "options", "answer", "video_id", "version")
 Status = QualityFlag.Status
 Event = AuditEvent.EventType
-CHOICE_TASKS = tasks_of(AnswerFormat.CHOICE)
 
 
-def lint_run(*, benchmark: Benchmark, video_ids: Iterable[int] | None = None) -> Counter:
-    """Lint the given clips (all when None) and the benchmark-wide checks.
+def lint_run(
+    *, benchmark: Benchmark, video_ids: Iterable[int] | None = None, tasks: Iterable[str] | None = None
+) -> Counter:
+    """Lint the given clips (all when None) and the benchmark-wide checks: of every task for a whole
+    benchmark, else of ``tasks`` (every task when None) and the open tasks of the clips, from the
+    answer tally (``benchmark_checks``). Pass the tasks an edit changed counts of (an item's task
+    before and after): the other tasks' checks did not move.
 
     Returns the number of flags newly raised, by kind.
     """
-    video_ids = None if video_ids is None else set(video_ids)
+    if video_ids is None:
+        return _lint_everything(benchmark)
+    items = list(QAItem.objects.filter(benchmark=benchmark, video_id__in=set(video_ids)).only(*ITEM_FIELDS))
+    captions = Caption.objects.filter(video__benchmark=benchmark, video_id__in=set(video_ids)).only(
+        "id", "video_id", "coarse_label", "fine_label", "version"
+    )
+    captions_by_clip = {c.video_id: c for c in captions}
+    findings = _clip_and_item_findings(items, captions_by_clip)
+    clip_flags = Q(item_id__in=[item.pk for item in items]) | Q(
+        caption_id__in=[c.pk for c in captions_by_clip.values()]
+    )
+    with transaction.atomic():
+        wide = benchmark_checks.wide_check_of_clips(benchmark, TASKS if tasks is None else tasks, items)
+        scope = QualityFlag.objects.filter(clip_flags | wide.scope, benchmark=benchmark, source=LINT_SOURCE)
+        return sync_flags(benchmark, findings + wide.findings, scope, LINT_SOURCE)
+
+
+def _lint_everything(benchmark: Benchmark) -> Counter:
     items = QAItem.objects.filter(benchmark=benchmark).only(*ITEM_FIELDS)
-    if video_ids is not None:
-        items = items.filter(video_id__in=video_ids)
     captions = Caption.objects.filter(video__benchmark=benchmark).only(
         "id", "video_id", "coarse_label", "fine_label", "version"
     )
-    if video_ids is not None:
-        captions = captions.filter(video_id__in=video_ids)
     findings = _clip_and_item_findings(list(items), {c.video_id: c for c in captions})
-    findings += _benchmark_findings(benchmark)
     with transaction.atomic():
-        return sync_flags(benchmark, findings, _flags_in_scope(benchmark, video_ids, LINT_SOURCE), LINT_SOURCE)
+        checks = benchmark_checks.task_checks(benchmark, list(TASKS))
+        full = benchmark_checks.benchmark_findings_full(benchmark)
+        benchmark_checks.bands_stored(checks, full.bands)
+        benchmark_checks.tally_rebuild(benchmark.pk)
+        findings += full.balance + [finding for outliers in full.outliers.values() for finding in outliers]
+        scope = QualityFlag.objects.filter(benchmark=benchmark, source=LINT_SOURCE)
+        return sync_flags(benchmark, findings, scope, LINT_SOURCE)
+
+
+def benchmark_flags_verify(*, benchmark: Benchmark) -> Counter:
+    """Recompute the benchmark-wide flags from the items themselves, whatever the writes since the last lint
+    left (a release cut calls it before it reads the blockers): the balance of every task, and the
+    answer-length outliers of every task whose band moved since its flags were synced (a band that did not
+    move leaves each outlier flag as the lint of its clip left it); rebuild the answer tally if it
+    disagrees with the items. A benchmark lint never ran on has no lint flags to keep current.
+
+    Returns the number of flags newly raised, by kind.
+    """
+    if not benchmark_checks.ever_linted(benchmark):
+        return Counter()
+    with transaction.atomic():
+        checks = benchmark_checks.task_checks(benchmark, list(TASKS))
+        full = benchmark_checks.benchmark_findings_full(benchmark)
+        moved = [task for task, band in full.bands.items() if benchmark_checks.band_moved(checks[task], band)]
+        benchmark_checks.bands_stored(checks, full.bands)
+        if not benchmark_checks.tally_agrees(benchmark, full.tallies):
+            benchmark_checks.tally_rebuild(benchmark.pk)
+        findings = full.balance + [finding for task in moved for finding in full.outliers.get(task, [])]
+        scope = QualityFlag.objects.filter(benchmark_checks.verified_scope(benchmark, moved), source=LINT_SOURCE)
+        return sync_flags(benchmark, findings, scope, LINT_SOURCE)
 
 
 def _clip_and_item_findings(items: Sequence[QAItem], captions: dict[int, Caption]) -> list[lint.Finding]:
@@ -59,44 +103,15 @@ def _clip_and_item_findings(items: Sequence[QAItem], captions: dict[int, Caption
     return findings
 
 
-def _benchmark_findings(benchmark: Benchmark) -> list[lint.Finding]:
-    """Yes/no balance, key-letter balance and open-answer lengths, from aggregates rather than whole rows."""
-    items = QAItem.objects.filter(benchmark=benchmark).order_by()
-    key_counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    closed = [*YES_NO_TASKS, *CHOICE_TASKS]
-    for task, answer, n in items.filter(task__in=closed).values_list("task", "answer").annotate(n=Count("id")):
-        key_counts[task][answer] = n
-    yes_no = {task: counts for task, counts in key_counts.items() if task in YES_NO_TASKS}
-    letters = {task: counts for task, counts in key_counts.items() if task in CHOICE_TASKS}
-    lengths: defaultdict[str, list[tuple[lint.LintedItem, int]]] = defaultdict(list)
-    keyed_open = items.filter(task__in=OPEN_TASKS).exclude(answer="")
-    for pk, qid, task, version, length in keyed_open.values_list("id", "qid", "task", "version", Length("answer")):
-        lengths[task].append((SimpleNamespace(id=pk, qid=qid, version=version), length))
-    return (
-        lint.yes_no_balance_findings(yes_no)
-        + lint.key_letter_balance_findings(letters)
-        + lint.answer_length_findings(lengths)
-    )
-
-
-def _flags_in_scope(benchmark: Benchmark, video_ids: set[int] | None, source: str):
-    flags = QualityFlag.objects.filter(benchmark=benchmark, source=source)
-    if video_ids is None:
-        return flags
-    # Benchmark-wide checks (length outliers included) are always in scope.
-    wide = {"yes_no_balance", "option_position_balance", "answer_length_outlier"}
-    return (
-        flags.filter(item__video_id__in=video_ids)
-        | flags.filter(caption__video_id__in=video_ids)
-        | flags.filter(kind__in=wide)
-    )
-
-
 def sync_flags(benchmark: Benchmark, findings: list[lint.Finding], scope, source: str) -> Counter:
     """Make the open flags in ``scope`` (a QualityFlag queryset) equal ``findings``: raise
     the new, update the changed, resolve the gone; a waiver holds for its target version."""
-    open_flags = {(f.target_key, f.kind): f for f in scope.filter(status=Status.OPEN)}
-    waived = set(scope.filter(status=Status.WAIVED).values_list("target_key", "kind", "target_version"))
+    open_flags, waived = {}, set()
+    for flag in scope.filter(status__in=(Status.OPEN, Status.WAIVED)):  # one query, whatever the scope
+        if flag.status == Status.OPEN:
+            open_flags[(flag.target_key, flag.kind)] = flag
+        else:
+            waived.add((flag.target_key, flag.kind, flag.target_version))
     found = {(f.target_key, f.kind): f for f in findings}
     new_flags, changed = [], []
     for key, finding in found.items():

@@ -166,6 +166,11 @@ def release_create(
         )
     if any(b.kind != Benchmark.Kind.EVAL for b in disjoint_from or ()):
         raise blocked([_wrong_request("disjoint_from names only evaluation benchmarks")])
+    # Edits keep the benchmark-wide flags in step; whatever changed items without lint, the cut sees them right.
+    # Imported here: lint's modules load for a cut, not for every export that reads a release's manifest.
+    from .flags import benchmark_flags_verify  # noqa: PLC0415
+
+    benchmark_flags_verify(benchmark=benchmark)
     with transaction.atomic():
         benchmark_mutex(benchmark.pk, MutexPurpose.RELEASE_CUT)  # one release of a benchmark at a time
         benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # no import or generation changes what is frozen

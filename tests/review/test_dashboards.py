@@ -37,7 +37,9 @@ def reviewed(benchmark, make_clip, admin_user, make_user, add_review):
 def test_the_benchmark_dashboard_draws_status_flags_balance_and_progress(client, admin_user, benchmark, reviewed):
     client.force_login(admin_user)
     page = client.get(reverse("benchmark-dashboard", args=[benchmark.pk])).content.decode()
-    assert page.count("<svg width") == 6  # (legend swatches are <svg class="swatch">) status, flags, balance, timeline, and two per-person charts
+    assert (
+        page.count("<svg width") == 6
+    )  # (legend swatches are <svg class="swatch">) status, flags, balance, timeline, and two per-person charts
     assert "<title>comprehension · Imported (not yet reviewed): 2</title>" in page
     assert "<title>Duplicate options: 1</title>" in page
     assert "<title>SAD · Yes: 1 (50 %)</title>" in page and "<title>FMAR · A: 1 (100 %)</title>" in page

@@ -137,7 +137,9 @@ def test_the_report_shows_each_runs_scores_in_a_table_and_a_chart(client_as, ben
             Prediction.objects.create(run=run, item=item, item_version=1, outcome="parsed", correct=n < correct)
     page = client_as(User.Role.REVIEWER).get(reverse("benchmark-report", args=[benchmark.pk])).content.decode()
     assert "&lt;b&gt;vlm&lt;/b&gt;" in page and "<b>vlm</b>" not in page
-    assert page.count("<rect x=") == 2 and "random · SAD: 50.0%" in page and "&lt;b&gt;vlm&lt;/b&gt; · SAD: 75.0%" in page
+    assert (
+        page.count("<rect x=") == 2 and "random · SAD: 50.0%" in page and "&lt;b&gt;vlm&lt;/b&gt; · SAD: 75.0%" in page
+    )
     assert '<td class="num">75.0</td>' in page and '<td class="num">50.0</td>' in page
 
 

@@ -1,13 +1,14 @@
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from annotation.errors import DomainError
+from annotation.management.data_command import DataCommand
 from annotation.models import Benchmark
 from annotation.selectors import evaluation_benchmarks
 from annotation.services.releases import release_create
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Freeze a benchmark's accepted items as a new release; refuses if it is incomplete, with one line per "
         "kind of blocker: its count, the first few and what clears them"

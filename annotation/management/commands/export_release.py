@@ -1,15 +1,16 @@
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from annotation.exports.release_export import FORMATS, default_format, formats_of
 from annotation.exports.sft_export import FORMATS as SFT_FORMATS
+from annotation.management.data_command import DataCommand
 from annotation.selectors import release_by_tag
 from annotation.services.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Write a release's export to a file or standard output: mac, questions-only, jsonl or json; for a "
         "training corpus sft-video, sft-video-qa, sft-frames, sft-frames-qa or corpus-jsonl (export_sft writes "

@@ -1,13 +1,14 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from annotation.exports.sft_export import SFT_FORMATS, MediaMissing, dataset_name, write_folder
+from annotation.management.data_command import DataCommand
 from annotation.selectors import release_by_tag, release_clip_rows
 from annotation.services.release_integrity import ReleaseDamaged, refuse_wrong_row_count, verified_export_chunks
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Write a training-corpus release as a fine-tuning folder: <format>.jsonl (LLaMA-Factory sharegpt with "
         "OpenAI-style messages), dataset_info.json and media/ (clip files or model-view frames, hard-linked when "

@@ -1,13 +1,14 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from annotation.errors import DomainError
 from annotation.generation.kinds import GENERATOR_TASKS
+from annotation.management.data_command import DataCommand
 from annotation.management.job_progress import follow_job
 from annotation.models import Benchmark, GenerationRun
 from annotation.services.generation import generation_prepare
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Generate questions from the clips' reviewed structured captions, on the Celery workers (in-process on the "
         "embedded default), showing progress. template: CMAR and FMAR without a model; model: SAD, MAD, MAS, PPR, "

@@ -2,14 +2,15 @@ import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from annotation.importing.problems import ImportRejected
+from annotation.management.data_command import DataCommand
 from annotation.services.importing import ImportFile, benchmark_import
 from annotation.services.video_processing import queued_for_frames
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Import machine-generated MA-Bench questions (JSON array or JSONL, published row shape) and/or structured "
         "captions (annotation/schemas/caption.schema.json) into a benchmark; link clip files by name. Prints a JSON "

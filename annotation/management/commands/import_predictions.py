@@ -1,15 +1,16 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import IntegrityError
 
 from annotation.importing.problems import ImportRejected
+from annotation.management.data_command import DataCommand
 from annotation.models import Benchmark
 from annotation.selectors.scores import run_scores
 from annotation.services.external_predictions import predictions_import
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Import a MAC 2026 submission ({'prompts': [...], 'answers': [{'qid', 'pred_answer'}]}) as a run, and score it."
     )

@@ -1,13 +1,14 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from annotation.management.data_command import DataCommand
 from annotation.models import BaselineRun
 from annotation.selectors.scores import run_scores
 from annotation.services.judging import run_judge
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Score a run's open answers (MADU, MARE) with an OpenAI-compatible judge model, then print the run's scores."
 
     def add_arguments(self, parser):

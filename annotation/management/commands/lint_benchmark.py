@@ -1,13 +1,14 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from annotation.management.data_command import DataCommand
 from annotation.models import Benchmark, QualityFlag
 from annotation.selectors import open_flag_counts
 from annotation.services.flags import lint_run
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Run the quality checks on a benchmark and print the open flags per kind."
 
     def add_arguments(self, parser):

@@ -1,12 +1,13 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from annotation.management.data_command import DataCommand
 from annotation.models import Benchmark
 from annotation.selectors import evaluation_benchmarks, participant_report
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "List the participants a training corpus shares with evaluation benchmarks, counting the clips that are or "
         "would be released (not excluded ones); exits 1 when there is any."

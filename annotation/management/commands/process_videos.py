@@ -1,7 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from annotation.dispatch import tasks_run_in_process
 from annotation.domain.transitions import VideoStatus
+from annotation.management.data_command import DataCommand
 from annotation.models import Benchmark, Video
 from annotation.services.video_processing import (
     ProcessingOutcome,
@@ -11,7 +12,7 @@ from annotation.services.video_processing import (
 )
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Run the frame pipeline (probe, scrub frames, model-view frames, browser proxy) for clips with a file. "
         "Clips already complete for their file and the current settings are skipped, and failed ones are left "

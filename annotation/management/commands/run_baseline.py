@@ -1,15 +1,16 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from annotation.errors import DomainError
+from annotation.management.data_command import DataCommand
 from annotation.management.job_progress import follow_job
 from annotation.models import BaselineRun, Benchmark
 from annotation.selectors.scores import run_scores
 from annotation.services.baselines import run_prepare
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Run a baseline predictor over a benchmark on the Celery workers (in-process on the embedded default), "
         "showing progress. Rerunning the same settings resumes: items already predicted for their current "

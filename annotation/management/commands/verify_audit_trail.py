@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from annotation.audit.replay import AUDITED_MODELS, replay_mismatches, stored_state
+from annotation.management.data_command import DataCommand
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Replay the audit trail and check that it rebuilds exactly the stored state of every row."
 
     def handle(self, *args, **options):

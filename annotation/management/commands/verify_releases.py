@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from annotation.management.data_command import DataCommand
 from annotation.models import Release
 from annotation.services.release_integrity import release_check, release_name, row_noun
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Recompute every release's digests (each export format) and row count from its stored rows; exit 1 and "
         "list each release that no longer matches what was cut."

@@ -1,16 +1,17 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from annotation.domain.taxonomy import TASKS, AnswerFormat
 from annotation.errors import DomainError
+from annotation.management.data_command import DataCommand
 from annotation.models import Benchmark, QAItem
 from review.services.option_balance import options_rebalance, rebalance_plan
 
 CHOICE_TASKS = [code for code, task in TASKS.items() if task.answer_format == AnswerFormat.CHOICE]
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Balance the key letters of a choice task by reordering options (texts and the key's text unchanged): "
         "the fewest items move, one audited edit each; --dry-run prints the plan."
