@@ -240,13 +240,22 @@ def _digests(data: dict, view: SectionView) -> None:
     view.notes.append(data["scope"])
 
 
+def _is_table(value) -> bool:
+    return isinstance(value, dict) and bool(value) and all(isinstance(row, dict) for row in value.values())
+
+
 def _shaped(data: dict, view: SectionView) -> None:
-    nested = {k: v for k, v in data.items() if isinstance(v, dict) and all(not isinstance(x, dict) for x in v.values())}
-    scalars = {k: v for k, v in data.items() if k not in nested}
+    """A mapping of mappings is one table; otherwise scalars make a two-column table and each member that
+    is a mapping of mappings a table of its own."""
+    if _is_table(data):
+        view.tables.append(_by_key(view.title, data, ""))
+        return
+    scalars = {k: v for k, v in data.items() if not _is_table(v)}
     if scalars:
         view.tables.append(_pairs(view.title, scalars))
-    if nested:
-        view.tables.append(_by_key(view.title, nested, ""))
+    for key, value in data.items():
+        if _is_table(value):
+            view.tables.append(_by_key(str(key).replace("_", " ").capitalize(), value, ""))
 
 
 LAYOUTS: dict[str, tuple[str, str, Callable[[dict, SectionView], None]]] = {
