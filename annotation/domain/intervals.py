@@ -4,12 +4,11 @@ for a statistic of units (pure functions, no ORM)."""
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+
+import numpy as np
 
 Z95 = 1.959963984540054  # the standard normal quantile of 0.975
-Unit = TypeVar("Unit")
 
 
 def wilson_interval(successes: int, trials: int, *, z: float = Z95) -> tuple[float, float] | None:
@@ -32,23 +31,23 @@ def percentile(ordered: Sequence[float], q: float) -> float:
 
 
 def bootstrap_interval(
-    units: Sequence[Unit],
-    statistic: Callable[[list[Unit]], float | None],
+    count: int,
+    statistic: Callable[[np.ndarray], float | None],
     *,
     seed: int,
     resamples: int,
     level: float = 0.95,
 ) -> tuple[float, float] | None:
-    """The percentile bootstrap interval of ``statistic`` over ``units`` resampled with replacement,
-    ``resamples`` times from ``random.Random(seed)``: the same units and seed give the same interval.
-    Resamples where the statistic is undefined (None) are left out; None when every one is."""
-    if not units:
+    """The percentile bootstrap interval of ``statistic`` over ``count`` units resampled with replacement:
+    each resample is an array of ``count`` unit indices drawn by ``numpy.random.default_rng(seed)``, so the
+    same units in the same order and the same seed give the same interval. Resamples where the statistic
+    is undefined (None) are left out; None when every one is, or without units."""
+    if count <= 0:
         return None
-    rng = random.Random(seed)
-    n = len(units)
+    rng = np.random.default_rng(seed)
     values = []
     for _ in range(resamples):
-        value = statistic([units[rng.randrange(n)] for _ in range(n)])
+        value = statistic(rng.integers(0, count, size=count))
         if value is not None:
             values.append(value)
     if not values:

@@ -12,12 +12,14 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
+import numpy as np
+
 from annotation.domain.intervals import bootstrap_interval, wilson_interval
 from annotation.domain.taxonomy import CLOSED_TASKS
 from annotation.selectors.datasheet_sections import rounded
 from annotation.selectors.judge_agreement import judge_human_agreement
 from annotation.services.datasheets import EVAL, TRAIN, CutSubject, DatasheetSection
-from review.agreement import cohen_kappa, krippendorff_alpha
+from review.agreement import cohen_kappa, krippendorff_alpha_of_counts, label_counts
 from review.agreement_report import agreement_of, answer_units
 from review.models import CaptionReview, Review
 
@@ -57,32 +59,42 @@ def _finite(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _cohen(units: list[list[str]]) -> float | None:
-    """Cohen's kappa where ``agreement_of`` gives one: every unit answered by exactly two people."""
-    return _finite(cohen_kappa(units)) if {len(u) for u in units} == {2} else None
+def _resampled_statistics(units: list[list[str]]) -> dict[str, Callable[[np.ndarray], float | None]]:
+    """Cohen's kappa (where ``agreement_of`` gives one: every unit answered by exactly two people) and
+    Krippendorff's alpha of a resample given as unit indices. Units are grouped by their answers once
+    (a handful of distinct patterns), so a resample of thousands of units is counted, not copied."""
+    patterns = sorted({tuple(unit) for unit in units})
+    pattern_of = np.array([patterns.index(tuple(unit)) for unit in units], dtype=np.intp)
+    counts = label_counts([list(p) for p in patterns])
+    pairs = {len(u) for u in units} == {2}
 
+    def drawn(rows: np.ndarray) -> np.ndarray:
+        return np.bincount(pattern_of[rows], minlength=len(patterns))
 
-def _alpha(units: list[list[str]]) -> float | None:
-    return _finite(krippendorff_alpha(units))
+    def cohen(rows: np.ndarray) -> float | None:
+        if not pairs:
+            return None
+        return _finite(cohen_kappa(patterns, weights=drawn(rows).tolist()))
 
+    def alpha(rows: np.ndarray) -> float | None:
+        return _finite(krippendorff_alpha_of_counts(np.repeat(counts, drawn(rows), axis=0)))
 
-def _measured(
-    units: list[list[str]], point: float | None, statistic: Callable[[list], float | None], *, interval: bool
-) -> dict:
-    if not interval:
-        return {"value": rounded(point)}
-    found = bootstrap_interval(units, statistic, seed=BOOTSTRAP_SEED, resamples=BOOTSTRAP_RESAMPLES)
-    return {"value": rounded(point), "ci95": [rounded(found[0]), rounded(found[1])] if found else None}
+    return {"cohen_kappa": cohen, "krippendorff_alpha": alpha}
 
 
 def _agreement(units: list[list[str]], *, interval: bool) -> dict:
     agreement = agreement_of(units)
-    return {
+    row: dict = {
         "units": agreement.units,
         "percent": rounded(None if agreement.percent is None else 100 * agreement.percent),
-        "cohen_kappa": _measured(units, agreement.cohen, _cohen, interval=interval),
-        "krippendorff_alpha": _measured(units, agreement.alpha, _alpha, interval=interval),
+        "cohen_kappa": {"value": rounded(agreement.cohen)},
+        "krippendorff_alpha": {"value": rounded(agreement.alpha)},
     }
+    if interval:
+        for name, statistic in _resampled_statistics(units).items():
+            found = bootstrap_interval(len(units), statistic, seed=BOOTSTRAP_SEED, resamples=BOOTSTRAP_RESAMPLES)
+            row[name]["ci95"] = [rounded(found[0]), rounded(found[1])] if found else None
+    return row
 
 
 def agreement_section(subject: CutSubject) -> dict:

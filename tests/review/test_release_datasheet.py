@@ -211,9 +211,14 @@ def test_agreement_kappa_and_alpha_with_a_seeded_bootstrap_interval(cut):
         low, high = measured["ci95"]
         assert low <= measured["value"] <= high and low < high
     boot = section["bootstrap"]
-    again = bootstrap_interval(units, cohen_or_none, seed=boot["seed"], resamples=boot["resamples"])
+    of_rows = lambda rows: cohen_or_none([units[i] for i in rows])  # noqa: E731
+    again = bootstrap_interval(len(units), of_rows, seed=boot["seed"], resamples=boot["resamples"])
     assert kappa["ci95"] == pytest.approx(list(again), abs=1e-4)  # the same units and seed: the same interval
-    other_seed = bootstrap_interval(units, cohen_or_none, seed=boot["seed"] + 1, resamples=boot["resamples"])
+    alpha_again = bootstrap_interval(
+        len(units), lambda rows: alpha([units[i] for i in rows]), seed=boot["seed"], resamples=boot["resamples"]
+    )
+    assert alpha_["ci95"] == pytest.approx(list(alpha_again), abs=1e-4)
+    other_seed = bootstrap_interval(len(units), of_rows, seed=boot["seed"] + 1, resamples=boot["resamples"])
     assert list(other_seed) != pytest.approx(kappa["ci95"], abs=1e-6)
     assert section["by_task"]["FMAR"]["units"] == 3 and section["by_task"]["MAS"]["units"] == 2
 

@@ -15,17 +15,14 @@ def test_wilson_interval_known_values():
 
 
 def test_bootstrap_is_seeded_and_skips_undefined_resamples():
-    units = list(range(20))
-    mean = lambda sample: sum(sample) / len(sample)  # noqa: E731
-    first = bootstrap_interval(units, mean, seed=3, resamples=200)
-    assert (
-        first
-        == bootstrap_interval(units, mean, seed=3, resamples=200)
-        != bootstrap_interval(units, mean, seed=4, resamples=200)
-    )
+    values = list(range(20))
+    mean = lambda rows: sum(values[i] for i in rows) / len(rows)  # noqa: E731
+    first = bootstrap_interval(20, mean, seed=3, resamples=200)
+    assert first == bootstrap_interval(20, mean, seed=3, resamples=200)
+    assert first != bootstrap_interval(20, mean, seed=4, resamples=200)
     assert first[0] < 9.5 < first[1]
-    assert bootstrap_interval(units, lambda sample: None, seed=1, resamples=10) is None
-    assert bootstrap_interval([], mean, seed=1, resamples=10) is None
+    assert bootstrap_interval(20, lambda rows: None, seed=1, resamples=10) is None
+    assert bootstrap_interval(0, mean, seed=1, resamples=10) is None
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
 
 
