@@ -352,3 +352,28 @@ def test_a_release_cut_before_datasheets_says_it_has_none(cut, client, make_user
     assert client.get(reverse("release-datasheet", args=[cut.pk])).status_code == 404
     listing = client.get(reverse("benchmark-releases", args=[cut.benchmark_id])).content.decode()
     assert "none (cut before datasheets)" in listing
+
+
+def test_waivers_on_a_clip_held_blind_are_counted_not_listed(cut, client, admin_user, make_user):
+    from review.services.claims import claim_next
+
+    holder = make_user(User.Role.REVIEWER, "holder")
+    queue = queue_create(
+        benchmark=cut.benchmark,
+        name="blind again",
+        created_by=admin_user,
+        annotators=[holder],
+        filters={"clips": ["clip_b"], "statuses": ["accepted"]},
+    )
+    claim_next(queue=queue, user=holder)
+    assert holder.clips_withheld() == [QAItem.objects.get(qid="FMAR_0002").video_id]
+    client.force_login(holder)
+    url = reverse("benchmark-release-datasheet", args=[cut.benchmark_id, cut.pk])
+    page = client.get(url).content.decode()
+    # both waivers name an item of clip_b (FMAR_0002; SAD_0002 beside MAS_0001); the exclusion is on clip_d
+    assert "2 waivers or exclusions on clips you are reviewing blind" in page
+    assert "key checked by two people" not in page and WAIVERS["SAD_0002"][1] not in page
+    assert "the clip is too dark" in page
+    client.force_login(make_user(User.Role.REVIEWER))
+    whole = client.get(url).content.decode()
+    assert "key checked by two people" in whole and 'id="withheld"' not in whole
