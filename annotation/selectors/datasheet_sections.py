@@ -35,13 +35,12 @@ def counts_section(subject: CutSubject) -> dict:
     by_tier: Counter[str] = Counter()
     for task, n in release.task_counts.items():
         by_tier[TASKS[task].tier.value] += n
-    section = {
+    return {
         "items": release.item_count,
         "by_task": dict(release.task_counts),
         "by_tier": {tier.value: by_tier[tier.value] for tier in Tier},
         "clips": len(subject.video_ids),
     }
-    return section
 
 
 def models_section(subject: CutSubject) -> dict:
@@ -51,10 +50,10 @@ def models_section(subject: CutSubject) -> dict:
     item_ids = subject.item_ids
     runs = list(subject.benchmark.runs.order_by("created_at", "pk"))
     scored = [(run, run_scores(run, item_ids=item_ids)) for run in runs]
-    scores = {run.pk: run_scores_ for run, run_scores_ in scored}
+    scores = {run.pk: scores_of_run for run, scores_of_run in scored}
     return {
         "scope": "predictions of the released items only (rotation 0 for plain accuracy); percent correct",
-        "runs": [_run_entry(run, run_scores_) for run, run_scores_ in scored],
+        "runs": [_run_entry(run, scores_of_run) for run, scores_of_run in scored],
         "probes": [_probe_entry(row, scores) for row in probe_rows(scored)],
     }
 
