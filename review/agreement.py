@@ -21,13 +21,20 @@ def percent_agreement(ratings: Sequence[Sequence[str]]) -> float:
     return sum(len(set(r)) == 1 for r in units) / len(units) if units else float("nan")
 
 
-def cohen_kappa(ratings: Sequence[Sequence[str]]) -> float:
-    pairs = [r for r in ratings if len(r) == 2]
+def cohen_kappa(ratings: Sequence[Sequence[str]], weights: Sequence[int] | None = None) -> float:
+    """Cohen's kappa of the two-rating units; ``weights``: how many times each unit counts (a bootstrap
+    resample given as distinct units and their draws), one each by default."""
+    weighted = [(r, 1 if weights is None else w) for r, w in zip(ratings, weights or ratings, strict=True)]
+    pairs = [(r, w) for r, w in weighted if len(r) == 2 and w]
     if not pairs:
         return float("nan")
-    n = len(pairs)
-    observed = sum(a == b for a, b in pairs) / n
-    first, second = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    n = sum(w for _, w in pairs)
+    observed = sum(w for (a, b), w in pairs if a == b) / n
+    first: Counter[str] = Counter()
+    second: Counter[str] = Counter()
+    for (a, b), w in pairs:
+        first[a] += w
+        second[b] += w
     expected = sum(first[label] * second[label] for label in first.keys() | second.keys()) / n**2
     return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
@@ -46,12 +53,23 @@ def fleiss_kappa(ratings: Sequence[Sequence[str]]) -> float:
 
 
 def krippendorff_alpha(ratings: Sequence[Sequence[str]]) -> float:
+    return krippendorff_alpha_of_counts(label_counts(ratings))
+
+
+def label_counts(ratings: Sequence[Sequence[str]]) -> np.ndarray:
+    """Units x labels: how many reviewers gave each label to each unit (``krippendorff``'s value counts).
+    Rows can be resampled (``counts[rows]``) without reading the ratings again, as the datasheet's bootstrap does."""
     labels = sorted({label for r in ratings for label in r})
-    if len(labels) < 2:
-        return 1.0
-    width = max(len(r) for r in ratings)
-    data = np.full((width, len(ratings)), np.nan)
+    index = {label: i for i, label in enumerate(labels)}
+    counts = np.zeros((len(ratings), len(labels)))
     for unit, labels_given in enumerate(ratings):
-        for rater, label in enumerate(labels_given):
-            data[rater, unit] = labels.index(label)
-    return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+        for label in labels_given:
+            counts[unit, index[label]] += 1
+    return counts
+
+
+def krippendorff_alpha_of_counts(counts: np.ndarray) -> float:
+    """Krippendorff's alpha (nominal) of ``label_counts``; 1.0 when only one label was ever given."""
+    if np.count_nonzero(counts.sum(axis=0)) < 2:
+        return 1.0
+    return float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))

@@ -151,3 +151,14 @@ def agreement_by_reviewer(*, reviews) -> dict[int, PersonAgreement]:
 
 def _share(values: list[bool]) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+def answer_units(*, reviews) -> list[tuple[str, list[str]]]:
+    """(task, blind answers) of each unit (an item in a queue) of ``reviews`` with two or more blind answers,
+    in copy order: the units the agreement tables measure answers over."""
+    units = []
+    for unit in _units(_ratings(reviews)).values():
+        answers = [r.answer for r in unit if r.answer]
+        if len(answers) >= 2:
+            units.append((unit[0].task, answers))
+    return units

@@ -10,6 +10,7 @@ from review.views import (
     dashboards,
     hand_scores,
     queue_admin,
+    release_datasheet,
     releases,
     review_page,
 )
@@ -28,6 +29,11 @@ urlpatterns = [
     path("flags/<int:flag_id>/unwaive/", benchmark_actions.unwaive_flag, name="flag-unwaive"),
     path("benchmarks/<int:pk>/releases/", releases.benchmark_releases, name="benchmark-releases"),
     path("benchmarks/<int:pk>/releases/cut/", releases.release_cut, name="benchmark-release-cut"),
+    path(
+        "benchmarks/<int:pk>/releases/<int:release_id>/datasheet/",
+        release_datasheet.release_datasheet,
+        name="benchmark-release-datasheet",
+    ),
     path("queues/<int:queue_id>/start/", review_page.queue_start, name="queue-start"),
     path("review/<int:slot_id>/", review_page.review_slot, name="review-slot"),
     path("review/<int:slot_id>/heartbeat/", review_page.review_heartbeat, name="review-heartbeat"),

@@ -77,6 +77,8 @@ MATRIX = {
     # The release page: reviewers read it (blockers, releases, diffs, downloads); only admins cut (an empty form: 400).
     "benchmarks/<pk>/releases/": _page(kwargs={"pk": "benchmark"}),
     "benchmarks/<pk>/releases/cut/": _admin_page("POST", 400, kwargs={"pk": "benchmark"}),
+    # A release's datasheet page: whoever reads the release page reads it.
+    "benchmarks/<pk>/releases/<release_id>/datasheet/": _page(kwargs={"pk": "benchmark", "release_id": "release"}),
     # The annotator's path: only people assigned start; only the claimer (and admins) open the claim.
     "queues/<queue_id>/start/": _row("POST", LOGIN, 302, 403, 403, 403, kwargs={"queue_id": "queue"}),
     "review/<slot_id>/": _row("GET", LOGIN, 200, 403, 403, 200, kwargs=SLOT),
@@ -137,6 +139,7 @@ MATRIX = {
     "api/releases/": _api(),
     "api/releases/<pk>/": _api(kwargs={"pk": "release"}),
     "api/releases/<pk>/diff/": _api(kwargs={"pk": "release"}, data={"against": "v1"}),
+    "api/releases/<pk>/datasheet/": _api(kwargs={"pk": "release"}),
     "api/releases/<pk>/export/": _api(kwargs={"pk": "release"}),
     "api/runs/": _api(),
     "api/runs/<pk>/": _api(kwargs={"pk": "run"}),

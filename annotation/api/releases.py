@@ -7,7 +7,7 @@ from itertools import chain
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -78,7 +78,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
 
 
 class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Release.objects.select_related("benchmark", "created_by")
+    queryset = Release.objects.select_related("benchmark", "created_by").defer("datasheet")  # read where shown
     serializer_class = ReleaseSerializer
     permission_classes = [AdminWrites]
     pagination_class = IdCursorPagination
@@ -107,6 +107,32 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         except ReleaseBlocked as blocked:
             return Response(blocked_body(blocked), status=status.HTTP_409_CONFLICT)
         return Response(self.get_serializer(release).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "ReleaseDatasheet",
+                {
+                    "release": serializers.IntegerField(),
+                    "benchmark": serializers.CharField(),
+                    "tag": serializers.CharField(),
+                    "datasheet": serializers.JSONField(
+                        help_text="sections named in datasheet.sections, in order; computed at the cut and frozen "
+                        "(README: How to read the datasheet)"
+                    ),
+                },
+            ),
+            404: OpenApiResponse(description="no such release, or one cut before datasheets (it has none)"),
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def datasheet(self, request, pk=None):
+        """The release's datasheet, as stored at the cut (the json export carries the same in release.datasheet)."""
+        release = self.get_object()
+        if release.datasheet is None:
+            return Response({"detail": f"release {release.tag} was cut before datasheets: it has none"}, status=404)
+        body = {"release": release.pk, "benchmark": release.benchmark.name, "tag": release.tag}
+        return Response(body | {"datasheet": release.datasheet})
 
     @extend_schema(
         parameters=[OpenApiParameter("against", str, required=True, description="the older tag")],

@@ -38,6 +38,14 @@ class Release(models.Model):
         "in the manifest. Null for releases cut before exclusions were recorded, whose manifest has none",
     )
 
+    datasheet = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Computed at the cut, in its transaction (annotation.services.datasheets): counts, human "
+        "accuracy, agreement, model probes, flags, exclusions, disjointness, digests. Null for releases cut "
+        "before datasheets, whose json export stays as it was",
+    )
+
     audit_kind = "release"  # target_kind of its release_cut event
 
     class Meta:

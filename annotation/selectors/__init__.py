@@ -147,8 +147,9 @@ def release_export_rows(*, release: Release) -> Iterator[ReleaseItem] | Iterator
 
 
 def benchmark_releases(*, benchmark: Benchmark) -> QuerySet[Release]:
-    """A benchmark's releases, newest first, with who cut them."""
-    return Release.objects.filter(benchmark=benchmark).select_related("created_by").order_by("-created_at", "-pk")
+    """A benchmark's releases, newest first, with who cut them; ``has_datasheet`` without reading the datasheets."""
+    releases = Release.objects.filter(benchmark=benchmark).select_related("created_by").defer("datasheet")
+    return releases.annotate(has_datasheet=Q(datasheet__isnull=False)).order_by("-created_at", "-pk")
 
 
 def excluded_count(*, benchmark: Benchmark) -> int:

@@ -14,6 +14,7 @@ with every rotation answered are scored (a failed rotation waits for the resume)
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db.models import Avg, F
@@ -82,11 +83,13 @@ def accuracy_of(outcomes: list[bool]) -> float:
     return 100.0 * sum(outcomes) / len(outcomes)
 
 
-def run_scores(run: BaselineRun, *, judge: str | None = None) -> RunScores:
+def run_scores(run: BaselineRun, *, judge: str | None = None, item_ids: Collection[int] | None = None) -> RunScores:
+    """The run's scores, over ``item_ids`` only when given (a release's items)."""
     scores = RunScores()
     per_task: defaultdict[str, list[bool]] = defaultdict(list)
+    predictions = run.predictions if item_ids is None else run.predictions.filter(item_id__in=item_ids)
     rows = (
-        run.predictions.unrotated()
+        predictions.unrotated()
         .filter(item__task__in=CLOSED_TASKS, correct__isnull=False)
         .exclude(outcome=Prediction.Outcome.ERROR)
         .values_list("item__task", "correct")
@@ -98,8 +101,10 @@ def run_scores(run: BaselineRun, *, judge: str | None = None) -> RunScores:
         if per_task[task]:
             scores.accuracy[task], scores.scored[task] = accuracy_of(per_task[task]), len(per_task[task])
     if run.settings.get("circular"):
-        _add_circular(scores, circular_verdicts(run))
+        _add_circular(scores, circular_verdicts(run, item_ids=item_ids))
     judged = JudgeScore.objects.filter(prediction__run=run, prediction__item__task__in=OPEN_TASKS)
+    if item_ids is not None:
+        judged = judged.filter(prediction__item_id__in=item_ids)
     # the model judge's scores by default; reviewers' hand scores ("human:<name>") are compared, not averaged in
     judged = judged.filter(judge=judge) if judge else judged.exclude(judge__startswith=HUMAN_JUDGE_PREFIX)
     for row in judged.values("prediction__item__task").annotate(**{d: Avg(d) for d in DIMENSIONS}):
@@ -109,11 +114,13 @@ def run_scores(run: BaselineRun, *, judge: str | None = None) -> RunScores:
     return scores
 
 
-def circular_verdicts(run: BaselineRun) -> dict[int, tuple[str, bool]]:
-    """Item id -> (task, right under every rotation) for the circular run's choice items at their current
-    version with a key and every rotation answered (parsed or unparseable, never a failed request)."""
+def circular_verdicts(run: BaselineRun, *, item_ids: Collection[int] | None = None) -> dict[int, tuple[str, bool]]:
+    """Item id -> (task, right under every rotation) for the circular run's choice items (of ``item_ids``
+    when given) at their current version with a key and every rotation answered (parsed or unparseable,
+    never a failed request)."""
+    predictions = run.predictions if item_ids is None else run.predictions.filter(item_id__in=item_ids)
     rows = (
-        run.predictions.filter(item__task__in=CHOICE_TASKS, item_version=F("item__version"), correct__isnull=False)
+        predictions.filter(item__task__in=CHOICE_TASKS, item_version=F("item__version"), correct__isnull=False)
         .exclude(outcome=Prediction.Outcome.ERROR)
         .values_list("item_id", "rotation", "correct")
     )

@@ -26,6 +26,7 @@ from annotation.selectors import evaluation_benchmarks
 from .audited_writes import Actor, record_action, records_refusals
 from .blocker_queries import Found, add_open_flags
 from .bulk_insert import insert_many
+from .datasheets import CutSubject, datasheet_build
 from .release_snapshots import caption_snapshot, content_provenance, exclusions
 from .train_releases import train_release_blockers, train_release_write
 
@@ -112,8 +113,9 @@ def release_blocker_groups(
 
 
 def release_manifest(release: Release) -> dict:
-    """The release's datasheet: the header of the ``json`` export, so part of its digest. A release
-    cut before exclusions were recorded has no ``excluded`` (``None``), and its manifest stays as it was."""
+    """The header of the ``json`` export, so part of its digest, with the release's datasheet
+    (``annotation.services.datasheets``). A release cut before exclusions were recorded has no
+    ``excluded`` (``None``), one cut before datasheets no ``datasheet``: their manifests stay as they were."""
     manifest = {
         "benchmark": release.benchmark.name,
         "tag": release.tag,
@@ -125,6 +127,8 @@ def release_manifest(release: Release) -> dict:
     }
     if release.excluded is not None:
         manifest["excluded"] = release.excluded
+    if release.datasheet is not None:
+        manifest["datasheet"] = release.datasheet
     return manifest
 
 
@@ -244,8 +248,18 @@ def _eval_release_write(*, benchmark: Benchmark, tag: str, notes: str, user) -> 
         excluded=excluded_items(benchmark, last_event_id),
     )
     rows = _released_rows(release, items, last_event_id)
-    manifest = release_manifest(release)
-    release.export_sha256 = {fmt: export_digest(fmt, manifest, rows) for fmt in FORMATS}
+    subject = CutSubject(
+        release=release,
+        keys={item.pk: (item.task, item.answer) for item in items},
+        video_ids=sorted({item.video_id for item in items}),
+    )
+    release.datasheet = datasheet_build(
+        subject, digests=lambda: {fmt: export_digest(fmt, release_manifest(release), rows) for fmt in FORMATS}
+    )
+    # Only the json export carries the manifest, datasheet included: the other formats' bytes are those the
+    # datasheet's digests were taken of.
+    json_digest = export_digest("json", release_manifest(release), rows)
+    release.export_sha256 = release.datasheet["digests"]["sha256"] | {"json": json_digest}
     release.sha256 = release.export_sha256["jsonl"]
     release.save(force_insert=True)
     for row in rows:

@@ -26,6 +26,7 @@ from annotation.selectors import participant_report
 
 from .blocker_queries import Found, add_open_flags
 from .bulk_insert import insert_many, reserved_ids
+from .datasheets import CutSubject, datasheet_build
 from .release_snapshots import caption_snapshot, content_provenance, exclusions
 
 RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
@@ -147,6 +148,7 @@ def train_release_write(*, benchmark: Benchmark, tag: str, notes: str, user, aga
     )
     digests = {fmt: hashlib.sha256() for fmt in sft_export.FORMATS}
     task_counts: Counter = Counter()
+    qids: list[str] = []
     for start in range(0, len(video_ids), BATCH):
         rows = _frozen_clips(
             release_id, video_ids[start : start + BATCH], first_position=start + 1, last_event_id=last_event_id
@@ -155,6 +157,7 @@ def train_release_write(*, benchmark: Benchmark, tag: str, notes: str, user, aga
             for chunk in sft_export.export_chunks(fmt, rows):
                 digest.update(chunk)
         task_counts.update(qa["task"] for row in rows for qa in row.qa)
+        qids.extend(qa["qid"] for row in rows for qa in row.qa)
         insert_many(ReleaseClip, rows)
     export_sha256 = {fmt: digest.hexdigest() for fmt, digest in digests.items()}
     release = Release(
@@ -174,8 +177,18 @@ def train_release_write(*, benchmark: Benchmark, tag: str, notes: str, user, aga
         export_sha256=export_sha256,
         sha256=export_sha256[sft_export.CANONICAL],
     )
+    subject = CutSubject(
+        release=release, keys=_released_qa(benchmark, qids), video_ids=video_ids, against=tuple(against)
+    )
+    release.datasheet = datasheet_build(subject, digests=lambda: dict(export_sha256))  # no export carries it
     release.save(force_insert=True)
     return release
+
+
+def _released_qa(benchmark: Benchmark, qids: list[str]) -> dict[int, tuple[str, str]]:
+    """Item id -> (task, key) of the QA items frozen with the corpus's clips."""
+    items = QAItem.objects.filter(benchmark=benchmark, qid__in=qids)
+    return {pk: (task, answer) for pk, task, answer in items.values_list("pk", "task", "answer")}
 
 
 def _excluded_captions(benchmark: Benchmark, last_event_id: int) -> list[dict]:

@@ -45,3 +45,11 @@ def test_fleiss_needs_equal_rater_counts_and_units_need_two_ratings():
     with pytest.raises(ValueError, match="same number"):
         fleiss_kappa([("A", "A"), ("A", "A", "B")])
     assert math.isnan(percent_agreement([("A",)]))
+
+
+def test_weighted_cohen_kappa_counts_each_unit_its_weight():
+    from review.agreement import cohen_kappa
+
+    units = [["A", "B"], ["A", "A"], ["B", "B"]]
+    assert cohen_kappa(units, weights=[2, 1, 3]) == cohen_kappa([units[0]] * 2 + [units[1]] + [units[2]] * 3)
+    assert cohen_kappa(units, weights=[0, 1, 1]) == cohen_kappa(units[1:])
