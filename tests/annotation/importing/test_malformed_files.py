@@ -25,7 +25,7 @@ CMAR = "Which category?\nA. Body\nB. Head"
 CORPUS = {
     "empty": (b"", "file is empty"),
     "only whitespace": (b"  \n\n  ", "file is empty"),
-    "truncated array": (rows({})[:-20], "invalid JSON at line 1, column"),
+    "truncated array": (rows({})[:-20], "invalid JSON at line 1: parse error"),
     "array of numbers": (b"[1, 2]", "row 1: a row must be a JSON object, found int"),
     "bare string": (b'"hello"', "row 1: a row must be a JSON object, found str"),
     "object without fields": (b'{"hello": 1}', "row 1, field 'qid': missing"),
