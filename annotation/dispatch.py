@@ -26,6 +26,7 @@ FINGERPRINT_VIDEO = "annotation.fingerprint_video"
 GENERATE_CLIP_BATCH = "annotation.generate_clip_batch"
 PREDICT_CHUNK = "annotation.predict_chunk"
 PROCESS_VIDEO = "annotation.process_video"
+RUN_IMPORT = "annotation.run_import"
 
 _discovery = threading.Lock()
 

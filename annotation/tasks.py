@@ -6,9 +6,10 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from annotation.dispatch import FINGERPRINT_VIDEO, GENERATE_CLIP_BATCH, PREDICT_CHUNK, PROCESS_VIDEO
+from annotation.dispatch import FINGERPRINT_VIDEO, GENERATE_CLIP_BATCH, PREDICT_CHUNK, PROCESS_VIDEO, RUN_IMPORT
 from annotation.services.baselines import chunk_predict, dispatch_next_chunk
 from annotation.services.generation import clip_batch_generate, generation_finish
+from annotation.services.import_jobs import import_job_run, import_job_timed_out
 from annotation.services.video_processing import video_fingerprint, video_process, video_processing_timed_out
 
 
@@ -52,3 +53,17 @@ def generate_clip_batch(run_id: int) -> None:
         generate_clip_batch.delay(run_id)
     else:
         generation_finish(run_id)
+
+
+@shared_task(
+    name=RUN_IMPORT,
+    acks_late=True,
+    reject_on_worker_lost=True,  # redelivered after SIGKILL/OOM; the job counts attempts and gives up
+    soft_time_limit=settings.IMPORT_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.IMPORT_TASK_TIME_LIMIT,
+)
+def run_import(job_id: int) -> str:
+    try:
+        return import_job_run(job_id=job_id).status
+    except SoftTimeLimitExceeded:  # the import's transaction rolled back as the exception unwound it
+        return import_job_timed_out(job_id=job_id, seconds=settings.IMPORT_TASK_SOFT_TIME_LIMIT).status

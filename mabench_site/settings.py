@@ -159,6 +159,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # empty = annotation/domain/participants.py's default for MA-52 names `<interview uuid>_<start>_<end>`.
 PARTICIPANT_ID_PATTERN = env("MABENCH_PARTICIPANT_ID_PATTERN", default="")
 BASELINE_PARALLEL_CHUNKS = env.int("BASELINE_PARALLEL_CHUNKS", default=2)
+# Background imports (annotation/services/import_jobs.py): a 200,000-row file takes about a minute.
+IMPORT_TASK_SOFT_TIME_LIMIT = env.int("IMPORT_TASK_SOFT_TIME_LIMIT", default=1800)
+IMPORT_TASK_TIME_LIMIT = env.int("IMPORT_TASK_TIME_LIMIT", default=1860)
+IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=180)  # no heartbeat this long: its worker is lost
+IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE = {
     # Claims ignore expired leases anyway; the sweep makes queue progress show them as free.
     "sweep-expired-leases": {"task": "review.sweep_expired_leases", "schedule": 60.0},

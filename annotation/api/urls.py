@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from .content import BenchmarkViewSet, ItemViewSet, VideoViewSet
-from .imports import BenchmarkImportView
+from .imports import BenchmarkImportView, ImportJobView
 from .releases import FlagViewSet, ReleaseViewSet
 from .runs import RunViewSet
 
@@ -18,6 +18,7 @@ router.register("runs", RunViewSet, basename="run")
 
 urlpatterns = [
     path("imports/", BenchmarkImportView.as_view(), name="api-import"),
+    path("imports/<int:pk>/", ImportJobView.as_view(), name="api-import-job"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

@@ -3,6 +3,7 @@ from .baselines import BaselineRun, JudgeScore, Prediction, RunChunk
 from .content import AuditedModel, Benchmark, Caption, QAItem, QAItemQuerySet, Video, json_normalized
 from .flags import QualityFlag
 from .generation import GeneratedClip, GenerationRun
+from .imports import ImportJob
 from .releases import Release, ReleaseClip, ReleaseItem
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Caption",
     "GeneratedClip",
     "GenerationRun",
+    "ImportJob",
     "QAItem",
     "QAItemQuerySet",
     "QualityFlag",

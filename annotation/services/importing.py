@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -49,7 +49,8 @@ SUMMARY_COUNTERS = {
 class ImportSource(Protocol):
     """A file to import: its name (as problems name it), its size, and a fresh binary stream of it at each ``open``."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def open(self) -> BinaryIO: ...
 
@@ -78,7 +79,7 @@ class StoredImportFile:
     storage_name: str
 
     def open(self) -> BinaryIO:
-        return default_storage.open(self.storage_name, "rb")
+        return cast(BinaryIO, default_storage.open(self.storage_name, "rb"))
 
     def size(self) -> int:
         return default_storage.size(self.storage_name)
