@@ -226,10 +226,6 @@ class _ProgressWriter:
         if self.report is not None:
             self.report(progress)
         self.rows_written = progress.rows_written
-        now, new_phase = time.monotonic(), progress.phase != self.phase
-        if not new_phase and now - self.last < PROGRESS_SECONDS:
-            return
-        self.phase, self.last = progress.phase, now
         self.latest = {
             "status": Status.WRITING if progress.phase == "writing" else Status.VALIDATING,
             "bytes_total": progress.bytes_total,
@@ -238,11 +234,15 @@ class _ProgressWriter:
             "problem_count": progress.problems,
             "rows_written": progress.rows_written,
         }
+        now, new_phase = time.monotonic(), progress.phase != self.phase
+        if not new_phase and now - self.last < PROGRESS_SECONDS:
+            return
+        self.phase, self.last = progress.phase, now
         if self.pool is not None:
             if new_phase and self.pending is not None:
                 self.pending.result()  # a phase is never skipped
             if new_phase or self.pending is None or self.pending.done():  # else a slow write is not queued behind
-                self.pending = self.pool.submit(_progress_write, self.job_id, self.latest)
+                self.pending = self.pool.submit(_progress_write, self.job_id, dict(self.latest))
         elif not connection.in_atomic_block:
             _progress_write(self.job_id, self.latest)
 
