@@ -173,7 +173,9 @@ def main() -> None:
             peak_kb = memory_kb(child, "VmHWM")
             same_child = pool_process(celery.pid) == child
         floor_kb = json_load_floor_kb(source)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"database: {connection.vendor}; gunicorn --workers 3 (timeout 30 s); 1 Celery worker process")
+        print(f"machine: {os.cpu_count()} cores, load average {load} at the end (other work slows the times)")
         print(f"file: {rows:,} rows of JSONL, {size_mb:.1f} MB")
         print(f"POST /api/imports/ -> {status} in {accepted:.2f} s (gunicorn's timeout: 30 s)")
         print(
