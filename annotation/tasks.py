@@ -6,7 +6,14 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from annotation.dispatch import FINGERPRINT_VIDEO, GENERATE_CLIP_BATCH, PREDICT_CHUNK, PROCESS_VIDEO, RUN_IMPORT
+from annotation.dispatch import (
+    FINGERPRINT_VIDEO,
+    GENERATE_CLIP_BATCH,
+    PREDICT_CHUNK,
+    PROCESS_VIDEO,
+    RUN_IMPORT,
+    tasks_run_in_process,
+)
 from annotation.services.baselines import chunk_predict, dispatch_next_chunk
 from annotation.services.generation import clip_batch_generate, generation_finish
 from annotation.services.import_jobs import import_job_run, import_job_timed_out
@@ -64,6 +71,11 @@ def generate_clip_batch(run_id: int) -> None:
 )
 def run_import(job_id: int) -> str:
     try:
-        return import_job_run(job_id=job_id).status
+        job = import_job_run(job_id=job_id)
     except SoftTimeLimitExceeded:  # the import's transaction rolled back as the exception unwound it
         return import_job_timed_out(job_id=job_id, seconds=settings.IMPORT_TASK_SOFT_TIME_LIMIT).status
+    if job.status in job.RUNNING and not tasks_run_in_process():  # in-process, a countdown is not waited
+        # Another delivery has it, or had it: a redelivery after its process was killed finds the heartbeat
+        # still fresh. Look again once a lost worker's heartbeat counts as stale; a live one's job ends it.
+        run_import.apply_async((job_id,), countdown=settings.IMPORT_STALE_SECONDS + 5)
+    return job.status

@@ -132,7 +132,7 @@ def import_job_redispatch(*, job_id: int) -> bool:
     ``import_job_retry``)."""
     with transaction.atomic():
         stale = ImportJob.objects.filter(_stale_running(), pk=job_id)
-        for job in stale.select_for_update():
+        for job in stale.select_for_update(no_key=True):
             IMPORT_JOB_TRANSITIONS.check(target=str(job), current=job.status, requested=Status.QUEUED)
             job.status = Status.QUEUED
             job.save(update_fields=["status"])
@@ -145,7 +145,7 @@ def import_job_redispatch(*, job_id: int) -> bool:
 def import_job_retry(*, job_id: int) -> ImportJob:
     """Queue a failed job again (its files are kept until it is done or rejected)."""
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        job = ImportJob.objects.select_for_update(no_key=True).get(pk=job_id)
         IMPORT_JOB_TRANSITIONS.check(target=str(job), current=job.status, requested=Status.QUEUED)
         job.status, job.attempts, job.error, job.finished_at = Status.QUEUED, 0, "", None
         job.save(update_fields=["status", "attempts", "error", "finished_at"])

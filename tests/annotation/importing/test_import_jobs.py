@@ -210,3 +210,12 @@ def test_the_command_waits_for_the_worker_and_prints_the_result(celery_worker, t
     out = io.StringIO()
     call_command("import_benchmark", str(path), "--benchmark", "Waited", stdout=out, stderr=io.StringIO())
     assert json.loads(out.getvalue())["items_created"] == 30
+
+
+def test_the_openapi_schema_describes_the_202_and_the_job(client, admin_user):
+    client.force_login(admin_user)
+    schema = client.get(reverse("api-schema"), {"format": "json"}, headers={"Accept": "application/json"})
+    paths = json.loads(schema.content)["paths"]
+    assert "202" in paths["/api/imports/"]["post"]["responses"]
+    job = paths["/api/imports/{id}/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert job == {"$ref": "#/components/schemas/ImportJob"}
