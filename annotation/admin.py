@@ -11,6 +11,7 @@ from .models import (
     Benchmark,
     Caption,
     GenerationRun,
+    ImportJob,
     Prediction,
     QAItem,
     QualityFlag,
@@ -152,6 +153,15 @@ class GenerationRunAdmin(JobAdmin):
                 self.message_user(request, f"{run.source} on {run.benchmark}: {error}", level=messages.ERROR)
                 return
         self.message_user(request, f"Resumed {queryset.count()} run(s); progress shows here as batches finish.")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    """Background imports; the import page (/imports/) follows one with a progress bar."""
+
+    list_display = ("id", "benchmark_name", "status", "rows_read", "problem_count", "rows_written", "attempts")
+    list_filter = ("status",)
+    exclude = ("problems",)  # up to 1,000 of them: the import page lists them
 
 
 @admin.register(Prediction)

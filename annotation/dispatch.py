@@ -42,6 +42,7 @@ FINGERPRINT_VIDEO = "annotation.fingerprint_video"
 GENERATE_CLIP_BATCH = "annotation.generate_clip_batch"
 PREDICT_CHUNK = "annotation.predict_chunk"
 PROCESS_VIDEO = "annotation.process_video"
+RUN_IMPORT = "annotation.run_import"
 
 RECONCILE_JOBS = "annotation.reconcile_jobs"
 

@@ -6,9 +6,17 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from annotation.dispatch import FINGERPRINT_VIDEO, GENERATE_CLIP_BATCH, PREDICT_CHUNK, PROCESS_VIDEO, RECONCILE_JOBS
+from annotation.dispatch import (
+    FINGERPRINT_VIDEO,
+    GENERATE_CLIP_BATCH,
+    PREDICT_CHUNK,
+    PROCESS_VIDEO,
+    RECONCILE_JOBS,
+    RUN_IMPORT,
+)
 from annotation.services.baselines import chunk_predict, dispatch_next_chunk
 from annotation.services.generation import clip_batch_generate, generation_finish, generation_next_batch_enqueue
+from annotation.services.import_jobs import import_job_run, import_job_timed_out
 from annotation.services.job_reconciliation import jobs_reconcile
 from annotation.services.video_processing import video_fingerprint, video_process, video_processing_timed_out
 
@@ -58,3 +66,20 @@ def generate_clip_batch(run_id: int) -> None:
 def reconcile_jobs() -> list[str]:
     """The beat's reconciler pass: sends what the broker refused and what has no live task."""
     return jobs_reconcile().lines()
+
+
+@shared_task(
+    name=RUN_IMPORT,
+    acks_late=True,
+    reject_on_worker_lost=True,  # redelivered after SIGKILL/OOM; the job counts attempts and gives up
+    soft_time_limit=settings.IMPORT_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.IMPORT_TASK_TIME_LIMIT,
+)
+def run_import(job_id: int) -> str:
+    try:
+        job = import_job_run(job_id=job_id)
+    except SoftTimeLimitExceeded:  # the import's transaction rolled back as the exception unwound it
+        return import_job_timed_out(job_id=job_id, seconds=settings.IMPORT_TASK_SOFT_TIME_LIMIT).status
+    # A job another delivery holds (or a killed worker held, its heartbeat still fresh) is left to it; the
+    # reconciler sends it again once that heartbeat is stale (job_reconciliation.import_jobs_reconcile).
+    return job.status

@@ -178,7 +178,7 @@ CELERY_TASK_ROUTES = {
     "annotation.fingerprint_video": {"queue": CELERY_QUEUES_BY_KIND["frames"]},
     "annotation.predict_chunk": {"queue": CELERY_QUEUES_BY_KIND["models"]},
     "annotation.generate_clip_batch": {"queue": CELERY_QUEUES_BY_KIND["generation"]},
-    "annotation.import_*": {"queue": CELERY_QUEUES_BY_KIND["imports"]},  # glob: every import task
+    "annotation.run_import": {"queue": CELERY_QUEUES_BY_KIND["imports"]},
 }
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -205,6 +205,11 @@ ANCHORING_MIN_DISAGREEMENTS = env.int("ANCHORING_MIN_DISAGREEMENTS", default=5)
 RECONCILE_INTERVAL_SECONDS = env.float("RECONCILE_INTERVAL_SECONDS", default=60.0)
 RECONCILE_GRACE_SECONDS = env.float("RECONCILE_GRACE_SECONDS", default=60.0)
 OUTBOX_SEND_GRACE_SECONDS = env.float("OUTBOX_SEND_GRACE_SECONDS", default=10.0)  # a commit's own send is quicker
+# Background imports (annotation/services/import_jobs.py): a 200,000-row file takes about a minute.
+IMPORT_TASK_SOFT_TIME_LIMIT = env.int("IMPORT_TASK_SOFT_TIME_LIMIT", default=1800)
+IMPORT_TASK_TIME_LIMIT = env.int("IMPORT_TASK_TIME_LIMIT", default=1860)
+IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=180)  # no heartbeat this long: its worker is lost
+IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE = {
     # Claims ignore expired leases anyway; the sweep makes queue progress show them as free.
     "sweep-expired-leases": {"task": "review.sweep_expired_leases", "schedule": 60.0},

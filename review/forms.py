@@ -343,3 +343,24 @@ class ReleaseDiffForm(forms.Form):
 
     def pair(self) -> tuple[Release, Release]:
         return self.releases[self.cleaned_data["old"]], self.releases[self.cleaned_data["new"]]
+
+
+class ImportForm(forms.Form):
+    """An upload to import as a background job (see annotation/services/import_jobs.py)."""
+
+    benchmark = forms.CharField(max_length=200, help_text="created when new")
+    questions = forms.FileField(required=False, help_text="MA-Bench questions: JSON array or JSONL")
+    captions = forms.FileField(required=False, help_text="structured captions: JSON array or JSONL")
+    source = forms.CharField(max_length=200, required=False, help_text="generator name and version")
+    kind = forms.ChoiceField(
+        choices=(("", "eval (default)"), ("eval", "eval"), ("train", "train")),
+        required=False,
+        help_text="of a new benchmark; must match an existing one's",
+    )
+    dry_run = forms.BooleanField(required=False, label="Dry run", help_text="validate and report; write nothing")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("questions") and not cleaned.get("captions"):
+            raise ValidationError("Upload a question file, a caption file, or both.")
+        return cleaned

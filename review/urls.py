@@ -9,6 +9,7 @@ from review.views import (
     clips,
     dashboards,
     hand_scores,
+    imports,
     queue_admin,
     release_datasheet,
     releases,
@@ -62,5 +63,7 @@ urlpatterns = [
     path("adjudication/", adjudication.adjudication_list, name="adjudication-list"),
     path("adjudication/items/<int:item_id>/", adjudication.adjudication_decide, name="adjudication-decide"),
     path("adjudication/items/<int:item_id>/exclude/", adjudication.adjudication_exclude, name="adjudication-exclude"),
+    path("imports/", imports.import_start, name="import-start"),
+    path("imports/<int:job_id>/", imports.import_job, name="import-job"),
     path("healthz", benchmarks.healthz, name="healthz"),
 ]

@@ -130,3 +130,26 @@ def test_the_demo_annotator_starts_the_demo_queue(demo_site):
 def test_seeding_twice_changes_nothing(demo_site, embedded_env):
     again = manage(embedded_env, "seed_demo", "--clips", "2")
     assert "already exists; nothing to seed" in again
+
+
+def test_the_import_command_runs_its_job_in_process_and_prints_progress(demo_site, embedded_env, tmp_path):
+    import json
+
+    rows = [
+        {"video": f"clip_{n // 12:03d}.mp4", "task": "SAD", "qid": f"SAD_{n:05d}", "question": "Up?", "answer": "Yes"}
+        for n in range(1500)
+    ]
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_benchmark", str(path), "--benchmark", "Embedded import"],
+        cwd=PROJECT_DIR,
+        env=embedded_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["items_created"] == 1500
+    assert "import validating: 1000 rows read, 0 problems, 0 rows written" in result.stderr
+    assert result.stderr.splitlines()[-1] == "import writing: 1500 rows read, 0 problems, 1500 rows written"

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from django.urls import URLResolver, get_resolver, resolve
 
-from annotation.models import BaselineRun, Prediction, QAItem, QualityFlag, Video
+from annotation.models import BaselineRun, ImportJob, Prediction, QAItem, QualityFlag, Video
 from annotation.services.audited_writes import Actor
 from annotation.services.content import review_status_set, video_register
 from annotation.services.releases import release_create
@@ -96,6 +96,8 @@ MATRIX = {
     "review/<slot_id>/items/<item_id>/decide/": _row("POST", LOGIN, 400, 403, 403, 400, kwargs=ITEM_OF_SLOT),
     # Queue admin and dashboards: admins only.
     "queues/": _admin_page(),
+    "imports/": _admin_page(),
+    "imports/<job_id>/": _admin_page(kwargs={"job_id": "import_job"}),
     "benchmarks/<pk>/queues/new/": _admin_page(kwargs={"pk": "benchmark"}),
     "benchmarks/<pk>/queues/bulk/": _admin_page(kwargs={"pk": "benchmark"}),
     "queues/<queue_id>/manage/": _admin_page(kwargs={"queue_id": "queue"}),
@@ -120,6 +122,7 @@ MATRIX = {
     # and exclude and include items).
     "api/": _row("GET", 403, 200, 200, 200, 200),
     "api/imports/": _api("POST", 400, reviewer=403),
+    "api/imports/<pk>/": _api(reviewer=403, kwargs={"pk": "import_job"}),
     "api/schema/": _row("GET", 403, 200, 200, 200, 200),
     "api/docs/": _row("GET", 403, 200, 200, 200, 200),
     "api/benchmarks/": _api(),
@@ -233,6 +236,7 @@ def world(benchmark, make_item, make_caption, generator, make_user, media_root):
         "slot": slot,
         "prediction": prediction,
         "frame": SimpleNamespace(pk=3),
+        "import_job": ImportJob.objects.create(benchmark_name="Imported", source="gen 1.0", created_by=admin),
     }
     return people, objects
 

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from .content import BenchmarkViewSet, ItemViewSet, VideoViewSet
-from .imports import BenchmarkImportView
+from .imports import BenchmarkImportView, ImportJobView
 from .releases import FlagViewSet, ReleaseViewSet
 from .runs import RunViewSet
 
@@ -24,6 +24,7 @@ SWAGGER_UI = csp_update({"style-src": [UNSAFE_INLINE]})(SpectacularSwaggerSplitV
 
 urlpatterns = [
     path("imports/", BenchmarkImportView.as_view(), name="api-import"),
+    path("imports/<int:pk>/", ImportJobView.as_view(), name="api-import-job"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SWAGGER_UI, name="api-docs"),
     path("", include(router.urls)),

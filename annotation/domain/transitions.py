@@ -126,3 +126,28 @@ VIDEO_TRANSITIONS = TransitionMap(
         V.FAILED: {V.PENDING},  # retry
     },
 )
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    VALIDATING = "validating", "Validating"
+    WRITING = "writing", "Writing"
+    DONE = "done", "Done"
+    REJECTED = "rejected", "Rejected (problems in the file; nothing written)"
+    FAILED = "failed", "Failed (nothing written)"
+
+
+J = ImportJobStatus
+IMPORT_JOB_TRANSITIONS = TransitionMap(
+    "import job status",
+    {
+        J.QUEUED: {J.VALIDATING, J.FAILED},
+        # A lost worker's job (no heartbeat; its write had not committed) is claimed again from the start,
+        # or queued again by a reconciler.
+        J.VALIDATING: {J.WRITING, J.REJECTED, J.FAILED, J.QUEUED, J.VALIDATING},
+        J.WRITING: {J.DONE, J.REJECTED, J.FAILED, J.QUEUED, J.VALIDATING},
+        J.FAILED: {J.QUEUED},  # retried
+        J.DONE: set(),
+        J.REJECTED: set(),
+    },
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,7 +14,7 @@ from annotation.domain.input_rules import text_problem
 from annotation.domain.mac_format import clip_name_of
 from annotation.domain.taxonomy import FINE_LABELS
 
-from .problems import ImportRejected, Problem
+from .problems import Problem, ProblemLog
 from .reading import Row
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "caption.schema.json"
@@ -33,29 +34,44 @@ def caption_validator() -> Draft202012Validator:
     return Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
 
 
-def validate_caption_rows(rows: list[Row], *, file: str) -> list[IncomingCaption]:
-    captions, problems, first_row_of_clip = [], [], {}
-    for row in rows:
-        row_problems = _row_problems(row, file=file)
+class CaptionRowChecker:
+    """Checks caption rows one at a time: ``check(row)`` gives the caption, or None with its problems added to
+    ``problems``. A clip gets one caption per file."""
+
+    def __init__(self, *, file: str, problems: ProblemLog):
+        self.file, self.problems = file, problems
+        self.first_row_of_clip: dict[str, int] = {}
+
+    def check(self, row: Row) -> IncomingCaption | None:
+        row_problems = _row_problems(row, file=self.file)
         if row_problems:
-            problems += row_problems
-            continue
+            self.problems.extend(row_problems)
+            return None
         caption = _incoming_caption(row)
-        if caption.clip_name in first_row_of_clip:
-            problems.append(
+        first = self.first_row_of_clip.setdefault(caption.clip_name, row.number)
+        if first != row.number:
+            self.problems.add(
                 Problem(
-                    file,
-                    f"second caption for clip '{caption.clip_name}' (first on row "
-                    f"{first_row_of_clip[caption.clip_name]})",
+                    self.file,
+                    f"second caption for clip '{caption.clip_name}' (first on row {first})",
                     row.number,
                     field="video",
+                    kind="duplicate",
                 )
             )
-            continue
-        first_row_of_clip[caption.clip_name] = row.number
-        captions.append(caption)
+            return None
+        return caption
+
+    def finish(self) -> None:
+        """Nothing to add: a caption file without rows imports nothing."""
+
+
+def validate_caption_rows(rows: Iterable[Row], *, file: str) -> list[IncomingCaption]:
+    problems = ProblemLog()
+    checker = CaptionRowChecker(file=file, problems=problems)
+    captions = [caption for row in rows if (caption := checker.check(row)) is not None]
     if problems:
-        raise ImportRejected(problems)
+        raise problems.rejected()
     return captions
 
 

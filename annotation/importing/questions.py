@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from annotation.domain.input_rules import text_problem
@@ -11,7 +11,7 @@ from annotation.domain.mac_format import OptionLinesError, clip_name_of, item_fi
 from annotation.domain.participants import participant_id_problem
 from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS, AnswerFormat
 
-from .problems import ImportRejected, Problem
+from .problems import Problem, ProblemLog
 from .reading import Row
 
 MAX_QID = 64
@@ -30,26 +30,42 @@ class IncomingItem:
     participant_id: str = ""  # as given in the row; empty when absent
 
 
-def validate_question_rows(rows: list[Row], *, file: str) -> list[IncomingItem]:
-    """Every row checked; all problems reported together, or none and the items."""
-    items, problems, first_row_of_qid = [], [], {}
-    for row in rows:
-        row_problems = list(_row_problems(row, file=file))
+class QuestionRowChecker:
+    """Checks question rows one at a time (a file is never held whole): ``check(row)`` gives the item, or None
+    with its problems added to ``problems``. A qid is checked against every earlier row's."""
+
+    def __init__(self, *, file: str, problems: ProblemLog):
+        self.file, self.problems = file, problems
+        self.first_row_of_qid: dict[str, int] = {}
+
+    def check(self, row: Row) -> IncomingItem | None:
+        row_problems = list(_row_problems(row, file=self.file))
         if row_problems:
-            problems += row_problems
-            continue
+            self.problems.extend(row_problems)
+            return None
         item = _incoming_item(row)
-        if item.qid in first_row_of_qid:
-            problems.append(
-                Problem(file, f"duplicate qid: also on row {first_row_of_qid[item.qid]}", row.number, item.qid, "qid")
+        first = self.first_row_of_qid.setdefault(item.qid, row.number)
+        if first != row.number:
+            self.problems.add(
+                Problem(self.file, f"duplicate qid: also on row {first}", row.number, item.qid, "qid", kind="duplicate")
             )
-            continue
-        first_row_of_qid[item.qid] = row.number
-        items.append(item)
+            return None
+        return item
+
+    def finish(self) -> None:
+        """The problem of a file without rows, once every row was checked."""
+        if not self.first_row_of_qid and not self.problems:
+            self.problems.add(Problem(self.file, "the file holds no rows", kind="row"))
+
+
+def validate_question_rows(rows: Iterable[Row], *, file: str) -> list[IncomingItem]:
+    """Every row checked; all problems reported together, or none and the items."""
+    problems = ProblemLog()
+    checker = QuestionRowChecker(file=file, problems=problems)
+    items = [item for row in rows if (item := checker.check(row)) is not None]
+    checker.finish()
     if problems:
-        raise ImportRejected(problems)
-    if not items:
-        raise ImportRejected([Problem(file, "the file holds no rows")])
+        raise problems.rejected()
     return items
 
 

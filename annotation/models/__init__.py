@@ -3,6 +3,7 @@ from .baselines import BaselineRun, JudgeScore, Prediction, RunChunk
 from .content import AuditedModel, Benchmark, Caption, QAItem, QAItemQuerySet, Video, json_normalized
 from .flags import AnswerTally, BenchmarkTaskCheck, QualityFlag
 from .generation import GeneratedClip, GenerationRun
+from .imports import ImportJob
 from .jobs import OutboxMessage
 from .releases import Release, ReleaseClip, ReleaseItem
 
@@ -20,6 +21,7 @@ __all__ = [
     "GeneratedClip",
     "GenerationRun",
     "OutboxMessage",
+    "ImportJob",
     "QAItem",
     "QAItemQuerySet",
     "QualityFlag",

@@ -1,26 +1,32 @@
 """Import machine-generated questions and captions into a benchmark.
 
-Everything is validated before anything is written; then one transaction creates
-what is new, revises what the generator changed (as the generator), leaves human
-edits alone with an ``import_conflict`` flag, links clip files found by name, records
-the import in the audit trail and lints the benchmark. Re-importing the same file
-changes nothing.
+The files are streamed twice, never held whole. The first pass validates every row (at most
+the first ``LISTED_PROBLEMS`` problems are kept, every one counted by kind); with any problem
+nothing is written. The second pass reads them again in batches and one transaction creates
+what is new, revises what the generator changed (as the generator), leaves human edits alone
+with an ``import_conflict`` flag, links clip files found by name, records the import in the
+audit trail and lints the benchmark. Re-importing the same file changes nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, Protocol, cast
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
-from annotation.importing.captions import IncomingCaption, validate_caption_rows
-from annotation.importing.participant_ids import ClipRow, missing_participant_problems, participants_by_clip
-from annotation.importing.problems import ImportRejected, Problem
-from annotation.importing.questions import IncomingItem, validate_question_rows
-from annotation.importing.reading import read_rows
+from annotation.importing.captions import CaptionRowChecker, IncomingCaption
+from annotation.importing.participant_ids import ClipParticipants, ClipRow, missing_participant_problems
+from annotation.importing.problems import ImportRejected, Problem, ProblemLog
+from annotation.importing.questions import IncomingItem, QuestionRowChecker
+from annotation.importing.reading import RowReader
 from annotation.models import Benchmark, Caption, QAItem, Video
 
 from .audited_writes import Actor, change_audited, create_audited_many, record_import
@@ -28,6 +34,9 @@ from .content import benchmark_create, video_attach_file
 from .flags import lint_run
 from .machine_revisions import RevisionOutcome, machine_revise, machine_versions_of_human_edited
 
+WRITE_BATCH = 2000  # rows written (and clips created) per round of queries
+LINT_BATCH = 2000  # clips linted per lint_run
+PROGRESS_EVERY = 1000  # rows between progress reports
 CLIP_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi")
 ITEM_CONTENT = ("video_id", "task", "question", "options", "answer")
 SUMMARY_COUNTERS = {
@@ -37,10 +46,58 @@ SUMMARY_COUNTERS = {
 }
 
 
+class ImportSource(Protocol):
+    """A file to import: its name (as problems name it), its size, and a fresh binary stream of it at each ``open``."""
+
+    @property
+    def name(self) -> str: ...
+
+    def open(self) -> BinaryIO: ...
+
+    def size(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class ImportFile:
+    """A file held in memory (a test's, a small upload's)."""
+
     name: str
     content: bytes
+
+    def open(self) -> BinaryIO:
+        return io.BytesIO(self.content)
+
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass(frozen=True)
+class StoredImportFile:
+    """A file kept in the default storage (local disk or a bucket) under ``storage_name``, read as a stream."""
+
+    name: str
+    storage_name: str
+
+    def open(self) -> BinaryIO:
+        return cast(BinaryIO, default_storage.open(self.storage_name, "rb"))
+
+    def size(self) -> int:
+        return default_storage.size(self.storage_name)
+
+
+@dataclass
+class ImportProgress:
+    """How far an import got, for whoever follows it: ``phase`` validating, then writing."""
+
+    phase: str = "validating"
+    bytes_total: int = 0
+    bytes_read: int = 0
+    rows_read: int = 0
+    problems: int = 0
+    rows_written: int = 0
+
+
+ProgressReport = Callable[[ImportProgress], None]
 
 
 @dataclass
@@ -71,50 +128,118 @@ def benchmark_import(
     *,
     benchmark_name: str,
     source: str,
-    questions: ImportFile | None = None,
-    captions: ImportFile | None = None,
+    questions: ImportSource | None = None,
+    captions: ImportSource | None = None,
     videos_dir: Path | None = None,
     dry_run: bool = False,
     user=None,
     kind: str | None = None,
+    progress: ProgressReport | None = None,
 ) -> ImportSummary:
     """``kind`` (eval or train) is the kind of a benchmark the import creates, and must
-    match an existing one's; a clip of a training corpus needs a participant id."""
+    match an existing one's; a clip of a training corpus needs a participant id.
+    ``progress`` is called every ``PROGRESS_EVERY`` rows and at each phase's end."""
     if questions is None and captions is None and videos_dir is None:
         raise ImportRejected(
             [Problem("(arguments)", "nothing to import: give a question file, a caption file or a clip folder")]
         )
     if videos_dir is not None and not videos_dir.is_dir():
         raise ImportRejected([Problem(str(videos_dir), "clip folder not found")])
-    incoming_items = (
-        validate_question_rows(read_rows(questions.content, file=questions.name), file=questions.name)
-        if questions
-        else []
-    )
-    incoming_captions = (
-        validate_caption_rows(read_rows(captions.content, file=captions.name), file=captions.name) if captions else []
-    )
-    question_rows = (
-        [ClipRow(questions.name, i.row, i.clip_name, i.participant_id) for i in incoming_items] if questions else []
-    )
-    caption_rows = (
-        [ClipRow(captions.name, c.row, c.clip_name, c.participant_id) for c in incoming_captions] if captions else []
-    )
-    clip_rows = question_rows + caption_rows
-    participants = participants_by_clip(clip_rows)
-    summary = ImportSummary(
-        benchmark=benchmark_name, source=source, dry_run=dry_run, rows_read=len(incoming_items) + len(incoming_captions)
-    )
+    report = progress or (lambda _: None)
+    counters = ImportProgress(bytes_total=sum(f.size() for f in (questions, captions) if f is not None))
+    clips = _validated_clips(questions, captions, counters, report)
+    summary = ImportSummary(benchmark=benchmark_name, source=source, dry_run=dry_run, rows_read=counters.rows_read)
     machine = Actor.machine(source)
     importer = Actor.person(user) if user is not None else machine
+    counters.phase = "writing"
+    report(counters)
     with transaction.atomic():
         benchmark = _benchmark_for(summary.benchmark, kind, importer)
         benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # no generation or release cut meanwhile
-        videos = _videos_for(benchmark, participants, clip_rows, machine, summary)
-        _write(benchmark, videos, summary, incoming_items, incoming_captions, videos_dir, machine, importer)
+        videos = _videos_for(benchmark, clips, machine, summary)
+        del clips
+        if questions is not None:
+            for items in _checked_batches(questions, QuestionRowChecker):
+                _import_items(benchmark, items, videos, machine, summary)
+                counters.rows_written += len(items)
+                report(counters)
+        if captions is not None:
+            for rows in _checked_batches(captions, CaptionRowChecker):
+                _import_captions(benchmark, rows, videos, machine, summary)
+                counters.rows_written += len(rows)
+                report(counters)
+        if videos_dir is not None:
+            _link_clip_files(benchmark, videos_dir, importer, summary)
+        record_import(benchmark=benchmark, actor=importer, summary=summary.as_dict())
+        summary.flags_raised = dict(_lint_in_batches(benchmark, lambda: report(counters)))
         if dry_run:
             transaction.set_rollback(True)
     return summary
+
+
+def _validated_clips(
+    questions: ImportSource | None, captions: ImportSource | None, counters: ImportProgress, report: ProgressReport
+) -> ClipParticipants:
+    """The first pass: every row of both files checked as it is read; the clips they name, with their
+    participant ids. Raises ImportRejected with the problems (the first ones listed, all counted)."""
+    problems, clips, done_bytes = ProblemLog(), ClipParticipants(), 0
+    for file, checker_class in ((questions, QuestionRowChecker), (captions, CaptionRowChecker)):
+        if file is None:
+            continue
+        checker = checker_class(file=file.name, problems=problems)
+        with file.open() as stream:
+            reader = RowReader(stream, file=file.name, problems=problems)
+            for row in reader:
+                counters.rows_read += 1
+                incoming = checker.check(row)
+                if incoming is not None:
+                    clash = clips.add(ClipRow(file.name, incoming.row, incoming.clip_name, incoming.participant_id))
+                    if clash is not None:
+                        problems.add(clash)
+                if counters.rows_read % PROGRESS_EVERY == 0:
+                    counters.bytes_read, counters.problems = done_bytes + reader.bytes_read, problems.count
+                    report(counters)
+            done_bytes += reader.bytes_read
+        checker.finish()
+    counters.bytes_read, counters.problems = done_bytes, problems.count
+    report(counters)
+    if problems:
+        raise problems.rejected()
+    return clips
+
+
+def _checked_batches(file: ImportSource, checker_class) -> Iterator[list]:
+    """The second pass: the file's rows again, checked again, in lists of ``WRITE_BATCH``. A problem now means
+    the file changed since the first pass: the import stops (and its transaction rolls back)."""
+    problems = ProblemLog()
+    checker = checker_class(file=file.name, problems=problems)
+    batch: list = []
+    with file.open() as stream:
+        for row in RowReader(stream, file=file.name, problems=problems):
+            incoming = checker.check(row)
+            if problems:
+                raise ImportRejected([Problem(file.name, "the file changed while it was imported"), *problems.listed])
+            batch.append(incoming)
+            if len(batch) == WRITE_BATCH:
+                yield batch
+                batch = []
+    if problems:
+        raise problems.rejected()
+    if batch:
+        yield batch
+
+
+def _lint_in_batches(benchmark: Benchmark, beat: Callable[[], None]) -> Counter:
+    """``lint_run`` over every clip of the benchmark, ``LINT_BATCH`` clips at a time (each time with the
+    benchmark-wide checks), so that memory holds one batch of items, not the benchmark's."""
+    raised: Counter = Counter()
+    clip_ids = list(Video.objects.filter(benchmark=benchmark).order_by("pk").values_list("pk", flat=True))
+    if not clip_ids:
+        return lint_run(benchmark=benchmark)
+    for start in range(0, len(clip_ids), LINT_BATCH):
+        raised.update(lint_run(benchmark=benchmark, video_ids=clip_ids[start : start + LINT_BATCH]))
+        beat()
+    return raised
 
 
 def _benchmark_for(name: str, kind: str | None, importer: Actor) -> Benchmark:
@@ -126,30 +251,13 @@ def _benchmark_for(name: str, kind: str | None, importer: Actor) -> Benchmark:
     return benchmark
 
 
-def _write(
-    benchmark,
-    videos,
-    summary,
-    items: list[IncomingItem],
-    captions: list[IncomingCaption],
-    videos_dir,
-    machine: Actor,
-    importer: Actor,
-) -> None:
-    _import_items(benchmark, items, videos, machine, summary)
-    _import_captions(benchmark, captions, videos, machine, summary)
-    if videos_dir is not None:
-        _link_clip_files(benchmark, videos_dir, importer, summary)
-    record_import(benchmark=benchmark, actor=importer, summary=summary.as_dict())
-    summary.flags_raised = dict(lint_run(benchmark=benchmark))
-
-
 def _videos_for(
-    benchmark: Benchmark, participants: dict[str, str], clip_rows: list[ClipRow], machine: Actor, summary: ImportSummary
+    benchmark: Benchmark, clips: ClipParticipants, machine: Actor, summary: ImportSummary
 ) -> dict[str, Video]:
     """The clips the rows name, created where new; participant ids set where the rows
     (or the clip names) give one the stored clip lacks or contradicts."""
-    videos = {v.clip_name: v for v in Video.objects.filter(benchmark=benchmark, clip_name__in=participants.keys())}
+    participants = clips.by_clip()
+    videos = {v.clip_name: v for v in Video.objects.filter(benchmark=benchmark) if v.clip_name in participants}
     if benchmark.is_caption_centric:
         missing = {
             clip
@@ -157,7 +265,7 @@ def _videos_for(
             if not pid and not getattr(videos.get(clip), "participant_id", "")
         }
         if missing:
-            raise ImportRejected(missing_participant_problems(clip_rows, missing))
+            raise ImportRejected(missing_participant_problems(clips.first_rows.values(), missing))
     for clip, video in videos.items():
         if participants[clip] and participants[clip] != video.participant_id:
             videos[clip] = change_audited(
@@ -170,13 +278,18 @@ def _videos_for(
             )
             summary.videos_participant_set += 1
     new = sorted(participants.keys() - videos.keys())
-    created = create_audited_many(
-        model=Video,
-        actor=machine,
-        rows=[{"benchmark": benchmark, "clip_name": n, "participant_id": participants[n]} for n in new],
-    )
-    summary.videos_created = len(created)
-    return videos | {v.clip_name: v for v in created}
+    for start in range(0, len(new), WRITE_BATCH):
+        created = create_audited_many(
+            model=Video,
+            actor=machine,
+            rows=[
+                {"benchmark": benchmark, "clip_name": n, "participant_id": participants[n]}
+                for n in new[start : start + WRITE_BATCH]
+            ],
+        )
+        summary.videos_created += len(created)
+        videos |= {v.clip_name: v for v in created}
+    return videos
 
 
 def _import_items(benchmark, incoming: list[IncomingItem], videos, machine: Actor, summary: ImportSummary) -> None:
@@ -205,7 +318,7 @@ def _import_items(benchmark, incoming: list[IncomingItem], videos, machine: Acto
             continue
         _revise(current, values, human_edited, machine, summary, prefix="items")
     create_audited_many(model=QAItem, actor=machine, rows=new_rows)
-    summary.items_created = len(new_rows)
+    summary.items_created += len(new_rows)
 
 
 def _import_captions(
@@ -227,7 +340,7 @@ def _import_captions(
             continue
         _revise(current, row.fields, human_edited, machine, summary, prefix="captions")
     create_audited_many(model=Caption, actor=machine, rows=new_rows)
-    summary.captions_created = len(new_rows)
+    summary.captions_created += len(new_rows)
 
 
 def _revise(

@@ -16,8 +16,9 @@ Every task claims its job row before working (a conditional UPDATE), so a resend
 still running, or sent twice by two reconcilers, does nothing. Attempt limits stay with the tasks: a
 resent clip counts an attempt, and past ``FRAMES_MAX_ATTEMPTS`` it fails saying so.
 
-A new job kind registers a function here: ``JOB_RECONCILERS["imports"] = import_jobs_reconcile``, which
-returns how many units it sent again. Its messages already survive a broker outage when it dispatches
+- imports: a job whose worker's heartbeat went stale, or a queued job whose message is nowhere.
+
+A new job kind registers a function in ``JOB_RECONCILERS`` that returns how many units it sent again. Its messages already survive a broker outage when it dispatches
 with ``annotation.dispatch.enqueue_on_commit``.
 """
 
@@ -37,15 +38,17 @@ from annotation.dispatch import (
     GENERATE_CLIP_BATCH,
     PREDICT_CHUNK,
     PROCESS_VIDEO,
+    RUN_IMPORT,
     enqueue_on_commit,
     outbox_flush,
     waiting_messages,
 )
 from annotation.domain.transitions import VideoStatus
-from annotation.models import BaselineRun, GeneratedClip, GenerationRun, RunChunk, Video
+from annotation.models import BaselineRun, GeneratedClip, GenerationRun, ImportJob, RunChunk, Video
 
 from .baselines import dispatch_next_chunk
 from .generation import dispatch_generation, generation_finish
+from .import_jobs import import_job_redispatch, import_jobs_without_task
 from .video_processing import video_dead_worker_staging_remove, video_heartbeat_stale_before, video_processing_enqueue
 
 log = logging.getLogger(__name__)
@@ -178,8 +181,25 @@ def generation_batches_reconcile() -> int:
     return resent
 
 
+# --- imports -----------------------------------------------------------------------------------------
+
+
+def import_jobs_reconcile() -> int:
+    """Send again the import jobs of dead workers (no heartbeat for IMPORT_STALE_SECONDS), and queued jobs
+    whose message is nowhere (still queued after the grace time while the imports queue is empty)."""
+    lost_possible = _queue_empty(RUN_IMPORT)
+    sent = 0
+    for job in import_jobs_without_task().only("pk", "status", "created_at"):
+        waiting = job.status == ImportJob.Status.QUEUED
+        if waiting and not (lost_possible and job.created_at < _grace_cutoff()):
+            continue
+        sent += import_job_redispatch(job_id=job.pk)
+    return sent
+
+
 JOB_RECONCILERS: dict[str, Callable[[], int]] = {
     "clips": clips_reconcile,
     "baseline chunks": baseline_chunks_reconcile,
     "generation batches": generation_batches_reconcile,
+    "imports": import_jobs_reconcile,
 }

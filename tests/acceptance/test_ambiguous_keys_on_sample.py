@@ -72,6 +72,7 @@ def repeated_labels(rows, taxonomy) -> tuple[set[str], set[str]]:
 def imported(db, shared_data):
     call_command(
         "import_benchmark",
+        "--in-process",
         str(shared_data / "mabench" / "mabench_data_sample_100.json"),
         "--benchmark",
         "sample",

@@ -17,6 +17,7 @@ PUBLISHED_RANDOM_CLOSED_AVERAGE = 39.05
 def sample(db, shared_data):
     call_command(
         "import_benchmark",
+        "--in-process",
         str(shared_data / "mabench" / "mabench_data_sample_100.json"),
         "--benchmark",
         "sample",

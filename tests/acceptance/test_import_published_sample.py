@@ -65,6 +65,7 @@ def imported(db, shared_data):
     out = io.StringIO()
     call_command(
         "import_benchmark",
+        "--in-process",
         str(shared_data / "mabench" / "mabench_data_sample_100.json"),
         "--benchmark",
         "MA-Bench sample",

@@ -16,7 +16,7 @@ from annotation.services.flags import flag_waive
 
 def test_import_accept_release_export_gives_back_the_published_rows(db, shared_data, reviewer, admin_user, tmp_path):
     source = shared_data / "mabench" / "mabench_data_sample_100.json"
-    call_command("import_benchmark", str(source), "--benchmark", "sample", stdout=io.StringIO())
+    call_command("import_benchmark", "--in-process", str(source), "--benchmark", "sample", stdout=io.StringIO())
     actor = Actor.person(reviewer)
     for item in QAItem.objects.filter(benchmark__name="sample").order_by("id"):
         for status, version in (("in_review", 1), ("accepted", 2)):

@@ -27,29 +27,39 @@ def upload():
         ("anonymous", 403),
         (User.Role.ANNOTATOR, 403),
         (User.Role.REVIEWER, 403),
-        (User.Role.ADMIN, 201),
+        (User.Role.ADMIN, 202),
     ],
 )
-def test_only_admins_may_import(client, make_user, role, expected):
+def test_only_admins_may_import(client, make_user, tasks_in_process, role, expected):
     if role != "anonymous":
         client.force_login(make_user(role))
-    response = client.post(reverse("api-import"), upload())
+    with tasks_in_process():
+        response = client.post(reverse("api-import"), upload())
     assert response.status_code == expected
-    assert QAItem.objects.exists() == (expected == 201)
+    assert QAItem.objects.exists() == (expected == 202)
 
 
-def test_an_admin_imports_with_a_token_and_gets_the_summary(client, admin_user):
+def test_an_admin_imports_with_a_token_and_follows_the_job_to_the_summary(client, admin_user, tasks_in_process):
     token = Token.objects.create(user=admin_user)
-    response = client.post(reverse("api-import"), upload(), headers={"Authorization": f"Token {token.key}"})
-    assert response.status_code == 201
-    assert (response.json()["items_created"], response.json()["source"]) == (1, "gen 2.0")
+    auth = {"Authorization": f"Token {token.key}"}
+    with tasks_in_process():
+        response = client.post(reverse("api-import"), upload(), headers=auth)
+        assert response.status_code == 202
+        assert response.json()["status"] == "queued" and response["Location"] == response.json()["url"]
+        assert not QAItem.objects.exists()  # the worker has not run it yet
+    job = client.get(response["Location"], headers=auth).json()
+    assert (job["status"], job["rows_read"], job["rows_written"], job["problem_count"]) == ("done", 1, 1, 0)
+    assert (job["summary"]["items_created"], job["summary"]["source"]) == (1, "gen 2.0")
     assert Benchmark.objects.get(name="Uploaded").items.get().generated_by == "gen 2.0"
 
 
-def test_a_dry_run_upload_answers_200_and_writes_nothing(client, admin_user):
+def test_a_dry_run_upload_is_a_job_that_writes_nothing(client, admin_user, tasks_in_process):
     client.force_login(admin_user)
-    response = client.post(reverse("api-import"), upload() | {"dry_run": "true"})
-    assert response.status_code == 200 and response.json()["dry_run"] is True
+    with tasks_in_process():
+        response = client.post(reverse("api-import"), upload() | {"dry_run": "true"})
+    assert response.status_code == 202
+    job = client.get(response["Location"]).json()
+    assert job["status"] == "done" and job["summary"]["dry_run"] is True and job["summary"]["items_created"] == 1
     assert not Benchmark.objects.exists()
 
 

@@ -261,7 +261,7 @@ def test_each_kind_of_work_has_its_queue_and_the_dispatch_module_agrees_with_cel
         "annotation.fingerprint_video": queues["frames"],
         "annotation.predict_chunk": queues["models"],
         "annotation.generate_clip_batch": queues["generation"],
-        "annotation.import_benchmark_job": queues["imports"],  # any import task, by its name's prefix
+        "annotation.run_import": queues["imports"],
         "annotation.reconcile_jobs": settings.CELERY_TASK_DEFAULT_QUEUE,
         "review.sweep_expired_leases": settings.CELERY_TASK_DEFAULT_QUEUE,
     }

@@ -79,7 +79,7 @@ def write_file(tmp_path):
 @pytest.fixture
 def run_import(capsys):
     def run(*args, benchmark="Imported", source="gen-x 1.0") -> dict:
-        call_command("import_benchmark", *args, "--benchmark", benchmark, "--source", source)
+        call_command("import_benchmark", "--in-process", *args, "--benchmark", benchmark, "--source", source)
         return json.loads(capsys.readouterr().out)
 
     return run

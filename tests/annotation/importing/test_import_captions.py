@@ -26,7 +26,16 @@ CAPTION = {
 def import_captions(tmp_path, rows, *extra, jsonl=True):
     path = tmp_path / "captions.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) if jsonl else json.dumps(rows))
-    call_command("import_benchmark", "--captions", str(path), "--benchmark", "Captioned", *extra, stdout=io.StringIO())
+    call_command(
+        "import_benchmark",
+        "--in-process",
+        "--captions",
+        str(path),
+        "--benchmark",
+        "Captioned",
+        *extra,
+        stdout=io.StringIO(),
+    )
     return path
 
 
@@ -52,7 +61,9 @@ def test_captions_import_one_per_clip_with_phases_split_into_fields(db, tmp_path
 
 def test_reimporting_captions_changes_nothing_and_a_change_is_a_revision(db, tmp_path):
     path = import_captions(tmp_path, [CAPTION])
-    call_command("import_benchmark", "--captions", str(path), "--benchmark", "Captioned", stdout=io.StringIO())
+    call_command(
+        "import_benchmark", "--in-process", "--captions", str(path), "--benchmark", "Captioned", stdout=io.StringIO()
+    )
     assert Caption.objects.get().version == 1
     import_captions(tmp_path, [CAPTION | {"description": "The head nods three times."}])
     caption = Caption.objects.get()
@@ -93,6 +104,7 @@ def test_questions_and_captions_import_together_and_lint_compares_them(db, tmp_p
     captions.write_text(json.dumps([CAPTION | {"fine_label": "B2"}]))  # Shaking head: disagrees with the FMAR key
     call_command(
         "import_benchmark",
+        "--in-process",
         str(questions),
         "--captions",
         str(captions),

@@ -97,7 +97,7 @@ def test_a_human_edit_is_never_overwritten_by_a_reimport(db, run_import, write_f
 
 
 def test_dry_run_reports_but_writes_nothing(db, two_clips, capsys):
-    call_command("import_benchmark", two_clips, "--benchmark", "Dry", "--dry-run")
+    call_command("import_benchmark", "--in-process", two_clips, "--benchmark", "Dry", "--dry-run")
     summary = json.loads(capsys.readouterr().out)
     assert summary["dry_run"] and summary["items_created"] == 24
     assert not Benchmark.objects.exists() and not AuditEvent.objects.exists() and not QualityFlag.objects.exists()
@@ -125,7 +125,7 @@ def test_the_query_count_does_not_grow_with_the_rows(db, write_file, clip_rows):
             row["answer"] = "ABCDE"[n % 5]  # keys spread over the letters: no balance flag in the larger file
         path = write_file(rows, f"{name}.json")
         with CaptureQueriesContext(connection) as captured:
-            call_command("import_benchmark", path, "--benchmark", name, stdout=io.StringIO())
+            call_command("import_benchmark", "--in-process", path, "--benchmark", name, stdout=io.StringIO())
         return len(captured)
 
     assert queries(3, "small") == queries(30, "large")
@@ -138,7 +138,7 @@ def test_errors_name_row_qid_and_field_and_nothing_is_written(db, write_file, cl
     rows[3]["qid"] = rows[2]["qid"]
     rows[4]["question"] = ""
     with pytest.raises(CommandError) as raised:
-        call_command("import_benchmark", write_file(rows), "--benchmark", "Broken")
+        call_command("import_benchmark", "--in-process", write_file(rows), "--benchmark", "Broken")
     text = str(raised.value)
     assert "4 problem(s); nothing was imported" in text
     assert "row 1 (CMAR_0001), field 'task': unknown task 'CMAC'" in text

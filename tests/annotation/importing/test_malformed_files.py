@@ -25,7 +25,7 @@ CMAR = "Which category?\nA. Body\nB. Head"
 CORPUS = {
     "empty": (b"", "file is empty"),
     "only whitespace": (b"  \n\n  ", "file is empty"),
-    "truncated array": (rows({})[:-20], "invalid JSON at line 1, column"),
+    "truncated array": (rows({})[:-20], "invalid JSON at line 1: parse error"),
     "array of numbers": (b"[1, 2]", "row 1: a row must be a JSON object, found int"),
     "bare string": (b'"hello"', "row 1: a row must be a JSON object, found str"),
     "object without fields": (b'{"hello": 1}', "row 1, field 'qid': missing"),
@@ -88,28 +88,34 @@ def test_the_command_names_the_place_and_writes_nothing(db, tmp_path, case):
     path = tmp_path / "broken.json"
     path.write_bytes(content)
     with pytest.raises(CommandError) as raised:
-        call_command("import_benchmark", str(path), "--benchmark", "Broken")
+        call_command("import_benchmark", "--in-process", str(path), "--benchmark", "Broken")
     assert str(path) in str(raised.value) and expected in str(raised.value)
     assert_nothing_written()
 
 
 @pytest.mark.parametrize("case", CORPUS)
-def test_the_upload_endpoint_answers_400_with_the_problems_and_the_site_keeps_serving(client, admin_user, case):
+def test_the_upload_job_is_rejected_with_the_problems_and_the_site_keeps_serving(
+    client, admin_user, tasks_in_process, case
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     content, expected = CORPUS[case]
     client.force_login(admin_user)
-    response = client.post(
-        reverse("api-import"), {"benchmark": "Broken", "questions": SimpleUploadedFile("broken.json", content)}
-    )
-    assert response.status_code == 400
-    problems = response.json()["problems"]
+    with tasks_in_process():
+        response = client.post(
+            reverse("api-import"), {"benchmark": "Broken", "questions": SimpleUploadedFile("broken.json", content)}
+        )
+    assert response.status_code == 202
+    job = client.get(response["Location"]).json()
+    assert job["status"] == "rejected" and job["rows_written"] == 0
+    problems = job["problems"]
     assert any(
         expected in f"{p['file']}{', row ' + str(p['row']) if p['row'] else ''}"
         f"{' (' + p['qid'] + ')' if p['qid'] else ''}{', field ' + repr(p['field']) if p['field'] else ''}: "
         f"{p['message']}"
         for p in problems
     ), problems
+    assert sum(job["problems_by_kind"].values()) == job["problem_count"] == len(problems)
     assert_nothing_written()
     assert client.get(reverse("home")).status_code == 200
 
@@ -117,5 +123,5 @@ def test_the_upload_endpoint_answers_400_with_the_problems_and_the_site_keeps_se
 def test_a_byte_order_mark_at_the_very_start_is_tolerated(db, tmp_path):
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + rows({}))
-    call_command("import_benchmark", str(path), "--benchmark", "BOM", stdout=io.StringIO())
+    call_command("import_benchmark", "--in-process", str(path), "--benchmark", "BOM", stdout=io.StringIO())
     assert QAItem.objects.count() == 1
