@@ -167,11 +167,15 @@ class Staging:
         names = sorted(p.relative_to(self.dir).as_posix() for p in self.dir.rglob("*") if p.is_file())
         names.remove(MANIFEST_NAME)
         storage = _concrete(self.storage)
-        uploads = [_upload_pool().submit(_uploader(storage).put, folder, self.dir, name) for name in names]
+        uploads = [_upload_pool().submit(_put, storage, folder, self.dir, name) for name in names]
         wait(uploads)  # all of them, so none lands after a failed run's outputs are pruned
         for upload in uploads:
             upload.result()  # the first failure raises: then no manifest is uploaded
-        _uploader(storage).put(folder, self.dir, MANIFEST_NAME)  # last: the completeness marker
+        _put(storage, folder, self.dir, MANIFEST_NAME)  # last: the completeness marker
+
+
+def _put(storage: Storage, folder: str, source_dir: Path, relative: str) -> None:
+    _uploader(storage).put(folder, source_dir, relative)  # the uploader of the thread this runs in
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
