@@ -55,7 +55,8 @@ def test_a_clip_on_s3_is_processed_into_the_bucket_with_every_output_the_manifes
     for index in (0, 17, 29):
         shown.write_bytes(s3_bucket.read(f"{folder}/scrub/{index:06d}.jpg"))
         assert frame_index(shown) == index
-    assert not (media_root / "frames").exists()  # nothing of it on the local disk
+    assert not (media_root / "frames" / str(video.pk)).exists()  # nothing of it on the local disk
+    assert not (media_root / video.file.name).exists()
     assert list((tmp_path / "staging").iterdir()) == []  # the local staging is gone after the upload
 
 

@@ -77,7 +77,8 @@ def test_two_workers_with_their_own_empty_folders_put_every_clips_outputs_in_the
         for index in (0, last):
             shown.write_bytes(s3_bucket.read(f"{folder}/scrub/{index:06d}.jpg"))
             assert frame_index(shown) == index, (video.clip_name, index)
-    assert not (media_root / "frames").exists()
+    for video in videos:  # this process's media folder (shared by the run's tests) got nothing of them either
+        assert not (media_root / "frames" / str(video.pk)).exists() and not (media_root / video.file.name).exists()
     for name, folders in machines.items():
         for folder in folders.values():
             assert files_under(folder) == [], (name, folder.name)  # staged, uploaded, removed
