@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from mabench_site.media_storage_settings import bucket_origins, s3_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -157,6 +159,33 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Media (clip files, frames, proxies, stored uploads) in an S3-protocol bucket (AWS, MinIO, Ceph, R2...)
+# when MEDIA_S3_BUCKET is set; the local MEDIA_ROOT otherwise. See README.md, "Media storage".
+MEDIA_S3_BUCKET = env("MEDIA_S3_BUCKET", default="")
+MEDIA_S3_ENDPOINT_URL = env("MEDIA_S3_ENDPOINT_URL", default="")
+# How the browser gets a stored frame or clip from a bucket: "redirect" to a presigned URL, or "stream" through
+# the web process. bench/media_delivery.py measures both; README.md says why redirect is the default.
+MEDIA_DELIVERY = env("MEDIA_DELIVERY", default="redirect")
+if MEDIA_DELIVERY not in ("redirect", "stream"):
+    raise ImproperlyConfigured(f"MEDIA_DELIVERY is redirect or stream, not {MEDIA_DELIVERY!r}")
+MEDIA_S3_URL_EXPIRY_SECONDS = env.int("MEDIA_S3_URL_EXPIRY_SECONDS", default=600)
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = s3_storage(
+        bucket=MEDIA_S3_BUCKET,
+        endpoint_url=MEDIA_S3_ENDPOINT_URL,
+        region=env("MEDIA_S3_REGION", default=""),
+        access_key=env("MEDIA_S3_ACCESS_KEY_ID", default=""),
+        secret_key=env("MEDIA_S3_SECRET_ACCESS_KEY", default=""),
+        prefix=env("MEDIA_S3_PREFIX", default=""),
+        addressing_style=env("MEDIA_S3_ADDRESSING_STYLE", default=""),
+        url_expiry_seconds=MEDIA_S3_URL_EXPIRY_SECONDS,
+    )
+    if MEDIA_DELIVERY == "redirect":  # the browser fetches frames and clips from the bucket itself
+        for directive in ("img-src", "media-src"):
+            CONTENT_SECURITY_POLICY["DIRECTIVES"][directive] += bucket_origins(MEDIA_S3_ENDPOINT_URL)
+# Workers write a clip's outputs here before uploading them (remote storage); empty: the system's temp folder.
+FRAMES_STAGING_DIR = env("FRAMES_STAGING_DIR", default="")
+MEDIA_UPLOAD_THREADS = env.int("MEDIA_UPLOAD_THREADS", default=8)  # parallel uploads of one clip's outputs
 WHITENOISE_USE_FINDERS = True
 
 # Celery: without a broker the tasks run in-process (the embedded default).

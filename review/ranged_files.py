@@ -1,35 +1,40 @@
-"""Serve a stored file with HTTP Range support, so browsers can seek in a clip without fetching all of it."""
+"""Serve a stored file with HTTP Range support, so browsers can seek in a clip without fetching all of it.
+
+The bytes are streamed from the storage in chunks (a bucket: a ranged GET whose body is relayed),
+never read whole into the web process."""
 
 from __future__ import annotations
 
 import re
 
 from django.core.files.storage import Storage
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+
+from annotation.media_storage import read_range
 
 RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")  # longer numbers are no range any file has: ignored
-CHUNK = 64 * 1024
 
 
 def ranged_file_response(
     request, *, storage: Storage, name: str, content_type: str, cache_control: str = "private, max-age=3600"
 ) -> HttpResponse:
-    size = storage.size(name)
-    wanted = _requested_range(request.headers.get("Range", ""), size)
-    if wanted is None:
-        response = FileResponse(storage.open(name, "rb"), content_type=content_type)
-        # FileResponse names the stored file in Content-Disposition; a clip's stored name can carry its label
-        del response["Content-Disposition"]
-    elif wanted == "unsatisfiable":
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
+    header = request.headers.get("Range", "")
+    if _requested_range(header, 1) is None:  # the whole file: one read gives the size too
+        stored = read_range(storage, name)
+        response = StreamingHttpResponse(stored.chunks, content_type=content_type)
+        response["Content-Length"] = str(stored.size)
     else:
-        start, end = wanted
-        response = StreamingHttpResponse(
-            _read(storage.open(name, "rb"), start, end - start + 1), status=206, content_type=content_type
-        )
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Content-Length"] = str(end - start + 1)
+        size = storage.size(name)
+        wanted = _requested_range(header, size)
+        if wanted is None or wanted == "unsatisfiable":
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+        else:
+            start, end = wanted
+            stored = read_range(storage, name, start, end)
+            response = StreamingHttpResponse(stored.chunks, status=206, content_type=content_type)
+            response["Content-Range"] = f"bytes {start}-{end}/{size}"
+            response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = cache_control
     return response
@@ -49,14 +54,3 @@ def _requested_range(header: str, size: int) -> tuple[int, int] | str | None:
     if start >= size or end < start:
         return "unsatisfiable"
     return start, end
-
-
-def _read(handle, start: int, length: int):
-    with handle:
-        handle.seek(start)
-        while length > 0:
-            chunk = handle.read(min(CHUNK, length))
-            if not chunk:
-                return
-            length -= len(chunk)
-            yield chunk

@@ -5,7 +5,9 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from annotation.services.audited_writes import Actor, create_audited
 from annotation.services.content import benchmark_create, video_register
 from review.models import User
 from review.services import user_create
+from tests.support.s3_server import S3Server
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("MABENCH_SHARED_DATA", PROJECT_DIR.parent / "shared" / "data"))
@@ -46,6 +49,39 @@ def pytest_runtest_setup(item):
 
 
 FIXTURES = Actor.machine("test fixtures")  # who creates the tests' users
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's standalone S3 server on a free port of 127.0.0.1, for the whole run."""
+    server = S3Server(tmp_path_factory.mktemp("s3") / "moto_server.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class S3Bucket:
+    server: S3Server
+    name: str
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return self.server.keys(self.name, prefix)
+
+    def read(self, key: str) -> bytes:
+        return self.server.read(self.name, key)
+
+    def env(self) -> dict[str, str]:
+        return self.server.env(self.name)
+
+
+@pytest.fixture
+def s3_bucket(s3_server, media_root):
+    """Default storage on a new, empty bucket of the test S3 server (django-storages and the real boto3)."""
+    bucket = S3Bucket(s3_server, s3_server.create_bucket(f"mabench-test-{uuid.uuid4().hex[:12]}"))
+    with override_settings(STORAGES={**settings.STORAGES, "default": s3_server.storage(bucket.name)}):
+        yield bucket
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -40,6 +40,7 @@ from annotation.frames.options import FrameOptions
 from annotation.frames.outputs import local_source, prune_video_folder, read_manifest, stored_sha256
 from annotation.frames.pipeline import ClipOutputs, produce_outputs
 from annotation.frames.probe import ClipFailure, opened_clip
+from annotation.media_storage import read_chunks
 from annotation.models import Video
 
 from .audited_writes import Actor, change_audited
@@ -149,10 +150,9 @@ def video_fingerprint(*, video_id: int) -> Video:
     video = Video.objects.get(pk=video_id)
     digest, size = hashlib.sha256(), 0
     # django-stubs types FieldFile.name as str | None; Video.file is never null
-    with default_storage.open(video.file.name, "rb") as handle:  # type: ignore[arg-type]
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
+    for chunk in read_chunks(default_storage, video.file.name):  # type: ignore[arg-type]
+        digest.update(chunk)
+        size += len(chunk)
     return change_audited(
         model=Video,
         pk=video_id,

@@ -4,12 +4,15 @@ and the clip's own (reviewers and admins: the clip view and the adjudication pag
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from annotation.frames.outputs import local_root
+from annotation.media_storage import presigned_url
 from annotation.models import Video
 from review.permissions import may_browse_content, role_required
 from review.ranged_files import ranged_file_response
@@ -21,7 +24,7 @@ def _clip_response(request, video: Video):
     name = video.proxy_file or (video.file.name if video.file else "")
     if not name or not default_storage.exists(name):
         raise Http404("this clip has no playable file yet")
-    return ranged_file_response(request, storage=default_storage, name=name, content_type="video/mp4")
+    return _stored_file_response(request, name=name, content_type="video/mp4", cache_control="private, max-age=3600")
 
 
 def _frame_response(request, video: Video, index: int):
@@ -29,12 +32,24 @@ def _frame_response(request, video: Video, index: int):
     if view is None or not 0 <= index < view.frame_count:
         raise Http404(f"no frame {index} for this clip")
     # The URL carries the outputs' version (?v=), so a stored frame can be cached for long.
-    return ranged_file_response(
+    return _stored_file_response(
         request,
-        storage=default_storage,
         name=view.scrub_file(index),
         content_type="image/jpeg",
         cache_control="private, max-age=604800, immutable",
+    )
+
+
+def _stored_file_response(request, *, name: str, content_type: str, cache_control: str) -> HttpResponse:
+    """From a bucket with MEDIA_DELIVERY=redirect: a redirect to a presigned URL (the bucket answers the
+    Range requests), cacheable for half the URL's life; otherwise the bytes, streamed with Range support."""
+    if settings.MEDIA_DELIVERY == "redirect" and local_root(default_storage) is None:
+        expiry = settings.MEDIA_S3_URL_EXPIRY_SECONDS
+        response = HttpResponseRedirect(presigned_url(default_storage, name, expire=expiry))
+        response["Cache-Control"] = f"private, max-age={expiry // 2}"
+        return response
+    return ranged_file_response(
+        request, storage=default_storage, name=name, content_type=content_type, cache_control=cache_control
     )
 
 

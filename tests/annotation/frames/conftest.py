@@ -120,10 +120,10 @@ def start_worker(django_db_setup, media_root, tmp_path, wait_for):
     """Start a Celery worker of our own (its own queue and process group, so a test may kill it)."""
     started: list[subprocess.Popen] = []
 
-    def start(*, queue: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    def start(*, queue: str, env: dict[str, str] | None = None, hostname: str = "") -> subprocess.Popen:
         if settings.CELERY_TASK_ALWAYS_EAGER or connection.vendor != "postgresql":
             pytest.fail("worker tests need CELERY_BROKER_URL and PostgreSQL (run them with `make test`)")
-        log_path = tmp_path / f"worker-{len(started)}.log"
+        log_path = tmp_path / f"worker-{len(started)}.log"  # a test reads its workers' logs there
         full_env = {
             **os.environ,
             "DATABASE_URL": _database_url(),
@@ -148,6 +148,7 @@ def start_worker(django_db_setup, media_root, tmp_path, wait_for):
                     "--without-mingle",
                     "--without-heartbeat",
                     "--loglevel=INFO",
+                    *(["-n", hostname] if hostname else []),
                 ],
                 cwd=PROJECT_DIR,
                 env=full_env,

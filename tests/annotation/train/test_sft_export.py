@@ -141,3 +141,15 @@ def test_a_corpus_release_is_verified_and_a_damaged_one_is_exported_by_neither_c
     with pytest.raises(CommandError, match="clips expected 3, found 2; .*nothing was written"):
         call_command("export_sft", "Train", "v1", "--out", str(exports / "ft"))
     assert list(exports.iterdir()) == []
+
+
+def test_a_corpus_on_s3_exports_the_same_bytes_copied_from_the_bucket(s3_bucket, release, tmp_path):
+    """``s3_bucket`` comes first: the corpus's clips and frames are stored in the test bucket."""
+    assert release.clips.exists() and all(c.media["file"] in s3_bucket.keys("clips/") for c in release.clips.all())
+    for fmt in ("sft-video", "sft-frames-qa"):
+        out, raw, rows = exported(tmp_path, fmt)  # no local file to hard-link: copied
+        assert hashlib.sha256(raw).hexdigest() == release.export_sha256[fmt]
+        media = [path for row in rows for path in row.get("videos", row.get("images", []))]
+        assert media and all((out / path).stat().st_size > 0 for path in media)
+    clip = release.clips.order_by("clip_name").first()
+    assert (tmp_path / "sft-video" / f"media/{clip.clip_name}.mp4").read_bytes() == s3_bucket.read(clip.media["file"])
