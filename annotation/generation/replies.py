@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 from annotation.domain import lint
 from annotation.domain.answer_parsing import strip_think
+from annotation.domain.input_rules import text_problem
 from annotation.domain.taxonomy import YES_NO_ANSWERS
 
 from .base import CaptionedClip
@@ -55,8 +56,24 @@ def parsed_reply(raw: str) -> tuple[Any, list[str]]:
 
 
 def schema_problems(data: Any, schema: dict) -> list[str]:
+    """The reply's breaches of its schema, then of the input rules every written text keeps (plain text:
+    no control characters, no markup), each named by its path in the reply."""
     errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"[:300] for e in errors]
+    found = [f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"[:300] for e in errors]
+    return found or [f"{path}: {problem}"[:300] for path, problem in _text_problems(data, "")]
+
+
+def _text_problems(value: Any, path: str):
+    if isinstance(value, str):
+        problem = text_problem(value, required=False)
+        if problem:
+            yield path or "(top)", problem
+    elif isinstance(value, dict):
+        for key, part in value.items():
+            yield from _text_problems(part, f"{path}/{key}".lstrip("/"))
+    elif isinstance(value, list):
+        for index, part in enumerate(value):
+            yield from _text_problems(part, f"{path}/{index}".lstrip("/"))
 
 
 def yes_no_problems(data: dict, *, keys: list[str], clip: CaptionedClip) -> list[str]:

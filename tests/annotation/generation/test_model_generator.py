@@ -95,6 +95,17 @@ def test_a_malformed_reply_is_retried_with_the_problem_named(chat_endpoint, fait
             "Additional properties",
         ),
         ("I would rather not.", "not a JSON object"),
+        (
+            json.dumps(
+                {
+                    "questions": [
+                        {"question": "Does the head <img src=x onerror=alert(1)> move down?", "answer": "Yes"},
+                        {"question": "Does the left foot\u0000 move up?", "answer": "No"},
+                    ]
+                }
+            ),
+            "questions/0/question: contains markup '<img src=x onerror=alert(1)> move down?'",
+        ),
     ],
 )
 def test_schema_violating_replies_fail_the_clip_after_the_bounded_attempts(
