@@ -17,6 +17,8 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ImproperlyConfigured
+
 from annotation.models import Benchmark, Release
 
 DATASHEET_FORMAT = 1
@@ -66,7 +68,7 @@ def datasheet_sections_add(sections: Sequence[DatasheetSection]) -> None:
     """Add ``sections`` to the datasheet (an app's ``ready()``); adding one of the same name again replaces it."""
     for section in sections:
         if section.name == DIGESTS:
-            raise ValueError("the digests section is the builder's own, always last")
+            raise ImproperlyConfigured("the digests section is the builder's own, always last")
         names = [s.name for s in DATASHEET_SECTIONS]
         if section.name in names:
             DATASHEET_SECTIONS[names.index(section.name)] = section

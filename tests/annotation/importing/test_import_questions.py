@@ -128,7 +128,8 @@ def test_the_query_count_does_not_grow_with_the_rows(db, write_file, clip_rows):
             call_command("import_benchmark", "--in-process", path, "--benchmark", name, stdout=io.StringIO())
         return len(captured)
 
-    assert queries(3, "small") == queries(30, "large")
+    # both above lint's LENGTH_MIN_ITEMS / BALANCE_MIN_ITEMS per task, so both read the same benchmark-wide checks
+    assert queries(25, "small") == queries(100, "large")
 
 
 def test_errors_name_row_qid_and_field_and_nothing_is_written(db, write_file, clip_rows):

@@ -29,7 +29,7 @@ print(json.dumps(out))
 
 @pytest.fixture
 def folder(accepted_items, benchmark, admin_user, tmp_path):
-    release = release_create(benchmark=benchmark, tag="v1", user=admin_user, notes="Five | questions <b>")
+    release = release_create(benchmark=benchmark, tag="v1", user=admin_user, notes="Five | questions & 1 < 2")
     out = tmp_path / "hf"
     call_command("export_release", benchmark.name, "v1", hf_folder=out, license_id="cc-by-nc-4.0")
     return release, out
@@ -52,7 +52,7 @@ def test_the_card_header_names_license_tasks_size_and_configs(folder):
         {"config_name": "questions-only", "data_files": [{"split": "test", "path": "data/questions_only.json"}]},
     ]
     assert "### Human blind accuracy" in readme and "### Digests" in readme
-    assert "Five \\| questions &lt;b&gt;" in readme  # machine text is escaped in the card
+    assert "Five \\| questions &amp; 1 &lt; 2" in readme  # machine text is escaped in the card
 
 
 def test_the_data_files_are_the_exports_byte_for_byte(folder):
