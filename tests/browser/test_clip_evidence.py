@@ -80,6 +80,7 @@ def test_an_admin_watches_the_clip_on_the_adjudication_page_and_rejects_with_rea
     card.get_by_role("button", name="Watch the clip").click()
     player = page.locator("#evidence-player")
     expect(player.locator("#frame-number")).to_have_text("0")
+    expect(player.locator("#scrubber")).to_have_attribute("data-mounted", "true")  # its script has run
     page.locator("body").press(".")
     expect(player.locator("#frame-number")).to_have_text("1")
     expect(player.locator("#frame-image")).to_have_attribute("data-frame", "1")

@@ -301,17 +301,13 @@ def test_a_killed_workers_clips_are_claimed_again_and_live_claims_are_left_alone
 def test_generated_text_is_shown_as_text(
     benchmark, clips, tasks_in_process, chat_endpoint, faithful_model, client, reviewer
 ):
-    script = '<script>alert("generated")</script>'
+    script = 'the "left" & right (1 < 2) hand'  # plain text a page must still escape; markup is refused (replies.py)
 
     def spoil(request, call):
         if "Task: SAD" in request["messages"][0]["content"]:
             keys = json.loads(request["messages"][1]["content"].split("in order: ", 1)[1].split("\n", 1)[0])
             return json.dumps(
-                {
-                    "questions": [
-                        {"question": f"Does the head {script} move {n}?", "answer": key} for n, key in enumerate(keys)
-                    ]
-                }
+                {"questions": [{"question": f"Does {script} move {n}?", "answer": key} for n, key in enumerate(keys)]}
             )
         return None
 
@@ -322,4 +318,4 @@ def test_generated_text_is_shown_as_text(
     assert QAItem.objects.filter(question__contains=script).count() == 2  # stored as written
     client.force_login(reviewer)
     page = client.get(reverse("benchmark-detail", args=[benchmark.pk]), {"task": "SAD"}).content.decode()
-    assert script not in page and "&lt;script&gt;alert(&quot;generated&quot;)&lt;/script&gt;" in page
+    assert script not in page and "the &quot;left&quot; &amp; right (1 &lt; 2) hand" in page
