@@ -232,3 +232,20 @@ def test_another_reviewers_decision_moving_the_status_does_not_make_a_page_stale
     )
     item = QAItem.objects.get(pk=item.pk)
     assert item.question == "Does the head dip?" and item.review_status == "accepted"
+
+
+def test_a_decided_card_names_reject_reasons_in_words_and_counts_in_the_right_plural(started):
+    client, slot = started
+    sad, fmar = QAItem.objects.get(qid="SAD_0001"), QAItem.objects.get(qid="FMAR_0001")
+    card(client, slot, sad, "answer", {"answer": "Yes"})
+    page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
+    assert "1 question to answer from the video first" in page and "question(s)" not in page
+    card(client, slot, fmar, "answer", {"answer": "C"})
+    page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
+    assert "2 questions still to decide" in page
+    decided = card(
+        client, slot, fmar, "decide", {"decision": "reject", "version": 1, "reject_reasons": ["wrong_key", "ambiguous"]}
+    ).content.decode()
+    assert "(Ambiguous, Wrong key)" in decided and "wrong_key" not in decided.split('class="decision"')[1]
+    page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
+    assert "1 question still to decide" in page and "(Ambiguous, Wrong key)" in page
