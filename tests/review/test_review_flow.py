@@ -287,3 +287,24 @@ def test_home_offers_continue_for_the_held_clip_start_only_where_something_is_op
 
     queue_pause_set(queue=queue, paused=True, by=admin_user)
     assert PAUSED.capitalize() in home_row(client, queue)
+
+
+def test_the_home_page_reads_its_queues_in_queries_that_do_not_grow_with_them(
+    client, benchmark, make_item, admin_user, annotator
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_item("SAD_0001")
+    queue_create(benchmark=benchmark, name="q0", created_by=admin_user, annotators=[annotator])
+    client.force_login(annotator)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("home")).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for n in range(1, 4):
+        queue_create(benchmark=benchmark, name=f"q{n}", created_by=admin_user, annotators=[annotator])
+    assert queries() == before
