@@ -10,6 +10,8 @@ import math
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from django.template.defaultfilters import pluralize
+
 from .charts import PALETTE
 
 LEFT, TOP, PLOT_HEIGHT = 44, 10, 160
@@ -47,11 +49,17 @@ def _y_axis(chart: dict, *, top_value: float, suffix: str = "") -> None:
 
 
 def stacked_bars(
-    categories: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, label: str, percent: bool = False
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    label: str,
+    percent: bool = False,
+    colours: Sequence[str] = PALETTE,
 ) -> dict:
     """One bar per category, one coloured segment per series; ``percent`` scales each bar to 100 %.
 
-    A series keeps its colour by its place in ``series``; series with no value are left out of the legend.
+    A series keeps its colour by its place in ``series`` (``colours``, cycled: pass colours that mean
+    something when the series do, as decisions); series with no value are left out of the legend.
     """
     totals = [sum(values[i] for _, values in series) for i in range(len(categories))]
     top_value = 100 if percent else _nice_top(max(totals, default=0))
@@ -69,11 +77,11 @@ def stacked_bars(
             base -= height
             title = f"{category} · {name}: {value:g}" + (f" ({shown:.0f} %)" if percent else "")
             chart["rects"].append(
-                {"x": x, "y": base, "width": BAR, "height": height, "colour": PALETTE[s % len(PALETTE)], "title": title}
+                {"x": x, "y": base, "width": BAR, "height": height, "colour": colours[s % len(colours)], "title": title}
             )
         chart["texts"].append({"x": x + BAR / 2, "y": TOP + PLOT_HEIGHT + 16, "text": category, "cls": "axis-label"})
     chart["legend"] = [
-        {"name": name, "colour": PALETTE[s % len(PALETTE)]} for s, (name, values) in enumerate(series) if any(values)
+        {"name": name, "colour": colours[s % len(colours)]} for s, (name, values) in enumerate(series) if any(values)
     ]
     return chart
 
@@ -127,7 +135,7 @@ def timeline(days: Sequence[tuple[date, int]], *, label: str) -> dict:
                 "width": step * 0.7,
                 "height": height,
                 "colour": PALETTE[0],
-                "title": f"{day.isoformat()}: {value} reviews, {total} in all",
+                "title": f"{day.isoformat()}: {value} review{pluralize(value)}, {total} in all",
             }
         )
         points.append(f"{x + step / 2:.1f},{TOP + PLOT_HEIGHT * (1 - total / grand_total):.1f}")

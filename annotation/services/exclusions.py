@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 
 from annotation.domain.transitions import REVIEW_TRANSITIONS, ReviewStatus
 from annotation.errors import DomainError, InvalidInput, Refused
@@ -66,7 +67,7 @@ class BulkOutcome:
     refused: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def summary(self) -> str:
-        text = f"{len(self.moved)} question(s) {self.verb}"
+        text = f"{len(self.moved)} question{pluralize(len(self.moved))} {self.verb}"
         if self.refused:
             groups = [f"{len(qids)} {why} ({', '.join(qids)})" for why, qids in self.refused.items()]
             text += "; not changed: " + "; ".join(groups)

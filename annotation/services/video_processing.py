@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from annotation.dispatch import FINGERPRINT_VIDEO, PROCESS_VIDEO, enqueue_chains_on_commit
@@ -77,7 +78,7 @@ def video_processing_request(*, video_ids: Sequence[int], force: bool = False) -
 def queued_for_frames(count: int) -> str:
     """What a person is told once clips are requested: queued, whatever the broker's state."""
     return (
-        f"Queued {count} clip(s) for the frame pipeline; the workers pick them up "
+        f"Queued {count} clip{pluralize(count)} for the frame pipeline; the workers pick them up "
         "(while the broker is down they wait in the database and are sent once it is back)."
     )
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from annotation.domain.taxonomy import TASKS
@@ -28,17 +28,68 @@ class QueueSlotCounts(TypedDict):
     slots_claimed: int
 
 
-def my_queues(*, user: User) -> list[Queue]:
-    """The queues a person is assigned to, with their own progress and what is left."""
-    return list(
-        user.queues.filter(paused=False)
-        .select_related("benchmark")
+PAUSED = "paused: nobody can claim a clip until an admin resumes the queue"
+ALL_DONE = "all done: every clip of this queue is reviewed"
+NOTHING_FOR_YOU = "nothing left for you: every open clip is held by others or already reviewed by you"
+
+
+@dataclass(frozen=True)
+class QueueForPerson:
+    """A queue on a person's home page: their progress, the clip they hold, and whether Start can give them one."""
+
+    queue: Queue
+    done_by_me: int
+    open_slots: int
+    held_slot_id: int | None
+    claimable: bool
+
+    @property
+    def reason(self) -> str:
+        """Why neither Continue nor Start is offered ("" when one is)."""
+        if self.queue.paused:
+            return PAUSED
+        if self.held_slot_id or self.claimable:
+            return ""
+        return ALL_DONE if not self.open_slots else NOTHING_FOR_YOU
+
+
+def my_queues(*, user: User) -> list[QueueForPerson]:
+    """The queues a person is assigned to (paused ones too), with their own progress and what is left for them;
+    one query whatever the number of queues. ``claimable`` holds the rule of ``claims._candidates``: an open
+    slot that is free (unclaimed or its lease ran out) on a clip the person has not done or held in that stage."""
+    now = timezone.now()
+    open_claim = Q(claimed_by=user, completed_at__isnull=True, lease_expires__gte=now)
+    held = QueueSlot.objects.filter(open_claim, queue=OuterRef("pk")).values("pk")[:1]
+    mine = QueueSlot.objects.filter(
+        Q(completed_by=user) | open_claim,
+        queue__benchmark_id=OuterRef(OuterRef("benchmark_id")),
+        queue__stage=OuterRef(OuterRef("stage")),
+    ).values("video_id")
+    free = (
+        QueueSlot.objects.filter(queue=OuterRef("pk"), completed_at__isnull=True)
+        .filter(Q(claimed_by__isnull=True) | Q(lease_expires__lt=now))
+        .exclude(video_id__in=mine)
+    )
+    queues = (
+        user.queues.select_related("benchmark")
         .annotate(
             done_by_me=Count("slots", filter=Q(slots__completed_by=user)),
             open_slots=Count("slots", filter=Q(slots__completed_at__isnull=True)),
+            held_slot_id=Subquery(held),
+            claimable=Exists(free),
         )
         .order_by("benchmark__name", "name")
     )
+    return [
+        QueueForPerson(
+            queue=queue,
+            done_by_me=queue.done_by_me,
+            open_slots=queue.open_slots,
+            held_slot_id=queue.held_slot_id,
+            claimable=queue.claimable,
+        )
+        for queue in queues
+    ]
 
 
 def human_accuracy_by_task(benchmark: Benchmark) -> dict[str, float | None]:

@@ -11,6 +11,7 @@ written once (a second answer to the same question is refused) and copied onto t
 from __future__ import annotations
 
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 
 from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, YES_NO_ANSWERS
 from annotation.errors import InvalidInput, Refused
@@ -54,7 +55,7 @@ def blind_phase_check(*, slot: QueueSlot, user: User, target_kind: str, target_i
     left = blind_questions_left(slot=slot, user=user)
     if left:
         raise BlindAnswerMissing(
-            f"answer the clip's {left} remaining question(s) from the video first: in a blind "
+            f"answer the clip's {left} remaining question{pluralize(left)} from the video first: in a blind "
             "queue keys, references and the caption come after your own answers"
         ).recording(
             actor=Actor.person(user),

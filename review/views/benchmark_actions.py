@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -190,7 +191,8 @@ def exclude_or_include_filter(request, pk: int):
         return render(request, BULK, context | {"error": form_error_text(form)}, status=400)
     if form.cleaned_data["count"] != count:
         changed = (
-            f"The filter now matches {count} question(s), not {form.cleaned_data['count']}: check and confirm again."
+            f"The filter now matches {count} question{pluralize(count)}, not {form.cleaned_data['count']}: "
+            "check and confirm again."
         )
         return render(request, BULK, context | {"error": changed}, status=409)
     service = items_exclude if action == "exclude" else items_include
@@ -273,7 +275,10 @@ def rebalance_options(request, pk: int):
         return render(request, REBALANCE, context | {"error": form_error_text(form)}, status=400)
     task, planned = form.cleaned_data["task"], {plan.task: len(plan.moves) for plan in plans}
     if planned[task] != form.cleaned_data["moves"]:
-        changed = f"{task}: the plan now moves {planned[task]} item(s), not {form.cleaned_data['moves']}: check again."
+        moves = planned[task]
+        changed = (
+            f"{task}: the plan now moves {moves} item{pluralize(moves)}, not {form.cleaned_data['moves']}: check again."
+        )
         return render(request, REBALANCE, context | {"error": changed}, status=409)
     try:
         done = options_rebalance(benchmark=benchmark, task=task, user=request.user, note=form.cleaned_data["note"])

@@ -17,6 +17,8 @@ from review.selectors.evidence_spans import evidence_span_summary
 
 admin_only = role_required(is_admin_role)
 DECISIONS = Review.Decision
+# a decision's colour says what it is: accept green, fix amber, reject red
+DECISION_COLOURS = {DECISIONS.ACCEPT: "#2e9e5b", DECISIONS.FIX: "#d9822b", DECISIONS.REJECT: "#b23a48"}
 
 
 def _status_chart(benchmark: Benchmark) -> dict:
@@ -38,7 +40,13 @@ def _people_charts(people: list[progress.PersonStats]) -> dict:
     decisions = [(label, [getattr(p, value) for p in people]) for value, label in DECISIONS.choices]
     return {
         "done": horizontal_bars([(p.username, p.reviews) for p in people], label="Questions reviewed per person"),
-        "decisions": stacked_bars(names, decisions, label="Decisions per person", percent=True),
+        "decisions": stacked_bars(
+            names,
+            decisions,
+            label="Decisions per person",
+            percent=True,
+            colours=[DECISION_COLOURS[value] for value in DECISIONS.values],
+        ),
     }
 
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotation.models import Benchmark
@@ -115,7 +116,9 @@ def queue_annotators(request, queue_id: int):
     released = queue_annotators_set(queue=queue, annotators=form.cleaned_data["annotators"], by=request.user)
     names = ", ".join(u.username for u in form.cleaned_data["annotators"]) or "nobody"
     messages.success(
-        request, f"Assigned: {names}." + (f" {released} open claim(s) went back to the queue." if released else "")
+        request,
+        f"Assigned: {names}."
+        + (f" {released} open claim{pluralize(released)} went back to the queue." if released else ""),
     )
     return redirect("queue-manage", queue_id=queue.pk)
 

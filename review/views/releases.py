@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -206,5 +207,7 @@ def _blocked_page(request, benchmark: Benchmark, form: ReleaseCutForm, blocked: 
             form.add_error(name if name in form.fields else None, blocker.message)
     if form.errors:
         return _page(request, benchmark, form=form, status=409)
-    form.add_error(None, f"Not released: {len(blocked.found)} blocker(s), listed above by kind.")
+    form.add_error(
+        None, f"Not released: {len(blocked.found)} blocker{pluralize(len(blocked.found))}, listed above by kind."
+    )
     return _page(request, benchmark, form=form, groups=blocked.groups, status=409)

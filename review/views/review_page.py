@@ -29,7 +29,7 @@ from review.forms import (
     form_error_text,
     posted_item_fix,
 )
-from review.models import Queue, QueueSlot, Review
+from review.models import Queue, QueueSlot, Review, reject_reasons_in_words
 from review.selectors.review_page import (
     caption_context,
     cards_by_tier,
@@ -214,6 +214,7 @@ def _conflict(item: QAItem, fix: dict | None, form: DecisionForm, reason: str) -
         "changes": field_changes(theirs, fix) if fix else [],
         "options_text": "\n".join(fix.get("options", [])) if fix else "",
         "reject_reasons": form.cleaned_data["reject_reasons"],
+        "reject_reason_labels": reject_reasons_in_words(form.cleaned_data["reject_reasons"]),
         "reason": reason,
         "span": form.evidence_span(),
     }

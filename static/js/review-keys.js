@@ -102,8 +102,8 @@ document.body.addEventListener("slotProgress", (event) => {
   const { openItems, captionOpen, blindLeft } = event.detail;
   const progress = document.getElementById("slot-progress");
   if (!progress) return;
-  if (blindLeft) progress.textContent = `${blindLeft} question(s) to answer from the video first`;
+  if (blindLeft) progress.textContent = `${blindLeft} question${blindLeft === 1 ? "" : "s"} to answer from the video first`;
   else progress.textContent = openItems || captionOpen
-    ? `${openItems} question(s)${captionOpen ? " and the caption" : ""} still to decide`
+    ? `${openItems} question${openItems === 1 ? "" : "s"}${captionOpen ? " and the caption" : ""} still to decide`
     : "Clip done: press n or “Next clip” for the next one.";
 });

@@ -192,7 +192,7 @@ def test_a_bulk_exclusion_moves_every_matching_item_and_records_one_event_each(
         "in review: exclude it once the reviews of its clip are in": ["SAD_0004"],
     }
     assert outcome.summary() == (
-        "2 question(s) excluded; not changed: 1 excluded already (SAD_0003); "
+        "2 questions excluded; not changed: 1 excluded already (SAD_0003); "
         "1 in review: exclude it once the reviews of its clip are in (SAD_0004)."
     )
     by_item = {mixed[qid].pk: qid for qid in mixed}

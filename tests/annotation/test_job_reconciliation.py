@@ -102,7 +102,7 @@ def test_the_admin_retry_answers_queued_while_the_broker_is_down_and_the_clip_is
         )
 
     assert response.status_code == 200
-    assert "Queued 1 clip(s) for the frame pipeline; the workers pick them up" in response.content.decode()
+    assert "Queued 1 clip for the frame pipeline; the workers pick them up" in response.content.decode()
     refused = OutboxMessage.objects.get()
     assert refused.send_attempts == 1 and "OperationalError" in refused.last_error
     assert Video.objects.get(pk=video.pk).processing_requested_at is not None

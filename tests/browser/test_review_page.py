@@ -112,7 +112,7 @@ def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(
     fmar.get_by_label("Ambiguous").check()
     fmar.get_by_role("button", name="Reject", exact=True).click()
     expect(page.locator("article", has_text="FMAR_0001")).to_contain_text(
-        "Your decision: Reject (ambiguous, wrong_key)"
+        "Your decision: Reject (Ambiguous, Wrong key)"
     )
     page.screenshot(path=artifacts / "review.png", full_page=True)
 

@@ -122,7 +122,7 @@ def test_a_confirmed_bulk_exclusion_reports_what_it_did(reviewer_client, benchma
     assert response.status_code == 302
     assert response["Location"] == reverse("benchmark-detail", args=[benchmark.pk]) + "?task=SAD"
     page = reviewer_client.get(response["Location"]).content.decode()
-    assert "2 question(s) excluded; not changed: 1 excluded already (SAD_0003)." in page
+    assert "2 questions excluded; not changed: 1 excluded already (SAD_0003)." in page
     assert [status_of(item) for item in several] == ["excluded", "excluded", "excluded", "accepted"]
     assert AuditEvent.objects.filter(reason="SAD redone", event_type="status_changed").count() == 2
     assert AuditEvent.objects.filter(target_id=several[2].pk, event_type="refused").count() == 1
@@ -135,7 +135,7 @@ def test_a_bulk_post_without_a_reason_or_with_an_old_count_changes_nothing(revie
     assert no_reason.status_code == 400 and "reason: required" in no_reason.content.decode()
     old_count = reviewer_client.post(url, {"action": "exclude", "task": "SAD", "count": 2, "reason": "r"})
     assert old_count.status_code == 409
-    assert "The filter now matches 3 question(s), not 2" in old_count.content.decode()
+    assert "The filter now matches 3 questions, not 2" in old_count.content.decode()
     no_count = reviewer_client.post(url, {"action": "exclude", "reason": "r"})
     assert no_count.status_code == 400 and "count:" in no_count.content.decode()
     assert AuditEvent.objects.count() == events

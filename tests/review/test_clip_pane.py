@@ -203,7 +203,7 @@ def test_the_page_costs_the_same_queries_with_2_or_12_questions(claimed_clip, ma
 def test_the_page_says_what_is_left_to_answer_then_to_decide(claimed_clip, answer_blind):
     client, slot = claimed_clip
     page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
-    assert "1 question(s) to answer from the video first" in page
+    assert "1 question to answer from the video first" in page
     answer_blind(client, slot)
     page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
-    assert "2 question(s) and the caption still to decide" in page
+    assert "2 questions and the caption still to decide" in page

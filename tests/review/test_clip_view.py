@@ -207,7 +207,7 @@ def test_events_in_words(db, reviewer):
     assert said(event_type="edit_refused", target_version=3, reason="") == (
         "edit refused: made on version 3, no longer the current one"
     )
-    assert said(event_type="refused", reason="answer the clip's 2 remaining question(s)") == (
-        "refused: answer the clip's 2 remaining question(s)"
+    assert said(event_type="refused", reason="answer the clip's 2 remaining questions") == (
+        "refused: answer the clip's 2 remaining questions"
     )
     assert said(event_type="edited", before={"question": "q"}, after={"question": "x" * 200}).endswith("x…”")

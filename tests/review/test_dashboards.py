@@ -62,6 +62,20 @@ def test_the_queue_dashboard_shows_each_person(client, admin_user, reviewed):
     assert '<td class="num">3</td>' in row and '<td class="num">12</td>' in row and '<td class="num">67</td>' in row
 
 
+def test_the_queue_dashboard_colours_decisions_by_what_they_mean(client, admin_user, reviewed):
+    client.force_login(admin_user)
+    page = client.get(reverse("queue-dashboard", args=[reviewed.pk])).content.decode()
+    decisions = page[page.index("Decisions per person") :]
+
+    def fill(title: str) -> str:
+        return decisions.split(f"><title>{title}")[0].rsplit('fill="', 1)[1].split('"')[0]
+
+    green, red = "#2e9e5b", "#b23a48"
+    assert fill("bob · Accept: 2 (67 %)</title>") == green
+    assert fill("bob · Reject: 1 (33 %)</title>") == red
+    assert f'fill="{red}"/></svg>Reject' in decisions and f'fill="{green}"/></svg>Accept' in decisions
+
+
 def test_dashboard_queries_do_not_grow_with_the_reviews(
     client, admin_user, benchmark, reviewed, make_clip, add_review, make_user
 ):
@@ -92,3 +106,14 @@ def test_charts_scale_and_keep_the_text_for_escaping():
     assert [round(r["height"]) for r in chart["rects"]] == [80, 80, 160]  # 50 %, 50 %, 100 % of 160 px
     bars = horizontal_bars([("<b>", 2), ("c", 4)], label="l")
     assert bars["rects"][1]["width"] == 2 * bars["rects"][0]["width"] and bars["texts"][0]["text"] == "<b>"
+
+
+def test_queue_pages_count_in_the_right_plural(client, admin_user, benchmark, make_clip, make_user, add_review):
+    [item] = make_clip("single", {"SAD_0009": ("SAD", "Yes")})[1]
+    queue = queue_create(benchmark=benchmark, name="one clip", created_by=admin_user, overlap=1)
+    add_review(queue=queue, item=item, user=make_user(User.Role.ANNOTATOR, "solo"), answer="Yes")
+    client.force_login(admin_user)
+    dashboard = client.get(reverse("queue-dashboard", args=[queue.pk])).content.decode()
+    assert "of 1 clip review done" in dashboard and "1 review, 1 in all</title>" in dashboard
+    manage = client.get(reverse("queue-manage", args=[queue.pk])).content.decode()
+    assert "1 review per clip" in manage and "1 question review<" in manage and "reviews per clip" not in manage

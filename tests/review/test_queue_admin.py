@@ -168,7 +168,7 @@ def test_an_admin_creates_a_queue_from_the_form(admin_client, benchmark, clips, 
         "FMAR_0003",
     ]  # a task filter: the queue serves those questions of its clips, not their SAD questions
     page = admin_client.get(response["Location"]).content.decode()
-    assert "serves only the 3 question(s) they matched when it was made" in page
+    assert "serves only the 3 questions they matched when it was made" in page
 
 
 def test_form_errors_are_shown_beside_the_fields_they_name(admin_client, benchmark, clips):

@@ -326,7 +326,7 @@ def test_the_page_shows_nothing_of_other_questions_before_the_blind_answers_and_
     assert reverse("review-decide", args=[slot.pk, fmar.pk]) not in page
     assert reverse("review-decide", args=[slot.pk, sad.pk]) in page
     assert "Waves." in page and 'class="caption-form"' not in page  # the caption, read-only
-    assert "1 question(s) still to decide" in page and "and the caption" not in page
+    assert "1 question still to decide" in page and "and the caption" not in page
 
 
 # Audit: every move is one status_changed event, inside the decision that completes the round

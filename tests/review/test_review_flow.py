@@ -232,3 +232,79 @@ def test_another_reviewers_decision_moving_the_status_does_not_make_a_page_stale
     )
     item = QAItem.objects.get(pk=item.pk)
     assert item.question == "Does the head dip?" and item.review_status == "accepted"
+
+
+def test_a_decided_card_names_reject_reasons_in_words_and_counts_in_the_right_plural(started):
+    client, slot = started
+    sad, fmar = QAItem.objects.get(qid="SAD_0001"), QAItem.objects.get(qid="FMAR_0001")
+    card(client, slot, sad, "answer", {"answer": "Yes"})
+    page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
+    assert "1 question to answer from the video first" in page and "question(s)" not in page
+    card(client, slot, fmar, "answer", {"answer": "C"})
+    page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
+    assert "2 questions still to decide" in page
+    decided = card(
+        client, slot, fmar, "decide", {"decision": "reject", "version": 1, "reject_reasons": ["wrong_key", "ambiguous"]}
+    ).content.decode()
+    assert "(Ambiguous, Wrong key)" in decided and "wrong_key" not in decided.split('class="decision"')[1]
+    page = client.get(reverse("review-slot", args=[slot.pk])).content.decode()
+    assert "1 question still to decide" in page and "(Ambiguous, Wrong key)" in page
+
+
+def home_row(client, queue) -> str:
+    page = client.get(reverse("home")).content.decode()
+    return page.split(f'id="queue-{queue.pk}"')[1].split("</tr>")[0]
+
+
+def test_home_offers_continue_for_the_held_clip_start_only_where_something_is_open_and_else_says_why(
+    client, benchmark, make_item, admin_user, annotator, make_user
+):
+    from django.utils import timezone
+
+    from review.selectors import ALL_DONE, NOTHING_FOR_YOU, PAUSED
+    from review.services.claims import NothingToClaim, claim_next
+    from review.services.queues import queue_pause_set
+
+    make_item("SAD_0001")
+    other = make_user(User.Role.ANNOTATOR, "other")
+    queue = queue_create(benchmark=benchmark, name="one clip", created_by=admin_user, annotators=[annotator, other])
+    start = reverse("queue-start", args=[queue.pk])
+    client.force_login(annotator)
+    assert start in home_row(client, queue) and ">Start<" in home_row(client, queue)
+    slot = claim_next(queue=queue, user=annotator)
+    row = home_row(client, queue)
+    assert f'href="{reverse("review-slot", args=[slot.pk])}">Continue</a>' in row and start not in row
+
+    client.force_login(other)  # the only clip is held by someone else: no Start, and the reason
+    row = home_row(client, queue)
+    assert start not in row and NOTHING_FOR_YOU.capitalize() in row and '<td class="num">1</td>' in row
+    with pytest.raises(NothingToClaim):  # the home page and the claim agree
+        claim_next(queue=queue, user=other)
+
+    QueueSlot.objects.filter(pk=slot.pk).update(completed_by=annotator, completed_at=timezone.now())
+    client.force_login(annotator)
+    assert ALL_DONE.capitalize() in home_row(client, queue) and start not in home_row(client, queue)
+
+    queue_pause_set(queue=queue, paused=True, by=admin_user)
+    assert PAUSED.capitalize() in home_row(client, queue)
+
+
+def test_the_home_page_reads_its_queues_in_queries_that_do_not_grow_with_them(
+    client, benchmark, make_item, admin_user, annotator
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_item("SAD_0001")
+    queue_create(benchmark=benchmark, name="q0", created_by=admin_user, annotators=[annotator])
+    client.force_login(annotator)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("home")).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for n in range(1, 4):
+        queue_create(benchmark=benchmark, name=f"q{n}", created_by=admin_user, annotators=[annotator])
+    assert queries() == before

@@ -59,7 +59,7 @@ def test_the_admin_retry_action_requeues_a_failed_clip_with_a_fresh_budget(
     response = client.post(
         changelist, {"action": "retry_processing", "_selected_action": [video.pk], "index": 0}, follow=True
     )
-    assert "Queued 1 clip(s) for the frame pipeline; the workers pick them up" in response.content.decode()
+    assert "Queued 1 clip for the frame pipeline; the workers pick them up" in response.content.decode()
 
     wait_for(lambda: Video.objects.filter(pk=video.pk, status="ready").exclude(sha256="").exists(), seconds=30)
     video.refresh_from_db()
@@ -102,6 +102,6 @@ def test_process_videos_queues_on_the_workers_when_a_broker_is_configured(
 
     output = run_command()
 
-    assert "Queued 3 clip(s) for the frame pipeline; the workers pick them up" in output
+    assert "Queued 3 clips for the frame pipeline; the workers pick them up" in output
     done = Video.objects.filter(pk__in=[v.pk for v in videos], status="ready").exclude(sha256="")  # the chain's end
     wait_for(lambda: done.count() == 3, seconds=30)
