@@ -105,7 +105,7 @@ def test_a_refused_cut_shows_the_blockers_and_is_recorded(client, admin_user, be
     response = client.post(url, {"tag": "v1.0"})
     assert response.status_code == 409 and not Release.objects.exists()
     page = response.content.decode()
-    assert "Not released: 16 blocker(s)" in page and 'id="review_status.rejected"' in page
+    assert "Not released: 16 blockers" in page and 'id="review_status.rejected"' in page
     [refused] = AuditEvent.objects.filter(event_type="refused", target_kind="benchmark")
     assert refused.actor_user == admin_user and "Review status imported: 12 items" in refused.reason
 
