@@ -68,6 +68,26 @@ def label_counts(ratings: Sequence[Sequence[str]]) -> np.ndarray:
     return counts
 
 
+def coincidences(counts: np.ndarray) -> np.ndarray:
+    """Per unit (row of ``label_counts``, at least two ratings each) its labels x labels coincidence matrix:
+    o_ck = (n_c n_k - [c = k] n_c) / (m - 1), Krippendorff's pairable values."""
+    pairable = counts.sum(axis=1) - 1
+    outer = counts[:, :, None] * counts[:, None, :] - np.einsum("uc,ck->uck", counts, np.eye(counts.shape[1]))
+    return outer / pairable[:, None, None]
+
+
+def krippendorff_alpha_of_coincidences(matrix: np.ndarray) -> float:
+    """Nominal alpha of a summed coincidence matrix: 1 - (n - 1) sum_{c!=k} o_ck / sum_{c!=k} n_c n_k;
+    1.0 when only one label was ever given."""
+    totals = matrix.sum(axis=1)
+    n = totals.sum()
+    expected = n * n - (totals * totals).sum()
+    if np.count_nonzero(totals) < 2 or expected == 0:
+        return 1.0
+    observed = matrix.sum() - np.trace(matrix)
+    return float(1 - (n - 1) * observed / expected)
+
+
 def krippendorff_alpha_of_counts(counts: np.ndarray) -> float:
     """Krippendorff's alpha (nominal) of ``label_counts``; 1.0 when only one label was ever given."""
     if np.count_nonzero(counts.sum(axis=0)) < 2:

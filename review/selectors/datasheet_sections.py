@@ -19,7 +19,7 @@ from annotation.domain.taxonomy import CLOSED_TASKS
 from annotation.selectors.datasheet_sections import rounded
 from annotation.selectors.judge_agreement import judge_human_agreement
 from annotation.services.datasheets import EVAL, TRAIN, CutSubject, DatasheetSection
-from review.agreement import cohen_kappa, krippendorff_alpha_of_counts, label_counts
+from review.agreement import cohen_kappa, coincidences, krippendorff_alpha_of_coincidences, label_counts
 from review.agreement_report import agreement_of, answer_units
 from review.models import CaptionReview, Review
 from review.selectors.evidence_spans import evidence_span_summary
@@ -66,7 +66,7 @@ def _resampled_statistics(units: list[list[str]]) -> dict[str, Callable[[np.ndar
     (a handful of distinct patterns), so a resample of thousands of units is counted, not copied."""
     patterns = sorted({tuple(unit) for unit in units})
     pattern_of = np.array([patterns.index(tuple(unit)) for unit in units], dtype=np.intp)
-    counts = label_counts([list(p) for p in patterns])
+    per_pattern = coincidences(label_counts([list(p) for p in patterns]))
     pairs = {len(u) for u in units} == {2}
 
     def drawn(rows: np.ndarray) -> np.ndarray:
@@ -77,8 +77,8 @@ def _resampled_statistics(units: list[list[str]]) -> dict[str, Callable[[np.ndar
             return None
         return _finite(cohen_kappa(patterns, weights=drawn(rows).tolist()))
 
-    def alpha(rows: np.ndarray) -> float | None:
-        return _finite(krippendorff_alpha_of_counts(np.repeat(counts, drawn(rows), axis=0)))
+    def alpha(rows: np.ndarray) -> float | None:  # a resample's coincidences: each pattern's, times its draws
+        return _finite(krippendorff_alpha_of_coincidences(np.tensordot(drawn(rows), per_pattern, axes=1)))
 
     return {"cohen_kappa": cohen, "krippendorff_alpha": alpha}
 
