@@ -142,8 +142,9 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def diff(self, request, pk=None):
         release = self.get_object()
         against = request.query_params.get("against", "")
-        if tag_problem(against):
-            raise InvalidInput(f"against: {tag_problem(against)}", field="against")
+        problem = tag_problem(against)
+        if problem:
+            raise InvalidInput(f"against: {problem}", field="against")
         old = get_object_or_404(Release, benchmark=release.benchmark, tag=against)
         return Response(release_diff(old=old, new=release).as_dict())
 
