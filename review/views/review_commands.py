@@ -50,8 +50,9 @@ def review_undo(request, slot_id: int):
         return _refused(request, slot, str(error), error_status(error))
     # the page this sends to starts the card's time again (review_slot), as for a card never decided
     messages.info(request, f"Undone: your {undone.decision} of {undone.label}. Decide it again.")
-    anchor = "caption-pane" if undone.target_kind == "caption" else f"item-{undone.target_id}"
-    return _go(request, reverse("review-slot", args=[slot.pk]) + f"#{anchor}")
+    card = "caption-pane" if undone.target_kind == "caption" else f"item-{undone.target_id}"
+    # a query, not a #fragment: a new fragment alone would not reload the page
+    return _go(request, reverse("review-slot", args=[slot.pk]) + f"?focus={card}")
 
 
 @require_POST

@@ -234,11 +234,12 @@ document.body.addEventListener("slotProgress", (event) => {
     : "Clip done: press Shift+N or “Next clip” for the next one.";
 });
 
-// on load: a card named in the address (after an undo) or the first undecided one
+// on load: the card named in the address (?focus=, after an undo) or the first undecided one
 (() => {
   showUndo(document.getElementById("slot-progress")?.hasAttribute("data-clip-done") ?? false);
   if (document.activeElement && document.activeElement !== document.body) return;
-  const named = location.hash && document.getElementById(location.hash.slice(1));
+  const focus = new URLSearchParams(location.search).get("focus");
+  const named = focus && document.getElementById(focus);
   if (named && named.matches(CARDS) && undecided(named)) focusCard(named);
   else focusFirstUndecided();
 })();

@@ -60,7 +60,7 @@ def test_undo_takes_back_the_last_decision_keeps_both_in_the_trail_and_the_card_
 
     response = undo(client, slot)
     assert response.status_code == 200
-    assert response["HX-Redirect"] == reverse("review-slot", args=[slot.pk]) + f"#item-{sad.pk}"
+    assert response["HX-Redirect"] == reverse("review-slot", args=[slot.pk]) + f"?focus=item-{sad.pk}"
     assert not Review.objects.filter(item=sad).exists()
     reviewed, undone = (
         AuditEvent.objects.filter(target_kind="qaitem", target_id=sad.pk)
