@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from annotation.errors import Refused
+from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Caption, QAItem, Video
 from annotation.services.audited_writes import Actor, record_action, records_refusals
 from annotation.services.content import caption_edit, item_edit
@@ -145,10 +145,10 @@ def _fix_reverted(model: type[QAItem] | type[Caption], pk: int, fixed_version: i
 
 
 def undo_target(text: str) -> tuple[str, int] | None:
-    """The card an Undo button names (``item:<id>`` / ``caption:<id>``); ValueError on anything else."""
+    """The card an Undo button names (``item:<id>`` / ``caption:<id>``); None (the last decision) for none."""
     if not text:
         return None
     kind, _, pk = text.partition(":")
     if kind not in ("item", "caption") or not pk.isdigit():
-        raise ValueError(text)
+        raise InvalidInput("target: not a card of this clip (item:<id> or caption:<id>)", field="target")
     return kind, int(pk)

@@ -42,9 +42,6 @@ def review_undo(request, slot_id: int):
     slot = own_slot(request, slot_id)
     try:
         target = undo_target(request.POST.get("target", ""))
-    except ValueError:
-        return _refused(request, slot, "target: not a card of this clip (item:<id> or caption:<id>)", 400)
-    try:
         undone = decision_undo(slot_id=slot.pk, user=request.user, target=target)
     except DomainError as error:
         return _refused(request, slot, str(error), error_status(error))
