@@ -210,22 +210,29 @@ document.addEventListener("keydown", (event) => {
   if ((card && cardCommand(event, card)) || pageCommand(event, card)) event.preventDefault();
 });
 
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target && event.detail.target.id === "command-error") event.detail.target.hidden = false;
+});
+
 document.body.addEventListener("htmx:afterSettle", (event) => {
   const id = event.detail.target && event.detail.target.id;
   const swapped = id ? document.getElementById(id) : null;
   if (!swapped || !swapped.matches(CARDS)) return;
+  showUndo(); // the card swapped in after the clip's last decision offers no undo
   // a card still asking something of this person (an error, the fix preview, a conflict) keeps the focus
   if (undecided(swapped)) focusCard(swapped);
   else focusFirstUndecided();
 });
 
-function showUndo(clipDone) {
+let clipDone = document.getElementById("slot-progress")?.hasAttribute("data-clip-done") ?? false;
+function showUndo() {
   for (const form of document.querySelectorAll("form.undo")) form.hidden = clipDone; // a complete clip is settled
 }
 
 document.body.addEventListener("slotProgress", (event) => {
   const { openItems, captionOpen, blindLeft } = event.detail;
-  showUndo(!blindLeft && !openItems && !captionOpen);
+  clipDone = !blindLeft && !openItems && !captionOpen;
+  showUndo();
   const progress = document.getElementById("slot-progress");
   if (!progress) return;
   if (blindLeft) progress.textContent = `${blindLeft} question${blindLeft === 1 ? "" : "s"} to answer from the video first`;
@@ -236,7 +243,7 @@ document.body.addEventListener("slotProgress", (event) => {
 
 // on load: the card named in the address (?focus=, after an undo) or the first undecided one
 (() => {
-  showUndo(document.getElementById("slot-progress")?.hasAttribute("data-clip-done") ?? false);
+  showUndo();
   if (document.activeElement && document.activeElement !== document.body) return;
   const focus = new URLSearchParams(location.search).get("focus");
   const named = focus && document.getElementById(focus);

@@ -135,6 +135,9 @@ def test_a_closed_question_without_a_blind_answer_costs_one_key_and_u_undoes_it(
     expect(first.get_by_role("button", name="Accept", exact=True)).to_be_visible()
     assert not Review.objects.exists()
     assert AuditEvent.objects.filter(event_type="review_undone", actor_user=annotator).count() == 1
+    page.keyboard.press("u")  # nothing left to undo: refused, said on the page, the focus stays
+    expect(page.locator("#command-error")).to_contain_text("nothing to undo")
+    expect(first).to_be_focused()
 
     # Esc closes an open reject form and gives the focus back to the card; ? shows the keymap, Esc closes it
     page.keyboard.press("x")
