@@ -155,9 +155,10 @@ function fieldKey(event, target, card) {
 // The commands of a card; true when the key was one.
 function cardCommand(event, card) {
   const key = event.key;
+  const plain = event.shiftKey ? "" : key.toLowerCase(); // Caps Lock on: still the plain key
   const caption = card.id === "caption-pane";
-  const edit = key === "w" || (key === "E" && event.shiftKey);
-  const reject = key === "x" || (key === "R" && event.shiftKey);
+  const edit = plain === "w" || (key === "E" && event.shiftKey);
+  const reject = plain === "x" || (key === "R" && event.shiftKey);
   if (caption) {
     if (edit) card.querySelector("form.caption-form select, form.caption-form input:not([type=hidden])")?.focus();
     else if (reject) openCaptionReject(card);
@@ -184,7 +185,7 @@ function cardCommand(event, card) {
 
 // The page's commands, wherever the focus is (outside fields).
 function pageCommand(event, card) {
-  const key = event.key;
+  const key = !event.shiftKey && event.key.length === 1 ? event.key.toLowerCase() : event.key; // Caps Lock on
   if (key === "N" && event.shiftKey) document.getElementById("next-clip")?.click();
   else if (key === "?") openDialog("keymap");
   else if (key === "s") openDialog("skip-dialog");
