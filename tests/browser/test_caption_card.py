@@ -118,7 +118,9 @@ def boxes(page) -> dict:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_player_stays_on_screen_while_tabbing_through_the_caption(browser, live_server, annotator, open_clip, size):
+def test_the_player_stays_on_screen_while_tabbing_through_the_caption(
+    browser, live_server, annotator, open_clip, artifacts, size
+):
     width, height = SIZES[size]
     phone = size == "phone"
     context = browser.new_context(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone)
@@ -139,6 +141,8 @@ def test_the_player_stays_on_screen_while_tabbing_through_the_caption(browser, l
         if not at["inCaption"]:
             break
         seen.append(at["name"])
+        if at["name"] == "description":
+            page.screenshot(path=artifacts / f"caption-card-{size}-{width}x{height}.png")
         frame, focused = at["frame"], at["focused"]
         assert frame[1] >= 0 and frame[3] <= height, f"{size}: at {at['name']} the frame sits at {frame}"
         if focused[3] - focused[1] > 2:  # laid out (not the caption form's 1 px default button, out of sight)
