@@ -142,6 +142,9 @@ def form_error_text(form: forms.Form) -> str:
     )
 
 
+ABOVE_THE_FORM_LABELS = {"version": "Version", "decision": "Decision"}  # no field of their own to sit beside
+
+
 @dataclass(frozen=True)
 class FieldErrors:
     """A refusal as a form shows it: each named field's problem in words, headed by the field's label, to show
@@ -150,9 +153,6 @@ class FieldErrors:
     fields: dict[str, str]
     general: str
     labels: list[str]
-
-    def __bool__(self) -> bool:
-        return bool(self.fields or self.general)
 
 
 def field_errors(source: Exception | forms.Form, labels: dict[str, str]) -> FieldErrors:
@@ -163,7 +163,7 @@ def field_errors(source: Exception | forms.Form, labels: dict[str, str]) -> Fiel
         if field in labels:
             named.setdefault(field, []).extend(_without_field_prefix(m, field, labels[field]) for m in messages)
         elif field:
-            general.append(f"{field}: {' '.join(messages)}")
+            general.append(f"{ABOVE_THE_FORM_LABELS.get(field, field)}: {' '.join(messages)}")
         else:
             general.extend(messages)
     fields = {field: f"{labels[field]}: {' '.join(messages)}" for field, messages in named.items()}

@@ -80,3 +80,10 @@ def test_what_names_no_field_stays_above_the_form(answered_clip):
     assert unchanged.status_code == 400 and 'class="field-error' not in page and "aria-invalid" not in page
     [top] = top_errors(page)
     assert top.startswith("the fix changes nothing")
+
+
+def test_a_missing_version_is_said_above_the_form_in_words(answered_clip):
+    client, slot = answered_clip
+    response = post_caption(client, slot, {"decision": "accept"})
+    assert response.status_code == 400
+    assert top_errors(response.content.decode()) == ["Version: missing: send the version you saw (reload the page)"]
