@@ -200,7 +200,8 @@ document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
   const target = event.target;
   if (target.closest("dialog")) return; // a dialog keeps its keys (Esc closes it, Enter submits its form)
-  let card = target.closest(CARDS);
+  // the caption card (#caption-card) wraps the pane a save swaps (#caption-pane): its keys are the pane's
+  let card = target.closest(CARDS) || (target.id === "caption-card" ? document.getElementById("caption-pane") : null);
   if (target.matches("input, textarea, select")) {
     fieldKey(event, target, card);
     return;
@@ -220,6 +221,8 @@ document.body.addEventListener("htmx:afterSettle", (event) => {
   const swapped = id ? document.getElementById(id) : null;
   if (!swapped || !swapped.matches(CARDS)) return;
   showUndo(); // the card swapped in after the clip's last decision offers no undo
+  // a field focused by the swap (caption-pane.js: the first field a refused save names) keeps the focus
+  if (swapped.contains(document.activeElement) && document.activeElement !== swapped) return;
   // a card still asking something of this person (an error, the fix preview, a conflict) keeps the focus
   if (undecided(swapped)) focusCard(swapped);
   else focusFirstUndecided();
