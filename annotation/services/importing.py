@@ -158,12 +158,14 @@ def benchmark_import(
         benchmark = _benchmark_for(summary.benchmark, kind, importer)
         benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # no generation or release cut meanwhile
         linted_before = benchmark_checks.ever_linted(benchmark)
+        # Without items before, a row can match no stored item (the file's qids are unique): nothing to look up.
+        had_items = QAItem.objects.filter(benchmark=benchmark).exists()
         touched: set[int] = set()  # the clips this import changed: lint looks at these again
         videos = _videos_for(benchmark, clips, machine, summary, touched)
         del clips
         if questions is not None:
             for items in _checked_batches(questions, QuestionRowChecker):
-                _import_items(benchmark, items, videos, machine, summary, touched)
+                _import_items(benchmark, items, videos, machine, summary, touched, look_up=had_items)
                 counters.rows_written += len(items)
                 report(counters)
         if captions is not None:
@@ -304,16 +306,20 @@ def _videos_for(
 
 
 def _import_items(
-    benchmark, incoming: list[IncomingItem], videos, machine: Actor, summary: ImportSummary, touched: set[int]
+    benchmark,
+    incoming: list[IncomingItem],
+    videos,
+    machine: Actor,
+    summary: ImportSummary,
+    touched: set[int],
+    *,
+    look_up: bool,
 ) -> None:
-    """Create the new items of a batch and revise the changed ones. The stored items are read as values first:
-    only those a person edited or the file changes are read as models and handed to ``machine_revise``."""
-    stored = {
-        row[0]: row[1:]
-        for row in QAItem.objects.filter(benchmark=benchmark, qid__in_array=[i.qid for i in incoming]).values_list(
-            "qid", "pk", *ITEM_CONTENT
-        )
-    }
+    """Create the new items of a batch and revise the changed ones. The stored items are read as values first
+    (unless ``look_up`` is false: the benchmark had none): only those a person edited or the file changes are
+    read as models and handed to ``machine_revise``."""
+    rows = QAItem.objects.filter(benchmark=benchmark, qid__in_array=[i.qid for i in incoming]).order_by()
+    stored = {row[0]: row[1:] for row in rows.values_list("qid", "pk", *ITEM_CONTENT)} if look_up else {}
     human_edited = machine_versions_of_human_edited(QAItem.audit_kind, (pk for pk, *_ in stored.values()))
     new_rows, to_revise = [], []
     for row in incoming:
