@@ -14,7 +14,7 @@ import time
 from django.shortcuts import render
 
 from review.models import QueueSlot
-from review.selectors.review_page import SlotState, caption_context, question_cards, slot_state
+from review.selectors.review_page import SlotState, caption_context, question_cards, slot_item, slot_state
 
 SAVED_HEADER = "X-Mabench-Saved"
 MAX_SECONDS_SPENT = 3600  # a card left open overnight is not an hour of work
@@ -55,7 +55,7 @@ def card_response(
     request, slot: QueueSlot, item, *, status: int = 200, saved: bool = False, was_revealed: bool | None = None, **extra
 ):
     state = slot_state(slot=slot, user=request.user)
-    [card] = question_cards(slot=slot, user=request.user, items=[type(item).objects.get(pk=item.pk)], state=state)
+    [card] = question_cards(slot=slot, user=request.user, items=[slot_item(slot, request.user, item.pk)], state=state)
     return fragment_response(
         request,
         slot,

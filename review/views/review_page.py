@@ -72,12 +72,12 @@ def queue_start(request, queue_id: int):
 @login_required
 def review_slot(request, slot_id: int):
     slot = own_slot(request, slot_id)
-    items = slot_items(slot)
+    items = slot_items(slot, request.user)
     state = slot_state(slot=slot, user=request.user)
     cards = question_cards(slot=slot, user=request.user, items=items, state=state)
+    caption = caption_context(slot=slot, user=request.user, state=state)
     if state.revealed:  # time on a question counts from when its key could first be judged
-        for key in [seen_key(slot, item) for item in items] + [seen_key(slot)]:
-            request.session.setdefault(key, time.time())
+        _note_first_seen(request, slot, cards, caption)
     return render(
         request,
         "review/review_slot.html",
@@ -86,7 +86,7 @@ def review_slot(request, slot_id: int):
             "tiers": cards_by_tier(served_cards(cards)),
             "context_cards": context_cards(cards, state),
             "state": state,
-            "caption": caption_context(slot=slot, user=request.user, state=state),
+            "caption": caption,
             "caption_only": slot.queue.caption_only,
             "has_questions": bool(items),
             "heartbeat_url": reverse("review-heartbeat", args=[slot.pk]),
@@ -94,6 +94,16 @@ def review_slot(request, slot_id: int):
             **player_context(slot.video, clip_route="review-clip", frame_route="review-frame", args=[slot.pk]),
         },
     )
+
+
+def _note_first_seen(request, slot: QueueSlot, cards: list[dict], caption: dict) -> None:
+    """Note in the session when each question and the caption still to decide was first shown to judge. What is
+    decided is left out: its review row keeps the time, and noting it again would write the session each load."""
+    keys = [seen_key(slot, card["item"]) for card in cards if card["review"] is None]
+    if caption.get("review") is None:
+        keys.append(seen_key(slot))
+    for key in keys:
+        request.session.setdefault(key, time.time())
 
 
 @require_POST
