@@ -96,9 +96,11 @@ def slot_item(slot: QueueSlot, user: User, pk: int) -> QAItem:
     return _slot_questions(slot, user).get(pk=pk)
 
 
-def question_cards(*, slot: QueueSlot, user: User, items: list[QAItem], state: SlotState) -> list[dict]:
+def question_cards(
+    *, slot: QueueSlot, user: User, items: list[QAItem], state: SlotState, fixed_queries: bool = True
+) -> list[dict]:
     """Card contexts for ``items`` (from ``slot_items`` or ``slot_item``): a fixed number of queries whatever their
-    number."""
+    number; without ``fixed_queries`` (one card re-rendered) the hand scores are read only for an open question."""
     ids = [item.pk for item in items]
     reviews = {r.item_id: r for r in Review.objects.filter(slot=slot, reviewer=user, item_id__in=ids)}
     cards = [  # served_here and my_blind_answer: annotations of _slot_questions
@@ -106,7 +108,7 @@ def question_cards(*, slot: QueueSlot, user: User, items: list[QAItem], state: S
         for item in items
     ]
     if state.revealed:
-        _add_machine_views(cards, ids, user)
+        _add_machine_views(cards, ids, user, fixed_queries)
     return cards
 
 
@@ -167,15 +169,15 @@ def item_flags(ids: list[int], *, statuses=(QualityFlag.Status.OPEN,)) -> dict[i
     return flags
 
 
-def _add_machine_views(cards: list[dict], ids: list[int], user: User) -> None:
+def _add_machine_views(cards: list[dict], ids: list[int], user: User, fixed_queries: bool) -> None:
     """Keys are in the item; predictions, flags and the person's hand scores are added here."""
     predictions = current_predictions([card["item"] for card in cards])
     flags = item_flags(ids)
-    scored = [card["item"].pk for card in cards if card["in_scope"] and TASKS[card["item"].task].is_open]
-    mine = {  # hand scores: only open questions the queue serves take them
+    scored = fixed_queries or any(card["in_scope"] and TASKS[card["item"].task].is_open for card in cards)
+    mine = {
         s.prediction_id: s
         for s in (
-            JudgeScore.objects.filter(prediction__item_id__in=scored, judge=f"human:{user.username}") if scored else ()
+            JudgeScore.objects.filter(prediction__item_id__in=ids, judge=f"human:{user.username}") if scored else ()
         )
     }
     for card in cards:

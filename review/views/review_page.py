@@ -11,7 +11,7 @@ import time
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -36,6 +36,7 @@ from review.selectors.review_page import (
     context_cards,
     question_cards,
     served_cards,
+    slot_item,
     slot_items,
     slot_state,
 )
@@ -120,7 +121,10 @@ def review_heartbeat(request, slot_id: int):
 
 def _slot_item(request, slot_id: int, item_id: int) -> tuple[QueueSlot, QAItem]:
     slot = own_slot(request, slot_id)
-    return slot, get_object_or_404(QAItem, pk=item_id, video_id=slot.video_id)
+    try:
+        return slot, slot_item(slot, request.user, item_id)  # as its card reads it
+    except QAItem.DoesNotExist:
+        raise Http404("no such question in this clip") from None
 
 
 @require_GET
@@ -159,7 +163,7 @@ def review_decide(request, slot_id: int, item_id: int):
     if fix is not None and not form.cleaned_data["confirm"]:
         return _fix_preview(request, slot, item, fix, reason, form)
     try:
-        review_record(
+        review = review_record(
             slot=slot,
             item=item,
             user=request.user,
@@ -178,7 +182,8 @@ def review_decide(request, slot_id: int, item_id: int):
             request, slot, item, status=error_status(error), error=error_text(error), span=form.evidence_span()
         )
     request.session.pop(seen_key(slot, item), None)  # the review row keeps it now
-    return card_response(request, slot, item, saved=True)
+    unchanged = fix is None and review.item_version == item.version  # not edited since the page read it
+    return card_response(request, slot, item, saved=True, unchanged=unchanged)
 
 
 def _fix_preview(request, slot: QueueSlot, item: QAItem, fix: dict, reason: str, form: DecisionForm):
