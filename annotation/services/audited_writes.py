@@ -25,6 +25,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
 
+from annotation.domain.plurals import for_count
 from annotation.errors import Refused
 from annotation.models import AuditedModel, AuditEvent, json_normalized
 
@@ -225,7 +226,9 @@ def change_audited(
     """
     unknown = set(changes) - set(model.audited_fields)
     if unknown:
-        raise ValueError(f"{model.__name__} has no audited field(s) {', '.join(sorted(unknown))}")
+        raise ValueError(
+            f"{model.__name__} has no audited {for_count(len(unknown), 'field', 'fields')} {', '.join(sorted(unknown))}"
+        )
     with transaction.atomic():
         obj = model._default_manager.select_for_update(no_key=True).get(pk=pk)
         if expected_version is not None and obj.version != expected_version:
