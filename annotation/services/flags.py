@@ -13,13 +13,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.domain import lint
 from annotation.domain.taxonomy import TASKS
 from annotation.errors import InvalidInput, Refused
-from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Video
 
 from . import benchmark_checks
 from .audited_writes import Actor, record_action, records_refusals
+from .plain_reads import instances_read, model_columns, placeholders
 
 LINT_SOURCE = "lint"
 ITEM_FIELDS = ("id", "qid", "task", "question", "options", "answer", "video_id", "version")
@@ -52,6 +54,83 @@ def lint_run(
         wide = benchmark_checks.wide_check_of_clips(benchmark, TASKS if tasks is None else tasks, items)
         scope = QualityFlag.objects.filter(clip_flags | wide.scope, benchmark=benchmark, source=LINT_SOURCE)
         return sync_flags(benchmark, findings + wide.findings, scope, LINT_SOURCE)
+
+
+def clip_lint(*, benchmark: Benchmark, video_id: int, tasks: Iterable[str] | None) -> Counter:
+    """``lint_run`` of one clip, for an edit, in the edit's transaction: the same findings and flags, read in
+    plain SQL statements (a few rows each) rather than ORM querysets, whose building cost more than the
+    database's work. Within the caller's transaction no savepoint: the edit and its lint stand or fall
+    together. The ``BENCHMARK_CHECKS`` mutex comes before the reads: an edit of the same clip in another
+    transaction has committed by then, so the last sync sees every edit of the clip."""
+    with transaction.atomic(savepoint=False):
+        benchmark_mutex(benchmark.pk, MutexPurpose.BENCHMARK_CHECKS)
+        items = _clip_items(benchmark.pk, video_id)
+        captions_by_clip = {caption.video_id: caption for caption in _clip_captions(benchmark.pk, video_id)}
+        findings = _clip_and_item_findings(items, captions_by_clip)
+        wide = benchmark_checks.wide_check_of_clips(
+            benchmark, TASKS if tasks is None else tasks, items, mutex_held=True
+        )
+        open_flags, waived = _flags_in_scope(
+            benchmark.pk,
+            item_ids=[item.pk for item in items],
+            caption_ids=[caption.pk for caption in captions_by_clip.values()],
+            wide=wide,
+        )
+        return _flags_synced(benchmark, findings + wide.findings, open_flags, waived, LINT_SOURCE)
+
+
+ITEM_COLUMNS = model_columns(QAItem, ITEM_FIELDS)
+CAPTION_COLUMNS = model_columns(Caption, ("id", "video_id", "coarse_label", "fine_label", "version"))
+FLAG_COLUMNS = model_columns(
+    QualityFlag, ("id", "target_key", "kind", "status", "message", "details", "target_version")
+)
+
+
+def _clip_items(benchmark_id: int, video_id: int) -> list[QAItem]:
+    sql = f"SELECT {', '.join(ITEM_COLUMNS)} FROM {QAItem._meta.db_table} WHERE benchmark_id = %s AND video_id = %s"
+    return instances_read(QAItem, ITEM_COLUMNS, sql, [benchmark_id, video_id])
+
+
+def _clip_captions(benchmark_id: int, video_id: int) -> list[Caption]:
+    sql = (
+        f"SELECT {', '.join(f'c.{name}' for name in CAPTION_COLUMNS)} FROM {Caption._meta.db_table} c "
+        f"JOIN {Video._meta.db_table} v ON v.id = c.video_id WHERE v.benchmark_id = %s AND c.video_id = %s"
+    )
+    return instances_read(Caption, CAPTION_COLUMNS, sql, [benchmark_id, video_id])
+
+
+def _flags_in_scope(
+    benchmark_id: int, *, item_ids: list[int], caption_ids: list[int], wide: benchmark_checks.WideCheck
+) -> tuple[dict, set]:
+    """The open and waived lint flags of the clip's items and caption and of the wide check's scope (the
+    arms of ``wide.scope``), in one statement; each arm reads an index (the flag's item, its caption, its
+    pk, or the benchmark's flags by status and kind)."""
+    arms: list[str] = []
+    params: list[int | str] = []
+    for column, values in (("item_id", item_ids), ("caption_id", caption_ids), ("id", wide.flag_ids)):
+        if values:
+            arms.append(f"{column} IN ({placeholders(values)})")
+            params += values
+    if wide.balance_keys:
+        kinds, keys = placeholders(wide.balance_kinds), placeholders(wide.balance_keys)
+        arms.append(f"(kind IN ({kinds}) AND target_key IN ({keys}))")
+        params += [*wide.balance_kinds, *wide.balance_keys]
+    open_flags: dict = {}
+    waived: set = set()
+    if not arms:
+        return open_flags, waived
+    sql = (
+        f"SELECT {', '.join(FLAG_COLUMNS)} FROM {QualityFlag._meta.db_table} "
+        f"WHERE benchmark_id = %s AND source = %s AND status IN (%s, %s) AND ({' OR '.join(arms)})"
+    )
+    for flag in instances_read(
+        QualityFlag, FLAG_COLUMNS, sql, [benchmark_id, LINT_SOURCE, Status.OPEN, Status.WAIVED, *params]
+    ):
+        if flag.status == Status.OPEN:
+            open_flags[(flag.target_key, flag.kind)] = flag
+        else:
+            waived.add((flag.target_key, flag.kind, flag.target_version))
+    return open_flags, waived
 
 
 def _lint_everything(benchmark: Benchmark) -> Counter:
@@ -112,6 +191,12 @@ def sync_flags(benchmark: Benchmark, findings: list[lint.Finding], scope, source
             open_flags[(flag.target_key, flag.kind)] = flag
         else:
             waived.add((flag.target_key, flag.kind, flag.target_version))
+    return _flags_synced(benchmark, findings, open_flags, waived, source)
+
+
+def _flags_synced(
+    benchmark: Benchmark, findings: list[lint.Finding], open_flags: dict, waived: set, source: str
+) -> Counter:
     found = {(f.target_key, f.kind): f for f in findings}
     new_flags, changed = [], []
     for key, finding in found.items():
