@@ -34,7 +34,7 @@ from annotation.domain import lint
 from annotation.domain.taxonomy import OPEN_TASKS, TASKS, YES_NO_TASKS, AnswerFormat, tasks_of
 from annotation.models import AnswerTally, Benchmark, BenchmarkTaskCheck, QAItem, QualityFlag
 
-from .plain_reads import instances_read, model_columns, placeholders
+from .plain_reads import Statement, instances_of, model_columns, placeholders
 
 CHOICE_TASKS = tasks_of(AnswerFormat.CHOICE)
 BALANCE_KIND = {
@@ -81,20 +81,17 @@ class WideCheck:
         return scope | Q(pk__in=self.flag_ids) if self.flag_ids else scope
 
 
-def task_tallies(benchmark_id: int, tasks: Collection[str]) -> dict[str, TaskTally]:
-    """The tally of ``tasks``, summed by bucket in the database (``rows``: the tally rows behind it)."""
+def tally_statement(benchmark_id: int, tasks: Sequence[str]) -> Statement:
+    """The tally of ``tasks`` summed by bucket in the database, and how many tally rows are behind each."""
+    sql = (
+        f"SELECT task, answer_key, answer_length, sum(items), count(*) FROM {TALLY} "
+        f"WHERE benchmark_id = %s AND task IN ({placeholders(tasks)}) GROUP BY task, answer_key, answer_length"
+    )
+    return sql, [benchmark_id, *tasks]
+
+
+def tallies_of(rows: Iterable[Sequence]) -> dict[str, TaskTally]:
     tallies: defaultdict[str, TaskTally] = defaultdict(TaskTally)
-    tasks = list(tasks)
-    if not tasks:
-        return tallies
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT task, answer_key, answer_length, sum(items), count(*) FROM {TALLY} "
-            f"WHERE benchmark_id = %s AND task IN ({placeholders(tasks)}) "
-            "GROUP BY task, answer_key, answer_length",
-            [benchmark_id, *tasks],
-        )
-        rows = cursor.fetchall()
     for task, key, length, n, tally_rows in rows:
         tally = tallies[task]
         tally.rows += tally_rows
@@ -107,7 +104,29 @@ def task_tallies(benchmark_id: int, tasks: Collection[str]) -> dict[str, TaskTal
     return tallies
 
 
+def task_tallies(benchmark_id: int, tasks: Collection[str]) -> dict[str, TaskTally]:
+    tasks = list(tasks)
+    if not tasks:
+        return {}
+    sql, params = tally_statement(benchmark_id, tasks)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return tallies_of(cursor.fetchall())
+
+
 CHECK_COLUMNS = model_columns(BenchmarkTaskCheck, ("id", "benchmark_id", "task", "length_median", "length_spread"))
+
+
+def checks_statement(benchmark_id: int, tasks: Sequence[str]) -> Statement:
+    sql = (
+        f"SELECT {', '.join(CHECK_COLUMNS)} FROM {BenchmarkTaskCheck._meta.db_table} "
+        f"WHERE benchmark_id = %s AND task IN ({placeholders(tasks)})"
+    )
+    return sql, [benchmark_id, *tasks]
+
+
+def checks_of(rows: Sequence[Sequence]) -> dict[str, BenchmarkTaskCheck]:
+    return {check.task: check for check in instances_of(BenchmarkTaskCheck, CHECK_COLUMNS, rows)}
 
 
 def task_checks(
@@ -120,14 +139,10 @@ def task_checks(
     tasks = list(tasks)
     if not tasks:
         return {}
-    sql = (
-        f"SELECT {', '.join(CHECK_COLUMNS)} FROM {BenchmarkTaskCheck._meta.db_table} "
-        f"WHERE benchmark_id = %s AND task IN ({placeholders(tasks)})"
-    )
+    sql, params = checks_statement(benchmark.pk, tasks)
 
     def read() -> dict[str, BenchmarkTaskCheck]:
-        checks = instances_read(BenchmarkTaskCheck, CHECK_COLUMNS, sql, [benchmark.pk, *tasks])
-        return {check.task: check for check in checks}
+        return checks_of(_rows(sql, params))
 
     checks = read()
     if len(checks) < len(tasks):
@@ -137,19 +152,39 @@ def task_checks(
     return checks
 
 
+def _rows(sql: str, params: Sequence) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def balance_keys_of(tasks: Iterable[str]) -> list[str]:
+    """The target keys of the task-level balance flags of ``tasks``."""
+    return [f"task:{task}" for task in sorted(set(tasks)) if task in BALANCE_KIND]
+
+
 def wide_check_of_clips(
-    benchmark: Benchmark, tasks: Iterable[str], clip_items: Sequence[QAItem], *, mutex_held: bool = False
+    benchmark: Benchmark,
+    tasks: Iterable[str],
+    clip_items: Sequence[QAItem],
+    *,
+    mutex_held: bool = False,
+    read: tuple[dict[str, BenchmarkTaskCheck], dict[str, TaskTally]] | None = None,
 ) -> WideCheck:
     """The balance findings of ``tasks`` and the length outliers among ``clip_items`` (plus every outlier of a
-    task whose band moved), from the tally. Call inside the transaction that syncs the flags, last."""
+    task whose band moved), from the tally. Call inside the transaction that syncs the flags, last. ``read``:
+    the check rows and tallies the caller read under the mutex, of these tasks and every open task."""
     open_in_clips = {item.task for item in clip_items if item.task in OPEN_TASKS}
     tasks = sorted(set(tasks) | open_in_clips)
     if not tasks:
         return WideCheck([], benchmark, [], [])  # nothing to check: no mutex, no flag in scope
-    checks = task_checks(benchmark, tasks, mutex_held=mutex_held)
-    tallies = task_tallies(benchmark.pk, tasks)
+    if read is not None and all(task in read[0] for task in tasks):
+        checks, tallies = read
+    else:
+        checks = task_checks(benchmark, tasks, mutex_held=mutex_held)
+        tallies = task_tallies(benchmark.pk, tasks)
     findings: list[lint.Finding] = []
-    balance_keys = [f"task:{task}" for task in tasks if task in BALANCE_KIND]
+    balance_keys = balance_keys_of(tasks)
     moved: list[str] = []
     for task in tasks:
         tally = tallies.get(task, TaskTally())

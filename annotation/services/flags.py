@@ -9,19 +9,19 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.domain import lint
-from annotation.domain.taxonomy import TASKS
+from annotation.domain.taxonomy import OPEN_TASKS, TASKS
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Video
 
 from . import benchmark_checks
 from .audited_writes import Actor, record_action, records_refusals
-from .plain_reads import instances_read, model_columns, placeholders
+from .plain_reads import Statement, instances_of, model_columns, placeholders
 
 LINT_SOURCE = "lint"
 ITEM_FIELDS = ("id", "qid", "task", "question", "options", "answer", "video_id", "version")
@@ -57,80 +57,108 @@ def lint_run(
 
 
 def clip_lint(*, benchmark: Benchmark, video_id: int, tasks: Iterable[str] | None) -> Counter:
-    """``lint_run`` of one clip, for an edit, in the edit's transaction: the same findings and flags, read in
-    plain SQL statements (a few rows each) rather than ORM querysets, whose building cost more than the
-    database's work. Within the caller's transaction no savepoint: the edit and its lint stand or fall
-    together. The ``BENCHMARK_CHECKS`` mutex comes before the reads: an edit of the same clip in another
-    transaction has committed by then, so the last sync sees every edit of the clip."""
+    """``lint_run`` of one clip, for an edit, in the edit's transaction: the same findings and flags. Within
+    the caller's transaction no savepoint: the edit and its lint stand or fall together.
+
+    The ``BENCHMARK_CHECKS`` mutex comes before the reads, so an edit of the same clip in another transaction
+    has committed by then and the last sync of the clip's flags sees every edit of it. The reads (the clip's
+    items and caption, the check rows and tallies of ``tasks`` and of every open task, the flags in scope)
+    are plain SQL sent with the mutex in one round trip (``benchmark_mutex(then=...)``): building ORM
+    querysets cost more than the database's work, and on a busy machine each round trip waits for a core."""
+    wanted = sorted(TASKS if tasks is None else set(tasks))
+    read_tasks = sorted(set(wanted) | set(OPEN_TASKS))
+    balance_keys = benchmark_checks.balance_keys_of(wanted)
     with transaction.atomic(savepoint=False):
-        benchmark_mutex(benchmark.pk, MutexPurpose.BENCHMARK_CHECKS)
-        items = _clip_items(benchmark.pk, video_id)
-        captions_by_clip = {caption.video_id: caption for caption in _clip_captions(benchmark.pk, video_id)}
-        findings = _clip_and_item_findings(items, captions_by_clip)
-        wide = benchmark_checks.wide_check_of_clips(
-            benchmark, TASKS if tasks is None else tasks, items, mutex_held=True
-        )
-        open_flags, waived = _flags_in_scope(
+        item_rows, caption_rows, check_rows, tally_rows, flag_rows = benchmark_mutex(
             benchmark.pk,
-            item_ids=[item.pk for item in items],
-            caption_ids=[caption.pk for caption in captions_by_clip.values()],
-            wide=wide,
+            MutexPurpose.BENCHMARK_CHECKS,
+            then=[
+                _clip_items_statement(benchmark.pk, video_id),
+                _clip_caption_statement(benchmark.pk, video_id),
+                benchmark_checks.checks_statement(benchmark.pk, read_tasks),
+                benchmark_checks.tally_statement(benchmark.pk, read_tasks),
+                _clip_flags_statement(benchmark.pk, video_id, balance_keys),
+            ],
         )
+        items = instances_of(QAItem, ITEM_COLUMNS, item_rows)
+        captions_by_clip = {
+            caption.video_id: caption for caption in instances_of(Caption, CAPTION_COLUMNS, caption_rows)
+        }
+        findings = _clip_and_item_findings(items, captions_by_clip)
+        read = benchmark_checks.checks_of(check_rows), benchmark_checks.tallies_of(tally_rows)
+        wide = benchmark_checks.wide_check_of_clips(benchmark, wanted, items, mutex_held=True, read=read)
+        flags = instances_of(QualityFlag, FLAG_COLUMNS, flag_rows)
+        in_scope = _in_scope(flags, items, captions_by_clip.values(), wide)
+        if wide.flag_ids:  # the outliers of a task whose band moved
+            in_scope += QualityFlag.objects.filter(pk__in=set(wide.flag_ids) - {flag.pk for flag in in_scope})
+        open_flags, waived = {}, set()
+        for flag in in_scope:
+            if flag.status == Status.OPEN:
+                open_flags[(flag.target_key, flag.kind)] = flag
+            else:
+                waived.add((flag.target_key, flag.kind, flag.target_version))
         return _flags_synced(benchmark, findings + wide.findings, open_flags, waived, LINT_SOURCE)
 
 
 ITEM_COLUMNS = model_columns(QAItem, ITEM_FIELDS)
 CAPTION_COLUMNS = model_columns(Caption, ("id", "video_id", "coarse_label", "fine_label", "version"))
 FLAG_COLUMNS = model_columns(
-    QualityFlag, ("id", "target_key", "kind", "status", "message", "details", "target_version")
+    QualityFlag, ("id", "item_id", "caption_id", "target_key", "kind", "status", "message", "details", "target_version")
 )
 
 
-def _clip_items(benchmark_id: int, video_id: int) -> list[QAItem]:
+def _clip_items_statement(benchmark_id: int, video_id: int) -> Statement:
     sql = f"SELECT {', '.join(ITEM_COLUMNS)} FROM {QAItem._meta.db_table} WHERE benchmark_id = %s AND video_id = %s"
-    return instances_read(QAItem, ITEM_COLUMNS, sql, [benchmark_id, video_id])
+    return sql, [benchmark_id, video_id]
 
 
-def _clip_captions(benchmark_id: int, video_id: int) -> list[Caption]:
+def _clip_caption_statement(benchmark_id: int, video_id: int, columns: tuple[str, ...] = CAPTION_COLUMNS) -> Statement:
     sql = (
-        f"SELECT {', '.join(f'c.{name}' for name in CAPTION_COLUMNS)} FROM {Caption._meta.db_table} c "
+        f"SELECT {', '.join(f'c.{name}' for name in columns)} FROM {Caption._meta.db_table} c "
         f"JOIN {Video._meta.db_table} v ON v.id = c.video_id WHERE v.benchmark_id = %s AND c.video_id = %s"
     )
-    return instances_read(Caption, CAPTION_COLUMNS, sql, [benchmark_id, video_id])
+    return sql, [benchmark_id, video_id]
 
 
-def _flags_in_scope(
-    benchmark_id: int, *, item_ids: list[int], caption_ids: list[int], wide: benchmark_checks.WideCheck
-) -> tuple[dict, set]:
-    """The open and waived lint flags of the clip's items and caption and of the wide check's scope (the
-    arms of ``wide.scope``), in one statement; each arm reads an index (the flag's item, its caption, its
-    pk, or the benchmark's flags by status and kind)."""
-    arms: list[str] = []
-    params: list[int | str] = []
-    for column, values in (("item_id", item_ids), ("caption_id", caption_ids), ("id", wide.flag_ids)):
-        if values:
-            arms.append(f"{column} IN ({placeholders(values)})")
-            params += values
-    if wide.balance_keys:
-        kinds, keys = placeholders(wide.balance_kinds), placeholders(wide.balance_keys)
-        arms.append(f"(kind IN ({kinds}) AND target_key IN ({keys}))")
-        params += [*wide.balance_kinds, *wide.balance_keys]
-    open_flags: dict = {}
-    waived: set = set()
-    if not arms:
-        return open_flags, waived
+def _clip_flags_statement(benchmark_id: int, video_id: int, balance_keys: list[str]) -> Statement:
+    """The open and waived lint flags of the clip's items and caption and the balance flags of ``balance_keys``,
+    each arm through an index (the flag's item, its caption, the benchmark's flags by status and kind): on
+    PostgreSQL ``= ANY(ARRAY(subquery))``, computed once, where ``IN (subquery)`` beside an OR would test
+    every flag of the benchmark."""
+    items_sql, items_params = _clip_items_statement(benchmark_id, video_id)
+    items_sql = items_sql.replace(", ".join(ITEM_COLUMNS), "id", 1)
+    caption_sql, caption_params = _clip_caption_statement(benchmark_id, video_id, columns=("id",))
+
+    def member(column: str, subquery: str) -> str:
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(ARRAY({subquery}))"
+        return f"{column} IN ({subquery})"
+
+    arms = [member("item_id", items_sql), member("caption_id", caption_sql)]
+    params: list[int | str] = [*items_params, *caption_params]
+    if balance_keys:
+        kinds = benchmark_checks.BALANCE_KINDS
+        arms.append(f"(kind IN ({placeholders(kinds)}) AND target_key IN ({placeholders(balance_keys)}))")
+        params += [*kinds, *balance_keys]
     sql = (
         f"SELECT {', '.join(FLAG_COLUMNS)} FROM {QualityFlag._meta.db_table} "
         f"WHERE benchmark_id = %s AND source = %s AND status IN (%s, %s) AND ({' OR '.join(arms)})"
     )
-    for flag in instances_read(
-        QualityFlag, FLAG_COLUMNS, sql, [benchmark_id, LINT_SOURCE, Status.OPEN, Status.WAIVED, *params]
-    ):
-        if flag.status == Status.OPEN:
-            open_flags[(flag.target_key, flag.kind)] = flag
-        else:
-            waived.add((flag.target_key, flag.kind, flag.target_version))
-    return open_flags, waived
+    return sql, [benchmark_id, LINT_SOURCE, Status.OPEN, Status.WAIVED, *params]
+
+
+def _in_scope(flags: list[QualityFlag], items, captions, wide: benchmark_checks.WideCheck) -> list[QualityFlag]:
+    """The flags read that the clip's lint and the wide check replace (an item that joined the clip between
+    two reads under the mutex has no flag of this sync's)."""
+    item_ids, caption_ids = {item.pk for item in items}, {caption.pk for caption in captions}
+    keys = set(wide.balance_keys)
+    return [
+        flag
+        for flag in flags
+        if flag.item_id in item_ids
+        or flag.caption_id in caption_ids
+        or (flag.kind in wide.balance_kinds and flag.target_key in keys)
+    ]
 
 
 def _lint_everything(benchmark: Benchmark) -> Counter:
@@ -208,10 +236,13 @@ def _flags_synced(
                 changed.append(flag)
         elif (*key, version) not in waived:
             new_flags.append(_flag_of(benchmark, finding, version, source))
-    QualityFlag.objects.bulk_create(new_flags, batch_size=1000)
-    QualityFlag.objects.bulk_update(changed, ["message", "details", "target_version"], batch_size=1000)
+    if new_flags:
+        QualityFlag.objects.bulk_create(new_flags, batch_size=1000)
+    if changed:
+        QualityFlag.objects.bulk_update(changed, ["message", "details", "target_version"], batch_size=1000)
     gone = [flag.pk for key, flag in open_flags.items() if key not in found]
-    QualityFlag.objects.filter(pk__in=gone).update(status=Status.RESOLVED, closed_at=timezone.now())
+    if gone:
+        QualityFlag.objects.filter(pk__in=gone).update(status=Status.RESOLVED, closed_at=timezone.now())
     return Counter(flag.kind for flag in new_flags)
 
 

@@ -25,14 +25,36 @@ def placeholders(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def instances_read(model: type[M], columns: tuple[str, ...], sql: str, params: Sequence[Any]) -> list[M]:
-    """Run ``sql`` (it selects ``columns``, from ``model_columns``, in that order) and make each row a model
-    instance with only those fields loaded. JSON fields arrive as text on PostgreSQL (Django's loader) and
-    SQLite: decoded here as the field does."""
-    json_at = [n for n, name in enumerate(columns) if isinstance(model._meta.get_field(name), models.JSONField)]
+Statement = tuple[str, Sequence[Any]]
+
+
+def one_round_trip() -> bool:
+    """Whether several statements can go to the database as one string: PostgreSQL with client-side binding
+    (Django's default), whose simple query protocol runs them one after the other, each with a snapshot of
+    its own, as if sent one at a time."""
+    return connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get("server_side_binding")
+
+
+def statements_rows(statements: Sequence[Statement]) -> list[list[tuple]]:
+    """The rows of each statement, in order: in one round trip where ``one_round_trip()``, else one by one."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        if len(statements) > 1 and one_round_trip():
+            cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+            results = [cursor.fetchall()]
+            while cursor.nextset():
+                results.append(cursor.fetchall())
+            return results
+        results = []
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            results.append(cursor.fetchall())
+        return results
+
+
+def instances_of(model: type[M], columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> list[M]:
+    """Model instances with only ``columns`` (from ``model_columns``) loaded, from rows selecting them in order;
+    JSON fields arrive as text on PostgreSQL (Django's loader) and SQLite: decoded here as the field does."""
+    json_at = [n for n, name in enumerate(columns) if isinstance(model._meta.get_field(name), models.JSONField)]
     objs = []
     for row in rows:
         if json_at:
