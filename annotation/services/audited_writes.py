@@ -31,6 +31,7 @@ from annotation.errors import Refused
 from annotation.models import AuditedModel, AuditEvent, json_normalized
 
 from .bulk_insert import insert_many
+from .plain_reads import Statement
 
 M = TypeVar("M", bound=AuditedModel)
 P = ParamSpec("P")
@@ -240,11 +241,14 @@ def change_in_transaction(
     expected_version: int | None,
     reason: str = "",
     with_related: tuple[str, ...] = (),
+    writes: list[Statement] | None = None,
 ) -> M:
     """``change_audited`` in the caller's transaction, for a service that writes more in the same one (an edit
     and the lint of its clip): the caller wraps itself in ``records_refusals`` outside its ``atomic``.
     ``with_related`` are foreign keys read with the locked row (joined, not locked: ``of=("self",)``), for the
-    validation and the caller, instead of one query each."""
+    validation and the caller, instead of one query each. ``writes``: where given, the row's UPDATE and the
+    event's INSERT are appended there as statements for the caller to send (with its next reads, in one
+    round trip) instead of being run here."""
     unknown = set(changes) - set(model.audited_fields)
     if unknown:
         raise ValueError(f"{model.__name__} has no audited field(s) {', '.join(sorted(unknown))}")
@@ -257,7 +261,7 @@ def change_in_transaction(
         obj = rows.select_for_update(no_key=True).get(pk=pk)
     if expected_version is not None and obj.version != expected_version:
         raise stale_edit(obj, actor=actor, changes=changes, seen_version=expected_version, reason=reason)
-    _apply(obj, actor=actor, changes=changes, reason=reason)
+    _apply(obj, actor=actor, changes=changes, reason=reason, writes=writes)
     return obj
 
 
@@ -351,7 +355,9 @@ def stale_edit(
     return conflict
 
 
-def _apply(obj: AuditedModel, *, actor: Actor, changes: Mapping[str, Any], reason: str) -> None:
+def _apply(
+    obj: AuditedModel, *, actor: Actor, changes: Mapping[str, Any], reason: str, writes: list[Statement] | None = None
+) -> None:
     before = obj.audit_snapshot(tuple(changes))
     for name, value in changes.items():
         setattr(obj, name, value)
@@ -366,17 +372,38 @@ def _apply(obj: AuditedModel, *, actor: Actor, changes: Mapping[str, Any], reaso
     if changed != [status]:  # a status move alone is checked by the transition map; the content did not change
         _validate(obj, with_relations=True, only=changed)
     obj.version += 1
-    obj.save()
-    event_type = Event.STATUS_CHANGED if changed == [status] else Event.EDITED
-    _event(
+    event = _event(
         obj=obj,
         actor=actor,
-        event_type=event_type,
+        event_type=Event.STATUS_CHANGED if changed == [status] else Event.EDITED,
         before={k: before[k] for k in changed},
         after={k: after[k] for k in changed},
         reason=reason,
         version=obj.version,
-    ).save()
+    )
+    if writes is None:
+        obj.save()
+        event.save()
+        return
+    writes += [_update_statement(obj), _insert_statement(event)]
+
+
+def _update_statement(obj: models.Model) -> Statement:
+    """What ``obj.save()`` runs for a row that exists (every column; ``auto_now`` set), as a statement."""
+    meta = obj._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    sql = f"UPDATE {meta.db_table} SET {', '.join(f'{f.column} = %s' for f in fields)} WHERE {meta.pk.column} = %s"
+    return sql, [*values, obj.pk]
+
+
+def _insert_statement(obj: models.Model) -> Statement:
+    """What ``obj.save()`` runs for a new row with an automatic primary key, as a statement."""
+    meta = obj._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    columns = ", ".join(str(f.column) for f in fields)
+    return f"INSERT INTO {meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", values
 
 
 def record_import(*, benchmark: AuditedModel, actor: Actor, summary: Mapping[str, Any], reason: str = "") -> AuditEvent:

@@ -56,7 +56,9 @@ def lint_run(
         return sync_flags(benchmark, findings + wide.findings, scope, LINT_SOURCE)
 
 
-def clip_lint(*, benchmark: Benchmark, video_id: int, tasks: Iterable[str] | None) -> Counter:
+def clip_lint(
+    *, benchmark: Benchmark, video_id: int, tasks: Iterable[str] | None, writes: Sequence[Statement] = ()
+) -> Counter:
     """``lint_run`` of one clip, for an edit, in the edit's transaction: the same findings and flags. Within
     the caller's transaction no savepoint: the edit and its lint stand or fall together.
 
@@ -64,7 +66,8 @@ def clip_lint(*, benchmark: Benchmark, video_id: int, tasks: Iterable[str] | Non
     has committed by then and the last sync of the clip's flags sees every edit of it. The reads (the clip's
     items and caption, the check rows and tallies of ``tasks`` and of every open task, the flags in scope)
     are plain SQL sent with the mutex in one round trip (``benchmark_mutex(then=...)``): building ORM
-    querysets cost more than the database's work, and on a busy machine each round trip waits for a core."""
+    querysets cost more than the database's work, and on a busy machine each round trip waits for a core.
+    ``writes``: the edit's own statements (``change_in_transaction(writes=...)``), sent first in that trip."""
     wanted = sorted(TASKS if tasks is None else set(tasks))
     read_tasks = sorted(set(wanted) | set(OPEN_TASKS))
     balance_keys = benchmark_checks.balance_keys_of(wanted)
@@ -72,6 +75,7 @@ def clip_lint(*, benchmark: Benchmark, video_id: int, tasks: Iterable[str] | Non
         item_rows, caption_rows, check_rows, tally_rows, flag_rows = benchmark_mutex(
             benchmark.pk,
             MutexPurpose.BENCHMARK_CHECKS,
+            first=writes,
             then=[
                 _clip_items_statement(benchmark.pk, video_id),
                 _clip_caption_statement(benchmark.pk, video_id),

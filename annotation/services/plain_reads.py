@@ -36,19 +36,24 @@ def one_round_trip() -> bool:
 
 
 def statements_rows(statements: Sequence[Statement]) -> list[list[tuple]]:
-    """The rows of each statement, in order: in one round trip where ``one_round_trip()``, else one by one."""
+    """The rows of each statement (none for a write), in order: in one round trip where ``one_round_trip()``,
+    else one by one."""
     with connection.cursor() as cursor:
         if len(statements) > 1 and one_round_trip():
             cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
-            results = [cursor.fetchall()]
+            results = [_rows_of(cursor)]
             while cursor.nextset():
-                results.append(cursor.fetchall())
+                results.append(_rows_of(cursor))
             return results
         results = []
         for sql, params in statements:
             cursor.execute(sql, params)
-            results.append(cursor.fetchall())
+            results.append(_rows_of(cursor))
         return results
+
+
+def _rows_of(cursor) -> list[tuple]:
+    return cursor.fetchall() if cursor.description is not None else []  # a write returns no rows
 
 
 def instances_of(model: type[M], columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> list[M]:
