@@ -3,6 +3,7 @@ the audited services (the review pages, imports and management commands)."""
 
 from django.contrib import admin, messages
 
+from annotation.domain.plurals import counted
 from annotation.errors import DomainError
 
 from .models import (
@@ -126,7 +127,7 @@ class BaselineRunAdmin(JobAdmin):
                 concurrency=run.concurrency,
                 user=request.user,
             )
-        self.message_user(request, f"Resumed {queryset.count()} run(s); progress shows here as chunks finish.")
+        self.message_user(request, f"Resumed {counted(queryset.count(), 'run')}; progress shows here as chunks finish.")
 
 
 @admin.register(GenerationRun)
@@ -152,7 +153,9 @@ class GenerationRunAdmin(JobAdmin):
             except DomainError as error:  # e.g. no clip has a reviewed caption any more
                 self.message_user(request, f"{run.source} on {run.benchmark}: {error}", level=messages.ERROR)
                 return
-        self.message_user(request, f"Resumed {queryset.count()} run(s); progress shows here as batches finish.")
+        self.message_user(
+            request, f"Resumed {counted(queryset.count(), 'run')}; progress shows here as batches finish."
+        )
 
 
 @admin.register(ImportJob)

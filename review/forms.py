@@ -4,6 +4,7 @@ They parse input; the services check it against the rules and name the field."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from annotation.domain.input_rules import INT32_MAX, MAX_TEXT, name_problem, text_problem
 from annotation.domain.taxonomy import TASKS, Tier
 from annotation.domain.transitions import ReviewStatus
+from annotation.errors import DomainError
 from annotation.models import Benchmark, QAItem, QualityFlag, Release
 from review.models import CaptionReview, Queue, Review, User
 from review.services.queues import SPLITS
@@ -140,6 +142,52 @@ def form_error_text(form: forms.Form) -> str:
     )
 
 
+ABOVE_THE_FORM_LABELS = {"version": "Version", "decision": "Decision"}  # no field of their own to sit beside
+
+
+@dataclass(frozen=True)
+class FieldErrors:
+    """A refusal as a form shows it: each named field's problem in words, headed by the field's label, to show
+    beside that field (``fields``), and the rest (``general``) above the form."""
+
+    fields: dict[str, str]
+    general: str
+    labels: list[str]
+
+
+def field_errors(source: Exception | forms.Form, labels: dict[str, str]) -> FieldErrors:
+    """Sort a form's errors, or a service's, into the fields of ``labels`` and the rest (named as before)."""
+    named: dict[str, list[str]] = {}
+    general: list[str] = []
+    for field, messages in _named_messages(source, labels):
+        if field in labels:
+            named.setdefault(field, []).extend(_without_field_prefix(m, field, labels[field]) for m in messages)
+        elif field:
+            general.append(f"{ABOVE_THE_FORM_LABELS.get(field, field)}: {' '.join(messages)}")
+        else:
+            general.extend(messages)
+    fields = {field: f"{labels[field]}: {' '.join(messages)}" for field, messages in named.items()}
+    return FieldErrors(fields, " ".join(general), [labels[field] for field in named])
+
+
+def _named_messages(source: Exception | forms.Form, labels: dict[str, str]) -> list[tuple[str, list[str]]]:
+    if isinstance(source, forms.Form):
+        return [(field if field != "__all__" else "", list(messages)) for field, messages in source.errors.items()]
+    if isinstance(source, ValidationError) and hasattr(source, "error_dict"):
+        return [(field if field != "__all__" else "", messages) for field, messages in source.message_dict.items()]
+    if isinstance(source, ValidationError):
+        return [("", source.messages)]
+    if isinstance(source, DomainError) and source.field in labels:  # its message names the field already
+        return [(source.field, [str(source)])]
+    return [("", [str(source)])]
+
+
+def _without_field_prefix(message: str, field: str, label: str) -> str:
+    """A service names the field at the head of its message ("note: ..."); beside the field the label does."""
+    head, _, rest = message.partition(": ")
+    return rest if rest and head.lower() in {field, field.replace("_", " "), label.lower()} else message
+
+
 MAX_VERSION = INT32_MAX  # the database's integer: a larger number is refused here, not by a 500
 VERSION_ERRORS = {"required": "missing: send the version you saw (reload the page)"}
 
@@ -232,12 +280,44 @@ class CaptionFixForm(forms.Form):
         min_value=0, max_value=MAX_VERSION, required=False, error_messages=FRAME_INDEX_ERRORS
     )
 
+    def clean_fine_label(self) -> str:
+        if not self.cleaned_data["fine_label"]:
+            raise ValidationError("pick one of the coarse label's fine labels")
+        return self.cleaned_data["fine_label"]
+
     def clean_other_parts(self) -> list[str]:
         return [p.strip() for p in self.cleaned_data["other_parts"].split(",") if p.strip()]
 
     def changes_to(self, caption) -> dict:
         """The posted fields that differ from ``caption``."""
         return {name: value for name, value in self.cleaned_data.items() if getattr(caption, name) != value}
+
+
+CAPTION_FIELD_LABELS = {
+    "coarse_label": "Coarse label",
+    "fine_label": "Fine label",
+    "dominant_part": "Dominant part",
+    "other_parts": "Other parts",
+    "trend": "Trend",
+    "contact": "Contact",
+    "direction_path": "Direction / path",
+    "phase_early": "Early phase",
+    "phase_middle": "Middle phase",
+    "phase_middle_start": "Middle phase start frame",
+    "phase_late": "Late phase",
+    "phase_late_start": "Late phase start frame",
+    "description": "Description",
+    "reason": "Note",
+    "reject_reasons": "Reject reasons",
+}
+
+
+def posted_caption_values(post) -> dict:
+    """The caption fields as the person posted them, unchecked: shown again in the form beside their errors."""
+    values = {name: post[name] for name in CaptionFixForm.base_fields if name in post}
+    if "other_parts" in values:
+        values["other_parts"] = [part.strip() for part in values["other_parts"].split(",") if part.strip()]
+    return values
 
 
 class AdjudicationForm(forms.Form):

@@ -13,6 +13,7 @@ from review.views import (
     queue_admin,
     release_datasheet,
     releases,
+    review_commands,
     review_page,
 )
 
@@ -41,6 +42,8 @@ urlpatterns = [
     path("review/<int:slot_id>/clip.mp4", clip_media.clip_file, name="review-clip"),
     path("review/<int:slot_id>/frames/<int:index>.jpg", clip_media.frame_image, name="review-frame"),
     path("review/<int:slot_id>/caption/", caption_pane.caption_decide, name="review-caption"),
+    path("review/<int:slot_id>/undo/", review_commands.review_undo, name="review-undo"),
+    path("review/<int:slot_id>/skip/", review_commands.review_skip, name="review-skip"),
     path("review/<int:slot_id>/items/<int:item_id>/", review_page.review_card, name="review-card"),
     path(
         "review/<int:slot_id>/predictions/<int:prediction_id>/score/", hand_scores.score_prediction, name="review-score"

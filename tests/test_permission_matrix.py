@@ -87,6 +87,10 @@ MATRIX = {
     # the world's clip has no frames yet: the claimer gets past the check, to a 404
     "review/<slot_id>/frames/<index>.jpg": _row("GET", LOGIN, 404, 403, 403, 404, kwargs=SLOT | {"index": "frame"}),
     "review/<slot_id>/caption/": _row("POST", LOGIN, 400, 403, 403, 400, kwargs=SLOT),
+    # undo: the holder has decided nothing yet (409, nothing to undo); an admin holds no claim (409)
+    "review/<slot_id>/undo/": _row("POST", LOGIN, 409, 403, 403, 409, kwargs=SLOT),
+    # skip without a reason: 400 before anything else (a reason is required)
+    "review/<slot_id>/skip/": _row("POST", LOGIN, 400, 403, 403, 400, kwargs=SLOT),
     # refused (409) before anything is parsed: the holder has not answered blind yet; an admin holds no claim
     "review/<slot_id>/predictions/<prediction_id>/score/": _row(
         "POST", LOGIN, 409, 403, 403, 409, kwargs=SLOT | {"prediction_id": "prediction"}

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from annotation.domain.input_rules import tag_problem
+from annotation.domain.plurals import counted
 from annotation.errors import InvalidInput
 from annotation.exports.release_export import FORMATS, content_type_of, default_format, file_suffix_of, formats_of
 from annotation.exports.sft_export import FORMATS as SFT_FORMATS
@@ -192,7 +193,7 @@ class ReleaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 def blocked_body(blocked: ReleaseBlocked) -> dict:
     count = len(blocked.found)
     return {
-        "detail": f"The benchmark is not ready for release: {count} blocker(s) in {len(blocked.groups)} group(s).",
+        "detail": f"The benchmark is not ready for release: {counted(count, 'blocker')} in {counted(len(blocked.groups), 'group')}.",
         "count": count,
         "groups": [group.as_dict() for group in blocked.groups],
         "blockers": blocked.blockers,

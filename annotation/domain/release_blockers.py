@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from annotation.domain.plurals import counted
+
 SHOWN_IN_TEXT = 5  # subjects named per group in the one-line text of a refusal
 
 
@@ -172,4 +174,4 @@ def blocked_text(groups: list[BlockerGroup]) -> str:
     """The count, then one line per group."""
     count = sum(g.count for g in groups)
     lines = "\n".join(f"  {group.line()}" for group in groups)
-    return f"the release is blocked by {count} problem(s):\n{lines}"
+    return f"the release is blocked by {counted(count, 'problem')}:\n{lines}"

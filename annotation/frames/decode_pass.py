@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from annotation.domain.plurals import counted
+
 from .frame_images import (
     ImageJobs,
     ModelJpegWriter,
@@ -170,4 +172,4 @@ def _record(index: int, frame: av.VideoFrame, earlier: list[FrameRecord], probe:
 
 def _broken_stream_reason(error: av.FFmpegError, decoded: int, probe: ClipProbe) -> str:
     declared = f" of the {probe.container_frame_count} the container declares" if probe.container_frame_count else ""
-    return f"truncated or corrupt video stream: decoding failed after {decoded} frame(s){declared} ({error.strerror})"
+    return f"truncated or corrupt video stream: decoding failed after {counted(decoded, 'frame')}{declared} ({error.strerror})"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from annotation.domain.plurals import counted
 from annotation.domain.problem_lists import indented_list
 from annotation.errors import InvalidInput
 
@@ -79,4 +80,4 @@ class ImportRejected(InvalidInput):
         listed = indented_list(shown, limit=50)
         if self.count > len(shown):
             listed += f"\n  ... and {self.count - len(shown)} more"
-        super().__init__(f"{self.count} problem(s); nothing was imported:\n{listed}")
+        super().__init__(f"{counted(self.count, 'problem')}; nothing was imported:\n{listed}")

@@ -29,6 +29,7 @@ class AuditEvent(models.Model):
         CLAIM_RELEASED = "claim_released", "Claim released"
         BLIND_ANSWERED = "blind_answered", "Blind answer given"
         REVIEWED = "reviewed", "Review decision"
+        REVIEW_UNDONE = "review_undone", "Review decision undone"
         QUEUE_CREATED = "queue_created", "Queue created"
         QUEUE_CHANGED = "queue_changed", "Queue changed"
         FLAG_WAIVED = "flag_waived", "Flag waived"

@@ -27,6 +27,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.db import connection, models, transaction
 from django.db.transaction import TransactionManagementError
 
+from annotation.domain.plurals import for_count
 from annotation.errors import Refused
 from annotation.models import AuditedModel, AuditEvent, json_normalized
 
@@ -251,7 +252,9 @@ def change_in_transaction(
     round trip) instead of being run here."""
     unknown = set(changes) - set(model.audited_fields)
     if unknown:
-        raise ValueError(f"{model.__name__} has no audited field(s) {', '.join(sorted(unknown))}")
+        raise ValueError(
+            f"{model.__name__} has no audited {for_count(len(unknown), 'field', 'fields')} {', '.join(sorted(unknown))}"
+        )
     rows = model._default_manager.all()
     if with_related and connection.vendor == "postgresql":
         obj = locked_with_related(model, pk, with_related)

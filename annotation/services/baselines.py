@@ -19,6 +19,7 @@ from django.utils import timezone
 from annotation.dispatch import PREDICT_CHUNK, enqueue_on_commit, settings_hash, tasks_run_in_process
 from annotation.domain.answer_parsing import parse_answer
 from annotation.domain.circular import letter_in_item_order, rotated, rotation_count
+from annotation.domain.plurals import for_count
 from annotation.domain.taxonomy import TASKS, AnswerFormat, tasks_of
 from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput
@@ -50,7 +51,10 @@ def run_prepare(
     settings, tasks = _checked_settings(predictor, settings or {}), sorted(tasks or [])
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
-        raise InvalidInput(f"unknown task(s) {', '.join(unknown)}; expected {', '.join(TASKS)}", field="tasks")
+        raise InvalidInput(
+            f"unknown {for_count(len(unknown), 'task', 'tasks')} {', '.join(unknown)}; expected {', '.join(TASKS)}",
+            field="tasks",
+        )
     with transaction.atomic():
         run, _ = BaselineRun.objects.select_for_update(no_key=True).get_or_create(
             benchmark=benchmark,

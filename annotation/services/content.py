@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from annotation.domain.input_rules import content_problem
+from annotation.domain.plurals import for_count
 from annotation.domain.transitions import VideoStatus
 from annotation.errors import InvalidInput
 from annotation.models import AuditedModel, Benchmark, Caption, QAItem, Video
@@ -79,7 +80,9 @@ def _edit(
     """The checked change, in the caller's transaction (the edit and the lint of its clip commit together)."""
     not_editable = set(changes) - set(editable)
     if not_editable:
-        raise ValueError(f"{model.__name__} field(s) {', '.join(sorted(not_editable))} cannot be edited here")
+        raise ValueError(
+            f"{model.__name__} {for_count(len(not_editable), 'field', 'fields')} {', '.join(sorted(not_editable))} cannot be edited here"
+        )
     problem = content_problem({**changes, "reason": reason})
     if problem:
         raise InvalidInput(f"{problem[0]}: {problem[1]}", field=problem[0])

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from annotation.audit.append_only import APPEND_ONLY_TABLES
+from annotation.domain.plurals import counted
 from annotation.errors import DomainError
 
 ORDINARY_PRIVILEGES = sql.SQL("SELECT, INSERT, UPDATE, DELETE")
@@ -145,7 +146,7 @@ def _refuse_powerful_role(cursor, role: str, owner: str) -> None:
     )
     if owned:
         raise AppRoleRefused(
-            f"role {role} owns {owned} object(s); an app role must own nothing (REASSIGN OWNED BY {role} TO {owner})"
+            f"role {role} owns {counted(owned, 'object')}; an app role must own nothing (REASSIGN OWNED BY {role} TO {owner})"
         )
     (member,) = _one(cursor, "SELECT pg_has_role(%s, %s, 'MEMBER')", [role, owner])
     if member:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.dispatch import GENERATE_CLIP_BATCH, enqueue_on_commit, settings_hash, tasks_run_in_process
+from annotation.domain.plurals import for_count
 from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput
 from annotation.generation.base import CaptionedClip, GeneratedItem, GenerationFailed, Generator
@@ -114,11 +115,16 @@ def _caption_versions(benchmark: Benchmark, clips: Iterable[str] | None, include
             - set(Video.objects.filter(benchmark=benchmark, clip_name__in=names).values_list("clip_name", flat=True))
         )
         if unknown:
-            raise InvalidInput(f"benchmark {benchmark.name!r} has no clip(s) {', '.join(unknown)}", field="clips")
+            raise InvalidInput(
+                f"benchmark {benchmark.name!r} has no {for_count(len(unknown), 'clip', 'clips')} {', '.join(unknown)}",
+                field="clips",
+            )
         captions = captions.filter(video__clip_name__in=names)
         missing = sorted(set(names) - set(captions.values_list("video__clip_name", flat=True)))
         if missing:
-            raise InvalidInput(f"clip(s) not {wanted}: {', '.join(missing)}", field="clips")
+            raise InvalidInput(
+                f"{for_count(len(missing), 'clip', 'clips')} not {wanted}: {', '.join(missing)}", field="clips"
+            )
     versions = dict(captions.order_by("video__clip_name").values_list("video_id", "version"))  # qids in clip order
     if not versions:
         raise InvalidInput(f"benchmark {benchmark.name!r} has no clip {wanted}", field="clips")

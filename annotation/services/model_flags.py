@@ -33,6 +33,7 @@ from typing import Any
 from django.db import transaction
 
 from annotation.domain.lint import Finding
+from annotation.domain.plurals import counted, for_count
 from annotation.domain.taxonomy import CLOSED_TASKS, TASKS, AnswerFormat, Tier, tasks_in_tier
 from annotation.frames.sampling import FrameOrder
 from annotation.models import BaselineRun, Benchmark, Prediction, QAItem, QualityFlag
@@ -94,6 +95,10 @@ def _plain_answers(by_run: Answers, runs: dict[int, BaselineRun]) -> dict[str, l
     return seen
 
 
+def _all_blind_runs(count: int) -> str:
+    return "The one question-only run answers" if count == 1 else f"All {count} question-only runs answer"
+
+
 def _item_findings(item, seen: dict[str, list[str]]) -> list[Finding]:
     blind, vision = seen["blind"], seen["vision"]
     findings = []
@@ -103,7 +108,7 @@ def _item_findings(item, seen: dict[str, list[str]]) -> list[Finding]:
             Finding(
                 "blind_solvable",
                 "warning",
-                f"All {len(blind)} question-only run(s) answer '{item.answer}' correctly without the video.",
+                f"{_all_blind_runs(len(blind))} '{item.answer}' correctly without the video.",
                 item=item,
             )
         )
@@ -153,7 +158,8 @@ def _position_findings(item, by_run: Answers, runs: dict[int, BaselineRun]) -> l
         Finding(
             "position_sensitive",
             "warning",
-            f"{len(moved)} model run(s) choose another option when the options are rotated (the option chosen "
+            f"{counted(len(moved), 'model run')} {for_count(len(moved), 'chooses', 'choose')} another option when "
+            f"the options are rotated (the option chosen "
             f"at each rotation, in the item's letters; key '{item.answer}'): {described}.",
             item=item,
             details={"runs": moved},
@@ -195,7 +201,8 @@ def _probe_findings(item, by_run: Answers, models: list[ModelRuns]) -> list[Find
                     item,
                     [model for model, _ in right_in_order],
                     lambda count, names: (
-                        f"{count} model run(s) that answer '{item.answer}' right in order answer "
+                        f"{counted(count, 'model run')} that {for_count(count, 'answers', 'answer')} "
+                        f"'{item.answer}' right in order {for_count(count, 'answers', 'answer')} "
                         f"the same with the frames reversed ({names}): the question may not test the order."
                     ),
                 )

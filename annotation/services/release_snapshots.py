@@ -40,10 +40,11 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
     """Who generated, edited and reviewed each QA item or caption (``kind``), from the
     audit trail up to ``last_event_id``. A QA item's ``evidence_spans`` are the frames each person
     marked as showing its answer (decoded-stream indices, both ends included), decision by decision,
-    from their ``reviewed`` events."""
+    from their ``reviewed`` events, less the decisions undone since (``review_undone`` names the event)."""
     in_range = AuditEvent.objects.filter(target_kind=kind, target_id__in=target_ids, id__lte=last_event_id)
     events = list(
         in_range.order_by("id").values_list(
+            "id",
             "target_id",
             "event_type",
             "actor_user_id",
@@ -55,7 +56,7 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
             "reason",
         )
     )
-    users = dict(get_user_model().objects.filter(pk__in={e[2] for e in events if e[2]}).values_list("pk", "username"))
+    users = dict(get_user_model().objects.filter(pk__in={e[3] for e in events if e[3]}).values_list("pk", "username"))
     spans = kind == QAItem.audit_kind
     provenance: defaultdict[int, dict[str, Any]] = defaultdict(
         lambda: (
@@ -63,7 +64,8 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
             | ({"evidence_spans": []} if spans else {})
         )
     )
-    for target_id, event_type, user_id, source, at, version, before, after, reason in events:
+    undone = {(e[7] or {}).get("review_event") for e in events if e[2] == Event.REVIEW_UNDONE}
+    for event_id, target_id, event_type, user_id, source, at, version, before, after, reason in events:
         record = provenance[target_id]
         who = users.get(user_id, source)
         step = {"by": who, "by_person": user_id is not None, "at": at.isoformat(), "version": version}
@@ -78,7 +80,12 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
             record["reviews"].append(review)
             if review["from"] == ReviewStatus.NEEDS_ADJUDICATION:
                 record["adjudication"] = review
-        elif spans and event_type == Event.REVIEWED and (after or {}).get("evidence_start_frame") is not None:
+        elif (
+            spans
+            and event_type == Event.REVIEWED
+            and event_id not in undone
+            and (after or {}).get("evidence_start_frame") is not None
+        ):
             assert after is not None
             record["evidence_spans"].append(
                 step

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from annotation.domain.plurals import counted
 from annotation.domain.release_blockers import Blocker, BlockerKind
 from annotation.domain.transitions import ReviewStatus, VideoStatus
 from annotation.exports import sft_export
@@ -83,7 +84,7 @@ def train_release_blockers(found: Found, *, benchmark: Benchmark, against: Seque
                 Blocker(
                     kind=K.UNPROVABLE_DISJOINTNESS,
                     subject=name,
-                    message=f"{name}: {n} clip(s) without a participant id, so disjointness cannot be shown; "
+                    message=f"{name}: {counted(n, 'clip')} without a participant id, so disjointness cannot be shown; "
                     "re-import with participant_id or clip names PARTICIPANT_ID_PATTERN reads",
                 )
             )

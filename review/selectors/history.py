@@ -68,6 +68,7 @@ def event_in_words(event: AuditEvent, *, flag: QualityFlag | None = None) -> str
         Event.EDIT_REFUSED: lambda: f"edit refused: made on version {event.target_version}, no longer the current one",
         Event.BLIND_ANSWERED: lambda: f"{_stage(after)}answered {after.get('blind_answer', '?')} from the video",
         Event.REVIEWED: lambda: _review(after),
+        Event.REVIEW_UNDONE: lambda: f"{_stage(after)}undid their decision ({_review(before)})",
         Event.FLAG_WAIVED: lambda: f"waived the flag {_flag(flag)}",
         Event.FLAG_UNWAIVED: lambda: f"withdrew the waiver of the flag {_flag(flag)}",
         Event.REFUSED: lambda: "refused",

@@ -183,7 +183,7 @@ def caption_context(*, slot: QueueSlot, user: User, state: SlotState, caption: C
         return {"caption": None, "slot": slot}
     if not state.revealed:
         return {"caption": caption, "slot": slot, "revealed": False, "blind_left": state.blind_left}
-    mine = (extra.get("conflict") or {}).get("fix") or {}
+    mine = (extra.get("conflict") or {}).get("fix") or extra.get("posted") or {}
     return {
         "slot": slot,
         "caption": caption,

@@ -31,6 +31,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
+from annotation.domain.plurals import counted
 from annotation.domain.taxonomy import CHOICE_LETTERS, TASKS, AnswerFormat
 from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput, Refused
@@ -95,7 +96,7 @@ class Rebalance:
     def summary(self) -> str:
         verb = "moved" if self.applied else "would move"
         text = (
-            f"{self.task}: {verb} the key of {len(self.moves)} item(s); keys {self.letters[0]}-{self.letters[-1]} "
+            f"{self.task}: {verb} the key of {counted(len(self.moves), 'item')}; keys {self.letters[0]}-{self.letters[-1]} "
             f"{_spread(self.before, self.letters)} before, {_spread(self.after, self.letters)} after"
         )
         if self.held:

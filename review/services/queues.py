@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from annotation.domain.input_rules import name_problem
+from annotation.domain.plurals import for_count
 from annotation.domain.taxonomy import TASKS, Tier
 from annotation.domain.transitions import ReviewStatus
 from annotation.models import AuditEvent, Benchmark, Prediction, QAItem, QualityFlag
@@ -153,7 +154,9 @@ def _filters_check(benchmark: Benchmark, filters: dict) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     unknown_keys = set(filters) - set(FILTER_CHOICES) - {"clips", "regenerated"}
     if unknown_keys:
-        errors["filters"] = [f"unknown filter(s): {', '.join(sorted(unknown_keys))}"]
+        errors["filters"] = [
+            f"unknown {for_count(len(unknown_keys), 'filter', 'filters')}: {', '.join(sorted(unknown_keys))}"
+        ]
     for key, allowed in FILTER_CHOICES.items():
         unknown = [v for v in filters.get(key, []) if v not in allowed]
         if unknown:

@@ -42,6 +42,7 @@ from django.db.models import Subquery, TextChoices
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from annotation.domain.plurals import counted, for_count
 from annotation.domain.transitions import ReviewStatus, RoundOutcome, round_settles
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, Video
@@ -92,7 +93,7 @@ def reject_reasons_checked(
     unknown = sorted(set(reject_reasons) - set(known.values))
     if unknown:
         raise InvalidInput(
-            f"reject reasons: unknown code(s) {', '.join(unknown)} (known: {', '.join(known.values)})",
+            f"reject reasons: unknown {for_count(len(unknown), 'code', 'codes')} {', '.join(unknown)} (known: {', '.join(known.values)})",
             field="reject_reasons",
         )
     if not reject_reasons:
@@ -427,7 +428,7 @@ def _settle(
         status=status,
         actor=actor,
         expected_version=None,
-        reason=f"{len(decisions)} review(s) in {slot.queue.name}",
+        reason=f"{counted(len(decisions), 'review')} in {slot.queue.name}",
     )
 
 

@@ -1,7 +1,8 @@
 """The caption pane of the review page: the clip's structured caption, every field editable with
 MA-52 pickers, phase starts set from the scrubber's frame, and one accept / fix / reject decision.
 
-It goes through the same decision path and the same response helper as the question cards."""
+It goes through the same decision path and the same response helper as the question cards. A refusal
+is shown beside the field it names (the posted values kept in the form); the rest above the form."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.views.decorators.http import require_POST
 
-from annotation.errors import DomainError, InvalidInput, error_status
+from annotation.errors import DomainError, error_status
 from annotation.models import Caption
 from annotation.services.audited_writes import EditConflict
 from review.edit_diffs import field_changes
-from review.forms import CaptionDecisionForm, CaptionFixForm, error_text, form_error_text
+from review.forms import (
+    CAPTION_FIELD_LABELS,
+    CaptionDecisionForm,
+    CaptionFixForm,
+    field_errors,
+    posted_caption_values,
+)
 from review.models import Review
 from review.selectors.review_page import caption_values, clip_caption
 from review.services.reviews import caption_review_record
@@ -31,11 +38,14 @@ def caption_decide(request, slot_id: int):
         raise Http404("this clip has no caption")
     form = CaptionDecisionForm(request.POST)
     if not form.is_valid():
-        return caption_response(request, slot, caption, status=400, error=form_error_text(form))
+        return _refused(request, slot, caption, form, status=400)
     decision, fix = form.cleaned_data["decision"], None
+    if decision == Review.Decision.FIX:
+        fix_form = CaptionFixForm(request.POST)
+        if not fix_form.is_valid():
+            return _refused(request, slot, caption, fix_form, status=400)
+        fix = fix_form.changes_to(caption)  # none at all is refused by the service, saying nothing changed
     try:
-        if decision == Review.Decision.FIX:
-            fix = _posted_fix(request.POST, caption)
         caption_review_record(
             slot=slot,
             caption=caption,
@@ -54,13 +64,22 @@ def caption_decide(request, slot_id: int):
             request, slot, current, status=409, error=str(conflict), conflict={"changes": changes, "fix": fix}
         )
     except (DomainError, ValidationError) as error:
-        return caption_response(request, slot, caption, status=error_status(error), error=error_text(error))
+        return _refused(request, slot, caption, error, status=error_status(error))
     request.session.pop(seen_key(slot), None)
     return caption_response(request, slot, caption, saved=True)
 
 
-def _posted_fix(post, caption: Caption) -> dict:
-    form = CaptionFixForm(post)
-    if not form.is_valid():
-        raise InvalidInput(form_error_text(form))
-    return form.changes_to(caption)  # none at all is refused by the service, saying nothing changed
+def _refused(request, slot, caption: Caption, source: Exception | CaptionFixForm | CaptionDecisionForm, *, status):
+    """The pane again, each problem beside its field, the person's posted fields still in the form."""
+    errors = field_errors(source, CAPTION_FIELD_LABELS)
+    posted = posted_caption_values(request.POST) if request.POST.get("decision") == Review.Decision.FIX else {}
+    return caption_response(
+        request,
+        slot,
+        caption,
+        status=status,
+        error=errors.general,
+        field_errors=errors.fields,
+        field_error_labels=errors.labels,
+        posted=posted,
+    )

@@ -64,6 +64,7 @@ def queue_start(request, queue_id: int):
         messages.info(
             request,
             "This clip is still yours to finish: decide its caption and every question, then Next clip claims another.",
+            extra_tags="slot-unfinished",  # the page drops it once the clip is done (static/js/caption-pane.js)
         )
     return redirect("review-slot", slot_id=claim.slot_id)
 

@@ -107,11 +107,11 @@ def test_enter_in_a_caption_field_saves_the_fix_or_nothing_and_never_accepts(log
     expect(field(page, "description")).to_have_value("Nods twice, slowly.\n")
     assert not CaptionReview.objects.exists()
 
-    # A change the server refuses (a coarse label the fine label does not belong to): shown, nothing decided,
-    # and the edits are still in the form (the autosave brings them back into the refreshed pane).
+    # A change the server refuses (a coarse label the fine label does not belong to: the picker leaves the fine
+    # label unpicked): shown at the field, nothing decided, and the edits are still in the form.
     change(page, "coarse_label", "C")
     field(page, "coarse_label").press("Enter")
-    expect(page.locator("#caption-pane .error")).to_contain_text("fine_label")
+    expect(page.locator("#caption-error-fine_label")).to_contain_text("Fine label: pick one")
     expect(field(page, "coarse_label")).to_have_value("C")
     expect(field(page, "description")).to_have_value("Nods twice, slowly.\n")
     assert not CaptionReview.objects.exists() and autosaved_keys(page)

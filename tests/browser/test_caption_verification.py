@@ -32,7 +32,7 @@ def test_an_annotator_verifies_corpus_captions_with_frame_set_phase_starts(
     expect(page.locator("#caption-pane")).to_contain_text("Your decision: Fix")
     assert Caption.objects.get(video=processed_clip).phase_middle_start == 20
 
-    page.locator("body").press("n")  # next clip
+    page.locator("body").press("Shift+N")  # next clip
     expect(page.locator("h1")).to_contain_text("clip_002")
     page.locator("body").press("Enter")  # accept the caption as it is
     expect(page.locator("#caption-pane")).to_contain_text("Your decision: Accept")

@@ -32,8 +32,8 @@ def answer_blind(page):
 
 
 def edit(card, question: str):
-    """E for the edit fields, then type a new question."""
-    card.press("e")
+    """Shift+E for the edit fields (plain e would answer E on a choice card), then type a new question."""
+    card.press("Shift+E")
     card.locator("textarea[name=question]").fill(question)
     return card
 
@@ -107,7 +107,7 @@ def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(
     expect(page.locator("article", has_text="FMAR_0001")).to_contain_text("differs")
     fmar = page.locator("article", has_text="FMAR_0001")
     expect(fmar.get_by_role("button", name="Reject…")).to_be_visible()
-    fmar.press("r")
+    fmar.press("x")
     fmar.get_by_label("Wrong key").check()
     fmar.get_by_label("Ambiguous").check()
     fmar.get_by_role("button", name="Reject", exact=True).click()
@@ -116,7 +116,7 @@ def test_an_annotator_steps_frames_and_reviews_a_clip_from_the_keyboard(
     )
     page.screenshot(path=artifacts / "review.png", full_page=True)
 
-    page.locator("article", has_text="FMAR_0001").press("n")  # on a decided card n means Next clip
+    page.locator("article", has_text="FMAR_0001").press("Shift+N")  # Shift+N: Next clip (n is the No answer)
     expect(page.locator(".notice")).to_contain_text("still yours to finish")  # the caption is not decided yet
     reviews = {(r.item.qid, r.decision, tuple(r.reject_reasons)) for r in Review.objects.select_related("item")}
     assert reviews == {

@@ -116,7 +116,7 @@ def test_a_rejection_takes_the_review_pages_reasons_and_the_trail_words_them(dis
     ("reasons", "note", "field", "message"),
     [
         ([], "", "reject_reasons", "pick at least one"),
-        (["bogus"], "", "reject_reasons", "unknown code(s) bogus"),
+        (["bogus"], "", "reject_reasons", "unknown code bogus"),
         (["other"], "  ", "note", "'other' needs a note"),
     ],
 )

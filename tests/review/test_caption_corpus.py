@@ -79,7 +79,7 @@ def test_qa_rows_of_a_corpus_are_answered_blind_and_settle_through_the_review_se
     assert QAItem.objects.get(pk=item.pk).review_status == "accepted"
     assert Caption.objects.get(pk=caption.pk).review_status == "imported"  # the caption is the caption queues' work
     moved = AuditEvent.objects.filter(target_kind="qaitem", target_id=item.pk, event_type="status_changed")
-    assert moved.get().reason == "1 review(s) in qa"
+    assert moved.get().reason == "1 review in qa"
 
 
 def test_the_corpus_qa_page_shows_the_questions_and_the_caption_read_only_after_the_blind_answers(

@@ -1,6 +1,7 @@
 """The review page's clip and caption panes: frames by index, the clip with Range, caption decisions,
 hand scores of open answers, and a query count that does not grow with the clip's questions."""
 
+import html
 import json
 import re
 
@@ -71,6 +72,14 @@ def post_caption(client, slot, data):
     return client.post(reverse("review-caption", args=[slot.pk]), data, headers={"HX-Request": "true"})
 
 
+def field_error(response, field: str) -> str:
+    """The problem shown beside a caption field (its element named by the field's aria-describedby)."""
+    match = re.search(
+        rf'<span class="field-error error" id="caption-error-{field}">(.*?)</span>', response.content.decode()
+    )
+    return html.unescape(match.group(1)) if match else ""
+
+
 def caption_form(caption: Caption, **changes) -> dict:
     fields = {
         name: getattr(caption, name)
@@ -104,11 +113,15 @@ def test_caption_fixes_are_checked_against_the_taxonomy_and_phase_starts_are_fra
     client, slot = answered_clip
     caption = Caption.objects.get(video=slot.video)
     wrong = post_caption(client, slot, caption_form(caption, fine_label="C5"))  # a Waving (upper limb) under Head
-    assert wrong.status_code == 400 and "fine_label: " in wrong.content.decode()
+    assert wrong.status_code == 400 and "Fine label: C5 Waving belongs to coarse category C" in field_error(
+        wrong, "fine_label"
+    )
     backwards = post_caption(client, slot, caption_form(caption, phase_middle_start="30", phase_late_start="20"))
-    assert backwards.status_code == 400 and "phase_late_start: frame 20 is not after" in backwards.content.decode()
+    assert backwards.status_code == 400
+    assert "Late phase start frame: frame 20 is not after" in field_error(backwards, "phase_late_start")
     not_a_frame = post_caption(client, slot, caption_form(caption, phase_middle_start="1.5"))
-    assert not_a_frame.status_code == 400 and "phase_middle_start: a frame index" in not_a_frame.content.decode()
+    assert not_a_frame.status_code == 400
+    assert "Middle phase start frame: a frame index" in field_error(not_a_frame, "phase_middle_start")
     assert Caption.objects.get(pk=caption.pk).version == caption.version and not CaptionReview.objects.exists()
 
     fixed = post_caption(

@@ -139,13 +139,13 @@ def test_rebalancing_moves_the_fewest_keys_one_audited_edit_each_and_keeps_texts
 
     again = options_rebalance(benchmark=benchmark, task="FMAR", user=admin_user)
     assert again.moves == [] and edits.count() == 12
-    assert "moved the key of 0 item(s); keys A-E 6/6/6/6/6 before, 6/6/6/6/6 after." in again.summary()
+    assert "moved the key of 0 items; keys A-E 6/6/6/6/6 before, 6/6/6/6/6 after." in again.summary()
 
 
 def test_a_dry_run_and_a_plan_for_chosen_items_change_nothing_outside_them(skewed, admin_user):
     benchmark = skewed[0].benchmark
     plan = options_rebalance(benchmark=benchmark, task="FMAR", user=admin_user, dry_run=True)
-    assert len(plan.moves) == 12 and not plan.applied and "would move the key of 12 item(s)" in plan.summary()
+    assert len(plan.moves) == 12 and not plan.applied and "would move the key of 12 items" in plan.summary()
     assert not AuditEvent.objects.filter(event_type="edited").exists()
     chosen = [skewed[0].pk, skewed[1].pk, skewed[20].pk]  # two A items and a B item (B is below its target)
     done = options_rebalance(benchmark=benchmark, task="FMAR", user=admin_user, item_ids=chosen)
@@ -259,14 +259,14 @@ def test_the_command_plans_with_dry_run_and_moves_as_the_named_admin(skewed, adm
     name = skewed[0].benchmark.name
     out = io.StringIO()
     call_command("rebalance_options", "--benchmark", name, "--task", "FMAR", "--dry-run", stdout=out)
-    assert "FMAR: would move the key of 12 item(s); keys A-E 18/3/3/3/3 before, 6/6/6/6/6 after." in out.getvalue()
+    assert "FMAR: would move the key of 12 items; keys A-E 18/3/3/3/3 before, 6/6/6/6/6 after." in out.getvalue()
     assert "  FMAR_0001: A -> B" in out.getvalue()
     assert not AuditEvent.objects.filter(event_type="edited").exists()
     with pytest.raises(CommandError, match="--user is needed"):
         call_command("rebalance_options", "--benchmark", name, "--task", "FMAR", stdout=io.StringIO())
     out = io.StringIO()
     call_command("rebalance_options", "--benchmark", name, "--task", "FMAR", "--user", admin_user.username, stdout=out)
-    assert "reordered 12/12" in out.getvalue() and "FMAR: moved the key of 12 item(s)" in out.getvalue()
+    assert "reordered 12/12" in out.getvalue() and "FMAR: moved the key of 12 items" in out.getvalue()
     assert AuditEvent.objects.filter(event_type="edited", actor_user=admin_user).count() == 12
     with pytest.raises(CommandError, match="no FMAR item"):
         call_command("rebalance_options", "--benchmark", name, "--task", "FMAR", "--qid", "FMAR_9999", stdout=out)
@@ -284,7 +284,7 @@ def test_the_admin_page_plans_and_moves_one_task_confirmed_with_its_count(client
     assert not AuditEvent.objects.filter(event_type="edited").exists()
     done = client.post(url, {"task": "FMAR", "moves": "12", "note": "before v1"})
     assert done.status_code == 302 and done["Location"] == url
-    assert "FMAR: moved the key of 12 item(s)" in client.get(url).content.decode()
+    assert "FMAR: moved the key of 12 items" in client.get(url).content.decode()
     reasons = set(AuditEvent.objects.filter(event_type="edited").values_list("reason", flat=True))
     assert all(reason.endswith("; before v1") for reason in reasons) and len(reasons) >= 1
     assert sorted(Counter(QAItem.objects.values_list("answer", flat=True)).values()) == [6] * 5

@@ -155,7 +155,7 @@ def test_admins_resume_a_run_from_the_admin(client_as, benchmark, make_item):
         {"action": "resume", "_selected_action": [run.pk]},
         follow=True,
     )
-    assert "Resumed 1 run(s)" in response.content.decode()
+    assert "Resumed 1 run;" in response.content.decode()
     assert BaselineRun.objects.get(pk=run.pk).chunks.count() == 1  # re-chunked: nothing was predicted yet
 
 

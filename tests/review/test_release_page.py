@@ -280,7 +280,7 @@ def test_create_release_prints_one_line_per_kind_with_counts(benchmark, blocked_
     with pytest.raises(CommandError) as refused:
         call_command("create_release", benchmark.name, "v1", "--user", admin_user.username)
     lines = str(refused.value).splitlines()
-    assert lines[0] == "the release is blocked by 16 problem(s):"
+    assert lines[0] == "the release is blocked by 16 problems:"
     assert len(lines) == 5  # one per kind, never one per blocker
     [unreviewed] = [line for line in lines if "Review status imported" in line]
     assert unreviewed.strip().startswith(

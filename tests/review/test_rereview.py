@@ -353,7 +353,7 @@ def test_each_status_move_is_one_event_of_the_decision_that_completes_the_round(
         {"review_status": "rejected"},
         {"review_status": "accepted"},
     )
-    assert moved.reason == "1 review(s) in again" and events[4].after["completes_clip"] is True
+    assert moved.reason == "1 review in again" and events[4].after["completes_clip"] is True
 
 
 def test_a_round_that_confirms_writes_no_status_event(settled, queue_over, people, events_during):

@@ -7,6 +7,7 @@ from django.core.files import File
 from django.core.management.base import CommandError
 
 from annotation.dispatch import tasks_run_in_process
+from annotation.domain.plurals import counted
 from annotation.errors import InvalidInput
 from annotation.importing.problems import Problem
 from annotation.management.data_command import DataCommand
@@ -116,7 +117,7 @@ class Command(DataCommand):
             more = f"\n  ... and {job.problem_count - 50} more" if job.problem_count > 50 else ""
             by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(job.problems_by_kind.items()))
             raise CommandError(
-                f"{job.problem_count} problem(s); nothing was imported. By kind: {by_kind}.\n{listed}{more}"
+                f"{counted(job.problem_count, 'problem')}; nothing was imported. By kind: {by_kind}.\n{listed}{more}"
             )
         if job.status == ImportJob.Status.FAILED:
             raise CommandError(f"import job {job.pk} failed: {job.error}")

@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import CommandError
 
+from annotation.domain.plurals import counted
 from annotation.management.data_command import DataCommand
 from annotation.models import Benchmark
 from annotation.selectors import evaluation_benchmarks, participant_report
@@ -41,12 +42,12 @@ class Command(DataCommand):
     def _write_text(self, report) -> None:
         self.stdout.write(
             f"{report.benchmark} against {', '.join(report.against) or '(no evaluation benchmark)'}: "
-            f"{len(report.shared)} shared participant(s)"
+            f"{counted(len(report.shared), 'shared participant')}"
         )
         for shared in report.shared:
             self.stdout.write(f"  {shared}")
         for name, n in report.without_id.items():
-            self.stdout.write(f"  {name}: {n} clip(s) without a participant id")
+            self.stdout.write(f"  {name}: {counted(n, 'clip')} without a participant id")
         for name, n in report.left_out.items():
             why = "excluded from the corpus" if name == report.benchmark else "never released, every question excluded"
-            self.stdout.write(f"  {name}: {n} clip(s) not counted ({why})")
+            self.stdout.write(f"  {name}: {counted(n, 'clip')} not counted ({why})")

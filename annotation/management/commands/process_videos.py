@@ -1,6 +1,7 @@
 from django.core.management.base import CommandError
 
 from annotation.dispatch import tasks_run_in_process
+from annotation.domain.plurals import counted
 from annotation.domain.transitions import VideoStatus
 from annotation.management.data_command import DataCommand
 from annotation.models import Benchmark, Video
@@ -48,7 +49,7 @@ class Command(DataCommand):
             skipped = videos.filter(status=VideoStatus.FAILED).count()
             if skipped:
                 self.stdout.write(
-                    f"Leaving {skipped} failed clip(s) alone (retry them with --force or from the admin)."
+                    f"Leaving {counted(skipped, 'failed clip')} alone (retry them with --force or from the admin)."
                 )
             videos = videos.exclude(status=VideoStatus.FAILED)
         return list(videos)

@@ -1,6 +1,7 @@
 from django.core.management.base import CommandError
 
 from annotation.audit.replay import AUDITED_MODELS, replay_mismatches, stored_state
+from annotation.domain.plurals import counted, for_count
 from annotation.management.data_command import DataCommand
 
 
@@ -13,5 +14,7 @@ class Command(DataCommand):
         for mismatch in mismatches[:50]:
             self.stderr.write(str(mismatch))
         if mismatches:
-            raise CommandError(f"{len(mismatches)} field(s) differ between the audit trail and the tables")
+            raise CommandError(
+                f"{counted(len(mismatches), 'field')} {for_count(len(mismatches), 'differs', 'differ')} between the audit trail and the tables"
+            )
         self.stdout.write(f"audit trail rebuilds all {rows} rows exactly")

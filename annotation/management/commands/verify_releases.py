@@ -1,5 +1,6 @@
 from django.core.management.base import CommandError
 
+from annotation.domain.plurals import counted, for_count
 from annotation.management.data_command import DataCommand
 from annotation.models import Release
 from annotation.services.release_integrity import release_check, release_name, row_noun
@@ -26,7 +27,8 @@ class Command(DataCommand):
             self.stderr.write(f"{release_name(release)}: DAMAGED: {'; '.join(check.problems)}")
         if damaged:
             raise CommandError(
-                f"{damaged} of {len(releases)} release(s) do not match what was cut; their exports are "
+                f"{damaged} of {counted(len(releases), 'release')} {for_count(damaged, 'does', 'do')} not match what was "
+                "cut; their exports are "
                 "refused until the rows are restored (from a backup)"
             )
-        self.stdout.write(f"{len(releases)} release(s) checked, all intact")
+        self.stdout.write(f"{counted(len(releases), 'release')} checked, all intact")

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import CommandError
 
+from annotation.domain.plurals import for_count
 from annotation.domain.taxonomy import TASKS, AnswerFormat
 from annotation.errors import DomainError
 from annotation.management.data_command import DataCommand
@@ -60,7 +61,9 @@ class Command(DataCommand):
         found = dict(QAItem.objects.filter(benchmark=benchmark, task=task, qid__in=qids).values_list("qid", "pk"))
         missing = sorted(set(qids) - set(found))
         if missing:
-            raise CommandError(f"no {task} item(s) {', '.join(missing)} in {benchmark.name}")
+            raise CommandError(
+                f"no {task} {for_count(len(missing), 'item', 'items')} {', '.join(missing)} in {benchmark.name}"
+            )
         return sorted(found.values())
 
     def _progress(self, done: int, total: int) -> None:

@@ -83,7 +83,7 @@ def test_process_videos_in_process_reports_each_clip_and_a_summary(benchmark, li
     assert good.sha256 and good.status == "ready"
 
     second = run_command()
-    assert "Leaving 1 failed clip(s) alone" in second
+    assert "Leaving 1 failed clip alone" in second
     assert "good: skipped: frames complete for this file and these settings" in second
     assert "Done: 0 ready, 0 failed, 1 skipped." in second
 

@@ -22,6 +22,6 @@ def test_admins_resume_a_generation_run_from_the_admin(
             {"action": "resume", "_selected_action": [run.pk]},
             follow=True,
         )
-    assert "Resumed 1 run(s)" in response.content.decode()
+    assert "Resumed 1 run;" in response.content.decode()
     run = GenerationRun.objects.get(pk=run.pk)
     assert (run.done, run.total) == (2, 2) and GeneratedClip.objects.filter(run=run, status="done").count() == 2

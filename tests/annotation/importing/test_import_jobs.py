@@ -116,7 +116,7 @@ def test_rows_after_a_too_deep_one_are_still_checked(db, tmp_path):
     path.write_text("\n".join([good, "[" * 40 + "]" * 40, json.dumps(ROW | {"task": "X", "qid": "SAD_0003"})]))
     with pytest.raises(CommandError) as raised:
         call_command("import_benchmark", "--in-process", str(path), "--benchmark", "Deep", stderr=io.StringIO())
-    assert "2 problem(s)" in str(raised.value) and "By kind: depth 1, task 1" in str(raised.value)
+    assert "2 problems;" in str(raised.value) and "By kind: depth 1, task 1" in str(raised.value)
 
 
 def test_the_command_prints_progress_and_the_summary(db, tmp_path):
@@ -203,7 +203,7 @@ def test_the_command_waits_for_the_worker_and_prints_the_result(celery_worker, t
     err = io.StringIO()
     with pytest.raises(CommandError) as raised:
         call_command("import_benchmark", str(path), "--benchmark", "Waited", stderr=err)
-    assert "1 problem(s); nothing was imported. By kind: qid 1." in str(raised.value)
+    assert "1 problem; nothing was imported. By kind: qid 1." in str(raised.value)
     assert "row 31 (bad qid), field 'qid'" in str(raised.value)
     assert err.getvalue().startswith("import job ") and not Benchmark.objects.filter(name="Waited").exists()
     path.write_bytes(jsonl(rows_of(30)))

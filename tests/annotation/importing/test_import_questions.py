@@ -141,7 +141,7 @@ def test_errors_name_row_qid_and_field_and_nothing_is_written(db, write_file, cl
     with pytest.raises(CommandError) as raised:
         call_command("import_benchmark", "--in-process", write_file(rows), "--benchmark", "Broken")
     text = str(raised.value)
-    assert "4 problem(s); nothing was imported" in text
+    assert "4 problems; nothing was imported" in text
     assert "row 1 (CMAR_0001), field 'task': unknown task 'CMAC'" in text
     assert "row 2 (FMAR_0001), field 'answer': letter 'F' is not one of the options A, B, C, D, E" in text
     assert "row 4 (SAD_0002), field 'qid': duplicate qid: also on row 3" in text

@@ -180,7 +180,7 @@ def test_a_blocked_cut_through_the_api_is_one_refused_event_on_the_benchmark(
     assert [shape(e) for e in events] == [
         (admin, "", "refused", "benchmark", benchmark.pk, None, {"tag": "v1.0", "disjoint_from": []})
     ]
-    assert events[0].reason.startswith("the release is blocked by 1 problem(s):")
+    assert events[0].reason.startswith("the release is blocked by 1 problem:")
     assert "SAD_0099: review status is imported; accept it or exclude it" in events[0].reason
 
 

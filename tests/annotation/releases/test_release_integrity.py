@@ -49,7 +49,7 @@ def test_deleted_rows_fail_verify_and_every_export_is_refused(release, behind_th
         )
         == 1
     )
-    with pytest.raises(CommandError, match=r"1 of 1 release\(s\) do not match what was cut") as failed:
+    with pytest.raises(CommandError, match="1 of 1 release does not match what was cut") as failed:
         call_command("verify_releases")
     assert failed.value.returncode == 1
     damage = capsys.readouterr().err
@@ -81,7 +81,7 @@ def test_a_changed_row_is_caught_by_its_digest_and_the_stream_never_ends(
         " WHERE release_id = %s AND qid = 'SAD_0001'",
         [release.pk],
     )
-    with pytest.raises(CommandError, match="do not match what was cut"):
+    with pytest.raises(CommandError, match="does not match what was cut"):
         call_command("verify_releases")
     damage = capsysbinary.readouterr().err.decode()
     assert "items expected" not in damage and "mac sha256 expected" in damage and "json sha256 expected" in damage

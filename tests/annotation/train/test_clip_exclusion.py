@@ -74,7 +74,7 @@ def test_participant_overlap_counts_what_would_be_released(
         clip_exclude(video_id=video.pk, user=admin_user, reason="shared")
     call_command("participant_overlap", "Train", "--against", "Eval overlap")  # exits 0: nothing shared
     out = capsys.readouterr().out
-    assert "0 shared participant(s)" in out and "Train: 2 clip(s) not counted (excluded from the corpus)" in out
+    assert "0 shared participants" in out and "Train: 2 clips not counted (excluded from the corpus)" in out
     call_command("participant_overlap", "Train", "--against", "Eval overlap", "--json")
     assert json.loads(capsys.readouterr().out)["left_out"] == {"Train": 2}
 

@@ -131,7 +131,7 @@ def test_a_corpus_sharing_a_participant_is_released_without_its_clips_and_export
         )
         assert response.status_code == 200 and response.json()["caption"]["review_status"] == "excluded"
     call_command("participant_overlap", "Train", "--against", "Eval overlap")  # exits 0 now
-    assert "0 shared participant(s)" in capsys.readouterr().out
+    assert "0 shared participants" in capsys.readouterr().out
 
     assert _review_captions(shared_corpus, admin_user, annotator) == 2  # the excluded clips are not served
     # someone else answers the QA rows blind: the caption's reviewer has seen the labels (and gets a clip once

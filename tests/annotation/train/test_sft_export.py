@@ -133,7 +133,7 @@ def test_a_corpus_release_is_verified_and_a_damaged_one_is_exported_by_neither_c
         call_command("export_sft", "Train", "v1", "--out", str(exports / "ft"))
     assert list(exports.iterdir()) == []
     behind_the_triggers("DELETE FROM annotation_releaseclip WHERE release_id = %s AND position = 3", [release.pk])
-    with pytest.raises(CommandError, match="do not match what was cut"):
+    with pytest.raises(CommandError, match="does not match what was cut"):
         call_command("verify_releases")
     assert "DAMAGED: clips expected 3, found 2; sft-video sha256 expected" in capsys.readouterr().err
     with pytest.raises(CommandError, match="clips expected 3, found 2; .*nothing was written to"):
