@@ -16,11 +16,13 @@ correctness comes from conditional UPDATEs and unique constraints. See ``docs/lo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 from django.db import connection
 
 from annotation.errors import DomainError
+from annotation.services.plain_reads import Statement, statements_rows
 
 INT4_MAX = 2**31 - 1
 
@@ -44,10 +46,14 @@ class MutexOutsideTransaction(DomainError):
     """A benchmark mutex was asked for outside ``transaction.atomic()``: it would be released at once."""
 
 
-def benchmark_mutex(benchmark_id: int, purpose: MutexPurpose) -> None:
+def benchmark_mutex(
+    benchmark_id: int, purpose: MutexPurpose, *, first: Sequence[Statement] = (), then: Sequence[Statement] = ()
+) -> list[list[tuple]]:
     """Wait for, then hold until this transaction ends, the ``purpose`` mutex of the benchmark.
 
-    Take it before any row lock of the transaction (``docs/locking.md``, lock order)."""
+    Take it before any row lock of the transaction (``docs/locking.md``, lock order). ``first``: statements
+    (writes) to run before it, ``then``: statements to run once it is held; all sent with it in one round
+    trip where the driver allows (``statements_rows``). Returns the rows of ``then``."""
     purpose = MutexPurpose(purpose)
     if not connection.in_atomic_block:
         raise MutexOutsideTransaction(
@@ -56,7 +62,7 @@ def benchmark_mutex(benchmark_id: int, purpose: MutexPurpose) -> None:
         )
     if not 0 < benchmark_id <= INT4_MAX:
         raise ValueError(f"benchmark id {benchmark_id} does not fit an advisory lock key (1 to {INT4_MAX})")
-    if connection.vendor != "postgresql":
-        return  # SQLite: the IMMEDIATE transaction already holds the database's one write lock
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [int(purpose), benchmark_id])
+    if connection.vendor != "postgresql":  # SQLite: the IMMEDIATE transaction already holds the one write lock
+        return statements_rows([*first, *then])[len(first) :]
+    lock = ("SELECT pg_advisory_xact_lock(%s, %s)", [int(purpose), benchmark_id])
+    return statements_rows([*first, lock, *then])[len(first) + 1 :]

@@ -3,8 +3,9 @@
 Each command runs as its own process, as a person or a cron job runs it, on a throwaway database, with
 work that takes a few milliseconds (a benchmark that does not exist; a dry-run import of one clip), so
 its wall time is the time to its first work. Beside it, in the same run, alternating rounds: the floor,
-`python -c "import django; django.setup()"` with the same settings, and `manage.py check` (the system
-checks a data command no longer runs first; `check`, `migrate` and the deploy still run them).
+`python -c "import django; django.setup()"` with the same settings, Python alone (`python -c pass`: what
+the floor costs beyond it is Django and the project's imports), and `manage.py check` (the system checks a
+data command no longer runs first; `check`, `migrate` and the deploy still run them).
 
 Run: `python scripts/with_test_services.py python bench/command_start.py` (or `make bench`).
 """
@@ -67,18 +68,20 @@ def main() -> None:
         questions = one_clip(Path(folder))
         manage = [python, "manage.py"]
         runs = {
+            "Python alone: python -c pass": [python, "-c", "pass"],
             "floor: django.setup()": [python, "-c", FLOOR],
             "manage.py check (the system checks)": [*manage, "check"],
             "lint_benchmark": [*manage, "lint_benchmark", "no such benchmark"],
             "create_release": [*manage, "create_release", "no such benchmark", "v1", "--user", "nobody"],
             "export_release": [*manage, "export_release", "no such benchmark", "v1"],
-            "import_benchmark --dry-run (1 clip)": [
+            "import_benchmark --dry-run --in-process (1 clip)": [
                 *manage,
                 "import_benchmark",
                 str(questions),
                 "--benchmark",
                 "bench: one clip",
                 "--dry-run",
+                "--in-process",  # where a broker is set (the test services), no worker would pick the job up
             ],
         }
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
@@ -88,7 +91,10 @@ def main() -> None:
     walls = {name: statistics.median(wall for wall, _ in samples) for name, samples in times.items()}
     cpus = {name: statistics.median(cpu for _, cpu in samples) for name, samples in times.items()}
     floor = "floor: django.setup()"
-    print(f"medians of {ROUNDS} alternating rounds, each a process of its own: wall s, CPU s (beyond the floor)")
+    print(
+        f"medians of {ROUNDS} alternating rounds, each a process of its own: wall s, CPU s (beyond the floor); "
+        f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}"
+    )
     for name in runs:
         beyond = "" if name == floor else f"  ({walls[name] - walls[floor]:+.2f} s, {cpus[name] - cpus[floor]:+.2f} s)"
         print(f"{name:<40} wall {walls[name]:6.2f} s, CPU {cpus[name]:5.2f} s{beyond}")

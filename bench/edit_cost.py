@@ -16,11 +16,15 @@ Run: `python scripts/with_test_services.py python bench/edit_cost.py` (or `make 
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import time
+from pathlib import Path
 
 from throwaway_database import refresh_planner_statistics, throwaway_database  # sets Django up: first
+
+from django.db import connection  # noqa: E402, I001
 
 from synthetic_benchmark import synthetic_rows  # noqa: E402, I001
 
@@ -66,11 +70,37 @@ def reviewer_changes(item: QAItem, rng: random.Random) -> dict:
     return {"answer": item.answer.rstrip(".") + rng.choice(["", " and back", " twice, then stops"]) + "."}
 
 
-def timed(fn) -> tuple[float, float]:
-    """(wall ms, this process's CPU ms) of one call."""
+class BackendCpu:
+    """The CPU time of this connection's PostgreSQL backend process, from /proc/<pid>/stat (user + system, in
+    clock ticks of 10 ms: a mean over many calls resolves what one call cannot). None where the database runs
+    on another machine or the file cannot be read."""
+
+    def __init__(self) -> None:
+        self.stat: Path | None = None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+            self.stat = stat if stat.exists() else None
+        self.tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+
+    def ms(self) -> float:
+        if self.stat is None:
+            return 0.0
+        fields = self.stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * self.tick_ms  # utime, stime (fields 14 and 15 of stat)
+
+
+BACKEND: BackendCpu | None = None
+
+
+def timed(fn) -> tuple[float, float, float]:
+    """(wall ms, this process's CPU ms, the database backend's CPU ms) of one call."""
+    backend = BACKEND.ms() if BACKEND else 0.0
     wall, cpu = time.perf_counter(), time.process_time()
     fn()
-    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+    wall, cpu = (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+    return wall, cpu, (BACKEND.ms() if BACKEND else 0.0) - backend
 
 
 def edited(item: QAItem, changes: dict) -> None:
@@ -85,8 +115,8 @@ class Sample:
         self.benchmark, self.rng = benchmark, rng
         picked = rng.sample(ids, 2 * EDITS)
         self.edit_ids, self.save_ids = iter(picked[:EDITS]), iter(picked[EDITS:])
-        self.edits: list[tuple[float, float]] = []
-        self.saves: list[float] = []
+        self.edits: list[tuple[float, float, float]] = []
+        self.saves: list[tuple[float, float, float]] = []
 
     def one_round(self) -> None:
         item = QAItem.objects.get(pk=next(self.edit_ids))
@@ -94,24 +124,33 @@ class Sample:
         self.edits.append(timed(lambda: edited(item, changes)))
         other = QAItem.objects.get(pk=next(self.save_ids))
         other.question += " (plain)"
-        self.saves.append(timed(lambda: other.save(update_fields=["question"]))[0])
+        self.saves.append(timed(lambda: other.save(update_fields=["question"])))
 
     def figures(self) -> dict[str, float]:
-        walls = [wall for wall, _ in self.edits]
+        walls = [wall for wall, _, _ in self.edits]
         full = [timed(lambda: benchmark_checks.benchmark_findings_full(self.benchmark))[0] for _ in range(3)]
         return {
             "edit": statistics.median(walls),
             "edit_p90": statistics.quantiles(walls, n=10)[-1],
-            "edit_cpu": statistics.median(cpu for _, cpu in self.edits),
-            "save": statistics.median(self.saves),
+            "edit_cpu": statistics.median(cpu for _, cpu, _ in self.edits),
+            "edit_server": statistics.fmean(server for _, _, server in self.edits),
+            "save": statistics.median(wall for wall, _, _ in self.saves),
+            "save_cpu": statistics.median(cpu for _, cpu, _ in self.saves),
+            "save_server": statistics.fmean(server for _, _, server in self.saves),
             "full": statistics.median(full),
         }
 
 
 def main() -> None:
+    global BACKEND
     rng = random.Random(22)
-    with throwaway_database() as connection:
-        print(f"database: {connection.vendor}; {EDITS} edits per size through item_edit (lint included)")
+    with throwaway_database():
+        BACKEND = BackendCpu()
+        print(
+            f"database: {connection.vendor}; {EDITS} edits per size through item_edit (lint included); "
+            f"server CPU {'from ' + str(BACKEND.stat) if BACKEND.stat else 'not readable here'}; "
+            f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}"
+        )
         built = {clips: build(clips) for clips in SIZES}
         samples = {clips: Sample(benchmark, rng) for clips, (benchmark, _, _) in built.items()}
         for _ in range(EDITS):
@@ -122,12 +161,15 @@ def main() -> None:
         _, items, lint_seconds = built[clips]
         print(
             f"{clips:>6,} clips / {items:>7,} items: edit median {figures['edit']:.2f} ms "
-            f"(p90 {figures['edit_p90']:.2f}; client CPU {figures['edit_cpu']:.2f}), plain save "
-            f"{figures['save']:.2f} ms (floor), {figures['edit'] / figures['save']:.1f}x the floor; "
-            f"the benchmark-wide checks from every item {figures['full']:.0f} ms; first full lint {lint_seconds:.1f} s"
+            f"(p90 {figures['edit_p90']:.2f}; CPU per edit: client {figures['edit_cpu']:.2f}, server "
+            f"{figures['edit_server']:.2f}), plain save {figures['save']:.2f} ms (floor; CPU: client "
+            f"{figures['save_cpu']:.2f}, server {figures['save_server']:.2f}), {figures['edit'] / figures['save']:.1f}x "
+            f"the floor; the benchmark-wide checks from every item {figures['full']:.0f} ms; "
+            f"first full lint {lint_seconds:.1f} s"
         )
     small, large = (results[clips]["edit"] for clips in SIZES)
     print(f"edit at {SIZES[1]:,} clips / edit at {SIZES[0]:,} clips: {large / small:.2f}x (target at most 1.5x)")
+    print(f"load average at the end {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
 
 
 if __name__ == "__main__":

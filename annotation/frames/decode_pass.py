@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
-
 from annotation.domain.plurals import counted
 
 from .frame_images import (
@@ -28,6 +26,7 @@ from .frame_images import (
 from .options import FrameOptions
 from .probe import ClipFailure, ClipProbe, OpenClip
 from .proxy import ProxyEncoder
+from .pyav import av
 
 SCRUB_DIR, MODEL_DIR, PROXY_NAME = "scrub", "model", "proxy.mp4"
 

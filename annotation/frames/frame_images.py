@@ -7,10 +7,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
-import av
-import numpy as np
-from av.video.reformatter import VideoReformatter
 from PIL import Image
+
+from .pyav import av, np, video_reformatter
 
 Size = tuple[int, int]  # width, height
 
@@ -62,7 +61,7 @@ class _FrameWriter:
 
     def _scale(self, frame: av.VideoFrame, pix_fmt: str, **options) -> av.VideoFrame:
         if not hasattr(self._local, "scaler"):
-            self._local.scaler = VideoReformatter()  # reused: it caches its scaling context
+            self._local.scaler = video_reformatter()  # reused: it caches its scaling context
         width, height = self._scaled
         return self._local.scaler.reformat(
             frame, width=width, height=height, format=pix_fmt, interpolation="AREA", **options
@@ -80,7 +79,7 @@ class ModelJpegWriter(_FrameWriter):
         # scale in 4:2:0, then convert the small frame: half the cost of scaling straight to RGB
         small = self._scale(frame, "yuv420p")
         if not hasattr(self._local, "converter"):
-            self._local.converter = VideoReformatter()
+            self._local.converter = video_reformatter()
         image = Image.fromarray(self._local.converter.reformat(small, format="rgb24").to_ndarray())
         if self.rotation:
             image = image.transpose(_TRANSPOSE[self.rotation])

@@ -11,14 +11,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
-
 from .decode_pass import DecodePlan, DecodeResult, decode_pass
 from .manifest import INDEX_NAME, MANIFEST_NAME, index_document, manifest_document, manifest_matches, write_json
 from .options import FrameOptions
 from .outputs import SourceFile, Staging, read_manifest, version_folder
 from .probe import ClipProbe, OpenClip, open_video, opened_clip
 from .proxy import proxy_reason
+from .pyav import av
 from .sampling import model_view_indices, scrub_stride
 
 

@@ -8,12 +8,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-
-import av
-from av.container import InputContainer
-from av.video.stream import VideoStream
+from typing import TYPE_CHECKING
 
 from annotation.errors import DomainError
+
+from .pyav import av
+
+if TYPE_CHECKING:
+    from av.container import InputContainer
+    from av.video.stream import VideoStream
 
 MP4_FORMAT = "mov,mp4,m4a,3gp,3g2,mj2"
 

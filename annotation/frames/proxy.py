@@ -12,12 +12,10 @@ import contextlib
 from fractions import Fraction
 from pathlib import Path
 
-import av
-from av.video.reformatter import VideoReformatter
-
 from .frame_images import Size, fit_longest_side
 from .options import FrameOptions
 from .probe import MP4_FORMAT, ClipProbe
+from .pyav import av, video_reformatter
 
 BROWSER_PIX_FMTS = ("yuv420p", "yuvj420p")
 DEFAULT_FPS = Fraction(25)
@@ -50,7 +48,7 @@ class ProxyEncoder:
         self._fps = probe.fps or DEFAULT_FPS
         self._container = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
         self._stream = self._add_stream(options, rotation)
-        self._reformatter = VideoReformatter()
+        self._reformatter = video_reformatter()
         self._first_pts: int | None = None
         self._last_pts = -1
 

@@ -10,8 +10,6 @@ import os
 import time
 from collections.abc import Callable
 
-import openai
-
 from .base import ItemPrompt, PredictorError, Reply
 from .model_view import ModelFrame
 from .prompts import BLIND_NOTE, CHOICES_ONLY_NOTE, SYSTEM_PROMPTS
@@ -33,6 +31,9 @@ class ChatPredictor:
         timeout: float = 60.0,
         max_retries: int = 4,
     ):
+        import openai  # here, not at the top: the package takes about a second to import, and every Django
+        # process imports this module (review services -> judging) while only baseline and judge runs call a model
+
         # The client retries timeouts, 429 and 5xx with exponential backoff (and honours Retry-After).
         self.client = openai.OpenAI(
             base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=max_retries
@@ -89,6 +90,8 @@ class ChatPredictor:
 
     def complete(self, messages: list[dict], *, recorded: list[dict] | None = None) -> Reply:
         """One chat completion; ``recorded`` is what the reply keeps as its prompt."""
+        import openai  # imported by __init__ already
+
         start = time.perf_counter()
         try:
             response = self.client.chat.completions.create(

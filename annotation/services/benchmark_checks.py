@@ -34,6 +34,8 @@ from annotation.domain import lint
 from annotation.domain.taxonomy import OPEN_TASKS, TASKS, YES_NO_TASKS, AnswerFormat, tasks_of
 from annotation.models import AnswerTally, Benchmark, BenchmarkTaskCheck, QAItem, QualityFlag
 
+from .plain_reads import Statement, instances_of, model_columns, placeholders
+
 CHOICE_TASKS = tasks_of(AnswerFormat.CHOICE)
 BALANCE_KIND = {
     **dict.fromkeys(YES_NO_TASKS, QualityFlag.Kind.YES_NO_BALANCE),
@@ -55,20 +57,44 @@ class TaskTally:
         return len(self.keys) + len(self.lengths)
 
 
+BALANCE_KINDS: list[str] = sorted(set(BALANCE_KIND.values()))
+
+
 @dataclass
 class WideCheck:
-    """Findings of the benchmark-wide checks for some tasks, and the flags they replace (a filter)."""
+    """Findings of the benchmark-wide checks for some tasks, and the flags they replace: the balance flags
+    of ``balance_keys`` (tasks), and the flags ``flag_ids`` (the outliers of tasks whose band moved)."""
 
     findings: list[lint.Finding]
-    scope: Q
+    benchmark: Benchmark
+    balance_keys: list[str]
+    flag_ids: list[int]
+    balance_kinds: list[str] = field(default_factory=lambda: BALANCE_KINDS)
+
+    @property
+    def scope(self) -> Q:
+        # Each arm names the index it reads (the flags' (benchmark, status, kind), or their pk): an arm on
+        # target_key alone would walk every flag of the benchmark.
+        scope = Q(
+            benchmark=self.benchmark, status__in=KEEP, kind__in=self.balance_kinds, target_key__in=self.balance_keys
+        )
+        return scope | Q(pk__in=self.flag_ids) if self.flag_ids else scope
 
 
-def task_tallies(benchmark_id: int, tasks: Collection[str]) -> dict[str, TaskTally]:
+def tally_statement(benchmark_id: int, tasks: Sequence[str]) -> Statement:
+    """The tally of ``tasks`` summed by bucket in the database, and how many tally rows are behind each."""
+    sql = (
+        f"SELECT task, answer_key, answer_length, sum(items), count(*) FROM {TALLY} "
+        f"WHERE benchmark_id = %s AND task IN ({placeholders(tasks)}) GROUP BY task, answer_key, answer_length"
+    )
+    return sql, [benchmark_id, *tasks]
+
+
+def tallies_of(rows: Iterable[Sequence]) -> dict[str, TaskTally]:
     tallies: defaultdict[str, TaskTally] = defaultdict(TaskTally)
-    rows = AnswerTally.objects.filter(benchmark_id=benchmark_id, task__in=tasks)
-    for task, key, length, n in rows.values_list("task", "answer_key", "answer_length", "items"):
+    for task, key, length, n, tally_rows in rows:
         tally = tallies[task]
-        tally.rows += 1
+        tally.rows += tally_rows
         if length <= AnswerTally.KEY_CHARS:
             tally.keys[key] += n
         if length > 0:
@@ -78,13 +104,45 @@ def task_tallies(benchmark_id: int, tasks: Collection[str]) -> dict[str, TaskTal
     return tallies
 
 
-def task_checks(benchmark: Benchmark, tasks: Collection[str]) -> dict[str, BenchmarkTaskCheck]:
-    """Take the benchmark's ``BENCHMARK_CHECKS`` mutex, then read (creating them if need be) the check
-    rows of ``tasks``. Call inside the transaction that syncs the flags, as its last lock."""
-    benchmark_mutex(benchmark.pk, MutexPurpose.BENCHMARK_CHECKS)
+def task_tallies(benchmark_id: int, tasks: Collection[str]) -> dict[str, TaskTally]:
+    tasks = list(tasks)
+    if not tasks:
+        return {}
+    sql, params = tally_statement(benchmark_id, tasks)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return tallies_of(cursor.fetchall())
+
+
+CHECK_COLUMNS = model_columns(BenchmarkTaskCheck, ("id", "benchmark_id", "task", "length_median", "length_spread"))
+
+
+def checks_statement(benchmark_id: int, tasks: Sequence[str]) -> Statement:
+    sql = (
+        f"SELECT {', '.join(CHECK_COLUMNS)} FROM {BenchmarkTaskCheck._meta.db_table} "
+        f"WHERE benchmark_id = %s AND task IN ({placeholders(tasks)})"
+    )
+    return sql, [benchmark_id, *tasks]
+
+
+def checks_of(rows: Sequence[Sequence]) -> dict[str, BenchmarkTaskCheck]:
+    return {check.task: check for check in instances_of(BenchmarkTaskCheck, CHECK_COLUMNS, rows)}
+
+
+def task_checks(
+    benchmark: Benchmark, tasks: Collection[str], *, mutex_held: bool = False
+) -> dict[str, BenchmarkTaskCheck]:
+    """Take the benchmark's ``BENCHMARK_CHECKS`` mutex (unless the caller holds it), then read (creating them
+    if need be) the check rows of ``tasks``. Call inside the transaction that syncs the flags, as its last lock."""
+    if not mutex_held:
+        benchmark_mutex(benchmark.pk, MutexPurpose.BENCHMARK_CHECKS)
+    tasks = list(tasks)
+    if not tasks:
+        return {}
+    sql, params = checks_statement(benchmark.pk, tasks)
 
     def read() -> dict[str, BenchmarkTaskCheck]:
-        return {check.task: check for check in BenchmarkTaskCheck.objects.filter(benchmark=benchmark, task__in=tasks)}
+        return checks_of(_rows(sql, params))
 
     checks = read()
     if len(checks) < len(tasks):
@@ -94,15 +152,39 @@ def task_checks(benchmark: Benchmark, tasks: Collection[str]) -> dict[str, Bench
     return checks
 
 
-def wide_check_of_clips(benchmark: Benchmark, tasks: Iterable[str], clip_items: Sequence[QAItem]) -> WideCheck:
+def _rows(sql: str, params: Sequence) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def balance_keys_of(tasks: Iterable[str]) -> list[str]:
+    """The target keys of the task-level balance flags of ``tasks``."""
+    return [f"task:{task}" for task in sorted(set(tasks)) if task in BALANCE_KIND]
+
+
+def wide_check_of_clips(
+    benchmark: Benchmark,
+    tasks: Iterable[str],
+    clip_items: Sequence[QAItem],
+    *,
+    mutex_held: bool = False,
+    read: tuple[dict[str, BenchmarkTaskCheck], dict[str, TaskTally]] | None = None,
+) -> WideCheck:
     """The balance findings of ``tasks`` and the length outliers among ``clip_items`` (plus every outlier of a
-    task whose band moved), from the tally. Call inside the transaction that syncs the flags, last."""
+    task whose band moved), from the tally. Call inside the transaction that syncs the flags, last. ``read``:
+    the check rows and tallies the caller read under the mutex, of these tasks and every open task."""
     open_in_clips = {item.task for item in clip_items if item.task in OPEN_TASKS}
     tasks = sorted(set(tasks) | open_in_clips)
-    checks = task_checks(benchmark, tasks)
-    tallies = task_tallies(benchmark.pk, tasks)
+    if not tasks:
+        return WideCheck([], benchmark, [], [])  # nothing to check: no mutex, no flag in scope
+    if read is not None and all(task in read[0] for task in tasks):
+        checks, tallies = read
+    else:
+        checks = task_checks(benchmark, tasks, mutex_held=mutex_held)
+        tallies = task_tallies(benchmark.pk, tasks)
     findings: list[lint.Finding] = []
-    balance_keys = [f"task:{task}" for task in tasks if task in BALANCE_KIND]
+    balance_keys = balance_keys_of(tasks)
     moved: list[str] = []
     for task in tasks:
         tally = tallies.get(task, TaskTally())
@@ -120,14 +202,11 @@ def wide_check_of_clips(benchmark: Benchmark, tasks: Iterable[str], clip_items: 
                 findings += task_outlier_findings(benchmark, task, band)
         if tally.rows > tally.buckets() + FOLD_AFTER:
             tally_fold(benchmark.pk, task)
-    # Each arm of the scope names the index it reads (the flags' (benchmark, status, kind), or their item):
-    # an arm on target_key alone would walk every flag of the benchmark.
-    balance = sorted(set(BALANCE_KIND.values()))
-    scope = Q(benchmark=benchmark, status__in=KEEP, kind__in=balance, target_key__in=balance_keys)
+    flag_ids: list[int] = []
     if moved:
         flags = QualityFlag.objects.filter(benchmark=benchmark, source="lint", status__in=KEEP)
-        scope |= Q(pk__in=list(flags.filter(kind=OUTLIER, item__task__in=moved).values_list("pk", flat=True)))
-    return WideCheck(findings, scope)
+        flag_ids = list(flags.filter(kind=OUTLIER, item__task__in=moved).values_list("pk", flat=True))
+    return WideCheck(findings, benchmark, balance_keys, flag_ids)
 
 
 def band_moved(check: BenchmarkTaskCheck, band: lint.LengthBand | None) -> bool:

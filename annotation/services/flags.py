@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.domain import lint
-from annotation.domain.taxonomy import TASKS
+from annotation.domain.taxonomy import OPEN_TASKS, TASKS
 from annotation.errors import InvalidInput, Refused
-from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Video
 
 from . import benchmark_checks
 from .audited_writes import Actor, record_action, records_refusals
+from .plain_reads import Statement, instances_of, model_columns, placeholders
 
 LINT_SOURCE = "lint"
 ITEM_FIELDS = ("id", "qid", "task", "question", "options", "answer", "video_id", "version")
@@ -52,6 +54,115 @@ def lint_run(
         wide = benchmark_checks.wide_check_of_clips(benchmark, TASKS if tasks is None else tasks, items)
         scope = QualityFlag.objects.filter(clip_flags | wide.scope, benchmark=benchmark, source=LINT_SOURCE)
         return sync_flags(benchmark, findings + wide.findings, scope, LINT_SOURCE)
+
+
+def clip_lint(
+    *, benchmark: Benchmark, video_id: int, tasks: Iterable[str] | None, writes: Sequence[Statement] = ()
+) -> Counter:
+    """``lint_run`` of one clip, for an edit, in the edit's transaction: the same findings and flags. Within
+    the caller's transaction no savepoint: the edit and its lint stand or fall together.
+
+    The ``BENCHMARK_CHECKS`` mutex comes before the reads, so an edit of the same clip in another transaction
+    has committed by then and the last sync of the clip's flags sees every edit of it. The reads (the clip's
+    items and caption, the check rows and tallies of ``tasks`` and of every open task, the flags in scope)
+    are plain SQL sent with the mutex in one round trip (``benchmark_mutex(then=...)``): building ORM
+    querysets cost more than the database's work, and on a busy machine each round trip waits for a core.
+    ``writes``: the edit's own statements (``change_in_transaction(writes=...)``), sent first in that trip."""
+    wanted = sorted(TASKS if tasks is None else set(tasks))
+    read_tasks = sorted(set(wanted) | set(OPEN_TASKS))
+    balance_keys = benchmark_checks.balance_keys_of(wanted)
+    with transaction.atomic(savepoint=False):
+        item_rows, caption_rows, check_rows, tally_rows, flag_rows = benchmark_mutex(
+            benchmark.pk,
+            MutexPurpose.BENCHMARK_CHECKS,
+            first=writes,
+            then=[
+                _clip_items_statement(benchmark.pk, video_id),
+                _clip_caption_statement(benchmark.pk, video_id),
+                benchmark_checks.checks_statement(benchmark.pk, read_tasks),
+                benchmark_checks.tally_statement(benchmark.pk, read_tasks),
+                _clip_flags_statement(benchmark.pk, video_id, balance_keys),
+            ],
+        )
+        items = instances_of(QAItem, ITEM_COLUMNS, item_rows)
+        captions_by_clip = {
+            caption.video_id: caption for caption in instances_of(Caption, CAPTION_COLUMNS, caption_rows)
+        }
+        findings = _clip_and_item_findings(items, captions_by_clip)
+        read = benchmark_checks.checks_of(check_rows), benchmark_checks.tallies_of(tally_rows)
+        wide = benchmark_checks.wide_check_of_clips(benchmark, wanted, items, mutex_held=True, read=read)
+        flags = instances_of(QualityFlag, FLAG_COLUMNS, flag_rows)
+        in_scope = _in_scope(flags, items, captions_by_clip.values(), wide)
+        if wide.flag_ids:  # the outliers of a task whose band moved
+            in_scope += QualityFlag.objects.filter(pk__in=set(wide.flag_ids) - {flag.pk for flag in in_scope})
+        open_flags, waived = {}, set()
+        for flag in in_scope:
+            if flag.status == Status.OPEN:
+                open_flags[(flag.target_key, flag.kind)] = flag
+            else:
+                waived.add((flag.target_key, flag.kind, flag.target_version))
+        return _flags_synced(benchmark, findings + wide.findings, open_flags, waived, LINT_SOURCE)
+
+
+ITEM_COLUMNS = model_columns(QAItem, ITEM_FIELDS)
+CAPTION_COLUMNS = model_columns(Caption, ("id", "video_id", "coarse_label", "fine_label", "version"))
+FLAG_COLUMNS = model_columns(
+    QualityFlag, ("id", "item_id", "caption_id", "target_key", "kind", "status", "message", "details", "target_version")
+)
+
+
+def _clip_items_statement(benchmark_id: int, video_id: int) -> Statement:
+    sql = f"SELECT {', '.join(ITEM_COLUMNS)} FROM {QAItem._meta.db_table} WHERE benchmark_id = %s AND video_id = %s"
+    return sql, [benchmark_id, video_id]
+
+
+def _clip_caption_statement(benchmark_id: int, video_id: int, columns: tuple[str, ...] = CAPTION_COLUMNS) -> Statement:
+    sql = (
+        f"SELECT {', '.join(f'c.{name}' for name in columns)} FROM {Caption._meta.db_table} c "
+        f"JOIN {Video._meta.db_table} v ON v.id = c.video_id WHERE v.benchmark_id = %s AND c.video_id = %s"
+    )
+    return sql, [benchmark_id, video_id]
+
+
+def _clip_flags_statement(benchmark_id: int, video_id: int, balance_keys: list[str]) -> Statement:
+    """The open and waived lint flags of the clip's items and caption and the balance flags of ``balance_keys``,
+    each arm through an index (the flag's item, its caption, the benchmark's flags by status and kind): on
+    PostgreSQL ``= ANY(ARRAY(subquery))``, computed once, where ``IN (subquery)`` beside an OR would test
+    every flag of the benchmark."""
+    items_sql, items_params = _clip_items_statement(benchmark_id, video_id)
+    items_sql = items_sql.replace(", ".join(ITEM_COLUMNS), "id", 1)
+    caption_sql, caption_params = _clip_caption_statement(benchmark_id, video_id, columns=("id",))
+
+    def member(column: str, subquery: str) -> str:
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(ARRAY({subquery}))"
+        return f"{column} IN ({subquery})"
+
+    arms = [member("item_id", items_sql), member("caption_id", caption_sql)]
+    params: list[int | str] = [*items_params, *caption_params]
+    if balance_keys:
+        kinds = benchmark_checks.BALANCE_KINDS
+        arms.append(f"(kind IN ({placeholders(kinds)}) AND target_key IN ({placeholders(balance_keys)}))")
+        params += [*kinds, *balance_keys]
+    sql = (
+        f"SELECT {', '.join(FLAG_COLUMNS)} FROM {QualityFlag._meta.db_table} "
+        f"WHERE benchmark_id = %s AND source = %s AND status IN (%s, %s) AND ({' OR '.join(arms)})"
+    )
+    return sql, [benchmark_id, LINT_SOURCE, Status.OPEN, Status.WAIVED, *params]
+
+
+def _in_scope(flags: list[QualityFlag], items, captions, wide: benchmark_checks.WideCheck) -> list[QualityFlag]:
+    """The flags read that the clip's lint and the wide check replace (an item that joined the clip between
+    two reads under the mutex has no flag of this sync's)."""
+    item_ids, caption_ids = {item.pk for item in items}, {caption.pk for caption in captions}
+    keys = set(wide.balance_keys)
+    return [
+        flag
+        for flag in flags
+        if flag.item_id in item_ids
+        or flag.caption_id in caption_ids
+        or (flag.kind in wide.balance_kinds and flag.target_key in keys)
+    ]
 
 
 def _lint_everything(benchmark: Benchmark) -> Counter:
@@ -112,6 +223,12 @@ def sync_flags(benchmark: Benchmark, findings: list[lint.Finding], scope, source
             open_flags[(flag.target_key, flag.kind)] = flag
         else:
             waived.add((flag.target_key, flag.kind, flag.target_version))
+    return _flags_synced(benchmark, findings, open_flags, waived, source)
+
+
+def _flags_synced(
+    benchmark: Benchmark, findings: list[lint.Finding], open_flags: dict, waived: set, source: str
+) -> Counter:
     found = {(f.target_key, f.kind): f for f in findings}
     new_flags, changed = [], []
     for key, finding in found.items():
@@ -123,10 +240,13 @@ def sync_flags(benchmark: Benchmark, findings: list[lint.Finding], scope, source
                 changed.append(flag)
         elif (*key, version) not in waived:
             new_flags.append(_flag_of(benchmark, finding, version, source))
-    QualityFlag.objects.bulk_create(new_flags, batch_size=1000)
-    QualityFlag.objects.bulk_update(changed, ["message", "details", "target_version"], batch_size=1000)
+    if new_flags:
+        QualityFlag.objects.bulk_create(new_flags, batch_size=1000)
+    if changed:
+        QualityFlag.objects.bulk_update(changed, ["message", "details", "target_version"], batch_size=1000)
     gone = [flag.pk for key, flag in open_flags.items() if key not in found]
-    QualityFlag.objects.filter(pk__in=gone).update(status=Status.RESOLVED, closed_at=timezone.now())
+    if gone:
+        QualityFlag.objects.filter(pk__in=gone).update(status=Status.RESOLVED, closed_at=timezone.now())
     return Counter(flag.kind for flag in new_flags)
 
 
