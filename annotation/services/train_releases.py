@@ -23,6 +23,7 @@ from annotation.domain.transitions import ReviewStatus, VideoStatus
 from annotation.exports import sft_export
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseClip, Video
 from annotation.selectors import participant_report
+from annotation.selectors.id_arrays import ids_in
 
 from .blocker_queries import Found, add_open_flags
 from .bulk_insert import insert_many, reserved_ids
@@ -201,9 +202,9 @@ def _frozen_clips(
     release_id: int, video_ids: list[int], *, first_position: int, last_event_id: int
 ) -> list[ReleaseClip]:
     videos = Video.objects.in_bulk(video_ids)
-    captions = {c.video_id: c for c in Caption.objects.filter(video_id__in=video_ids)}
+    captions = {c.video_id: c for c in Caption.objects.filter(video_id__in=ids_in(video_ids))}
     qa = defaultdict(list)
-    items = QAItem.objects.filter(video_id__in=video_ids, review_status=ReviewStatus.ACCEPTED).order_by("qid")
+    items = QAItem.objects.filter(video_id__in=ids_in(video_ids), review_status=ReviewStatus.ACCEPTED).order_by("qid")
     for item in items.only("video_id", "qid", "task", "question", "options", "answer", "version"):
         qa[item.video_id].append(
             {

@@ -1,0 +1,22 @@
+"""Filters on many ids at once.
+
+``pk__in=[...]`` of 12,000 ids sends 12,000 placeholders: the client splices each into the SQL and
+PostgreSQL parses and plans a 12,000-term list, some 0.1-0.5 s a query for a release's items. One
+array parameter, unnested, is the same set for a fraction of that."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+ARRAY_FROM = 100  # below this a plain list is as quick, and its SQL is the one the tests' query logs read
+
+
+def ids_in(ids: Collection[int]) -> RawSQL | list[int]:
+    """The right-hand side of an ``__in`` filter on integer ids: one array parameter on PostgreSQL."""
+    values = list(ids)
+    if connection.vendor != "postgresql" or len(values) < ARRAY_FROM:
+        return values
+    return RawSQL("SELECT unnest(%s::bigint[])", (values,))
