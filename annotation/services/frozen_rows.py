@@ -14,14 +14,21 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 BATCH = 1000
 
 
+class JsonText(str):
+    """A JSON column's value already as JSON text (the database built it): written as it is, not dumped again."""
+
+
 def rows_copy(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     """Insert ``rows`` (values in the order of ``columns``, attnames such as ``release_id``; JSON fields as
-    Python values) into ``model``'s table."""
+    Python values or ``JsonText``) into ``model``'s table."""
     connection = connections[DEFAULT_DB_ALIAS]
     fields = [model._meta.get_field(column) for column in columns]
     if connection.vendor != "postgresql":
         names = [field.attname for field in fields]  # type: ignore[union-attr]
-        objs = [model(**dict(zip(names, row, strict=True))) for row in rows]
+        objs = [
+            model(**{name: json.loads(v) if isinstance(v, JsonText) else v for name, v in zip(names, row, strict=True)})
+            for row in rows
+        ]
         model._default_manager.bulk_create(objs, batch_size=BATCH)
         return
     is_json = [isinstance(field, models.JSONField) for field in fields]
@@ -33,7 +40,9 @@ def rows_copy(model: type[models.Model], columns: Sequence[str], rows: Iterable[
         for row in rows:
             copy.write_row(
                 [
-                    json.dumps(value) if json_column and value is not None else value
+                    json.dumps(value)
+                    if json_column and value is not None and not isinstance(value, JsonText)
+                    else value
                     for value, json_column in zip(row, is_json, strict=True)
                 ]
             )
