@@ -6,8 +6,10 @@ does that for rows whose ids the caller needs). Ids come from the table's sequen
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
@@ -46,3 +48,17 @@ def rows_copy(model: type[models.Model], columns: Sequence[str], rows: Iterable[
                     for value, json_column in zip(row, is_json, strict=True)
                 ]
             )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a cut builds its rows: its tens of thousands of new dicts set off
+    collections that walk every live object, a third of a 12,000-item cut's CPU. Frozen rows hold no cycles;
+    what they leave is freed by reference counting all the same."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -28,7 +28,7 @@ from annotation.selectors.id_arrays import ids_in
 from .audited_writes import Actor, record_action, records_refusals
 from .blocker_queries import Found, add_open_flags
 from .datasheets import CutSubject, datasheet_build
-from .frozen_rows import rows_copy
+from .frozen_rows import collector_paused, rows_copy
 from .release_snapshots import caption_snapshot, content_provenance, exclusions
 from .train_releases import train_release_blockers, train_release_write
 
@@ -196,10 +196,11 @@ def release_create(
         blockers = release_blockers(benchmark=benchmark, disjoint_from=against)
         if blockers:
             raise blocked(blockers)
-        if against is None:
-            release = _eval_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user)
-        else:
-            release = train_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user, against=against)
+        with collector_paused():
+            if against is None:
+                release = _eval_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user)
+            else:
+                release = train_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user, against=against)
         _release_cut_recorded(release, user=user)
     return release
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import Max, Q
@@ -26,7 +27,7 @@ from annotation.domain.transitions import ReviewStatus, VideoStatus
 from annotation.exports import sft_export
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseClip, Video
 from annotation.selectors import participant_report
-from annotation.selectors.id_arrays import ids_in
+from annotation.selectors.id_arrays import ids_in, ids_literal
 
 from .blocker_queries import Found, add_open_flags
 from .bulk_insert import reserved_ids
@@ -210,11 +211,32 @@ def train_release_write(*, benchmark: Benchmark, tag: str, notes: str, user, aga
         sha256=export_sha256[sft_export.CANONICAL],
     )
     subject = CutSubject(
-        release=release, keys=_released_qa(benchmark, video_ids), video_ids=video_ids, against=tuple(against)
+        release=release, keys=ReleasedQaKeys(benchmark, video_ids), video_ids=video_ids, against=tuple(against)
     )
     release.datasheet = datasheet_build(subject, digests=lambda: dict(export_sha256))  # no export carries it
     release.save(force_insert=True)
     return release
+
+
+class ReleasedQaKeys(Mapping[int, tuple[str, str]]):
+    """``_released_qa``, read when a datasheet section first asks: no corpus section reads the keys of its
+    250,000 QA items, so the cut does not hold them."""
+
+    def __init__(self, benchmark: Benchmark, video_ids: list[int]):
+        self.benchmark, self.video_ids = benchmark, video_ids
+
+    @cached_property
+    def _keys(self) -> dict[int, tuple[str, str]]:
+        return _released_qa(self.benchmark, self.video_ids)
+
+    def __getitem__(self, item_id: int) -> tuple[str, str]:
+        return self._keys[item_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 def _released_qa(benchmark: Benchmark, video_ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -285,7 +307,7 @@ def _accepted_qa(video_ids: list[int]) -> dict[int, tuple[list[dict], JsonText |
     qa: dict[int, tuple[list[dict], JsonText | None]] = {}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(QA_BY_CLIP, [video_ids, ReviewStatus.ACCEPTED.value])
+            cursor.execute(QA_BY_CLIP, [ids_literal(video_ids), ReviewStatus.ACCEPTED.value])
             for video_id, items in cursor.fetchall():
                 text = items if isinstance(items, str) else json.dumps(items)
                 qa[video_id] = (json.loads(text), JsonText(text))
