@@ -164,14 +164,24 @@ _ENCODERS = {  # json.dumps(value, ensure_ascii=False, sort_keys=...), without b
 
 
 def export_lines(row: ReleasedClip) -> dict[str, str]:
-    """Every format's line of ``row`` (``export_chunks``' bytes, decoded), its caption text, QA turns and
-    media made once for all of them: what a cut digests in one pass."""
+    """Every format's line of ``row`` (``export_chunks``' bytes, decoded), what a cut digests in one pass. The
+    conversations are put together from JSON dumped once: the QA turns after the first message are the same
+    in ``sft-video-qa`` and ``sft-frames-qa``. json.dumps writes a list as ``[a, b]`` and an object as
+    ``{"k": v, ...}`` in insertion order, which is how the pieces are joined."""
+    dump = _ENCODERS[False]
     caption, qa = caption_text(row.content), _qa_pairs(row)
-    media = {"video": _media(row, SFT_FORMATS["sft-video"]), "frames": _media(row, SFT_FORMATS["sft-frames"])}
-    lines = {
-        name: _ENCODERS[False](_conversation(row, fmt, qa if fmt.with_qa else [], caption, media[fmt.media])) + "\n"
-        for name, fmt in SFT_FORMATS.items()
-    }
+    closing = [dump({"role": "user", "content": INSTRUCTION}), dump({"role": "assistant", "content": caption})]
+    after_first = [dump({"role": "assistant", "content": qa[0][1]})] if qa else []
+    for asked, answered in qa[1:]:
+        after_first += [dump({"role": "user", "content": asked}), dump({"role": "assistant", "content": answered})]
+    lines = {}
+    for name, fmt in SFT_FORMATS.items():
+        media_key, paths, tokens = _media(row, fmt)
+        if fmt.with_qa and qa:
+            messages = [dump({"role": "user", "content": tokens + qa[0][0]}), *after_first, *closing]
+        else:
+            messages = [dump({"role": "user", "content": tokens + INSTRUCTION}), closing[1]]
+        lines[name] = f'{{"messages": [{", ".join(messages)}], {dump(media_key)}: {dump(paths)}}}\n'
     lines[CANONICAL] = _ENCODERS[True](corpus_row(row, caption)) + "\n"
     return lines
 
