@@ -129,22 +129,30 @@ def stream(release, fmt: str) -> tuple[int, float, float]:
     return size, seconds, peak
 
 
-def cut_in_this_process(database: str, benchmark_id: int, admin_id: int) -> None:
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM): ru_maxrss would carry the parent's peak across fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cut_in_this_process(database: str, benchmark_id: int, admin_id: int, tag: str = "v1") -> None:
     """``--cut``: cut ``v1`` of the corpus in the benchmark's database; one JSON line of figures on stdout."""
     connection.close()
     connection.settings_dict["NAME"] = database
     corpus, admin = Benchmark.objects.get(pk=benchmark_id), User.objects.get(pk=admin_id)
     against = list(Benchmark.objects.filter(kind="eval"))
-    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    floor = peak_rss_mb()
     cpu = time.process_time()
     with CaptureQueriesContext(connection) as queries:
-        release, seconds = timed(lambda: release_create(benchmark=corpus, tag="v1", user=admin, disjoint_from=against))
+        release, seconds = timed(lambda: release_create(benchmark=corpus, tag=tag, user=admin, disjoint_from=against))
     figures = {
         "release": release.pk,
         "seconds": seconds,
         "cpu": time.process_time() - cpu,
         "queries": len(queries),
-        "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "maxrss": peak_rss_mb(),
         "floor": floor,
         "load": " ".join(f"{n:.1f}" for n in os.getloadavg()),
     }
@@ -154,7 +162,7 @@ def cut_in_this_process(database: str, benchmark_id: int, admin_id: int) -> None
 def main() -> None:
     if sys.argv[1:2] == ["--cut"]:
         try:
-            cut_in_this_process(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+            cut_in_this_process(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), *sys.argv[5:6])
         finally:
             shutil.rmtree(MEDIA, ignore_errors=True)
         return
