@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -24,17 +27,18 @@ from pathlib import Path
 MEDIA = Path(tempfile.mkdtemp(prefix="mabench-train-bench-"))
 os.environ["MEDIA_ROOT"] = str(MEDIA)
 
-from throwaway_database import throwaway_database  # noqa: E402
+from throwaway_database import refresh_planner_statistics, throwaway_database  # noqa: E402
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from annotation.models import Benchmark, Caption, QAItem, QualityFlag, Video  # noqa: E402
+from annotation.models import Benchmark, Caption, QAItem, QualityFlag, Release, Video  # noqa: E402
 from annotation.selectors import release_clip_rows  # noqa: E402
 from annotation.services.audited_writes import Actor  # noqa: E402
 from annotation.services.importing import ImportFile, benchmark_import  # noqa: E402
 from annotation.services.releases import release_create  # noqa: E402
 from annotation.exports.sft_export import export_chunks, write_folder  # noqa: E402
+from review.models import User  # noqa: E402
 from review.services import user_create  # noqa: E402
 from synthetic_benchmark import synthetic_rows  # noqa: E402
 
@@ -125,7 +129,43 @@ def stream(release, fmt: str) -> tuple[int, float, float]:
     return size, seconds, peak
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM): ru_maxrss would carry the parent's peak across fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cut_in_this_process(database: str, benchmark_id: int, admin_id: int, tag: str = "v1") -> None:
+    """``--cut``: cut ``v1`` of the corpus in the benchmark's database; one JSON line of figures on stdout."""
+    connection.close()
+    connection.settings_dict["NAME"] = database
+    corpus, admin = Benchmark.objects.get(pk=benchmark_id), User.objects.get(pk=admin_id)
+    against = list(Benchmark.objects.filter(kind="eval"))
+    floor = peak_rss_mb()
+    cpu = time.process_time()
+    with CaptureQueriesContext(connection) as queries:
+        release, seconds = timed(lambda: release_create(benchmark=corpus, tag=tag, user=admin, disjoint_from=against))
+    figures = {
+        "release": release.pk,
+        "seconds": seconds,
+        "cpu": time.process_time() - cpu,
+        "queries": len(queries),
+        "maxrss": peak_rss_mb(),
+        "floor": floor,
+        "load": " ".join(f"{n:.1f}" for n in os.getloadavg()),
+    }
+    print(json.dumps(figures))
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--cut"]:
+        try:
+            cut_in_this_process(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), *sys.argv[5:6])
+        finally:
+            shutil.rmtree(MEDIA, ignore_errors=True)
+        return
     try:
         with throwaway_database() as db:
             run(db)
@@ -153,15 +193,22 @@ def run(db) -> None:
     )
     corpus = Benchmark.objects.get(name="bench: train")
     as_reviewed_and_processed(corpus)
-    with CaptureQueriesContext(connection) as queries:
-        release, seconds = timed(
-            lambda: release_create(
-                benchmark=corpus, tag="v1", user=admin, disjoint_from=list(Benchmark.objects.filter(kind="eval"))
-            )
-        )
+    refresh_planner_statistics()
+    # The cut runs in a process of its own, so its peak memory is its own and not the import's above.
+    cut = subprocess.run(
+        [sys.executable, __file__, "--cut", connection.settings_dict["NAME"], str(corpus.pk), str(admin.pk)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures = json.loads(cut.stdout.splitlines()[-1])
+    release = Release.objects.get(pk=figures["release"])
     print(
         f"release {release.clip_count:,} clips / {release.item_count:,} QA items (disjointness against "
-        f"{len(release.disjoint_from)} eval benchmarks, 5 digests, provenance): {seconds:.1f} s, {len(queries)} SQL queries"
+        f"{len(release.disjoint_from)} eval benchmarks, 5 digests, provenance): {figures['seconds']:.1f} s "
+        f"(CPU of the process {figures['cpu']:.1f} s), {figures['queries']} SQL queries; peak RSS "
+        f"{figures['maxrss']:.0f} MB beside {figures['floor']:.0f} MB for the same process before the cut; "
+        f"load average {figures['load']}"
     )
     for fmt in ("sft-video", "sft-video-qa", "sft-frames-qa", "corpus-jsonl"):
         size, seconds, peak = stream(release, fmt)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from annotation.domain.mac_format import join_embedded_options
@@ -20,12 +20,17 @@ from annotation.exports import sft_export
 CHUNK_ROWS = 500
 
 
-class ReleasedRow(Protocol):
-    qid: str
-    item_version: int
-    content: dict
-    caption: dict | None
-    provenance: dict
+class ReleasedRow(Protocol):  # read-only: a stored ReleaseItem, or the values a cut freezes
+    @property
+    def qid(self) -> str: ...
+    @property
+    def item_version(self) -> int: ...
+    @property
+    def content(self) -> dict: ...
+    @property
+    def caption(self) -> dict | None: ...
+    @property
+    def provenance(self) -> dict: ...
 
 
 def mac_row(row: ReleasedRow) -> dict:
@@ -70,8 +75,13 @@ def rich_row(row: ReleasedRow) -> dict:
     }
 
 
+_ENCODERS = {  # json.dumps(value, ensure_ascii=False, sort_keys=...), without building an encoder per row
+    sorted_keys: json.JSONEncoder(ensure_ascii=False, sort_keys=sorted_keys).encode for sorted_keys in (False, True)
+}
+
+
 def _dumps(value, *, sorted_keys: bool) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=sorted_keys)
+    return _ENCODERS[sorted_keys](value)
 
 
 def _array(rows: Iterable[ReleasedRow], to_row, *, sorted_keys: bool, opening: str = "[", closing: str = "]\n"):
@@ -127,6 +137,32 @@ def export_digest(fmt: str, manifest: dict, rows: Iterable[ReleasedRow]) -> str:
     for chunk in export_chunks(fmt, manifest, rows):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def export_digests(manifest: dict, rows: Sequence[ReleasedRow]) -> tuple[dict[str, str], list[str]]:
+    """Every format's ``export_digest`` from one pass over ``rows`` (each row's rich JSON made once for
+    ``jsonl`` and ``json``), and the rich rows' JSON, so the cut can digest ``json`` again with the
+    datasheet in its header without dumping the rows a second time. The same bytes as ``export_chunks``."""
+    rich = [_dumps(rich_row(row), sorted_keys=True) for row in rows]
+    exported = {
+        "mac": _array_text(_dumps(mac_row(row), sorted_keys=False) for row in rows).encode(),
+        "questions-only": _array_text(_dumps(questions_only_row(row), sorted_keys=False) for row in rows).encode(),
+        "jsonl": "".join(line + "\n" for line in rich).encode(),
+        "json": json_export_bytes(manifest, rich),
+    }
+    return {fmt: hashlib.sha256(exported[fmt]).hexdigest() for fmt in FORMATS}, rich
+
+
+def _array_text(dumped: Iterable[str], opening: str = "[", closing: str = "]\n") -> str:
+    """``_array``'s chunks joined: the rows one a line after ``opening``, comma-separated."""
+    body = ",\n".join(dumped)
+    return opening + ("\n" + body if body else "") + "\n" + closing
+
+
+def json_export_bytes(manifest: dict, rich: list[str]) -> bytes:
+    """The ``json`` export of rows whose rich JSON is ``rich``: ``export_chunks("json", ...)`` joined."""
+    opening = '{"release": ' + _dumps(manifest, sorted_keys=True) + ', "items": ['
+    return _array_text(rich, opening, "]}\n").encode()
 
 
 def formats_of(release) -> tuple[str, ...]:

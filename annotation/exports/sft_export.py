@@ -117,16 +117,26 @@ def qa_turns(qa: list[dict]) -> list[dict]:
 
 
 def conversation(row: ReleasedClip, fmt: SftFormat) -> dict:
+    qa = _qa_pairs(row) if fmt.with_qa else []
+    return _conversation(row, fmt, qa, caption_text(row.content), _media(row, fmt))
+
+
+def _qa_pairs(row: ReleasedClip) -> list[tuple[str, str]]:
+    return [(join_embedded_options(qa["question"], qa["options"]), qa["answer"]) for qa in qa_turns(row.qa)]
+
+
+def _media(row: ReleasedClip, fmt: SftFormat) -> tuple[str, list[str], str]:
     if fmt.media == "video":
-        media_key, paths, tokens = "videos", [video_path(row)], "<video>"
-    else:
-        paths = frame_paths(row)
-        media_key, tokens = "images", "<image>" * len(paths)
-    turns = [
-        (join_embedded_options(qa["question"], qa["options"]), qa["answer"])
-        for qa in (qa_turns(row.qa) if fmt.with_qa else [])
-    ]
-    turns.append((INSTRUCTION, caption_text(row.content)))
+        return "videos", [video_path(row)], "<video>"
+    paths = frame_paths(row)
+    return "images", paths, "<image>" * len(paths)
+
+
+def _conversation(
+    row: ReleasedClip, fmt: SftFormat, qa: list[tuple[str, str]], caption: str, media: tuple[str, list[str], str]
+) -> dict:
+    media_key, paths, tokens = media
+    turns = [*qa, (INSTRUCTION, caption)]
     messages = []
     for asked, answered in turns:
         messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
@@ -134,18 +144,46 @@ def conversation(row: ReleasedClip, fmt: SftFormat) -> dict:
     return {"messages": messages, media_key: paths}
 
 
-def corpus_row(row: ReleasedClip) -> dict:
+def corpus_row(row: ReleasedClip, caption: str | None = None) -> dict:
     return {
         "clip": row.clip_name,
         "participant_id": row.participant_id,
         "caption_version": row.caption_version,
         "caption": row.content,
-        "caption_text": caption_text(row.content),
+        "caption_text": caption_text(row.content) if caption is None else caption,
         "qa": row.qa,
         "video": video_path(row),
         "model_view": {FRAME_STRATEGY: row.media["model_view"][FRAME_STRATEGY]},
         "provenance": row.provenance,
     }
+
+
+_ENCODERS = {  # json.dumps(value, ensure_ascii=False, sort_keys=...), without building an encoder per row
+    sorted_keys: json.JSONEncoder(ensure_ascii=False, sort_keys=sorted_keys).encode for sorted_keys in (False, True)
+}
+
+
+def export_lines(row: ReleasedClip) -> dict[str, str]:
+    """Every format's line of ``row`` (``export_chunks``' bytes, decoded), what a cut digests in one pass. The
+    conversations are put together from JSON dumped once: the QA turns after the first message are the same
+    in ``sft-video-qa`` and ``sft-frames-qa``. json.dumps writes a list as ``[a, b]`` and an object as
+    ``{"k": v, ...}`` in insertion order, which is how the pieces are joined."""
+    dump = _ENCODERS[False]
+    caption, qa = caption_text(row.content), _qa_pairs(row)
+    closing = [dump({"role": "user", "content": INSTRUCTION}), dump({"role": "assistant", "content": caption})]
+    after_first = [dump({"role": "assistant", "content": qa[0][1]})] if qa else []
+    for asked, answered in qa[1:]:
+        after_first += [dump({"role": "user", "content": asked}), dump({"role": "assistant", "content": answered})]
+    lines = {}
+    for name, fmt in SFT_FORMATS.items():
+        media_key, paths, tokens = _media(row, fmt)
+        if fmt.with_qa and qa:
+            messages = [dump({"role": "user", "content": tokens + qa[0][0]}), *after_first, *closing]
+        else:
+            messages = [dump({"role": "user", "content": tokens + INSTRUCTION}), closing[1]]
+        lines[name] = f'{{"messages": [{", ".join(messages)}], {dump(media_key)}: {dump(paths)}}}\n'
+    lines[CANONICAL] = _ENCODERS[True](corpus_row(row, caption)) + "\n"
+    return lines
 
 
 def _row_builder(fmt: str) -> Callable[[ReleasedClip], dict]:
@@ -161,7 +199,7 @@ def export_chunks(fmt: str, rows: Iterable[ReleasedClip]) -> Iterator[bytes]:
     build, sorted_keys = _row_builder(fmt), fmt == CANONICAL
     buffer = []
     for row in rows:
-        buffer.append(json.dumps(build(row), ensure_ascii=False, sort_keys=sorted_keys) + "\n")
+        buffer.append(_ENCODERS[sorted_keys](build(row)) + "\n")
         if len(buffer) >= CHUNK_ROWS:
             yield "".join(buffer).encode()
             buffer = []

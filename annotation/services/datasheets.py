@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -48,7 +49,7 @@ class CutSubject:
     def benchmark(self) -> Benchmark:
         return self.release.benchmark
 
-    @property
+    @cached_property
     def item_ids(self) -> list[int]:
         return sorted(self.keys)
 

@@ -6,10 +6,12 @@ from collections import defaultdict
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Case, JSONField, When
 
 from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
 from annotation.domain.transitions import ReviewStatus
 from annotation.models import AuditEvent, Caption, QAItem
+from annotation.selectors.id_arrays import ids_in
 
 CAPTION_FIELDS = (
     "coarse_label",
@@ -27,6 +29,8 @@ CAPTION_FIELDS = (
     "version",
 )
 Event = AuditEvent.EventType
+VALUES_READ = (Event.EDITED, Event.STATUS_CHANGED, Event.REVIEWED)
+BEFORE_READ = (Event.STATUS_CHANGED, Event.REVIEW_UNDONE)  # an undo names the decision it took back
 
 
 def caption_snapshot(caption: Caption) -> dict:
@@ -41,7 +45,9 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
     audit trail up to ``last_event_id``. A QA item's ``evidence_spans`` are the frames each person
     marked as showing its answer (decoded-stream indices, both ends included), decision by decision,
     from their ``reviewed`` events, less the decisions undone since (``review_undone`` names the event)."""
-    in_range = AuditEvent.objects.filter(target_kind=kind, target_id__in=target_ids, id__lte=last_event_id)
+    in_range = AuditEvent.objects.filter(target_kind=kind, target_id__in=ids_in(target_ids), id__lte=last_event_id)
+    # Only edits, status changes and review decisions are read for their values: a creation's copy of the
+    # whole item is not decoded (one JSON document per released item).
     events = list(
         in_range.order_by("id").values_list(
             "id",
@@ -51,8 +57,8 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
             "actor_source",
             "at",
             "target_version",
-            "before",
-            "after",
+            Case(When(event_type__in=BEFORE_READ, then="before"), output_field=JSONField()),
+            Case(When(event_type__in=VALUES_READ, then="after"), output_field=JSONField()),
             "reason",
         )
     )
@@ -68,10 +74,11 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
     for event_id, target_id, event_type, user_id, source, at, version, before, after, reason in events:
         record = provenance[target_id]
         who = users.get(user_id, source)
-        step = {"by": who, "by_person": user_id is not None, "at": at.isoformat(), "version": version}
         if event_type == Event.CREATED:
             record["generated_by"], record["generated_at"] = source or who, at.isoformat()
-        elif event_type == Event.EDITED:
+            continue
+        step = {"by": who, "by_person": user_id is not None, "at": at.isoformat(), "version": version}
+        if event_type == Event.EDITED:
             assert after is not None  # edits and status changes record their values
             record["revisions"].append(step | {"fields": sorted(after), "reason": reason})
         elif event_type == Event.STATUS_CHANGED:
@@ -107,7 +114,7 @@ def exclusions(kind: str, excluded: dict[int, dict], last_event_id: int) -> list
     ``excluded`` in the audit trail up to ``last_event_id``. One query for the events, one for the people."""
     events = AuditEvent.objects.filter(
         target_kind=kind,
-        target_id__in=list(excluded),
+        target_id__in=ids_in(excluded),
         event_type=Event.STATUS_CHANGED,
         after__review_status=ReviewStatus.EXCLUDED,
         id__lte=last_event_id,

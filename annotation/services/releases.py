@@ -6,8 +6,9 @@ event (target: the benchmark), kept although the attempt's transaction rolled ba
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -19,14 +20,15 @@ from annotation.domain.input_rules import tag_problem, text_problem
 from annotation.domain.release_blockers import Blocker, BlockerGroup, BlockerKind, blocked_text, blocker_groups
 from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput, Refused
-from annotation.exports.release_export import FORMATS, export_digest
+from annotation.exports.release_export import export_digests, json_export_bytes
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
 from annotation.selectors import evaluation_benchmarks
+from annotation.selectors.id_arrays import ids_in
 
 from .audited_writes import Actor, record_action, records_refusals
 from .blocker_queries import Found, add_open_flags
-from .bulk_insert import insert_many
 from .datasheets import CutSubject, datasheet_build
+from .frozen_rows import collector_paused, rows_copy
 from .release_snapshots import caption_snapshot, content_provenance, exclusions
 from .train_releases import train_release_blockers, train_release_write
 
@@ -194,10 +196,11 @@ def release_create(
         blockers = release_blockers(benchmark=benchmark, disjoint_from=against)
         if blockers:
             raise blocked(blockers)
-        if against is None:
-            release = _eval_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user)
-        else:
-            release = train_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user, against=against)
+        with collector_paused():
+            if against is None:
+                release = _eval_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user)
+            else:
+                release = train_release_write(benchmark=benchmark, tag=tag, notes=notes, user=user, against=against)
         _release_cut_recorded(release, user=user)
     return release
 
@@ -232,9 +235,41 @@ def _release_cut_recorded(release: Release, *, user) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FrozenItem:
+    """One item as the cut freezes it: a ``ReleaseItem``'s values (``release_export.ReleasedRow``), without
+    a model instance per row."""
+
+    position: int
+    item_id: int
+    item_version: int
+    qid: str
+    content: dict
+    caption: dict | None
+    provenance: dict
+
+
+ITEM_COLUMNS = ("position", "item_id", "item_version", "qid", "content", "caption", "provenance")
+
+
 def _eval_release_write(*, benchmark: Benchmark, tag: str, notes: str, user) -> Release:
     """Freeze the accepted items (the caller holds the release-cut mutex and has checked the blockers)."""
-    items = list(benchmark.items.filter(review_status=ReviewStatus.ACCEPTED).select_related("video").order_by("id"))
+    items = list(
+        benchmark.items.filter(review_status=ReviewStatus.ACCEPTED)
+        .order_by("id")
+        .values_list(
+            "pk",
+            "version",
+            "qid",
+            "task",
+            "question",
+            "options",
+            "answer",
+            "generated_by",
+            "video_id",
+            "video__clip_name",
+        )
+    )
     last_event_id = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
     release = Release(
         benchmark=benchmark,
@@ -243,58 +278,78 @@ def _eval_release_write(*, benchmark: Benchmark, tag: str, notes: str, user) -> 
         created_by=user,
         created_at=timezone.now(),
         item_count=len(items),
-        task_counts=dict(sorted(Counter(i.task for i in items).items())),
+        task_counts=dict(sorted(Counter(item[3] for item in items).items())),
         last_event_id=last_event_id,
         excluded=excluded_items(benchmark, last_event_id),
     )
-    rows = _released_rows(release, items, last_event_id)
+    rows = _released_rows(items, last_event_id)
     subject = CutSubject(
         release=release,
-        keys={item.pk: (item.task, item.answer) for item in items},
-        video_ids=sorted({item.video_id for item in items}),
+        keys={item[0]: (item[3], item[6]) for item in items},
+        video_ids=sorted({item[8] for item in items}),
     )
-    release.datasheet = datasheet_build(
-        subject, digests=lambda: {fmt: export_digest(fmt, release_manifest(release), rows) for fmt in FORMATS}
-    )
+    rich: list[str] = []
+
+    def digests() -> dict[str, str]:
+        found, rich[:] = export_digests(release_manifest(release), rows)
+        return found
+
+    release.datasheet = datasheet_build(subject, digests=digests)
     # Only the json export carries the manifest, datasheet included: the other formats' bytes are those the
     # datasheet's digests were taken of.
-    json_digest = export_digest("json", release_manifest(release), rows)
+    json_digest = hashlib.sha256(json_export_bytes(release_manifest(release), rich)).hexdigest()
     release.export_sha256 = release.datasheet["digests"]["sha256"] | {"json": json_digest}
     release.sha256 = release.export_sha256["jsonl"]
     release.save(force_insert=True)
-    for row in rows:
-        row.release = release
-    insert_many(ReleaseItem, rows)
+    rows_copy(ReleaseItem, ("release_id", *ITEM_COLUMNS), _stored(release.pk, rows))
     return release
 
 
-def _released_rows(release: Release, items: list[QAItem], last_event_id: int) -> list[ReleaseItem]:
-    provenance = item_provenance([i.pk for i in items], last_event_id)
-    captions = _caption_snapshots({i.video_id for i in items})
-    return [
-        ReleaseItem(
-            release=release,
-            position=position,
-            item=item,
-            item_version=item.version,
-            qid=item.qid,
-            content={
-                "clip": item.video.clip_name,
-                "task": item.task,
-                "question": item.question,
-                "options": item.options,
-                "answer": item.answer,
-                "generated_by": item.generated_by,
-            },
-            caption=captions.get(item.video_id),
-            provenance=provenance[item.pk],
+def _stored(release_id: int, rows: list[FrozenItem]) -> Iterator[tuple]:
+    for row in rows:
+        yield (
+            release_id,
+            row.position,
+            row.item_id,
+            row.item_version,
+            row.qid,
+            row.content,
+            row.caption,
+            row.provenance,
         )
-        for position, item in enumerate(items, start=1)
+
+
+def _released_rows(items: list[tuple], last_event_id: int) -> list[FrozenItem]:
+    provenance = item_provenance([item[0] for item in items], last_event_id)
+    captions = _caption_snapshots({item[8] for item in items})
+    return [
+        FrozenItem(
+            position=position,
+            item_id=pk,
+            item_version=version,
+            qid=qid,
+            content={
+                "clip": clip,
+                "task": task,
+                "question": question,
+                "options": options,
+                "answer": answer,
+                "generated_by": generated_by,
+            },
+            caption=captions.get(video_id),
+            provenance=provenance[pk],
+        )
+        for position, (pk, version, qid, task, question, options, answer, generated_by, video_id, clip) in enumerate(
+            items, start=1
+        )
     ]
 
 
 def _caption_snapshots(video_ids: set[int]) -> dict[int, dict]:
-    return {caption.video_id: caption_snapshot(caption) for caption in Caption.objects.filter(video_id__in=video_ids)}
+    return {
+        caption.video_id: caption_snapshot(caption)
+        for caption in Caption.objects.filter(video_id__in=ids_in(video_ids))
+    }
 
 
 def item_provenance(item_ids: list[int], last_event_id: int) -> dict[int, dict]:

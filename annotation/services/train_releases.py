@@ -12,9 +12,13 @@ Clips are frozen in batches, so memory and queries do not grow with the corpus.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
+from django.db import connection
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -24,14 +28,45 @@ from annotation.domain.transitions import ReviewStatus, VideoStatus
 from annotation.exports import sft_export
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseClip, Video
 from annotation.selectors import participant_report
+from annotation.selectors.id_arrays import ids_in, ids_literal
 
 from .blocker_queries import Found, add_open_flags
-from .bulk_insert import insert_many, reserved_ids
+from .bulk_insert import reserved_ids
 from .datasheets import CutSubject, datasheet_build
+from .frozen_rows import JsonText, rows_copy
 from .release_snapshots import caption_snapshot, content_provenance, exclusions
 
 RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
 BATCH = 1000
+
+
+@dataclass(slots=True)
+class FrozenClip:
+    """One clip as the cut freezes it: a ``ReleaseClip``'s values (``sft_export.ReleasedClip``), without a
+    model instance per clip."""
+
+    release_id: int
+    position: int
+    video_id: int
+    caption_id: int
+    caption_version: int
+    clip_name: str
+    participant_id: str
+    content: dict
+    qa: list
+    media: dict
+    provenance: dict
+    qa_json: JsonText | None = None  # ``qa`` as the database gave it, stored as it is
+
+    def stored(self) -> list:
+        """The values of ``CLIP_COLUMNS``."""
+        return [
+            self.qa_json if column == "qa" and self.qa_json is not None else getattr(self, column)
+            for column in CLIP_COLUMNS
+        ]
+
+
+CLIP_COLUMNS = tuple(name for name in FrozenClip.__dataclass_fields__ if name != "qa_json")
 K = BlockerKind
 
 
@@ -149,17 +184,15 @@ def train_release_write(*, benchmark: Benchmark, tag: str, notes: str, user, aga
     )
     digests = {fmt: hashlib.sha256() for fmt in sft_export.FORMATS}
     task_counts: Counter = Counter()
-    qids: list[str] = []
     for start in range(0, len(video_ids), BATCH):
         rows = _frozen_clips(
             release_id, video_ids[start : start + BATCH], first_position=start + 1, last_event_id=last_event_id
         )
+        lines = [sft_export.export_lines(row) for row in rows]
         for fmt, digest in digests.items():
-            for chunk in sft_export.export_chunks(fmt, rows):
-                digest.update(chunk)
+            digest.update("".join(line[fmt] for line in lines).encode())
         task_counts.update(qa["task"] for row in rows for qa in row.qa)
-        qids.extend(qa["qid"] for row in rows for qa in row.qa)
-        insert_many(ReleaseClip, rows)
+        rows_copy(ReleaseClip, CLIP_COLUMNS, (row.stored() for row in rows))
     export_sha256 = {fmt: digest.hexdigest() for fmt, digest in digests.items()}
     release = Release(
         pk=release_id,
@@ -179,16 +212,39 @@ def train_release_write(*, benchmark: Benchmark, tag: str, notes: str, user, aga
         sha256=export_sha256[sft_export.CANONICAL],
     )
     subject = CutSubject(
-        release=release, keys=_released_qa(benchmark, qids), video_ids=video_ids, against=tuple(against)
+        release=release, keys=ReleasedQaKeys(benchmark, video_ids), video_ids=video_ids, against=tuple(against)
     )
     release.datasheet = datasheet_build(subject, digests=lambda: dict(export_sha256))  # no export carries it
     release.save(force_insert=True)
     return release
 
 
-def _released_qa(benchmark: Benchmark, qids: list[str]) -> dict[int, tuple[str, str]]:
-    """Item id -> (task, key) of the QA items frozen with the corpus's clips."""
-    items = QAItem.objects.filter(benchmark=benchmark, qid__in=qids)
+class ReleasedQaKeys(Mapping[int, tuple[str, str]]):
+    """``_released_qa``, read when a datasheet section first asks: no corpus section reads the keys of its
+    250,000 QA items, so the cut does not hold them."""
+
+    def __init__(self, benchmark: Benchmark, video_ids: list[int]):
+        self.benchmark, self.video_ids = benchmark, video_ids
+
+    @cached_property
+    def _keys(self) -> dict[int, tuple[str, str]]:
+        return _released_qa(self.benchmark, self.video_ids)
+
+    def __getitem__(self, item_id: int) -> tuple[str, str]:
+        return self._keys[item_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def _released_qa(benchmark: Benchmark, video_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Item id -> (task, key) of the QA items frozen with the corpus's clips (``_frozen_clips``' ``qa``)."""
+    items = QAItem.objects.filter(
+        benchmark=benchmark, video_id__in=ids_in(video_ids), review_status=ReviewStatus.ACCEPTED
+    )
     return {pk: (task, answer) for pk, task, answer in items.values_list("pk", "task", "answer")}
 
 
@@ -200,46 +256,74 @@ def _excluded_captions(benchmark: Benchmark, last_event_id: int) -> list[dict]:
 
 def _frozen_clips(
     release_id: int, video_ids: list[int], *, first_position: int, last_event_id: int
-) -> list[ReleaseClip]:
-    videos = Video.objects.in_bulk(video_ids)
-    captions = {c.video_id: c for c in Caption.objects.filter(video_id__in=video_ids)}
-    qa = defaultdict(list)
-    items = QAItem.objects.filter(video_id__in=video_ids, review_status=ReviewStatus.ACCEPTED).order_by("qid")
-    for item in items.only("video_id", "qid", "task", "question", "options", "answer", "version"):
-        qa[item.video_id].append(
-            {
-                "qid": item.qid,
-                "task": item.task,
-                "question": item.question,
-                "options": item.options,
-                "answer": item.answer,
-                "version": item.version,
-            }
+) -> list[FrozenClip]:
+    videos = {
+        pk: (name, participant, _media_snapshot(file, sha256, size, manifest, model_view))
+        for pk, name, participant, file, sha256, size, manifest, model_view in Video.objects.filter(
+            pk__in=ids_in(video_ids)
+        ).values_list(
+            "pk",
+            "clip_name",
+            "participant_id",
+            "file",
+            "sha256",
+            "size_bytes",
+            "frames_manifest",
+            "model_view_indices",
         )
+    }
+    captions = {c.video_id: c for c in Caption.objects.filter(video_id__in=ids_in(video_ids))}
+    qa = _accepted_qa(video_ids)
     provenance = content_provenance(Caption.audit_kind, [c.pk for c in captions.values()], last_event_id)
     return [
-        ReleaseClip(
+        FrozenClip(
             release_id=release_id,
             position=position,
             video_id=video_id,
-            caption=captions[video_id],
+            caption_id=captions[video_id].pk,
             caption_version=captions[video_id].version,
-            clip_name=videos[video_id].clip_name,
-            participant_id=videos[video_id].participant_id,
+            clip_name=videos[video_id][0],
+            participant_id=videos[video_id][1],
             content=caption_snapshot(captions[video_id]),
-            qa=qa[video_id],
-            media=_media_snapshot(videos[video_id]),
+            qa=qa[video_id][0] if video_id in qa else [],
+            qa_json=qa[video_id][1] if video_id in qa else None,
+            media=videos[video_id][2],
             provenance=provenance[captions[video_id].pk],
         )
         for position, video_id in enumerate(video_ids, start=first_position)
     ]
 
 
-def _media_snapshot(video: Video) -> dict:
+QA_FIELDS = ("qid", "task", "question", "options", "answer", "version")
+QA_BY_CLIP = f"""
+    SELECT video_id, json_agg(json_build_object({", ".join(f"'{name}', {name}" for name in QA_FIELDS)}) ORDER BY qid)
+    FROM annotation_qaitem WHERE video_id IN (SELECT unnest(%s::bigint[])) AND review_status = %s GROUP BY video_id
+"""
+
+
+def _accepted_qa(video_ids: list[int]) -> dict[int, tuple[list[dict], JsonText | None]]:
+    """Clip id -> its accepted QA items (``QA_FIELDS``) in qid order, and on PostgreSQL their JSON text as the
+    database built it (one array a clip: a corpus's 250,000 items are not 250,000 rows through the ORM, and
+    the text is what is stored)."""
+    qa: dict[int, tuple[list[dict], JsonText | None]] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(QA_BY_CLIP, [ids_literal(video_ids), ReviewStatus.ACCEPTED.value])
+            for video_id, items in cursor.fetchall():
+                text = items if isinstance(items, str) else json.dumps(items)
+                qa[video_id] = (json.loads(text), JsonText(text))
+        return qa
+    items = QAItem.objects.filter(video_id__in=video_ids, review_status=ReviewStatus.ACCEPTED).order_by("qid")
+    for row in items.values_list(*QA_FIELDS, "video_id"):
+        qa.setdefault(row[-1], ([], None))[0].append(dict(zip(QA_FIELDS, row, strict=False)))
+    return qa
+
+
+def _media_snapshot(file: str, sha256: str, size_bytes, frames_manifest: str, model_view) -> dict:
     return {
-        "file": video.file.name,
-        "sha256": video.sha256,
-        "size_bytes": video.size_bytes,
-        "frames_manifest": video.frames_manifest,
-        "model_view": video.model_view_indices,
+        "file": file,
+        "sha256": sha256,
+        "size_bytes": size_bytes,
+        "frames_manifest": frames_manifest,
+        "model_view": model_view,
     }
