@@ -9,8 +9,10 @@ the app takes 12 blind answers and 12 decisions, and the app has no release URL;
 completion, `claim_next` would hand the person their current claim again. Before the
 rounds one client claims alone, for the unloaded latency. Every slot is claimed once; a last
 round must find nothing left. Each request opens its own loopback connection, as sync workers
-serve them. It also prints the CPU each claim costs gunicorn, PostgreSQL and the clients, and
-the SQL of one claim. Target (issue 6): p95 under 50 ms on 2 cores.
+serve them. It also prints the CPU each claim costs gunicorn, PostgreSQL and the clients, beside
+floors measured in the same bursts (a minimal view through the same middleware, and the 404 of the
+claim's URL), and the SQL of one claim. Target (issue 22): under 4 ms of server CPU per claim, and a
+lock-step burst of 50 at p95 under 100 ms on 2 cores.
 
     scripts/with_test_services.py .venv/bin/python bench/claims.py [--workers N] [--worker-class sync|gthread --threads N]
 """
@@ -124,7 +126,7 @@ def gunicorn(workers: int, threads: int, worker_class: str):
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
         "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "ERROR",  # no "Not Found" line per floor request (a 404 of the claim's URL)
     }
     server = subprocess.Popen(
         [
@@ -258,6 +260,48 @@ class Rounds:
         )
 
 
+def floor_burst(sessions: list[Session], method: str, path: str, status: int) -> list[float]:
+    """The same lock-step burst as the claims' (every client at the same instant), of a request that claims
+    nothing: seconds per request."""
+    barrier, seconds, errors = threading.Barrier(len(sessions)), [], []
+
+    def client(session: Session) -> None:
+        try:
+            barrier.wait()
+            start = time.perf_counter()
+            answered, _, _ = session.send(method, path)
+            seconds.append(time.perf_counter() - start)
+            if answered != status:
+                errors.append(f"{method} {path} answered HTTP {answered}")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=client, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        sys.exit("floor requests failed: " + "; ".join(errors[:3]))
+    return seconds
+
+
+def floors(rounds: Rounds, user_ids: list[int], master: int) -> None:
+    """Floors of the same run, in the same lock-step bursts: a minimal view through the same middleware (healthz,
+    one SELECT 1; no session read), and the 404 of the claim's own URL on a queue that does not exist (session,
+    user, the queue lookup: everything a claim does before claiming)."""
+    sessions = [rounds.sessions[u] for u in user_ids]
+    for name, method, path, status in (
+        ("GET healthz", "GET", reverse("healthz"), 200),
+        ("POST start of a queue that does not exist (404)", "POST", reverse("queue-start", args=[10**9]), 404),
+    ):
+        seconds = []
+        with CpuMeter(master) as cpu:
+            for _ in range(LOCKSTEP_ROUNDS):
+                seconds += floor_burst(sessions, method, path, status)
+        print(f"floor, {name}, same bursts: {summary_ms(seconds)}; CPU per request: {cpu.per_claim(len(seconds))}")
+
+
 def paced(rounds: Rounds, user_ids: list[int], claims: int, think: float) -> float:
     """Every client claims, then "works" for a random time (exponential, mean ``think`` s), until ``claims``
     claims are made: arrivals at a human pace instead of in lock-step. Each client completes its own claim in the
@@ -355,11 +399,8 @@ def main() -> None:
         )
         with gunicorn(args.workers, args.threads, args.worker_class) as (port, master):
             sessions = {user.pk: Session(port) for user in annotators}
-            login_threads = [threading.Thread(target=sessions[u.pk].log_in, args=(u.username,)) for u in annotators]
-            for thread in login_threads:
-                thread.start()
-            for thread in login_threads:
-                thread.join()
+            for user in annotators:  # one after the other: 50 logins at once time out on a busy machine
+                sessions[user.pk].log_in(user.username)
             report(queue, Rounds(queue, sessions), [u.pk for u in annotators], master)
         print(claim_queries(benchmark, annotators[0], admin))
 
@@ -379,6 +420,7 @@ def report(queue: Queue, rounds: Rounds, user_ids: list[int], master: int) -> No
         f"{summary_ms(burst)}; {len(burst) / wall:.0f} claims/s"
     )
     print(f"CPU per claim under load: {cpu.per_claim(len(burst))}")
+    floors(rounds, user_ids, master)
     wall = paced(rounds, user_ids, PACED_CLAIMS, THINK_SECONDS)
     print(
         f"{len(user_ids)} clients at a human pace (each claims, then works {THINK_SECONDS:.0f} s on average): "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 
 from annotation.domain.mac_format import join_embedded_options
 from annotation.models import Benchmark
@@ -14,24 +15,26 @@ from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS, TASKS
 
 
 def synthetic_rows(clips: int, *, seed: int = 0) -> list[dict]:
+    return list(synthetic_row_stream(clips, seed=seed))
+
+
+def synthetic_row_stream(clips: int, *, seed: int = 0) -> Iterator[dict]:
+    """The rows of ``synthetic_rows`` one at a time (a 246,000-row file written without holding it)."""
     rng = random.Random(seed)
     coarse = [c.name for c in COARSE_LABELS.values()]
     fine = [f.name for f in FINE_LABELS.values()]
-    rows, counters = [], dict.fromkeys(TASKS, 0)
+    counters = dict.fromkeys(TASKS, 0)
     for clip in range(clips):
         video = f"clip_{clip:06d}.mp4"
         for code, task in TASKS.items():
             for _ in range(task.per_video):
                 counters[code] += 1
-                rows.append(
-                    {
-                        "video": video,
-                        "task": code,
-                        "qid": f"{code}_{counters[code]:06d}",
-                        **_question(code, rng, coarse, fine, clip),
-                    }
-                )
-    return rows
+                yield {
+                    "video": video,
+                    "task": code,
+                    "qid": f"{code}_{counters[code]:06d}",
+                    **_question(code, rng, coarse, fine, clip),
+                }
 
 
 def _question(code: str, rng: random.Random, coarse: list[str], fine: list[str], clip: int) -> dict:

@@ -1,3 +1,4 @@
+from . import array_lookup  # noqa: F401  registers the __in_array lookup
 from .audit import AuditEvent
 from .baselines import BaselineRun, JudgeScore, Prediction, RunChunk
 from .content import AuditedModel, Benchmark, Caption, QAItem, QAItemQuerySet, Video, json_normalized

@@ -29,7 +29,7 @@ from annotation.domain.plurals import for_count
 from annotation.errors import Refused
 from annotation.models import AuditedModel, AuditEvent, json_normalized
 
-from .bulk_insert import insert_many
+from .bulk_insert import insert_many, insert_rows
 
 M = TypeVar("M", bound=AuditedModel)
 P = ParamSpec("P")
@@ -186,23 +186,28 @@ def create_audited_many(
 ) -> list[M]:
     """Create many rows and their events in two bulk inserts, all or nothing."""
     objs = [model(**values) for values in rows]
+    relation_names = [f.name for f in model._meta.concrete_fields if f.is_relation]
     for obj in objs:
-        _validate(obj, with_relations=False)
+        obj.clean_fields(exclude=relation_names)  # as _validate(obj, with_relations=False)
+        obj.clean()
     with transaction.atomic():
         insert_many(model, objs)
+        user_id = actor.user.pk if actor.user is not None else None
         events = [
-            _event(
-                obj=obj,
-                actor=actor,
-                event_type=Event.CREATED,
-                before=None,
-                after=obj.audit_snapshot(),
-                reason=reason,
-                version=obj.version,
-            )
+            {
+                "actor_user_id": user_id,
+                "actor_source": actor.source,
+                "event_type": Event.CREATED,
+                "target_kind": obj.audit_kind,
+                "target_id": obj.pk,
+                "target_version": obj.version,
+                "before": None,
+                "after": obj.audit_snapshot(),
+                "reason": reason,
+            }
             for obj in objs
         ]
-        insert_many(AuditEvent, events)
+        insert_rows(AuditEvent, events)  # the rows _event() would build, without a model each
     return objs
 
 

@@ -7,7 +7,8 @@ the primary keys on the objects as bulk_create does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
@@ -28,12 +29,94 @@ def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None
     with connection.cursor() as cursor:
         # django-stubs types every field's column as str | None; a concrete field's is a str
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[arg-type]
-        preparers = [(f.pre_save, f.get_db_prep_save) for f in fields]
+        preparers = [_preparer(f, connection) for f in fields]
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row([prepare(pre_save(obj, True), connection) for pre_save, prepare in preparers])
+                copy.write_row([prepare(obj) for prepare in preparers])
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert rows given as values by attribute name (a field left out takes its default), without building a
+    model per row; returns their primary keys. The values are stored as ``insert_many`` stores an object's."""
+    if not rows:
+        return []
+    fields = list(model._meta.concrete_fields)
+    connection = connections[DEFAULT_DB_ALIAS]
+    pks = reserved_ids(model, len(rows))
+    pk_name = model._meta.pk.attname
+    if connection.vendor != "postgresql":
+        objs = [model(**{pk_name: pk, **row}) for pk, row in zip(pks, rows, strict=True)]
+        model._default_manager.bulk_create(objs, batch_size=BATCH)
+        return pks
+    preparers = [(f.attname, f.get_default, _value_preparer(f, connection)) for f in fields]
+    with connection.cursor() as cursor, cursor.cursor.copy(_copy_statement(model, fields, connection)) as copy:
+        for pk, row in zip(pks, rows, strict=True):
+            values = {pk_name: pk, **row}
+            copy.write_row(
+                [prepare(values[name] if name in values else default()) for name, default, prepare in preparers]
+            )
+    return pks
+
+
+def _copy_statement(model: type[models.Model], fields: list, connection) -> str:
+    # django-stubs types every field's column as str | None; a concrete field's is a str
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    return f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+
+
+def _value_preparer(field: models.Field, connection) -> Callable[[Any], Any]:
+    """``field.get_db_prep_save`` of a value, skipped where it changes nothing (as in ``_preparer``)."""
+    prepare = field.get_db_prep_save
+    plain = _plain_type(field)
+    if plain is None:
+        return lambda value: prepare(value, connection)
+    return lambda value: value if value is None or type(value) is plain else prepare(value, connection)
+
+
+def _plain_type(field: models.Field) -> type | None:
+    plain = _PLAIN.get(type(field))
+    if plain is None and isinstance(field, models.ForeignKey) and type(field.target_field) in _PLAIN:
+        plain = int if _PLAIN[type(field.target_field)] is int else None
+    return plain
+
+
+def _preparer(field: models.Field, connection) -> Callable[[models.Model], Any]:
+    """The function giving ``field``'s value of an object as the database stores it. Django's ``pre_save`` and
+    ``get_db_prep_save`` for each value, except where they change nothing: a plain text or whole-number field
+    (or a foreign key to one) holding a ``str`` (an ``int``) or None."""
+    pre_save, prepare = field.pre_save, field.get_db_prep_save
+    plain = _plain_type(field)
+    if plain is None:
+        return lambda obj: prepare(pre_save(obj, True), connection)
+    attname = field.attname
+
+    def prepared(obj: models.Model) -> Any:
+        value = getattr(obj, attname)
+        if value is None or type(value) is plain:
+            return value
+        return prepare(pre_save(obj, True), connection)
+
+    return prepared
+
+
+_PLAIN: dict[type, type] = {
+    models.CharField: str,
+    models.TextField: str,
+    **dict.fromkeys(
+        (
+            models.AutoField,
+            models.BigAutoField,
+            models.IntegerField,
+            models.BigIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveBigIntegerField,
+            models.SmallIntegerField,
+        ),
+        int,
+    ),
+}
 
 
 def reserved_ids(model: type[models.Model], count: int) -> list[int]:

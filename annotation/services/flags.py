@@ -39,14 +39,14 @@ def lint_run(
     """
     if video_ids is None:
         return _lint_everything(benchmark)
-    items = list(QAItem.objects.filter(benchmark=benchmark, video_id__in=set(video_ids)).only(*ITEM_FIELDS))
-    captions = Caption.objects.filter(video__benchmark=benchmark, video_id__in=set(video_ids)).only(
+    items = list(QAItem.objects.filter(benchmark=benchmark, video_id__in_array=list(set(video_ids))).only(*ITEM_FIELDS))
+    captions = Caption.objects.filter(video__benchmark=benchmark, video_id__in_array=list(set(video_ids))).only(
         "id", "video_id", "coarse_label", "fine_label", "version"
     )
     captions_by_clip = {c.video_id: c for c in captions}
     findings = _clip_and_item_findings(items, captions_by_clip)
-    clip_flags = Q(item_id__in=[item.pk for item in items]) | Q(
-        caption_id__in=[c.pk for c in captions_by_clip.values()]
+    clip_flags = Q(item_id__in_array=[item.pk for item in items]) | Q(
+        caption_id__in_array=[c.pk for c in captions_by_clip.values()]
     )
     with transaction.atomic():
         wide = benchmark_checks.wide_check_of_clips(benchmark, TASKS if tasks is None else tasks, items)

@@ -27,8 +27,9 @@ from annotation.importing.participant_ids import ClipParticipants, ClipRow, miss
 from annotation.importing.problems import ImportRejected, Problem, ProblemLog
 from annotation.importing.questions import IncomingItem, QuestionRowChecker
 from annotation.importing.reading import RowReader
-from annotation.models import Benchmark, Caption, QAItem, Video
+from annotation.models import Benchmark, Caption, QAItem, Video, json_normalized
 
+from . import benchmark_checks
 from .audited_writes import Actor, change_audited, create_audited_many, record_import
 from .content import benchmark_create, video_attach_file
 from .flags import lint_run
@@ -156,22 +157,27 @@ def benchmark_import(
     with transaction.atomic():
         benchmark = _benchmark_for(summary.benchmark, kind, importer)
         benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # no generation or release cut meanwhile
-        videos = _videos_for(benchmark, clips, machine, summary)
+        linted_before = benchmark_checks.ever_linted(benchmark)
+        # Without items before, a row can match no stored item (the file's qids are unique): nothing to look up.
+        had_items = QAItem.objects.filter(benchmark=benchmark).exists()
+        touched: set[int] = set()  # the clips this import changed: lint looks at these again
+        videos = _videos_for(benchmark, clips, machine, summary, touched)
         del clips
         if questions is not None:
             for items in _checked_batches(questions, QuestionRowChecker):
-                _import_items(benchmark, items, videos, machine, summary)
+                _import_items(benchmark, items, videos, machine, summary, touched, look_up=had_items)
                 counters.rows_written += len(items)
                 report(counters)
         if captions is not None:
             for rows in _checked_batches(captions, CaptionRowChecker):
-                _import_captions(benchmark, rows, videos, machine, summary)
+                _import_captions(benchmark, rows, videos, machine, summary, touched)
                 counters.rows_written += len(rows)
                 report(counters)
         if videos_dir is not None:
-            _link_clip_files(benchmark, videos_dir, importer, summary)
+            _link_clip_files(benchmark, videos_dir, importer, summary, touched)
         record_import(benchmark=benchmark, actor=importer, summary=summary.as_dict())
-        summary.flags_raised = dict(_lint_in_batches(benchmark, lambda: report(counters)))
+        clip_ids = None if not linted_before else sorted(touched)
+        summary.flags_raised = dict(_lint_in_batches(benchmark, clip_ids, lambda: report(counters)))
         if dry_run:
             transaction.set_rollback(True)
     return summary
@@ -229,13 +235,18 @@ def _checked_batches(file: ImportSource, checker_class) -> Iterator[list]:
         yield batch
 
 
-def _lint_in_batches(benchmark: Benchmark, beat: Callable[[], None]) -> Counter:
-    """``lint_run`` over every clip of the benchmark, ``LINT_BATCH`` clips at a time (each time with the
-    benchmark-wide checks), so that memory holds one batch of items, not the benchmark's."""
+def _lint_in_batches(benchmark: Benchmark, clip_ids: list[int] | None, beat: Callable[[], None]) -> Counter:
+    """``lint_run`` over ``clip_ids`` (None: every clip of the benchmark), ``LINT_BATCH`` clips at a time (each
+    time with the benchmark-wide checks), so that memory holds one batch of items, not the benchmark's.
+    A benchmark linted before has its other clips' flags current already (every write lints its clip):
+    the import lints the clips it changed, and the benchmark-wide checks once when it changed none."""
     raised: Counter = Counter()
-    clip_ids = list(Video.objects.filter(benchmark=benchmark).order_by("pk").values_list("pk", flat=True))
+    if clip_ids is None:
+        clip_ids = list(Video.objects.filter(benchmark=benchmark).order_by("pk").values_list("pk", flat=True))
+        if not clip_ids:
+            return lint_run(benchmark=benchmark)
     if not clip_ids:
-        return lint_run(benchmark=benchmark)
+        return lint_run(benchmark=benchmark, video_ids=[])
     for start in range(0, len(clip_ids), LINT_BATCH):
         raised.update(lint_run(benchmark=benchmark, video_ids=clip_ids[start : start + LINT_BATCH]))
         beat()
@@ -252,7 +263,7 @@ def _benchmark_for(name: str, kind: str | None, importer: Actor) -> Benchmark:
 
 
 def _videos_for(
-    benchmark: Benchmark, clips: ClipParticipants, machine: Actor, summary: ImportSummary
+    benchmark: Benchmark, clips: ClipParticipants, machine: Actor, summary: ImportSummary, touched: set[int]
 ) -> dict[str, Video]:
     """The clips the rows name, created where new; participant ids set where the rows
     (or the clip names) give one the stored clip lacks or contradicts."""
@@ -277,6 +288,7 @@ def _videos_for(
                 reason="participant id from import",
             )
             summary.videos_participant_set += 1
+            touched.add(video.pk)
     new = sorted(participants.keys() - videos.keys())
     for start in range(0, len(new), WRITE_BATCH):
         created = create_audited_many(
@@ -288,14 +300,28 @@ def _videos_for(
             ],
         )
         summary.videos_created += len(created)
+        touched.update(v.pk for v in created)
         videos |= {v.clip_name: v for v in created}
     return videos
 
 
-def _import_items(benchmark, incoming: list[IncomingItem], videos, machine: Actor, summary: ImportSummary) -> None:
-    existing = {i.qid: i for i in QAItem.objects.filter(benchmark=benchmark, qid__in=[i.qid for i in incoming])}
-    human_edited = machine_versions_of_human_edited(QAItem.audit_kind, (i.pk for i in existing.values()))
-    new_rows = []
+def _import_items(
+    benchmark,
+    incoming: list[IncomingItem],
+    videos,
+    machine: Actor,
+    summary: ImportSummary,
+    touched: set[int],
+    *,
+    look_up: bool,
+) -> None:
+    """Create the new items of a batch and revise the changed ones. The stored items are read as values first
+    (unless ``look_up`` is false: the benchmark had none): only those a person edited or the file changes are
+    read as models and handed to ``machine_revise``."""
+    rows = QAItem.objects.filter(benchmark=benchmark, qid__in_array=[i.qid for i in incoming]).order_by()
+    stored = {row[0]: row[1:] for row in rows.values_list("qid", "pk", *ITEM_CONTENT)} if look_up else {}
+    human_edited = machine_versions_of_human_edited(QAItem.audit_kind, (pk for pk, *_ in stored.values()))
+    new_rows, to_revise = [], []
     for row in incoming:
         values = {
             "video_id": videos[row.clip_name].pk,
@@ -304,7 +330,7 @@ def _import_items(benchmark, incoming: list[IncomingItem], videos, machine: Acto
             "options": row.options,
             "answer": row.answer,
         }
-        current = existing.get(row.qid)
+        current = stored.get(row.qid)
         if current is None:
             new_rows.append(
                 {
@@ -315,19 +341,36 @@ def _import_items(benchmark, incoming: list[IncomingItem], videos, machine: Acto
                     **{k: v for k, v in values.items() if k != "video_id"},
                 }
             )
-            continue
-        _revise(current, values, human_edited, machine, summary, prefix="items")
+        elif current[0] in human_edited or _differs(values, current[1:]):
+            to_revise.append((current[0], values))
+        else:
+            summary.items_unchanged += 1  # what machine_revise would find: nothing to change
+    current_items = QAItem.objects.in_bulk([pk for pk, _ in to_revise]) if to_revise else {}
+    for pk, values in to_revise:  # in the file's order, as before
+        item = current_items[pk]
+        old_clip = item.video_id
+        if _revise(item, values, human_edited, machine, summary, prefix="items") is not RevisionOutcome.UNCHANGED:
+            touched.update((old_clip, values["video_id"]))  # the clip it left, if it moved, and its clip
     create_audited_many(model=QAItem, actor=machine, rows=new_rows)
     summary.items_created += len(new_rows)
+    touched.update(row["video"].pk for row in new_rows)
+
+
+def _differs(values: dict, stored: tuple) -> bool:
+    """Whether ``values`` (of ``ITEM_CONTENT``) differ from the stored ones as ``machine_revise`` compares them."""
+    return any(
+        json_normalized(values[name]) != json_normalized(value)
+        for name, value in zip(ITEM_CONTENT, stored, strict=True)
+    )
 
 
 def _import_captions(
-    benchmark, incoming: list[IncomingCaption], videos, machine: Actor, summary: ImportSummary
+    benchmark, incoming: list[IncomingCaption], videos, machine: Actor, summary: ImportSummary, touched: set[int]
 ) -> None:
     existing = {
         c.video_id: c
         for c in Caption.objects.filter(
-            video__benchmark=benchmark, video_id__in=[videos[c.clip_name].pk for c in incoming]
+            video__benchmark=benchmark, video_id__in_array=[videos[c.clip_name].pk for c in incoming]
         )
     }
     human_edited = machine_versions_of_human_edited(Caption.audit_kind, (c.pk for c in existing.values()))
@@ -338,23 +381,29 @@ def _import_captions(
         if current is None:
             new_rows.append({"video": video, "generated_by": machine.source, **row.fields})
             continue
-        _revise(current, row.fields, human_edited, machine, summary, prefix="captions")
+        if (
+            _revise(current, row.fields, human_edited, machine, summary, prefix="captions")
+            is not RevisionOutcome.UNCHANGED
+        ):
+            touched.add(video.pk)
     create_audited_many(model=Caption, actor=machine, rows=new_rows)
     summary.captions_created += len(new_rows)
+    touched.update(row["video"].pk for row in new_rows)
 
 
 def _revise(
     current, incoming: dict, human_edited: dict[int, dict], machine: Actor, summary: ImportSummary, *, prefix: str
-) -> None:
+) -> RevisionOutcome:
     """Revise ``current`` as the generator (``machine_revise``) and count the outcome in ``summary``."""
     outcome = machine_revise(
         current, incoming, human_edited=human_edited, actor=machine, reason="revised by re-import", origin="import"
     )
     counter = f"{prefix}_{SUMMARY_COUNTERS[outcome]}"
     setattr(summary, counter, getattr(summary, counter) + 1)
+    return outcome
 
 
-def _link_clip_files(benchmark, videos_dir: Path, importer: Actor, summary: ImportSummary) -> None:
+def _link_clip_files(benchmark, videos_dir: Path, importer: Actor, summary: ImportSummary, touched: set[int]) -> None:
     """Link clip files found by name in ``videos_dir`` to clips that have none yet;
     list the clips that still have none."""
     files = {p.stem: p for p in sorted(videos_dir.iterdir()) if p.suffix.lower() in CLIP_EXTENSIONS and p.is_file()}
@@ -366,3 +415,4 @@ def _link_clip_files(benchmark, videos_dir: Path, importer: Actor, summary: Impo
         if not summary.dry_run:
             video_attach_file(video=video, source=path, actor=importer)
         summary.videos_linked += 1
+        touched.add(video.pk)

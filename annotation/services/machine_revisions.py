@@ -32,7 +32,7 @@ def machine_versions_of_human_edited(kind: str, ids: Iterable[int]) -> dict[int,
     edited = set(
         AuditEvent.objects.filter(
             target_kind=kind,
-            target_id__in=list(ids),
+            target_id__in_array=list(ids),
             actor_user__isnull=False,
             event_type=AuditEvent.EventType.EDITED,
         ).values_list("target_id", flat=True)
@@ -40,7 +40,7 @@ def machine_versions_of_human_edited(kind: str, ids: Iterable[int]) -> dict[int,
     machine_values: dict[int, dict] = {target: {} for target in edited}
     events = AuditEvent.objects.filter(
         target_kind=kind,
-        target_id__in=edited,
+        target_id__in_array=list(edited),
         actor_user__isnull=True,
         event_type__in=[AuditEvent.EventType.CREATED, AuditEvent.EventType.EDITED],
     )

@@ -15,14 +15,19 @@ So is the caption of a queue that does not serve it (``read_only``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.utils.html import format_html, format_html_join
 
 from annotation.domain.taxonomy import COARSE_LABELS, TASKS, Tier, Trend, fine_labels_of
 from annotation.models import Caption, JudgeScore, Prediction, QAItem, QualityFlag
 from annotation.predictors.judge import DIMENSIONS
-from review.models import CaptionReview, QueueSlot, Review, User
-from review.services.blind_answers import answer_choices, blind_answers_of, blind_questions_left
-from review.services.reviews import slot_open_work
+from review.models import BlindAnswer, CaptionReview, QueueSlot, Review, User
+from review.services.blind_answers import answer_choices
+from review.services.reviews import slot_work
 
+SCORE_SCALE = range(6)  # a hand score's values, 0-5
 TIER_ORDER = (Tier.PERCEPTION, Tier.COMPREHENSION, Tier.REASONING)
 BODY_PARTS = (
     "head",
@@ -43,6 +48,8 @@ BODY_PARTS = (
 )
 TEXT_FIELDS = ("dominant_part", "direction_path", "phase_early", "phase_middle", "phase_late", "contact", "description")
 FRAME_FIELDS = ("phase_middle_start", "phase_late_start")
+# what a card shows of a prediction (and what sorts and matches it): not its prompt or raw reply
+PREDICTION_SHOWN = ("item_id", "item_version", "rotation", "run_id", "run__name", "parsed_answer", "correct")
 CAPTION_EDITABLE = ("coarse_label", "fine_label", "trend", "other_parts", *TEXT_FIELDS, *FRAME_FIELDS)
 
 
@@ -63,27 +70,45 @@ class SlotState:
 
 
 def slot_state(*, slot: QueueSlot, user: User) -> SlotState:
-    open_items, caption_open = slot_open_work(slot, user)
-    return SlotState(blind_questions_left(slot=slot, user=user), open_items, caption_open)
+    work = slot_work(slot, user)
+    return SlotState(work.blind_left, work.open_items, work.caption_open)
 
 
-def slot_items(slot: QueueSlot) -> list[QAItem]:
+def _slot_questions(slot: QueueSlot, user: User) -> QuerySet[QAItem]:
+    """The clip's questions, each with whether the queue serves it (``Queue.questions_served``) and the person's
+    blind answer to it at the queue's stage, in the one query that reads them."""
+    served = slot.queue.questions_served(slot.video_id).filter(pk=OuterRef("pk"))
+    blind = BlindAnswer.objects.filter(person=user, item_id=OuterRef("pk"), stage=slot.queue.stage)
+    return QAItem.objects.filter(video_id=slot.video_id).annotate(
+        served_here=Exists(served), my_blind_answer=Subquery(blind.values("answer")[:1])
+    )
+
+
+def slot_items(slot: QueueSlot, user: User) -> list[QAItem]:
+    """The clip's questions for ``question_cards``."""
     if slot.queue.caption_only:  # a training corpus's caption queue
         return []
-    return list(QAItem.objects.filter(video_id=slot.video_id).order_by("qid"))
+    return list(_slot_questions(slot, user).order_by("qid"))
 
 
-def question_cards(*, slot: QueueSlot, user: User, items: list[QAItem], state: SlotState) -> list[dict]:
-    """Card contexts for ``items``: a fixed number of queries whatever their number."""
+def slot_item(slot: QueueSlot, user: User, pk: int) -> QAItem:
+    """One question of the clip as it stands now, for ``question_cards``."""
+    return _slot_questions(slot, user).get(pk=pk)
+
+
+def question_cards(
+    *, slot: QueueSlot, user: User, items: list[QAItem], state: SlotState, fixed_queries: bool = True
+) -> list[dict]:
+    """Card contexts for ``items`` (from ``slot_items`` or ``slot_item``): a fixed number of queries whatever their
+    number; without ``fixed_queries`` (one card re-rendered) the hand scores are read only for an open question."""
     ids = [item.pk for item in items]
-    served = set(slot.queue.questions_served(slot.video_id).filter(pk__in=ids).values_list("pk", flat=True))
     reviews = {r.item_id: r for r in Review.objects.filter(slot=slot, reviewer=user, item_id__in=ids)}
-    blind = {item_id: answer.answer for item_id, answer in blind_answers_of(slot=slot, user=user).items()}
-    cards = [
-        _card(slot, item, item.pk in served, reviews.get(item.pk), blind.get(item.pk, ""), state) for item in items
+    cards = [  # served_here and my_blind_answer: annotations of _slot_questions
+        _card(slot, item, item.served_here, reviews.get(item.pk), item.my_blind_answer or "", state)  # type: ignore[attr-defined]
+        for item in items
     ]
     if state.revealed:
-        _add_machine_views(cards, ids, user)
+        _add_machine_views(cards, ids, user, fixed_queries)
     return cards
 
 
@@ -103,7 +128,21 @@ def _card(
         "blind_left": state.blind_left,
         "choices": answer_choices(item),
         "reject_reasons": Review.RejectReason.choices,
+        "reject_checkboxes": reject_checkboxes(),
     }
+
+
+@cache
+def reject_checkboxes() -> str:
+    """The reject reasons' checkboxes of a question's decision form, the same on every card: rendered once."""
+    return format_html_join(
+        "",
+        '<label class="check"><input type="checkbox" name="reject_reasons" value="{}">{} {}</label>',
+        (
+            (code, format_html(" <kbd>{}</kbd>", number) if number < 10 else "", label)
+            for number, (code, label) in enumerate(Review.RejectReason.choices, start=1)
+        ),
+    )
 
 
 def current_predictions(items: list[QAItem]) -> dict[int, list[Prediction]]:
@@ -112,7 +151,13 @@ def current_predictions(items: list[QAItem]) -> dict[int, list[Prediction]]:
     versions = {item.pk: item.version for item in items}
     predictions: dict[int, list[Prediction]] = {item_id: [] for item_id in versions}
     # sorted here, not by the database: ORDER BY over the join made PostgreSQL walk the big prediction table
-    rows = Prediction.objects.unrotated().filter(item_id__in=versions).select_related("run").order_by()
+    rows = (
+        Prediction.objects.unrotated()
+        .filter(item_id__in=versions)
+        .select_related("run")
+        .only(*PREDICTION_SHOWN)
+        .order_by()
+    )
     for prediction in sorted(rows, key=lambda p: (p.run.name, p.run_id)):
         if prediction.item_version == versions[prediction.item_id]:
             predictions[prediction.item_id].append(prediction)
@@ -127,28 +172,37 @@ def item_flags(ids: list[int], *, statuses=(QualityFlag.Status.OPEN,)) -> dict[i
     return flags
 
 
-def _add_machine_views(cards: list[dict], ids: list[int], user: User) -> None:
+def _add_machine_views(cards: list[dict], ids: list[int], user: User, fixed_queries: bool) -> None:
     """Keys are in the item; predictions, flags and the person's hand scores are added here."""
     predictions = current_predictions([card["item"] for card in cards])
     flags = item_flags(ids)
+    scored = fixed_queries or any(card["in_scope"] and TASKS[card["item"].task].is_open for card in cards)
     mine = {
         s.prediction_id: s
-        for s in JudgeScore.objects.filter(prediction__item_id__in=ids, judge=f"human:{user.username}")
+        for s in (
+            JudgeScore.objects.filter(prediction__item_id__in=ids, judge=f"human:{user.username}") if scored else ()
+        )
     }
     for card in cards:
         item = card["item"]
         current = predictions[item.pk]
         card |= {"predictions": current, "flags": flags.get(item.pk, []), "options_text": "\n".join(item.options)}
         if TASKS[item.task].is_open and card["in_scope"]:
-            card["scoring"] = {
-                "scale": range(6),
-                "rows": [_score_row(p, mine.get(p.pk), item.task) for p in current if p.parsed_answer],
-            }
+            card["scoring"] = {"rows": [_score_row(p, mine.get(p.pk), item.task) for p in current if p.parsed_answer]}
+
+
+@cache
+def score_options(value: int | None) -> str:
+    """A hand score's ``<option>`` list with ``value`` selected, rendered once per value: a template loop over the
+    scale in every select of every open question took a sixth of the review page's rendering."""
+    return format_html_join(
+        "", '<option value="{}"{}>{}</option>', ((n, " selected" if n == value else "", n) for n in SCORE_SCALE)
+    )
 
 
 def _score_row(prediction: Prediction, mine: JudgeScore | None, task: str) -> dict:
     dims = [
-        (code.lower(), name, question, getattr(mine, code.lower()) if mine else None)
+        (code.lower(), name, question, score_options(getattr(mine, code.lower()) if mine else None))
         for code, name, question in DIMENSIONS[task]
     ]
     return {"prediction": prediction, "scored": mine is not None, "dims": dims}

@@ -50,9 +50,13 @@ def blind_questions_left(*, slot: QueueSlot, user: User) -> int:
     return BlindAnswer.objects.questions_left(slot=slot, person=user)
 
 
-def blind_phase_check(*, slot: QueueSlot, user: User, target_kind: str, target_id: int, action: str) -> None:
-    """Refuse (and record) a decision while the person still has questions of the clip to answer blind."""
-    left = blind_questions_left(slot=slot, user=user)
+def blind_phase_check(
+    *, slot: QueueSlot, user: User, target_kind: str, target_id: int, action: str, left: int | None = None
+) -> None:
+    """Refuse (and record) a decision while the person still has questions of the clip to answer blind (``left``,
+    when the caller read it already in the same transaction)."""
+    if left is None:
+        left = blind_questions_left(slot=slot, user=user)
     if left:
         raise BlindAnswerMissing(
             f"answer the clip's {left} remaining question{pluralize(left)} from the video first: in a blind "

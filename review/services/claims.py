@@ -94,13 +94,14 @@ def claim_next_id(*, queue: Queue, user: User) -> Claim:
             actor=Actor.person(user), target_kind="queue", target_id=queue.pk, after={"action": "claim"}
         )
     now = timezone.now()
-    current = _current_claim(queue, user, now)
+    current, expired = _own_open_claims(queue, user, now)
     if current:
         return Claim(current, resumed=True)
     lease = now + timedelta(seconds=queue.lease_seconds)
     for _ in range(MAX_ATTEMPTS):
         try:
-            outcome = _claim_one(queue, user, now, lease)
+            outcome = _claim_one(queue, user, now, lease, expired)
+            expired = []  # given back in that attempt's transaction, which committed
         except IntegrityError:  # another request of this person claimed a clip of this queue meanwhile
             current = _current_claim(queue, user, timezone.now())
             if current:
@@ -113,45 +114,79 @@ def claim_next_id(*, queue: Queue, user: User) -> Claim:
     raise NothingToClaim(f"{queue.name!r} is busy; try again")
 
 
-def _claim_one(queue: Queue, user: User, now, lease) -> int | None:
-    """The claimed slot's id; 0 when another claimer won the race (try again); None when none is left."""
+def _own_open_claims(queue: Queue, user: User, now) -> tuple[int | None, list[tuple[int, datetime]]]:
+    """The person's live claim in the queue (None: none), and their unfinished claims whose lease ran out, in one
+    query (the one-claim index allows one unfinished claim per person and queue)."""
+    current, expired = None, []
+    for slot_id, lease_expires in QueueSlot.objects.filter(
+        queue=queue, claimed_by=user, completed_at__isnull=True
+    ).values_list("pk", "lease_expires"):
+        if lease_expires is not None and lease_expires >= now:
+            current = slot_id
+        elif lease_expires is not None:
+            expired.append((slot_id, lease_expires))
+    return current, expired
+
+
+def _claim_one(queue: Queue, user: User, now, lease, expired: list[tuple[int, datetime]]) -> int | None:
+    """The claimed slot's id; 0 when another claimer won the race (try again); None when none is left. The
+    person's own ran-out claims (``expired``) go back first, so the one-claim rule holds."""
     candidates = _candidates(queue, user, now)
     with transaction.atomic():
-        _release_own_expired(queue, user, now)
+        for slot_id, lease_expires in expired:
+            _release(slot_id, user.pk, lease_expires, LEASE_EXPIRY, "lease ran out")
         if connection.vendor == "postgresql":
-            candidates = candidates.select_for_update(skip_locked=True, no_key=True, of=("self",))
-        slot = candidates.only("pk", "video_id", "copy", "claimed_by_id").first()
-        if slot is None:
-            return None
-        won = (
-            QueueSlot.objects.filter(pk=slot.pk, completed_at__isnull=True)
-            .filter(_free(now))
-            .update(claimed_by=user, lease_expires=lease)
-        )
+            picked = _lock_and_claim(candidates, user, now, lease)
+            if picked is None:
+                return None
+            slot_id, video_id, copy, claimed_before, won = picked
+        else:
+            slot = candidates.values_list("pk", "video_id", "copy", "claimed_by_id").first()
+            if slot is None:
+                return None
+            slot_id, video_id, copy, claimed_before = slot
+            won = bool(
+                QueueSlot.objects.filter(pk=slot_id, completed_at__isnull=True)
+                .filter(_free(now))
+                .update(claimed_by=user, lease_expires=lease)
+            )
         if won:
             record_action(
                 actor=Actor.person(user),
                 event_type=Event.CLAIMED,
                 target_kind=SLOT,
-                target_id=slot.pk,
-                before={"claimed_by": slot.claimed_by_id},
+                target_id=slot_id,
+                before={"claimed_by": claimed_before},
                 after={
                     "claimed_by": user.pk,
                     "queue": queue.pk,
-                    "video": slot.video_id,
-                    "copy": slot.copy,
+                    "video": video_id,
+                    "copy": copy,
                     "lease_expires": lease,
                 },
             )
-        return slot.pk if won else 0
+        return slot_id if won else 0
 
 
-def _release_own_expired(queue: Queue, user: User, now) -> None:
-    """The person's own ran-out claims in this queue go back first, so the one-claim rule holds."""
-    for slot_id, expired in QueueSlot.objects.filter(
-        queue=queue, claimed_by=user, completed_at__isnull=True, lease_expires__lt=now
-    ).values_list("pk", "lease_expires"):
-        _release(slot_id, user.pk, expired, LEASE_EXPIRY, "lease ran out")
+def _lock_and_claim(candidates, user: User, now, lease) -> tuple[int, int, int, int | None, bool] | None:
+    """PostgreSQL: the first free candidate locked (``SKIP LOCKED``: concurrent claimers pass over each other's
+    rows) and claimed in one statement, the UPDATE still checking it free (completed_at, lease): the slot's id,
+    video, copy, the claimer it had before (an expired lease's) and whether the claim was won; None when no
+    candidate is left."""
+    picked = candidates.select_for_update(skip_locked=True, no_key=True, of=("self",))
+    select_sql, select_params = picked.values_list("pk", "claimed_by_id")[:1].query.sql_with_params()
+    table = QueueSlot._meta.db_table
+    sql = f"""WITH picked (id, claimed_before) AS ({select_sql}),
+              claimed AS (UPDATE {table} s SET claimed_by_id = %s, lease_expires = %s FROM picked
+                          WHERE s.id = picked.id AND s.completed_at IS NULL
+                          AND (s.claimed_by_id IS NULL OR s.lease_expires < %s)
+                          RETURNING s.id, s.video_id, s.copy, picked.claimed_before)
+              SELECT picked.id, claimed.video_id, claimed.copy, claimed.claimed_before, claimed.id IS NOT NULL
+              FROM picked LEFT JOIN claimed ON claimed.id = picked.id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*select_params, user.pk, lease, now))
+        row = cursor.fetchone()
+    return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
 
 def _release(slot_id: int, holder_id: int, lease_expires, actor: Actor, reason: str) -> bool:
@@ -206,7 +241,12 @@ def held_slot(*, slot_id: int, user: User, action: str) -> QueueSlot:
 
     Every action on a claimed clip goes through here, so no page or endpoint can decide on a clip
     that is not the person's, or whose lease ran out."""
-    slot = QueueSlot.objects.select_related("queue").select_for_update(no_key=True, of=("self",)).get(pk=slot_id)
+    # the queue's benchmark with it: whether the queue serves questions at all (Queue.caption_only) reads it
+    slot = (
+        QueueSlot.objects.select_related("queue__benchmark")
+        .select_for_update(no_key=True, of=("self",))
+        .get(pk=slot_id)
+    )
     now = timezone.now()
     actor, attempt = Actor.person(user), {"action": action}
     if slot.claimed_by_id != user.pk or slot.completed_at is not None:

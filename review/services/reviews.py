@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Subquery, TextChoices
@@ -43,6 +44,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotation.domain.plurals import counted, for_count
+from annotation.domain.taxonomy import CLOSED_TASKS
 from annotation.domain.transitions import ReviewStatus, RoundOutcome, round_settles
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, Video
@@ -68,6 +70,7 @@ __all__ = [
     "review_record",
     "slot_hand_score_record",
     "slot_open_work",
+    "slot_work",
 ]
 
 
@@ -129,15 +132,20 @@ class _Target:
             return item_edit(item_id=pk, actor=actor, expected_version=version, changes=fix, reason=reason)
         return caption_edit(caption_id=pk, actor=actor, expected_version=version, changes=fix, reason=reason)
 
-    def served_check(self, *, slot: QueueSlot, pk: int) -> None:
-        """Refuse a decision on what is not the clip's, or not the queue's work (out of its scope, excluded)."""
-        row = self.model.objects.filter(pk=pk, video_id=slot.video_id).only("pk", "review_status").first()
-        if row is None:
-            raise InvalidInput(f"{self.model.audit_kind} #{pk} is not part of this clip")
-        if self.model is QAItem:
+    def served_check(self, *, slot: QueueSlot, pk: int, facts: _ItemFacts | None = None) -> None:
+        """Refuse a decision on what is not the clip's, or not the queue's work (out of its scope, excluded).
+        A question's ``facts`` (``_item_facts``) say both when read already."""
+        if facts is not None:
+            of_clip, served, what = facts.of_clip, facts.served, "question"
+        elif self.model is QAItem:
+            of_clip = self.model.objects.filter(pk=pk, video_id=slot.video_id).exists()
             served, what = slot.queue.questions_served(slot.video_id).filter(pk=pk).exists(), "question"
         else:
-            served, what = slot.queue.serves_caption(row), "caption"
+            row = self.model.objects.filter(pk=pk, video_id=slot.video_id).only("pk", "review_status").first()
+            of_clip, what = row is not None, "caption"
+            served = row is not None and slot.queue.serves_caption(row)
+        if not of_clip:
+            raise InvalidInput(f"{self.model.audit_kind} #{pk} is not part of this clip")
         if not served:
             raise InvalidInput(
                 f"this {what} is not {slot.queue.name!r}'s work (outside its filters, or excluded): "
@@ -249,9 +257,21 @@ def _decide(
         slot = held_slot(slot_id=slot.pk, user=user, action=f"decide {target.link}")
         frame_count = _lock_clip(slot)
         kind = target.model.audit_kind
-        blind_phase_check(slot=slot, user=user, target_kind=kind, target_id=pk, action=f"{decision} {target.link}")
-        target.served_check(slot=slot, pk=pk)
-        if target.review_model.objects.filter(slot=slot, reviewer=user, **{f"{target.link}_id": pk}).exists():
+        facts = _item_facts(slot, user, pk) if target.model is QAItem else None
+        blind_phase_check(
+            slot=slot,
+            user=user,
+            target_kind=kind,
+            target_id=pk,
+            action=f"{decision} {target.link}",
+            left=facts.blind_left if facts else None,
+        )
+        target.served_check(slot=slot, pk=pk, facts=facts)
+        if facts is not None:
+            decided = facts.decided
+        else:
+            decided = target.review_model.objects.filter(slot=slot, reviewer=user, **{f"{target.link}_id": pk}).exists()
+        if decided:
             raise AlreadyDecided(f"you decided this {target.link} already in this clip's review").recording(
                 actor=actor, target_kind=kind, target_id=pk, after={"decision": decision, "slot": slot.pk}
             )
@@ -262,7 +282,10 @@ def _decide(
             assert fix is not None  # _checked_reasons refuses a fix without fields
             _fix_changes_something(target, current, fix)
             current = target.edit_fix(pk=pk, actor=actor, version=current.version, fix=fix, reason=reason)
-        review = _review_row(target, slot, current, user, decision, reject_reasons, reason, seconds_spent, span)
+        blind_answer = facts.blind_answer if facts else ""
+        review = _review_row(
+            target, slot, current, user, decision, reject_reasons, reason, seconds_spent, span, blind_answer
+        )
         completes = _complete_slot_if_done(slot, user)
         record_action(
             actor=actor,
@@ -311,6 +334,7 @@ def _review_row(
     reason: str,
     seconds_spent: int | None,
     span: EvidenceSpan | None,
+    blind_answer: str,
 ):
     values = {
         "slot": slot,
@@ -324,8 +348,7 @@ def _review_row(
         "seconds_spent": seconds_spent,
     }
     if target.model is QAItem:
-        blind = BlindAnswer.objects.filter(person=user, item_id=current.pk, stage=slot.queue.stage).first()
-        values["blind_answer"] = blind.answer if blind else ""
+        values["blind_answer"] = blind_answer
         values[START], values[END] = (span.start_frame, span.end_frame) if span else (None, None)
     return target.review_model.objects.create(**values)
 
@@ -441,11 +464,69 @@ def _edited_since_status_set(model, pk: int) -> bool:
     return any(not is_pure_reorder(before, after) for before, after in edits.values_list("before", "after"))
 
 
-def slot_open_work(slot: QueueSlot, user: User) -> tuple[int, bool]:
-    """Questions the slot's queue serves of its clip that the person has not decided yet, and whether the
-    caption still needs their decision (``Queue.questions_served`` and ``Queue.serves_caption``, in SQL).
-    A training corpus's caption queues (``Queue.caption_only``) serve no question. One plain query: every
-    save asks it."""
+class SlotWork(NamedTuple):
+    """What a person still has to do on the clip they hold."""
+
+    open_items: int  # questions the queue serves that they have not decided
+    caption_open: bool  # whether the caption still needs their decision
+    blind_left: int  # closed questions the queue serves still to answer from the video (0 outside blind queues)
+
+
+_SLOT_WORK_SQL = """
+    SELECT (SELECT COUNT(*) FROM {item} i WHERE i.video_id = %(video)s AND {served}
+             AND NOT EXISTS (SELECT 1 FROM {review} r WHERE r.slot_id = %(slot)s AND r.item_id = i.id
+                             AND r.reviewer_id = %(user)s)),
+           (NOT %(scoped)s AND EXISTS (SELECT 1 FROM {caption} c WHERE c.video_id = %(video)s
+             AND (%(reopens_excluded)s OR c.review_status <> %(excluded)s)
+             AND NOT EXISTS (SELECT 1 FROM {caption_review} r WHERE r.slot_id = %(slot)s
+                             AND r.caption_id = c.id AND r.reviewer_id = %(user)s))),
+           (SELECT b.kind FROM {benchmark} b JOIN {video} v ON v.benchmark_id = b.id WHERE v.id = %(video)s),
+           CASE WHEN %(blind)s THEN (SELECT COUNT(*) FROM {item} i WHERE i.video_id = %(video)s AND {served}
+             AND i.task IN ({closed_tasks})
+             AND NOT EXISTS (SELECT 1 FROM {blind_answer} a WHERE a.person_id = %(user)s AND a.item_id = i.id
+                             AND a.stage = %(stage)s)) ELSE 0 END
+"""
+_SERVED_SQL = """(%(reopens_excluded)s OR i.review_status <> %(excluded)s)
+             AND (NOT %(scoped)s OR EXISTS (SELECT 1 FROM {scope} s WHERE s.queue_id = %(queue)s AND s.item_id = i.id))"""
+
+
+class _ItemFacts(NamedTuple):
+    """What a decision on one question of the held clip is checked against, read in one query."""
+
+    blind_left: int  # as SlotWork.blind_left
+    of_clip: bool
+    served: bool  # Queue.questions_served holds it
+    decided: bool  # the person decided it already in this slot
+    blind_answer: str  # the person's blind answer to it at the queue's stage ("" if none)
+
+
+_ITEM_FACTS_SQL = """
+    SELECT CASE WHEN %(blind)s THEN (SELECT COUNT(*) FROM {item} i WHERE i.video_id = %(video)s AND {served}
+             AND i.task IN ({closed_tasks})
+             AND NOT EXISTS (SELECT 1 FROM {blind_answer} a WHERE a.person_id = %(user)s AND a.item_id = i.id
+                             AND a.stage = %(stage)s)) ELSE 0 END,
+           EXISTS (SELECT 1 FROM {item} i WHERE i.id = %(item)s AND i.video_id = %(video)s),
+           EXISTS (SELECT 1 FROM {item} i WHERE i.id = %(item)s AND i.video_id = %(video)s AND {served}),
+           EXISTS (SELECT 1 FROM {review} r WHERE r.slot_id = %(slot)s AND r.item_id = %(item)s
+                   AND r.reviewer_id = %(user)s),
+           (SELECT a.answer FROM {blind_answer} a WHERE a.person_id = %(user)s AND a.item_id = %(item)s
+            AND a.stage = %(stage)s)
+"""
+
+
+def _item_facts(slot: QueueSlot, user: User, pk: int) -> _ItemFacts:
+    """The checks of a decision on question ``pk`` in one query (under the slot's and the clip's locks): the blind
+    answers owed (``blind_questions_left``), whether it is the clip's and the queue serves it (``served_check``),
+    whether the person decided it already, and their blind answer to copy onto the review."""
+    if slot.queue.caption_only:  # serves no question, takes no blind answer
+        return _ItemFacts(0, QAItem.objects.filter(pk=pk, video_id=slot.video_id).exists(), False, False, "")
+    with connection.cursor() as cursor:
+        cursor.execute(_slot_sql(_ITEM_FACTS_SQL), _slot_params(slot, user) | {"item": pk})
+        blind_left, of_clip, served, decided, blind_answer = cursor.fetchone()
+    return _ItemFacts(blind_left, of_clip, served, decided, blind_answer or "")
+
+
+def _slot_sql(sql: str) -> str:
     tables = {
         name: model._meta.db_table
         for name, model in (
@@ -456,31 +537,44 @@ def slot_open_work(slot: QueueSlot, user: User) -> tuple[int, bool]:
             ("caption_review", CaptionReview),
             ("video", Video),
             ("benchmark", Benchmark),
+            ("blind_answer", BlindAnswer),
         )
     }
-    sql = """SELECT (SELECT COUNT(*) FROM {item} i WHERE i.video_id = %(video)s
-                     AND (%(reopens_excluded)s OR i.review_status <> %(excluded)s)
-                     AND (NOT %(scoped)s OR EXISTS (SELECT 1 FROM {scope} s WHERE s.queue_id = %(queue)s
-                                                    AND s.item_id = i.id))
-                     AND NOT EXISTS (SELECT 1 FROM {review} r WHERE r.slot_id = %(slot)s AND r.item_id = i.id
-                                     AND r.reviewer_id = %(user)s)),
-                    (NOT %(scoped)s AND EXISTS (SELECT 1 FROM {caption} c WHERE c.video_id = %(video)s
-                     AND (%(reopens_excluded)s OR c.review_status <> %(excluded)s)
-                     AND NOT EXISTS (SELECT 1 FROM {caption_review} r WHERE r.slot_id = %(slot)s
-                                     AND r.caption_id = c.id AND r.reviewer_id = %(user)s))),
-                    (SELECT b.kind FROM {benchmark} b JOIN {video} v ON v.benchmark_id = b.id WHERE v.id = %(video)s)
-          """.format(**tables)
+    closed = ", ".join(f"%(closed{n})s" for n in range(len(CLOSED_TASKS)))  # no arrays on SQLite
+    return sql.format(served=_SERVED_SQL.format(**tables), closed_tasks=closed, **tables)
+
+
+def _slot_params(slot: QueueSlot, user: User) -> dict[str, int | bool | str]:
+    queue = slot.queue
     params: dict[str, int | bool | str] = {
         "video": slot.video_id,
         "slot": slot.pk,
         "user": user.pk,
         "queue": slot.queue_id,
-        "scoped": slot.queue.scoped,
-        "reopens_excluded": slot.queue.reopens_excluded,
+        "scoped": queue.scoped,
+        "reopens_excluded": queue.reopens_excluded,
         "excluded": S.EXCLUDED.value,
+        "blind": queue.blind,
+        "stage": queue.stage,
     }
+    return params | {f"closed{n}": task for n, task in enumerate(CLOSED_TASKS)}
+
+
+def slot_work(slot: QueueSlot, user: User) -> SlotWork:
+    """The person's open work on the clip, in one plain query (every page and every save asks it): the questions
+    the queue serves (``Queue.questions_served``) not decided yet, whether the caption (``Queue.serves_caption``)
+    still needs a decision, and the blind answers still owed (``BlindAnswers.questions_left``), said in SQL. A
+    training corpus's caption queues (``Queue.caption_only``) serve no question and take no blind answer."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        open_items, caption_open, kind = cursor.fetchone()
-    caption_only = kind == Benchmark.Kind.TRAIN and not slot.queue.scoped  # Queue.caption_only, without its query
-    return (0 if caption_only else open_items), bool(caption_open)
+        cursor.execute(_slot_sql(_SLOT_WORK_SQL), _slot_params(slot, user))
+        open_items, caption_open, kind, blind_left = cursor.fetchone()
+    if kind == Benchmark.Kind.TRAIN and not slot.queue.scoped:  # Queue.caption_only, without its query
+        return SlotWork(0, bool(caption_open), 0)
+    return SlotWork(open_items, bool(caption_open), blind_left)
+
+
+def slot_open_work(slot: QueueSlot, user: User) -> tuple[int, bool]:
+    """Questions the slot's queue serves of its clip that the person has not decided yet, and whether the
+    caption still needs their decision (``slot_work``)."""
+    work = slot_work(slot, user)
+    return work.open_items, work.caption_open

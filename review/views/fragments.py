@@ -14,7 +14,7 @@ import time
 from django.shortcuts import render
 
 from review.models import QueueSlot
-from review.selectors.review_page import SlotState, caption_context, question_cards, slot_state
+from review.selectors.review_page import SlotState, caption_context, question_cards, slot_item, slot_state
 
 SAVED_HEADER = "X-Mabench-Saved"
 MAX_SECONDS_SPENT = 3600  # a card left open overnight is not an hour of work
@@ -52,10 +52,23 @@ def fragment_response(
 
 
 def card_response(
-    request, slot: QueueSlot, item, *, status: int = 200, saved: bool = False, was_revealed: bool | None = None, **extra
+    request,
+    slot: QueueSlot,
+    item,
+    *,
+    status: int = 200,
+    saved: bool = False,
+    was_revealed: bool | None = None,
+    unchanged: bool = False,
+    **extra,
 ):
+    """The card re-rendered; ``unchanged``: ``item`` came from ``slot_item`` and is as the request's save left it
+    unless that save completed the clip (which settles its items), so it is read again only then."""
     state = slot_state(slot=slot, user=request.user)
-    [card] = question_cards(slot=slot, user=request.user, items=[type(item).objects.get(pk=item.pk)], state=state)
+    completed = not state.open_items and not state.caption_open
+    if not unchanged or completed:
+        item = slot_item(slot, request.user, item.pk)
+    [card] = question_cards(slot=slot, user=request.user, items=[item], state=state, fixed_queries=False)
     return fragment_response(
         request,
         slot,

@@ -11,7 +11,7 @@ import time
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -36,6 +36,7 @@ from review.selectors.review_page import (
     context_cards,
     question_cards,
     served_cards,
+    slot_item,
     slot_items,
     slot_state,
 )
@@ -73,12 +74,12 @@ def queue_start(request, queue_id: int):
 @login_required
 def review_slot(request, slot_id: int):
     slot = own_slot(request, slot_id)
-    items = slot_items(slot)
+    items = slot_items(slot, request.user)
     state = slot_state(slot=slot, user=request.user)
     cards = question_cards(slot=slot, user=request.user, items=items, state=state)
+    caption = caption_context(slot=slot, user=request.user, state=state)
     if state.revealed:  # time on a question counts from when its key could first be judged
-        for key in [seen_key(slot, item) for item in items] + [seen_key(slot)]:
-            request.session.setdefault(key, time.time())
+        _note_first_seen(request, slot, cards, caption)
     return render(
         request,
         "review/review_slot.html",
@@ -87,7 +88,7 @@ def review_slot(request, slot_id: int):
             "tiers": cards_by_tier(served_cards(cards)),
             "context_cards": context_cards(cards, state),
             "state": state,
-            "caption": caption_context(slot=slot, user=request.user, state=state),
+            "caption": caption,
             "caption_only": slot.queue.caption_only,
             "has_questions": bool(items),
             "heartbeat_url": reverse("review-heartbeat", args=[slot.pk]),
@@ -95,6 +96,16 @@ def review_slot(request, slot_id: int):
             **player_context(slot.video, clip_route="review-clip", frame_route="review-frame", args=[slot.pk]),
         },
     )
+
+
+def _note_first_seen(request, slot: QueueSlot, cards: list[dict], caption: dict) -> None:
+    """Note in the session when each question and the caption still to decide was first shown to judge. What is
+    decided is left out: its review row keeps the time, and noting it again would write the session each load."""
+    keys = [seen_key(slot, card["item"]) for card in cards if card["review"] is None]
+    if caption.get("review") is None:
+        keys.append(seen_key(slot))
+    for key in keys:
+        request.session.setdefault(key, time.time())
 
 
 @require_POST
@@ -111,7 +122,10 @@ def review_heartbeat(request, slot_id: int):
 
 def _slot_item(request, slot_id: int, item_id: int) -> tuple[QueueSlot, QAItem]:
     slot = own_slot(request, slot_id)
-    return slot, get_object_or_404(QAItem, pk=item_id, video_id=slot.video_id)
+    try:
+        return slot, slot_item(slot, request.user, item_id)  # as its card reads it
+    except QAItem.DoesNotExist:
+        raise Http404("no such question in this clip") from None
 
 
 @require_GET
@@ -150,7 +164,7 @@ def review_decide(request, slot_id: int, item_id: int):
     if fix is not None and not form.cleaned_data["confirm"]:
         return _fix_preview(request, slot, item, fix, reason, form)
     try:
-        review_record(
+        review = review_record(
             slot=slot,
             item=item,
             user=request.user,
@@ -169,7 +183,8 @@ def review_decide(request, slot_id: int, item_id: int):
             request, slot, item, status=error_status(error), error=error_text(error), span=form.evidence_span()
         )
     request.session.pop(seen_key(slot, item), None)  # the review row keeps it now
-    return card_response(request, slot, item, saved=True)
+    unchanged = fix is None and review.item_version == item.version  # not edited since the page read it
+    return card_response(request, slot, item, saved=True, unchanged=unchanged)
 
 
 def _fix_preview(request, slot: QueueSlot, item: QAItem, fix: dict, reason: str, form: DecisionForm):

@@ -200,8 +200,7 @@ document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
   const target = event.target;
   if (target.closest("dialog")) return; // a dialog keeps its keys (Esc closes it, Enter submits its form)
-  // the caption card (#caption-card) wraps the pane a save swaps (#caption-pane): its keys are the pane's
-  let card = target.closest(CARDS) || (target.id === "caption-card" ? document.getElementById("caption-pane") : null);
+  let card = target.closest(CARDS);
   if (target.matches("input, textarea, select")) {
     fieldKey(event, target, card);
     return;
