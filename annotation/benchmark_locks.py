@@ -22,7 +22,7 @@ from enum import IntEnum
 from django.db import connection
 
 from annotation.errors import DomainError
-from annotation.services.plain_reads import Statement, statements_rows
+from annotation.plain_sql import Statement, statements_rows
 
 INT4_MAX = 2**31 - 1
 

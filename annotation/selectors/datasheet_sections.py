@@ -13,7 +13,6 @@ from django.db.models import Count
 from annotation.domain.taxonomy import TASKS, Tier
 from annotation.models import BaselineRun, QualityFlag
 from annotation.selectors import participant_report
-from annotation.selectors.id_arrays import ids_in
 from annotation.selectors.probes import Measure, ProbeRow, probe_rows, run_condition
 from annotation.selectors.scores import RunScores, run_scores
 from annotation.services.datasheets import EVAL, TRAIN, CutSubject, DatasheetSection
@@ -149,7 +148,7 @@ def disjointness_section(subject: CutSubject) -> dict:
     """A corpus's participants against the evaluation benchmarks it was checked against at the cut."""
     report = participant_report(benchmark=subject.benchmark, against=subject.against)
     participants = (
-        subject.benchmark.videos.filter(pk__in=ids_in(subject.video_ids))
+        subject.benchmark.videos.filter(pk__in_array=subject.video_ids)
         .exclude(participant_id="")
         .values("participant_id")
     )

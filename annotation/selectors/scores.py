@@ -22,7 +22,6 @@ from django.db.models import Avg, F
 from annotation.domain.circular import rotation_count
 from annotation.domain.taxonomy import CLOSED_TASKS, OPEN_TASKS, AnswerFormat, tasks_of
 from annotation.models import BaselineRun, JudgeScore, Prediction, QAItem
-from annotation.selectors.id_arrays import ids_in
 
 DIMENSIONS = ("l1", "l2", "l3")
 HUMAN_JUDGE_PREFIX = "human:"
@@ -88,7 +87,7 @@ def run_scores(run: BaselineRun, *, judge: str | None = None, item_ids: Collecti
     """The run's scores, over ``item_ids`` only when given (a release's items)."""
     scores = RunScores()
     per_task: defaultdict[str, list[bool]] = defaultdict(list)
-    predictions = run.predictions if item_ids is None else run.predictions.filter(item_id__in=ids_in(item_ids))
+    predictions = run.predictions if item_ids is None else run.predictions.filter(item_id__in_array=item_ids)
     rows = (
         predictions.unrotated()
         .filter(item__task__in=CLOSED_TASKS, correct__isnull=False)
@@ -105,7 +104,7 @@ def run_scores(run: BaselineRun, *, judge: str | None = None, item_ids: Collecti
         _add_circular(scores, circular_verdicts(run, item_ids=item_ids))
     judged = JudgeScore.objects.filter(prediction__run=run, prediction__item__task__in=OPEN_TASKS)
     if item_ids is not None:
-        judged = judged.filter(prediction__item_id__in=ids_in(item_ids))
+        judged = judged.filter(prediction__item_id__in_array=item_ids)
     # the model judge's scores by default; reviewers' hand scores ("human:<name>") are compared, not averaged in
     judged = judged.filter(judge=judge) if judge else judged.exclude(judge__startswith=HUMAN_JUDGE_PREFIX)
     for row in judged.values("prediction__item__task").annotate(**{d: Avg(d) for d in DIMENSIONS}):
@@ -119,7 +118,7 @@ def circular_verdicts(run: BaselineRun, *, item_ids: Collection[int] | None = No
     """Item id -> (task, right under every rotation) for the circular run's choice items (of ``item_ids``
     when given) at their current version with a key and every rotation answered (parsed or unparseable,
     never a failed request)."""
-    predictions = run.predictions if item_ids is None else run.predictions.filter(item_id__in=ids_in(item_ids))
+    predictions = run.predictions if item_ids is None else run.predictions.filter(item_id__in_array=item_ids)
     rows = (
         predictions.filter(item__task__in=CHOICE_TASKS, item_version=F("item__version"), correct__isnull=False)
         .exclude(outcome=Prediction.Outcome.ERROR)

@@ -30,9 +30,9 @@ from django.db.transaction import TransactionManagementError
 from annotation.domain.plurals import for_count
 from annotation.errors import Refused
 from annotation.models import AuditedModel, AuditEvent, json_normalized
+from annotation.plain_sql import Statement
 
 from .bulk_insert import insert_many, insert_rows
-from .plain_reads import Statement
 
 M = TypeVar("M", bound=AuditedModel)
 P = ParamSpec("P")

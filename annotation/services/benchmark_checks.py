@@ -33,8 +33,7 @@ from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.domain import lint
 from annotation.domain.taxonomy import OPEN_TASKS, TASKS, YES_NO_TASKS, AnswerFormat, tasks_of
 from annotation.models import AnswerTally, Benchmark, BenchmarkTaskCheck, QAItem, QualityFlag
-
-from .plain_reads import Statement, instances_of, model_columns, placeholders
+from annotation.plain_sql import Statement, instances_of, model_columns, placeholders
 
 CHOICE_TASKS = tasks_of(AnswerFormat.CHOICE)
 BALANCE_KIND = {

@@ -15,10 +15,10 @@ from annotation.domain.plurals import for_count
 from annotation.domain.transitions import VideoStatus
 from annotation.errors import InvalidInput
 from annotation.models import AuditedModel, Benchmark, Caption, QAItem, Video
+from annotation.plain_sql import Statement, one_round_trip
 
 from .audited_writes import Actor, change_audited, change_in_transaction, create_audited, records_refusals
 from .flags import clip_lint
-from .plain_reads import Statement, one_round_trip
 from .video_processing import video_processing_request
 
 ITEM_EDITABLE_FIELDS = ("task", "question", "options", "answer")

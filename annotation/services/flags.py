@@ -18,10 +18,10 @@ from annotation.domain import lint
 from annotation.domain.taxonomy import OPEN_TASKS, TASKS
 from annotation.errors import InvalidInput, Refused
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Video
+from annotation.plain_sql import Statement, instances_of, model_columns, placeholders
 
 from . import benchmark_checks
 from .audited_writes import Actor, record_action, records_refusals
-from .plain_reads import Statement, instances_of, model_columns, placeholders
 
 LINT_SOURCE = "lint"
 ITEM_FIELDS = ("id", "qid", "task", "question", "options", "answer", "video_id", "version")

@@ -11,7 +11,6 @@ from django.db.models import Case, JSONField, When
 from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
 from annotation.domain.transitions import ReviewStatus
 from annotation.models import AuditEvent, Caption, QAItem
-from annotation.selectors.id_arrays import ids_in
 
 CAPTION_FIELDS = (
     "coarse_label",
@@ -45,7 +44,7 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
     audit trail up to ``last_event_id``. A QA item's ``evidence_spans`` are the frames each person
     marked as showing its answer (decoded-stream indices, both ends included), decision by decision,
     from their ``reviewed`` events, less the decisions undone since (``review_undone`` names the event)."""
-    in_range = AuditEvent.objects.filter(target_kind=kind, target_id__in=ids_in(target_ids), id__lte=last_event_id)
+    in_range = AuditEvent.objects.filter(target_kind=kind, target_id__in_array=target_ids, id__lte=last_event_id)
     # Only edits, status changes and review decisions are read for their values: a creation's copy of the
     # whole item is not decoded (one JSON document per released item).
     events = list(
@@ -114,7 +113,7 @@ def exclusions(kind: str, excluded: dict[int, dict], last_event_id: int) -> list
     ``excluded`` in the audit trail up to ``last_event_id``. One query for the events, one for the people."""
     events = AuditEvent.objects.filter(
         target_kind=kind,
-        target_id__in=ids_in(excluded),
+        target_id__in_array=excluded,
         event_type=Event.STATUS_CHANGED,
         after__review_status=ReviewStatus.EXCLUDED,
         id__lte=last_event_id,

@@ -23,7 +23,6 @@ from annotation.errors import InvalidInput, Refused
 from annotation.exports.release_export import export_digests, json_export_bytes
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
 from annotation.selectors import evaluation_benchmarks
-from annotation.selectors.id_arrays import ids_in
 
 from .audited_writes import Actor, record_action, records_refusals
 from .blocker_queries import Found, add_open_flags
@@ -347,8 +346,7 @@ def _released_rows(items: list[tuple], last_event_id: int) -> list[FrozenItem]:
 
 def _caption_snapshots(video_ids: set[int]) -> dict[int, dict]:
     return {
-        caption.video_id: caption_snapshot(caption)
-        for caption in Caption.objects.filter(video_id__in=ids_in(video_ids))
+        caption.video_id: caption_snapshot(caption) for caption in Caption.objects.filter(video_id__in_array=video_ids)
     }
 
 

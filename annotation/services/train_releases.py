@@ -27,8 +27,8 @@ from annotation.domain.release_blockers import Blocker, BlockerKind
 from annotation.domain.transitions import ReviewStatus, VideoStatus
 from annotation.exports import sft_export
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseClip, Video
+from annotation.models.array_lookup import ids_literal
 from annotation.selectors import participant_report
-from annotation.selectors.id_arrays import ids_in, ids_literal
 
 from .blocker_queries import Found, add_open_flags
 from .bulk_insert import reserved_ids
@@ -243,7 +243,7 @@ class ReleasedQaKeys(Mapping[int, tuple[str, str]]):
 def _released_qa(benchmark: Benchmark, video_ids: list[int]) -> dict[int, tuple[str, str]]:
     """Item id -> (task, key) of the QA items frozen with the corpus's clips (``_frozen_clips``' ``qa``)."""
     items = QAItem.objects.filter(
-        benchmark=benchmark, video_id__in=ids_in(video_ids), review_status=ReviewStatus.ACCEPTED
+        benchmark=benchmark, video_id__in_array=video_ids, review_status=ReviewStatus.ACCEPTED
     )
     return {pk: (task, answer) for pk, task, answer in items.values_list("pk", "task", "answer")}
 
@@ -260,7 +260,7 @@ def _frozen_clips(
     videos = {
         pk: (name, participant, _media_snapshot(file, sha256, size, manifest, model_view))
         for pk, name, participant, file, sha256, size, manifest, model_view in Video.objects.filter(
-            pk__in=ids_in(video_ids)
+            pk__in_array=video_ids
         ).values_list(
             "pk",
             "clip_name",
@@ -272,7 +272,7 @@ def _frozen_clips(
             "model_view_indices",
         )
     }
-    captions = {c.video_id: c for c in Caption.objects.filter(video_id__in=ids_in(video_ids))}
+    captions = {c.video_id: c for c in Caption.objects.filter(video_id__in_array=video_ids)}
     qa = _accepted_qa(video_ids)
     provenance = content_provenance(Caption.audit_kind, [c.pk for c in captions.values()], last_event_id)
     return [

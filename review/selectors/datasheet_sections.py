@@ -17,7 +17,6 @@ import numpy as np
 from annotation.domain.intervals import bootstrap_interval, wilson_interval
 from annotation.domain.taxonomy import CLOSED_TASKS
 from annotation.selectors.datasheet_sections import rounded
-from annotation.selectors.id_arrays import ids_in
 from annotation.selectors.judge_agreement import judge_human_agreement
 from annotation.services.datasheets import EVAL, TRAIN, CutSubject, DatasheetSection
 from review.agreement import cohen_kappa, coincidences, krippendorff_alpha_of_coincidences, label_counts
@@ -42,7 +41,7 @@ def _accuracy(correct: int, answers: int) -> dict:
 def human_accuracy_section(subject: CutSubject) -> dict:
     """Per closed task, the blind answers to released items that equal the key as released, with the 95%
     Wilson interval (percent)."""
-    reviews = Review.objects.counted().filter(item_id__in=ids_in(subject.item_ids)).exclude(blind_answer="")
+    reviews = Review.objects.counted().filter(item_id__in_array=subject.item_ids).exclude(blind_answer="")
     tallies: defaultdict[str, Counter[bool]] = defaultdict(Counter)
     for item_id, answer in reviews.values_list("item_id", "blind_answer"):
         task, key = subject.keys[item_id]
@@ -104,7 +103,7 @@ def agreement_section(subject: CutSubject) -> dict:
     unit has exactly two answers, Krippendorff's alpha always): over all units with a seeded percentile
     bootstrap 95% interval (units resampled in their order: queue, then item id), per task the point
     estimates; and the judge model against reviewers' hand scores of open answers (the whole benchmark)."""
-    reviews = Review.objects.counted().filter(item_id__in=ids_in(subject.item_ids))
+    reviews = Review.objects.counted().filter(item_id__in_array=subject.item_ids)
     units = answer_units(reviews=reviews)
     by_task: defaultdict[str, list[list[str]]] = defaultdict(list)
     for task, answers in units:
@@ -132,7 +131,7 @@ def agreement_section(subject: CutSubject) -> dict:
 def caption_reviews_section(subject: CutSubject) -> dict:
     """A corpus's counted caption reviews of the released clips: decisions, reject reasons, people, time,
     and agreement on keep / reject where two or more people reviewed a caption in one queue."""
-    reviews = CaptionReview.objects.counted().filter(caption__video_id__in=ids_in(subject.video_ids))
+    reviews = CaptionReview.objects.counted().filter(caption__video_id__in_array=subject.video_ids)
     rows = list(reviews.values_list("slot__queue_id", "caption_id", "reviewer_id", "decision", "reject_reasons"))
     reasons = Counter(code for *_, codes in rows for code in codes)
     per_unit: defaultdict[tuple[int, int], list[str]] = defaultdict(list)

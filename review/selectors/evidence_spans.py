@@ -20,7 +20,6 @@ from datetime import datetime
 from statistics import median
 
 from annotation.domain.taxonomy import TASKS
-from annotation.selectors.id_arrays import ids_in
 from review.evidence_span import EvidenceSpan, clip_fps, span_of
 from review.models import Review
 
@@ -57,7 +56,7 @@ def evidence_span_summary(*, benchmark_id: int, item_ids: Collection[int] | None
     given) with a span, and the median span in frames and seconds (None without a span). One query."""
     reviews = _with_span().filter(item__benchmark_id=benchmark_id)
     if item_ids is not None:
-        reviews = reviews.filter(item_id__in=ids_in(item_ids))
+        reviews = reviews.filter(item_id__in_array=item_ids)
     latest: dict[tuple[int, int], int] = {}  # (item, person) -> frames, the latest review winning
     about: dict[int, tuple[str, float | None]] = {}  # item -> task, seconds per frame
     rows = reviews.order_by("created_at", "pk").values_list(
@@ -98,7 +97,7 @@ def spans_by_item(item_ids: Collection[int]) -> dict[int, list[PersonSpan]]:
     """Every counted review's span of these items, oldest first, by item id: one query."""
     rows = (
         _with_span()
-        .filter(item_id__in=ids_in(item_ids))
+        .filter(item_id__in_array=item_ids)
         .select_related("reviewer", "slot__queue", "item__video")
         .order_by("created_at", "pk")
     )
