@@ -24,7 +24,18 @@ function focusCard(card) {
   if (tab && tab.id) document.querySelector(`[aria-controls="${CSS.escape(tab.id)}"]`)?.click();
   if (!card.hasAttribute("tabindex")) card.tabIndex = -1;
   card.focus({ preventScroll: true });
+  scrollBesidePlayer(card);
+}
+
+// Into view and, in the one-column layout, below the sticky player rather than under it (scroll-margin alone
+// is not honoured when the card is already on screen).
+function scrollBesidePlayer(card) {
   card.scrollIntoView({ block: "nearest" });
+  const head = document.querySelector(".player-head");
+  const box = card.getBoundingClientRect();
+  const player = head && head.getBoundingClientRect();
+  const covered = player && player.right > box.left && player.left < box.right && player.top <= 1 ? player.bottom : 0;
+  if (box.top < covered + 4 || box.top > window.innerHeight - 60) window.scrollBy(0, box.top - covered - 8);
 }
 
 function focusFirstUndecided() {
@@ -244,7 +255,9 @@ document.body.addEventListener("slotProgress", (event) => {
     : "Clip done: press Shift+N or “Next clip” for the next one.";
 });
 
-// on load: the card named in the address (?focus=, after an undo) or the first undecided one
+// on load: the card named in the address (?focus=, after an undo) or the first undecided one. The page places
+// the view itself: a reload (the reveal, an undo) must not restore the old scroll over the focused card.
+history.scrollRestoration = "manual";
 (() => {
   showUndo();
   if (document.activeElement && document.activeElement !== document.body) return;
@@ -252,4 +265,6 @@ document.body.addEventListener("slotProgress", (event) => {
   const named = focus && document.getElementById(focus);
   if (named && named.matches(CARDS) && undecided(named)) focusCard(named);
   else focusFirstUndecided();
+  // images still loading move the cards: once they are in, put the focused card beside the player again
+  window.addEventListener("load", () => document.activeElement?.matches(CARDS) && scrollBesidePlayer(document.activeElement));
 })();

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BLIND = {"SAD_0001": "y", "SAD_0002": "n", "FMAR_0001": "b"}
 FOCUSED_CARD = ".question-card:focus, #caption-pane:focus"
+SIZES = {"phone": (390, 844), "tablet": (1024, 768), "desktop": (1440, 900)}  # as test_screen_sizes.py
 
 
 @pytest.fixture
@@ -41,7 +42,19 @@ def settled(page):
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
     focused = page.locator(FOCUSED_CARD)
     expect(focused).to_have_count(1)
+    in_view_beside_the_player(page, focused)
     return focused
+
+
+def in_view_beside_the_player(page, focused) -> None:
+    """The focused card's top is on screen, not under the sticky player, and the frame is on screen too."""
+    height = page.viewport_size["height"]
+    card, frame = focused.bounding_box(), page.locator("#frame-image").bounding_box()
+    head = page.locator(".player-head").bounding_box()
+    assert frame["y"] >= -1 and frame["y"] + frame["height"] <= height + 1, f"the frame is off screen: {frame}"
+    assert 0 <= card["y"] < height - 40, f"the focused card is off screen: {card}"
+    if head["y"] + head["height"] > card["y"] + 1 and head["x"] + head["width"] > card["x"]:  # one column
+        raise AssertionError(f"the focused card {card} is under the player {head}")
 
 
 def focused_name(page) -> str:
@@ -51,7 +64,10 @@ def focused_name(page) -> str:
     return re.search(r"[A-Z]+_\d{4}", focused.locator("header").inner_text()).group(0)
 
 
-def test_a_whole_clip_costs_the_keys_issue_19_names(log_in, annotator, demo_like_queue, artifacts):
+@pytest.mark.parametrize("size", SIZES)
+def test_a_whole_clip_costs_the_keys_issue_19_names(page, log_in, annotator, demo_like_queue, artifacts, size):
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
     page = log_in(annotator)
     page.get_by_role("button", name="Start").click()
     keys: Counter[str] = Counter()
@@ -91,7 +107,7 @@ def test_a_whole_clip_costs_the_keys_issue_19_names(log_in, annotator, demo_like
 
     expect(page.locator("#slot-progress")).to_contain_text("Clip done")
     expect(page.locator("#next-clip")).to_be_focused()
-    page.screenshot(path=artifacts / "keystrokes-clip-done.png", full_page=True)
+    page.screenshot(path=artifacts / f"keystrokes-clip-done-{size}.png", full_page=True)
     assert keys == {
         "SAD_0001": 2,  # y, Enter
         "SAD_0002": 1 + 3,  # n (blind answer), then x, 1, Enter
