@@ -260,13 +260,19 @@ def create_audited_checked(
                     "target_id": pk,
                     "target_version": values["version"],
                     "before": None,
-                    "after": {name: json_normalized(values[name]) for name in audited},
+                    "after": {
+                        name: value if type(value) in _JSON_PLAIN_TYPES else json_normalized(value)
+                        for name, value in zip(audited, [values[name] for name in audited], strict=True)
+                    },
                     "reason": reason,
                 }
                 for pk, values in zip(pks, complete, strict=True)
             ],
         )
     return pks
+
+
+_JSON_PLAIN_TYPES = frozenset((str, int, bool, type(None)))  # json_normalized gives these back as they are
 
 
 def _plain(value: Any) -> Any:
