@@ -124,9 +124,12 @@ def _answer_problems(task, data: dict) -> Iterator[tuple[str, str]]:
     answer = data.get("answer") or ""
     if task.answer_format == AnswerFormat.CHOICE:
         try:
-            _, options = split_embedded_options(data["question"])
+            stem, options = split_embedded_options(data["question"])
         except OptionLinesError as error:
             yield "question", str(error)
+            return
+        if not stem:  # QAItem.clean_fields: the stored question (the stem) may not be blank
+            yield "question", "This field cannot be blank."
             return
         if len(options) < 2:
             yield "question", f"{task.code} needs option lines 'A. ...'; found {len(options)}"

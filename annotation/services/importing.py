@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 
@@ -30,7 +31,7 @@ from annotation.importing.reading import RowReader
 from annotation.models import Benchmark, Caption, QAItem, Video, json_normalized
 
 from . import benchmark_checks
-from .audited_writes import Actor, change_audited, create_audited_many, record_import
+from .audited_writes import Actor, change_audited, create_audited_checked, create_audited_many, record_import
 from .content import benchmark_create, video_attach_file
 from .flags import lint_run
 from .machine_revisions import RevisionOutcome, machine_revise, machine_versions_of_human_edited
@@ -332,15 +333,7 @@ def _import_items(
         }
         current = stored.get(row.qid)
         if current is None:
-            new_rows.append(
-                {
-                    "benchmark": benchmark,
-                    "video": videos[row.clip_name],
-                    "qid": row.qid,
-                    "generated_by": machine.source,
-                    **{k: v for k, v in values.items() if k != "video_id"},
-                }
-            )
+            new_rows.append({"benchmark_id": benchmark.pk, "qid": row.qid, "generated_by": machine.source, **values})
         elif current[0] in human_edited or _differs(values, current[1:]):
             to_revise.append((current[0], values))
         else:
@@ -351,9 +344,21 @@ def _import_items(
         old_clip = item.video_id
         if _revise(item, values, human_edited, machine, summary, prefix="items") is not RevisionOutcome.UNCHANGED:
             touched.update((old_clip, values["video_id"]))  # the clip it left, if it moved, and its clip
-    create_audited_many(model=QAItem, actor=machine, rows=new_rows)
+    if new_rows:
+        # The row checks (QuestionRowChecker) check each row as QAItem's clean_fields and clean would; the
+        # source, the same in every row, is checked here; the clips are this benchmark's (_videos_for).
+        _check_item_source(machine.source)
+    create_audited_checked(model=QAItem, actor=machine, rows=new_rows)
     summary.items_created += len(new_rows)
-    touched.update(row["video"].pk for row in new_rows)
+    touched.update(row["video_id"] for row in new_rows)
+
+
+def _check_item_source(source: str) -> None:
+    """What ``QAItem.clean_fields`` says of ``source`` as ``generated_by`` (at most 200 characters, no NUL)."""
+    try:
+        QAItem._meta.get_field("generated_by").clean(source, None)
+    except ValidationError as error:
+        raise ValidationError({"generated_by": error.error_list}) from None
 
 
 def _differs(values: dict, stored: tuple) -> bool:
