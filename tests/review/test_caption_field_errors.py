@@ -66,7 +66,7 @@ def test_a_rejection_without_reasons_is_said_at_the_reasons_and_other_without_a_
     bare = post_caption(client, slot, {"decision": "reject", "version": caption.version})
     page = bare.content.decode()
     assert bare.status_code == 400 and field_error(bare, "reject_reasons") == "Reject reasons: pick at least one"
-    assert "<details open>" in page  # the reasons are open, beside their error
+    assert "<details data-reject-panel open>" in page  # the reasons are open, beside their error
     other = post_caption(client, slot, {"decision": "reject", "version": caption.version, "reject_reasons": "other"})
     assert field_error(other, "reason") == "Note: 'other' needs a note saying what is wrong"
     assert 'aria-describedby="caption-error-reason"' in control(other.content.decode(), "reason")
