@@ -12,6 +12,7 @@
 
 Run with `scripts/with_test_services.py .venv/bin/python bench/frames.py` (PostgreSQL and
 Redis as for the tests); it works in a throwaway database and a temporary media folder.
+`bench/frames.py --one-clip` runs part 1 only (about 1 min).
 Needs the `ffmpeg` binary for the per-process comparison (Debian: `apt-get install ffmpeg`).
 """
 
@@ -82,6 +83,25 @@ def seconds(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+@dataclasses.dataclass(frozen=True)
+class Paired:
+    floor: float  # medians, wall seconds
+    work: float
+    ratio: float  # median of the per-pair wall ratios
+    floor_cpu: float  # medians of process_time (every thread of this process), seconds
+    work_cpu: float
+
+    def note(self) -> str:
+        return f"{self.ratio:.2f}x; CPU {self.work_cpu:.2f} s against the floor's {self.floor_cpu:.2f} s ({self.work_cpu / self.floor_cpu:.2f}x)"
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds (process_time: all threads, so the decoder's and the JPEG pool's too)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def decode_only(path: Path) -> None:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
@@ -101,14 +121,20 @@ def one_pass(name: str, options: FrameOptions) -> dict:
         ).manifest
 
 
-def paired(floor: Callable[[], object], work: Callable[[], object], pairs: int) -> tuple[float, float, float]:
-    """Median floor, median work and median per-pair ratio, alternating the two."""
+def paired(floor: Callable[[], object], work: Callable[[], object], pairs: int) -> Paired:
+    """Median floor, median work and median per-pair ratio, alternating the two; their CPU beside."""
     floors, works = [], []
     for _ in range(pairs):
-        floors.append(seconds(floor))
-        works.append(seconds(work))
-    ratios = [w / f for f, w in zip(floors, works, strict=True)]
-    return statistics.median(floors), statistics.median(works), statistics.median(ratios)
+        floors.append(timed(floor))
+        works.append(timed(work))
+    ratios = [w[0] / f[0] for f, w in zip(floors, works, strict=True)]
+    return Paired(
+        floor=statistics.median(f[0] for f in floors),
+        work=statistics.median(w[0] for w in works),
+        ratio=statistics.median(ratios),
+        floor_cpu=statistics.median(f[1] for f in floors),
+        work_cpu=statistics.median(w[1] for w in works),
+    )
 
 
 def stored(path: Path) -> str:
@@ -123,13 +149,18 @@ def single_clip_rows(workdir: Path, options: FrameOptions) -> list[tuple[str, fl
     clip = render_clip(workdir / "clip_4s_1080p30.mp4", seconds=4)
     name, ts_name = stored(clip), stored(remux(clip, workdir / "clip_4s_1080p30.ts", "mpegts"))
     manifest = one_pass(name, options)
-    floor, work, ratio = paired(lambda: decode_only(clip), lambda: one_pass(name, options), PAIRS)
-    _, with_proxy, proxy_ratio = paired(lambda: decode_only(clip), lambda: one_pass(ts_name, options), 5)
+    no_proxy = paired(lambda: decode_only(clip), lambda: one_pass(name, options), PAIRS)
+    proxy = paired(lambda: decode_only(clip), lambda: one_pass(ts_name, options), 5)
+    floor, work = no_proxy.floor, no_proxy.work
     frames = manifest["scrub"]["count"] + len(manifest["model_view"]["files"])
     rows = [
-        ("PyAV decode only (the floor)", floor, "1.00x"),
-        (f"one pass, no proxy ({frames} JPEGs + index + manifest)", work, f"{ratio:.2f}x"),
-        ("one pass with a proxy (same packets in MPEG-TS)", with_proxy, f"{proxy_ratio:.2f}x"),
+        (
+            "PyAV decode only (the floor, decoder threads AUTO as in the pass)",
+            floor,
+            f"1.00x; CPU {no_proxy.floor_cpu:.2f} s",
+        ),
+        (f"one pass, no proxy ({frames} JPEGs + index + manifest)", work, no_proxy.note()),
+        ("one pass with a proxy (same packets in MPEG-TS)", proxy.work, proxy.note()),
     ]
     per_process = ffmpeg_per_frame(clip, manifest, workdir / "ffmpeg")
     if per_process is not None:
@@ -316,8 +347,13 @@ def print_table(title: str, rows: list[tuple[str, float, str]]) -> None:
         print(f"| {what} | {secs:.2f} | {note} |")
 
 
+def load_average() -> str:
+    return "load average " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def main() -> None:
     options = FrameOptions.from_settings()
+    print(load_average())
     print(
         f"{os.cpu_count()} cores, PyAV {av.__version__}, FFmpeg libavcodec {av.library_versions['libavcodec']}; "
         f"scrub {options.scrub_width} px qscale {options.scrub_jpeg_qscale}, model views max {options.model_max_side} px "
@@ -328,8 +364,11 @@ def main() -> None:
     try:
         with throwaway_database():
             print_table("One clip: 4 s, 1080p30 H.264 (medians)", single_clip_rows(workdir, options))
-            print_table("Seek or decode everything", seek_rows(workdir, options))
-            print_table("Throughput", throughput_rows(workdir))
+            print(f"\n{load_average()}")
+            if "--one-clip" not in sys.argv:
+                print_table("Seek or decode everything", seek_rows(workdir, options))
+                print_table("Throughput", throughput_rows(workdir))
+                print(f"\n{load_average()}")
     finally:
         shutil.rmtree(MEDIA, ignore_errors=True)
 
