@@ -197,23 +197,33 @@ def create_audited_many(
         obj.clean()
     with transaction.atomic():
         insert_many(model, objs)
-        user_id = actor.user.pk if actor.user is not None else None
-        events = [
-            {
-                "actor_user_id": user_id,
-                "actor_source": actor.source,
-                "event_type": Event.CREATED,
-                "target_kind": obj.audit_kind,
-                "target_id": obj.pk,
-                "target_version": obj.version,
-                "before": None,
-                "after": obj.audit_snapshot(),
-                "reason": reason,
-            }
-            for obj in objs
-        ]
-        insert_rows(AuditEvent, events)  # the rows _event() would build, without a model each
+        _created_events_insert(
+            actor, model.audit_kind, ((obj.pk, obj.version, obj.audit_snapshot()) for obj in objs), reason
+        )
     return objs
+
+
+def _created_events_insert(
+    actor: Actor, kind: str, created: Iterable[tuple[int, int, dict[str, Any]]], reason: str
+) -> None:
+    """The ``created`` event of each (pk, version, snapshot): the rows ``_event()`` would build, COPYed
+    without a model each."""
+    user_id = actor.user.pk if actor.user is not None else None
+    rows = [
+        {
+            "actor_user_id": user_id,
+            "actor_source": actor.source,
+            "event_type": Event.CREATED.value,
+            "target_kind": kind,
+            "target_id": pk,
+            "target_version": version,
+            "before": None,
+            "after": after,
+            "reason": reason,
+        }
+        for pk, version, after in created
+    ]
+    insert_rows(AuditEvent, rows)
 
 
 def create_audited_checked(
@@ -247,29 +257,22 @@ def create_audited_checked(
         complete.append(values)
     with transaction.atomic():
         pks = insert_rows(model, complete)
-        user_id = actor.user.pk if actor.user is not None else None
         audited = model.audited_fields
-        insert_rows(
-            AuditEvent,
-            [
-                {
-                    "actor_user_id": user_id,
-                    "actor_source": actor.source,
-                    "event_type": Event.CREATED.value,
-                    "target_kind": model.audit_kind,
-                    "target_id": pk,
-                    "target_version": values["version"],
-                    "before": None,
-                    "after": {
-                        name: value if type(value) in _JSON_PLAIN_TYPES else json_normalized(value)
-                        for name, value in zip(audited, [values[name] for name in audited], strict=True)
-                    },
-                    "reason": reason,
-                }
+        _created_events_insert(
+            actor,
+            model.audit_kind,
+            (
+                (pk, values["version"], {name: _snapshot_value(values[name]) for name in audited})
                 for pk, values in zip(pks, complete, strict=True)
-            ],
+            ),
+            reason,
         )
     return pks
+
+
+def _snapshot_value(value: Any) -> Any:
+    """A value as ``audit_snapshot`` stores it."""
+    return value if type(value) in _JSON_PLAIN_TYPES else json_normalized(value)
 
 
 _JSON_PLAIN_TYPES = frozenset((str, int, bool, type(None)))  # json_normalized gives these back as they are
