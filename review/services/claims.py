@@ -134,7 +134,7 @@ def _claim_one(queue: Queue, user: User, now, lease, expired: list[tuple[int, da
     candidates = _candidates(queue, user, now)
     with transaction.atomic():
         for slot_id, lease_expires in expired:
-            _release(slot_id, user.pk, lease_expires, LEASE_EXPIRY, "lease ran out")
+            slot_release(slot_id, user.pk, lease_expires, LEASE_EXPIRY, "lease ran out")
         if connection.vendor == "postgresql":
             picked = _lock_and_claim(candidates, user, now, lease)
             if picked is None:
@@ -189,18 +189,26 @@ def _lock_and_claim(candidates, user: User, now, lease) -> tuple[int, int, int, 
     return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
 
-def _release(slot_id: int, holder_id: int, lease_expires, actor: Actor, reason: str) -> bool:
+def slot_release(
+    slot_id: int, holder_id: int, lease_expires, actor: Actor, reason: str, moved: tuple[int, int] | None = None
+) -> bool:
+    """Free a slot its holder has not finished, with its ``claim_released`` event; ``moved`` (from, to) is a
+    skip's move of the slot to the back of the queue, done by the caller and recorded here."""
     released = QueueSlot.objects.filter(pk=slot_id, claimed_by_id=holder_id, completed_at__isnull=True).update(
         claimed_by=None, lease_expires=None
     )
     if released:
+        before = {"claimed_by": holder_id, "lease_expires": lease_expires}
+        after: dict = {"claimed_by": None}
+        if moved is not None:
+            before["position"], after["position"], after["skipped"] = moved[0], moved[1], True
         record_action(
             actor=actor,
             event_type=Event.CLAIM_RELEASED,
             target_kind=SLOT,
             target_id=slot_id,
-            before={"claimed_by": holder_id, "lease_expires": lease_expires},
-            after={"claimed_by": None},
+            before=before,
+            after=after,
             reason=reason,
         )
     return bool(released)
@@ -221,7 +229,7 @@ def claim_release(*, slot: QueueSlot, actor: Actor, reason: str = "") -> bool:
     # django-stubs types values("claimed_by_id") of the nullable foreign key as int, not int | None
     if not current or current["claimed_by_id"] is None or current["completed_at"] is not None:  # type: ignore[redundant-expr]
         return False
-    return _release(slot.pk, current["claimed_by_id"], current["lease_expires"], actor, reason or "released")
+    return slot_release(slot.pk, current["claimed_by_id"], current["lease_expires"], actor, reason or "released")
 
 
 def expired_leases_sweep() -> int:
@@ -232,7 +240,7 @@ def expired_leases_sweep() -> int:
         if connection.vendor == "postgresql":
             expired = expired.select_for_update(skip_locked=True, no_key=True, of=("self",))
         for slot_id, holder_id, lease_expires in expired.values_list("pk", "claimed_by_id", "lease_expires"):
-            released += _release(slot_id, holder_id, lease_expires, LEASE_EXPIRY, "lease ran out")
+            released += slot_release(slot_id, holder_id, lease_expires, LEASE_EXPIRY, "lease ran out")
     return released
 
 

@@ -13,22 +13,24 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Max
 
+from annotation.domain.input_rules import text_problem
 from annotation.errors import InvalidInput
-from annotation.models import AuditEvent
-from annotation.services.audited_writes import Actor, record_action, records_refusals
+from annotation.services.audited_writes import Actor, records_refusals
 from review.models import QueueSlot, User
 
-from .claims import SLOT, held_slot
+from .claims import held_slot, slot_release
 
 MAX_REASON = 500
 
 
 def skip_reason_checked(reason: str) -> str:
+    """The reason as plain text of one line (``annotation.domain.input_rules``), as every note is."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("reason: say why you skip this clip (it goes into the audit trail)", field="reason")
-    if len(reason) > MAX_REASON:
-        raise InvalidInput(f"reason: at most {MAX_REASON} characters", field="reason")
+    problem = text_problem(reason, required=True, max_length=MAX_REASON, multiline=False)
+    if problem:
+        raise InvalidInput(f"reason: {problem}", field="reason")
     return reason
 
 
@@ -48,14 +50,7 @@ def clip_skip(*, slot_id: int, user: User, reason: str) -> QueueSlot:
         moved = [slot.pk, *copies.values_list("pk", flat=True)]
         for offset, pk in enumerate(moved, start=1):
             QueueSlot.objects.filter(pk=pk).update(position=last + offset)
-        QueueSlot.objects.filter(pk=slot.pk).update(claimed_by=None, lease_expires=None)
-        record_action(
-            actor=Actor.person(user),
-            event_type=AuditEvent.EventType.CLAIM_RELEASED,
-            target_kind=SLOT,
-            target_id=slot.pk,
-            before={"claimed_by": user.pk, "lease_expires": slot.lease_expires, "position": slot.position},
-            after={"claimed_by": None, "skipped": True, "position": last + 1},
-            reason=f"skipped: {reason}",
+        slot_release(
+            slot.pk, user.pk, slot.lease_expires, Actor.person(user), f"skipped: {reason}", (slot.position, last + 1)
         )
     return QueueSlot.objects.get(pk=slot.pk)

@@ -49,3 +49,16 @@ def test_a_skip_after_the_lease_ran_out_is_refused_and_recorded(client, benchmar
     assert QueueSlot.objects.get(pk=slot.pk).position == slot.position  # not moved
     assert AuditEvent.objects.filter(event_type="refused", target_id=slot.pk, after__action="skip clip").exists()
     assert not AuditEvent.objects.filter(event_type="claim_released").exists()
+
+
+def test_a_skip_reason_is_plain_text_of_one_line_as_every_note(client, benchmark, make_clip, admin_user, annotator):
+    make_clip("clip_a", {"SAD_0001": ("SAD", "Yes")})
+    queue = queue_create(benchmark=benchmark, name="q", created_by=admin_user, annotators=[annotator], blind=False)
+    client.force_login(annotator)
+    client.post(reverse("queue-start", args=[queue.pk]))
+    slot = QueueSlot.objects.get(queue=queue, claimed_by=annotator)
+    for reason in ("<img src=x onerror=alert(1)>", "two\nlines", "nul\x00", "x" * 501):
+        response = client.post(reverse("review-skip", args=[slot.pk]), {"reason": reason})
+        assert response.status_code == 400 and "reason" in response.content.decode(), repr(reason)
+    assert QueueSlot.objects.get(pk=slot.pk).claimed_by == annotator  # nothing happened
+    assert not AuditEvent.objects.filter(event_type="claim_released").exists()
