@@ -51,10 +51,7 @@ def even(size: Size) -> Size:
 
 class _FrameWriter:
     """Scale (area filter) and turn frames upright at one output size. Safe to call from
-    several threads: each keeps its own scaling context and encoder. Each scale runs on the
-    thread that asks for it (``threads=1``): the frames are already spread over the JPEG
-    threads, and libswscale's own slice threads (by default one per core) cost more CPU in
-    handing out slices than they save on frames this small (bench/frames.py)."""
+    several threads: each keeps its own scaling context and encoder."""
 
     def __init__(self, *, size: Size, rotation: int):
         self.size, self.rotation = size, rotation
@@ -67,7 +64,7 @@ class _FrameWriter:
             self._local.scaler = video_reformatter()  # reused: it caches its scaling context
         width, height = self._scaled
         return self._local.scaler.reformat(
-            frame, width=width, height=height, format=pix_fmt, interpolation="AREA", threads=1, **options
+            frame, width=width, height=height, format=pix_fmt, interpolation="AREA", **options
         )
 
 
@@ -83,11 +80,7 @@ class ModelJpegWriter(_FrameWriter):
         small = self._scale(frame, "yuv420p")
         if not hasattr(self._local, "converter"):
             self._local.converter = video_reformatter()
-        rgbx = self._local.converter.reformat(small, format="rgb0", threads=1)
-        # Pillow reads 4-byte pixels in place (no copy into an array, none into the image);
-        # the encoder takes the same RGB values, so the JPEG bytes are those of an RGB image
-        plane = rgbx.planes[0]
-        image = Image.frombuffer("RGBX", (rgbx.width, rgbx.height), plane, "raw", "RGBX", plane.line_size, 1)
+        image = Image.fromarray(self._local.converter.reformat(small, format="rgb24").to_ndarray())
         if self.rotation:
             image = image.transpose(_TRANSPOSE[self.rotation])
         image.save(path, "JPEG", quality=self.quality)
