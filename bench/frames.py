@@ -2,7 +2,8 @@
 
 1. One 4 s 1080p30 H.264 clip: the PyAV decode-only floor; our one pass without a proxy
    (hash, probe, scrub frames, model-view frames, index, manifest, publish); the same
-   pass when a proxy is needed too; one ffmpeg process per stored frame (the same frames).
+   pass when a proxy is needed too; the JPEG writers alone over the decoded frames (their CPU
+   with no decode beside them); one ffmpeg process per stored frame (the same frames).
    Floor and pass alternate, so a busy machine slows both alike; the ratio is the median
    of the per-pair ratios.
 2. A 20 s clip with a keyframe every second and a strided scrub: the one pass against
@@ -44,7 +45,7 @@ from django.db import connection  # noqa: E402
 
 from annotation.dispatch import tasks_run_in_process  # noqa: E402
 from synthetic_clips import render_clip  # noqa: E402
-from annotation.frames.frame_images import ScrubJpegWriter  # noqa: E402
+from annotation.frames.frame_images import ModelJpegWriter, ScrubJpegWriter  # noqa: E402
 from annotation.frames.options import FrameOptions  # noqa: E402
 from annotation.frames.outputs import local_source  # noqa: E402
 from annotation.frames.pipeline import produce_outputs  # noqa: E402
@@ -162,6 +163,15 @@ def single_clip_rows(workdir: Path, options: FrameOptions) -> list[tuple[str, fl
         (f"one pass, no proxy ({frames} JPEGs + index + manifest)", work, no_proxy.note()),
         ("one pass with a proxy (same packets in MPEG-TS)", proxy.work, proxy.note()),
     ]
+    scrub_cpu, model_cpu = writers_alone(clip, manifest, options, workdir / "writers")
+    rows.append(
+        (
+            "the JPEG writers alone, one frame after another (CPU)",
+            scrub_cpu + model_cpu,
+            f"scrub {scrub_cpu * 1000:.0f} ms, model views {model_cpu * 1000:.0f} ms; "
+            f"{(scrub_cpu + model_cpu) / no_proxy.floor_cpu:.2f}x the floor's CPU",
+        )
+    )
     per_process = ffmpeg_per_frame(clip, manifest, workdir / "ffmpeg")
     if per_process is not None:
         rows.append(
@@ -172,6 +182,32 @@ def single_clip_rows(workdir: Path, options: FrameOptions) -> list[tuple[str, fl
             )
         )
     return rows
+
+
+def writers_alone(clip: Path, manifest: dict, options: FrameOptions, out: Path, rounds: int = 5) -> tuple[float, float]:
+    """Median CPU (process_time, so libswscale's own threads count) of the pass's JPEG writers over the
+    clip's decoded frames, held in memory, with no decode beside them: what the outputs cost alone."""
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        frames = list(container.decode(stream))
+    scrub_indices = range(0, len(frames), manifest["scrub"]["stride"])
+    model_indices = sorted(map(int, manifest["model_view"]["files"]))
+    scrub_size, model_size = tuple(manifest["scrub"]["size"]), tuple(manifest["model_view"]["size"])
+    out.mkdir()
+    scrub_cpu, model_cpu = [], []
+    for _ in range(rounds):
+        scrub = ScrubJpegWriter(size=scrub_size, rotation=0, qscale=options.scrub_jpeg_qscale)
+        model = ModelJpegWriter(size=model_size, rotation=0, quality=options.model_jpeg_quality)
+        start = time.process_time()
+        for index in scrub_indices:
+            scrub.write(frames[index], out / f"s{index:06d}.jpg")
+        middle = time.process_time()
+        for index in model_indices:
+            model.write(frames[index], out / f"m{index:06d}.jpg")
+        scrub_cpu.append(middle - start)
+        model_cpu.append(time.process_time() - middle)
+    return statistics.median(scrub_cpu), statistics.median(model_cpu)
 
 
 def ffmpeg_per_frame(clip: Path, manifest: dict, out: Path) -> float | None:
