@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -51,43 +52,58 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
         objs = [model(**{pk_name: pk, **row}) for pk, row in zip(pks, rows, strict=True)]
         model._default_manager.bulk_create(objs, batch_size=BATCH)
         return pks
-    texts = [_text_writer(f) for f in fields]
-    with connection.cursor() as cursor, cursor.cursor.copy(_copy_statement(model, fields, connection)) as copy:
-        if None not in texts:
-            _copy_as_text(copy, fields, texts, pk_name, pks, rows)  # type: ignore[arg-type]
+    writers = {f.attname: _text_writer(f) for f in fields}
+    keys = rows[0].keys()
+    with connection.cursor() as cursor:
+        if None not in writers.values() and pk_name not in keys and all(row.keys() == keys for row in rows):
+            _copy_as_text(cursor, model, fields, writers, pks, rows)  # type: ignore[arg-type]
             return pks
         preparers = [(f.attname, f.get_default, _value_preparer(f, connection)) for f in fields]
-        for pk, row in zip(pks, rows, strict=True):
-            values = {pk_name: pk, **row}
-            copy.write_row(
-                [prepare(values[name] if name in values else default()) for name, default, prepare in preparers]
-            )
+        with cursor.cursor.copy(_copy_statement(model, fields, connection)) as copy:
+            for pk, row in zip(pks, rows, strict=True):
+                values = {pk_name: pk, **row}
+                copy.write_row(
+                    [prepare(values[name] if name in values else default()) for name, default, prepare in preparers]
+                )
     return pks
 
 
-def _copy_as_text(copy, fields: list, texts: list[Callable[[Any], str]], pk_name: str, pks, rows) -> None:
-    """The rows as COPY's text format, written in pieces of ``BATCH`` lines: psycopg's ``write_row`` adapts
-    each value through its dumpers, several times the cost of formatting the few types these columns hold."""
-    columns = [(f.attname, f.get_default, text) for f, text in zip(fields, texts, strict=True)]
+def _copy_as_text(
+    cursor, model: type[models.Model], fields: list, writers: dict[str, Callable[[Any], str]], pks, rows
+) -> None:
+    """Rows that all give the same fields, COPYed in the text format written here, ``BATCH`` lines at a time
+    (psycopg's ``write_row`` adapts each value through its dumpers, several times the cost of formatting the
+    few types these columns hold). The columns in the order: the key, the rows' fields, the fields whose
+    default is made anew for each row (a time, a new list), then the others with their one default's text."""
+    pk, given = model._meta.pk, list(rows[0].keys())
+    by_name = {f.attname: f for f in fields}
+    left_out = [f for f in fields if f.attname not in rows[0] and f is not pk]
+    made = [f for f in left_out if f.has_default() and callable(f.default)]
+    constant = [f for f in left_out if f not in made]
+    suffix = "".join("\t" + writers[f.attname](f.get_default()) for f in constant)
+    given_writers = [writers[name] for name in given]
+    made_writers = [(writers[f.attname], f.get_default) for f in made]
+    values_of = itemgetter(*given) if len(given) > 1 else lambda row: (row[given[0]],)
+    order = [pk, *(by_name[name] for name in given), *made, *constant]
     lines: list[str] = []
-    for pk, row in zip(pks, rows, strict=True):
-        values = {pk_name: pk, **row}
-        lines.append(
-            "\t".join([text(values[name] if name in values else default()) for name, default, text in columns])
-        )
-        if len(lines) == BATCH:
+    with cursor.cursor.copy(_copy_statement(model, order, cursor.db)) as copy:
+        for key, row in zip(pks, rows, strict=True):
+            texts = [write(value) for write, value in zip(given_writers, values_of(row), strict=True)]
+            texts += [write(default()) for write, default in made_writers]
+            lines.append(f"{key}\t{TAB.join(texts)}{suffix}")
+            if len(lines) == BATCH:
+                copy.write("\n".join(lines) + "\n")
+                lines = []
+        if lines:
             copy.write("\n".join(lines) + "\n")
-            lines = []
-    if lines:
-        copy.write("\n".join(lines) + "\n")
 
 
 def _text_writer(field: models.Field) -> Callable[[Any], str] | None:
     """How a value of ``field`` is written in COPY's text format, for the column types whose value as the
     database stores it is plain (text, numbers, booleans, times, JSON); None for the others."""
     if isinstance(field, models.JSONField):
-        encoder = field.encoder
-        return lambda value: NULL if value is None else _escaped(json.dumps(value, cls=encoder))
+        encode = (field.encoder or json.JSONEncoder)().encode  # what json.dumps(value, cls=field.encoder) gives
+        return lambda value: NULL if value is None else _escaped(encode(value))
     if isinstance(field, models.BooleanField):
         return lambda value: NULL if value is None else ("t" if value else "f")
     if isinstance(field, models.DateTimeField):
@@ -96,11 +112,11 @@ def _text_writer(field: models.Field) -> Callable[[Any], str] | None:
     if plain is int:
         return lambda value: NULL if value is None else str(int(value))
     if plain is str:
-        return lambda value: NULL if value is None else _escaped(str(value))
+        return lambda value: NULL if value is None else _escaped(value if type(value) is str else str(value))
     return None
 
 
-NULL = "\\N"
+NULL, TAB = "\\N", "\t"
 
 
 def _escaped(text: str) -> str:
