@@ -21,7 +21,7 @@ from typing import BinaryIO, Protocol, cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.importing.captions import CaptionRowChecker, IncomingCaption
@@ -30,7 +30,7 @@ from annotation.importing.problems import ImportRejected, Problem, ProblemLog
 from annotation.importing.questions import IncomingItem, QuestionRowChecker
 from annotation.importing.reading import RowReader
 from annotation.importing.spool import RowSpool
-from annotation.models import Benchmark, Caption, QAItem, Video, json_normalized
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Video, json_normalized
 
 from . import benchmark_checks
 from .audited_writes import Actor, change_audited, create_audited_checked, create_audited_many, record_import
@@ -41,6 +41,7 @@ from .machine_revisions import RevisionOutcome, machine_revise, machine_versions
 
 WRITE_BATCH = 2000  # rows written (and clips created) per round of queries
 LINT_BATCH = 2000  # clips linted per lint_run
+ANALYZE_AFTER = 20_000  # rows created from which an import refreshes the planner's statistics
 PROGRESS_EVERY = 1000  # rows between progress reports
 CLIP_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi")
 ITEM_CONTENT = ("video_id", "task", "question", "options", "answer")
@@ -183,6 +184,8 @@ def benchmark_import(
                     _import_captions(benchmark, rows, videos, machine, summary, touched)
                     counters.rows_written += len(rows)
                     report(counters)
+            if summary.items_created + summary.captions_created >= ANALYZE_AFTER:
+                _planner_statistics_refreshed()
             if videos_dir is not None:
                 _link_clip_files(benchmark, videos_dir, importer, summary, touched)
             record_import(benchmark=benchmark, actor=importer, summary=summary.as_dict())
@@ -287,18 +290,48 @@ def _videos_for(
             touched.add(video.pk)
     new = sorted(participants.keys() - videos.keys())
     for start in range(0, len(new), WRITE_BATCH):
-        created = create_audited_many(
-            model=Video,
-            actor=machine,
-            rows=[
-                {"benchmark": benchmark, "clip_name": n, "participant_id": participants[n]}
-                for n in new[start : start + WRITE_BATCH]
-            ],
-        )
+        rows = [
+            {"benchmark_id": benchmark.pk, "clip_name": n, "participant_id": participants[n]}
+            for n in new[start : start + WRITE_BATCH]
+        ]
+        _check_clip_fields(rows)
+        created = [
+            _stored(Video(pk=pk, **row))
+            for pk, row in zip(create_audited_checked(model=Video, actor=machine, rows=rows), rows, strict=True)
+        ]
         summary.videos_created += len(created)
         touched.update(v.pk for v in created)
         videos |= {v.clip_name: v for v in created}
     return videos
+
+
+def _planner_statistics_refreshed() -> None:
+    """ANALYZE the tables a large import filled, in its transaction, before its lint and the next import read
+    them by id lists: without statistics PostgreSQL takes ``= ANY`` of 2,000 ids to match most of a table and
+    scans all of it for each batch (autovacuum analyzes a while after the commit). Skipped, with PostgreSQL's
+    warning, where the database role does not own the tables."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(model._meta.db_table for model in (QAItem, Caption, Video, AuditEvent, QualityFlag))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
+
+
+def _check_clip_fields(rows: list[dict]) -> None:
+    """What ``Video.clean_fields`` says of a new clip's name and participant id (the row checks check the
+    names and ids the rows give; an id derived from a clip name is checked here), as it said it."""
+    for clip_field in (Video._meta.get_field("clip_name"), Video._meta.get_field("participant_id")):
+        for row in rows:
+            try:
+                clip_field.clean(row[clip_field.name], None)
+            except ValidationError as error:
+                raise ValidationError({clip_field.name: error.error_list}) from None
+
+
+def _stored(video: Video) -> Video:
+    """``video`` marked as a row of the database (as ``create_audited_many`` returned them)."""
+    video._state.adding, video._state.db = False, DEFAULT_DB_ALIAS
+    return video
 
 
 def _import_items(
