@@ -2,6 +2,9 @@
 clip created by an import has the row and the event a clip created through its model has."""
 
 import json
+from datetime import UTC, datetime
+
+import pytest
 
 from annotation.models import AuditEvent, Video
 from annotation.services.audited_writes import Actor, create_audited_checked, create_audited_many
@@ -68,3 +71,13 @@ def test_an_imports_clips_have_their_events(db):
     assert sorted(v.clip_name for v in videos) == ["clip_0", "clip_1", "clip_2"]
     for video in videos:
         assert events[video.pk].after == video.audit_snapshot() and events[video.pk].actor_source == "gen 1.0"
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField")
+def test_a_naive_time_is_stored_as_django_stores_it(db):
+    naive, aware = datetime(2026, 1, 2, 3, 4, 5, 678901), datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    row = {"actor_source": "x", "event_type": "created", "target_kind": "qaitem", "target_id": 1}
+    copied = insert_rows(AuditEvent, [{**row, "at": naive}, {**row, "at": aware}])
+    through_django = [AuditEvent.objects.create(**row, at=at).pk for at in (naive, aware)]
+    stored = AuditEvent.objects.in_bulk([*copied, *through_django])
+    assert [stored[pk].at for pk in copied] == [stored[pk].at for pk in through_django]
