@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, make_dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from annotation.domain.taxonomy import (
@@ -55,6 +56,9 @@ POSITION_MIN_EXPECTED = 5
 POSITION_TOLERANCE = 0.10
 LENGTH_MAD_FACTOR = 4.0
 LENGTH_MIN_CHARS = 40
+# Option texts and words recur across a benchmark (the labels, a generator's vocabulary): what they denote is
+# kept for this many of each (the checks are pure functions of the text).
+CACHED_TEXTS = 1 << 16
 FILLER_WORDS = frozenset(
     [
         "a",
@@ -98,6 +102,11 @@ class LintedItem(Protocol):
     answer: str
     video_id: int
     version: int
+
+
+# An item as lint reads it from the database (the fields of ``LintedItem``, in order): a model each cost more
+# than the checks.
+LintedRow: Callable[..., LintedItem] = make_dataclass("LintedRow", list(LintedItem.__annotations__.items()), slots=True)
 
 
 class LintedCaption(Protocol):
@@ -157,7 +166,12 @@ def key_option(item: LintedItem) -> str | None:
     letters = CHOICE_LETTERS[: len(item.options)]
     if not item.answer or item.answer not in letters:
         return None
-    return LABEL_CODE.sub("", item.options[letters.index(item.answer)]).strip(" -()") or None
+    return _without_codes(item.options[letters.index(item.answer)])
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def _without_codes(option: str) -> str | None:
+    return LABEL_CODE.sub("", option).strip(" -()") or None
 
 
 # --- checks on one item -----------------------------------------------------------
@@ -180,6 +194,7 @@ def _answer_key(item: LintedItem) -> Iterable[Finding]:
         yield Finding("invalid_answer_key", "error", f"'{item.answer}' is not a reference answer.", item=item)
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def option_denotes(option: str) -> str:
     """What an option names, for telling two options apart: its text without MA-52 codes, normalised
     (case, punctuation, spaces). An option that is only a fine code denotes that code's label."""
@@ -418,6 +433,7 @@ def _caption_against_keys(caption: LintedCaption | None, keys: dict[str, str | N
         )
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s", "e"):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:

@@ -208,22 +208,16 @@ def _created_events_insert(
 ) -> None:
     """The ``created`` event of each (pk, version, snapshot): the rows ``_event()`` would build, COPYed
     without a model each."""
-    user_id = actor.user.pk if actor.user is not None else None
-    rows = [
-        {
-            "actor_user_id": user_id,
-            "actor_source": actor.source,
-            "event_type": Event.CREATED.value,
-            "target_kind": kind,
-            "target_id": pk,
-            "target_version": version,
-            "before": None,
-            "after": after,
-            "reason": reason,
-        }
-        for pk, version, after in created
-    ]
-    insert_rows(AuditEvent, rows)
+    same = {
+        "actor_user_id": actor.user.pk if actor.user is not None else None,
+        "actor_source": actor.source,
+        "event_type": Event.CREATED.value,
+        "target_kind": kind,
+        "before": None,
+        "reason": reason,
+    }
+    rows = [{"target_id": pk, "target_version": version, "after": after} for pk, version, after in created]
+    insert_rows(AuditEvent, rows, same=same)
 
 
 def create_audited_checked(
@@ -248,21 +242,34 @@ def create_audited_checked(
     fresh = [f for f in snapshot_fields if f.has_default() and callable(f.default)]  # a new list each, say
     constant = {f.attname: _plain(f.get_default()) for f in snapshot_fields if f not in fresh}
     made = [(f.attname, f.get_default) for f in fresh]
+    keys = rows[0].keys()
+    # Rows that give the same fields (an import's): what they leave out is the same for all, given once.
+    uniform = all(row.keys() == keys for row in rows)
+    same = {name: value for name, value in {**constant, **filled}.items() if name not in keys} if uniform else {}
     complete = []
     for row in rows:
-        values = {**constant, **filled, **row}
+        values = {**row} if uniform else {**constant, **filled, **row}
         for name, default in made:
             if name not in row:
                 values[name] = default()
         complete.append(values)
     with transaction.atomic():
-        pks = insert_rows(model, complete)
+        pks = insert_rows(model, complete, same=same)
         audited = model.audited_fields
+        same_snapshot = {name: _snapshot_value(same[name]) for name in audited if name in same}
+        version = same.get("version")
         _created_events_insert(
             actor,
             model.audit_kind,
             (
-                (pk, values["version"], {name: _snapshot_value(values[name]) for name in audited})
+                (
+                    pk,
+                    version if version is not None else values["version"],
+                    {
+                        name: same_snapshot[name] if name in same_snapshot else _snapshot_value(values[name])
+                        for name in audited
+                    },
+                )
                 for pk, values in zip(pks, complete, strict=True)
             ),
             reason,

@@ -165,7 +165,7 @@ def balance_keys_of(tasks: Iterable[str]) -> list[str]:
 def wide_check_of_clips(
     benchmark: Benchmark,
     tasks: Iterable[str],
-    clip_items: Sequence[QAItem],
+    clip_items: Sequence[lint.LintedItem],
     *,
     mutex_held: bool = False,
     read: tuple[dict[str, BenchmarkTaskCheck], dict[str, TaskTally]] | None = None,

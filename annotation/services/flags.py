@@ -22,9 +22,11 @@ from annotation.plain_sql import Statement, instances_of, model_columns, placeho
 
 from . import benchmark_checks
 from .audited_writes import Actor, record_action, records_refusals
+from .bulk_insert import insert_rows
 
 LINT_SOURCE = "lint"
-ITEM_FIELDS = ("id", "qid", "task", "question", "options", "answer", "video_id", "version")
+COPIED_FLAGS = 100  # from this many new flags on, COPYed (bulk_insert.insert_rows) rather than INSERTed
+ITEM_FIELDS = tuple(lint.LintedItem.__annotations__)  # the order of lint.LintedRow
 Status = QualityFlag.Status
 Event = AuditEvent.EventType
 
@@ -41,13 +43,14 @@ def lint_run(
     """
     if video_ids is None:
         return _lint_everything(benchmark)
-    items = list(QAItem.objects.filter(benchmark=benchmark, video_id__in_array=list(set(video_ids))).only(*ITEM_FIELDS))
+    rows = QAItem.objects.filter(benchmark=benchmark, video_id__in_array=list(set(video_ids))).values_list(*ITEM_FIELDS)
+    items = [lint.LintedRow(*row) for row in rows]
     captions = Caption.objects.filter(video__benchmark=benchmark, video_id__in_array=list(set(video_ids))).only(
         "id", "video_id", "coarse_label", "fine_label", "version"
     )
     captions_by_clip = {c.video_id: c for c in captions}
     findings = _clip_and_item_findings(items, captions_by_clip)
-    clip_flags = Q(item_id__in_array=[item.pk for item in items]) | Q(
+    clip_flags = Q(item_id__in_array=[item.id for item in items]) | Q(
         caption_id__in_array=[c.pk for c in captions_by_clip.values()]
     )
     with transaction.atomic():
@@ -166,11 +169,11 @@ def _in_scope(flags: list[QualityFlag], items, captions, wide: benchmark_checks.
 
 
 def _lint_everything(benchmark: Benchmark) -> Counter:
-    items = QAItem.objects.filter(benchmark=benchmark).only(*ITEM_FIELDS)
+    items = [lint.LintedRow(*row) for row in QAItem.objects.filter(benchmark=benchmark).values_list(*ITEM_FIELDS)]
     captions = Caption.objects.filter(video__benchmark=benchmark).only(
         "id", "video_id", "coarse_label", "fine_label", "version"
     )
-    findings = _clip_and_item_findings(list(items), {c.video_id: c for c in captions})
+    findings = _clip_and_item_findings(items, {c.video_id: c for c in captions})
     with transaction.atomic():
         checks = benchmark_checks.task_checks(benchmark, list(TASKS))
         full = benchmark_checks.benchmark_findings_full(benchmark)
@@ -204,7 +207,7 @@ def benchmark_flags_verify(*, benchmark: Benchmark) -> Counter:
         return sync_flags(benchmark, findings, scope, LINT_SOURCE)
 
 
-def _clip_and_item_findings(items: Sequence[QAItem], captions: dict[int, Caption]) -> list[lint.Finding]:
+def _clip_and_item_findings(items: Sequence[lint.LintedItem], captions: dict[int, Caption]) -> list[lint.Finding]:
     by_clip = defaultdict(list)
     for item in items:
         by_clip[item.video_id].append(item)
@@ -239,15 +242,17 @@ def _flags_synced(
                 flag.message, flag.details, flag.target_version = finding.message, finding.details, version
                 changed.append(flag)
         elif (*key, version) not in waived:
-            new_flags.append(_flag_of(benchmark, finding, version, source))
-    if new_flags:
-        QualityFlag.objects.bulk_create(new_flags, batch_size=1000)
+            new_flags.append(_flag_row(benchmark, finding, version, source))
+    if len(new_flags) >= COPIED_FLAGS:
+        insert_rows(QualityFlag, new_flags)
+    elif new_flags:
+        QualityFlag.objects.bulk_create([QualityFlag(**row) for row in new_flags])
     if changed:
         QualityFlag.objects.bulk_update(changed, ["message", "details", "target_version"], batch_size=1000)
     gone = [flag.pk for key, flag in open_flags.items() if key not in found]
     if gone:
         QualityFlag.objects.filter(pk__in=gone).update(status=Status.RESOLVED, closed_at=timezone.now())
-    return Counter(flag.kind for flag in new_flags)
+    return Counter(row["kind"] for row in new_flags)
 
 
 def _target_version(finding: lint.Finding) -> int | None:
@@ -255,19 +260,20 @@ def _target_version(finding: lint.Finding) -> int | None:
     return target.version if target is not None else None
 
 
-def _flag_of(benchmark: Benchmark, finding: lint.Finding, version: int | None, source: str) -> QualityFlag:
-    return QualityFlag(
-        benchmark=benchmark,
-        item_id=finding.item.id if finding.item else None,
-        caption_id=finding.caption.id if finding.caption else None,
-        target_key=finding.target_key,
-        kind=finding.kind,
-        severity=finding.severity,
-        source=source,
-        message=finding.message,
-        details=finding.details,
-        target_version=version,
-    )
+def _flag_row(benchmark: Benchmark, finding: lint.Finding, version: int | None, source: str) -> dict:
+    """A new flag's values by attribute name (the others take their defaults)."""
+    return {
+        "benchmark_id": benchmark.pk,
+        "item_id": finding.item.id if finding.item else None,
+        "caption_id": finding.caption.id if finding.caption else None,
+        "target_key": finding.target_key,
+        "kind": finding.kind,
+        "severity": finding.severity,
+        "source": source,
+        "message": finding.message,
+        "details": finding.details,
+        "target_version": version,
+    }
 
 
 class FlagStatusRefused(Refused):

@@ -1,8 +1,9 @@
 """Import machine-generated questions and captions into a benchmark.
 
-The files are streamed twice, never held whole. The first pass validates every row (at most
-the first ``LISTED_PROBLEMS`` problems are kept, every one counted by kind); with any problem
-nothing is written. The second pass reads them again in batches and one transaction creates
+The files are streamed once, never held whole. The first pass validates every row (at most
+the first ``LISTED_PROBLEMS`` problems are kept, every one counted by kind) and keeps the checked
+rows in a temporary file (``RowSpool``); with any problem nothing is written. The second pass reads
+the checked rows back in batches and one transaction creates
 what is new, revises what the generator changed (as the generator), leaves human edits alone
 with an ``import_conflict`` flag, links clip files found by name, records the import in the
 audit trail and lints the benchmark. Re-importing the same file changes nothing.
@@ -13,14 +14,14 @@ from __future__ import annotations
 import dataclasses
 import io
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 
 from annotation.benchmark_locks import MutexPurpose, benchmark_mutex
 from annotation.importing.captions import CaptionRowChecker, IncomingCaption
@@ -28,16 +29,19 @@ from annotation.importing.participant_ids import ClipParticipants, ClipRow, miss
 from annotation.importing.problems import ImportRejected, Problem, ProblemLog
 from annotation.importing.questions import IncomingItem, QuestionRowChecker
 from annotation.importing.reading import RowReader
-from annotation.models import Benchmark, Caption, QAItem, Video, json_normalized
+from annotation.importing.spool import RowSpool
+from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Video, json_normalized
 
 from . import benchmark_checks
 from .audited_writes import Actor, change_audited, create_audited_checked, create_audited_many, record_import
 from .content import benchmark_create, video_attach_file
 from .flags import lint_run
+from .frozen_rows import collector_paused
 from .machine_revisions import RevisionOutcome, machine_revise, machine_versions_of_human_edited
 
 WRITE_BATCH = 2000  # rows written (and clips created) per round of queries
 LINT_BATCH = 2000  # clips linted per lint_run
+ANALYZE_AFTER = 20_000  # rows created from which an import refreshes the planner's statistics
 PROGRESS_EVERY = 1000  # rows between progress reports
 CLIP_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi")
 ITEM_CONTENT = ("video_id", "task", "question", "options", "answer")
@@ -149,51 +153,64 @@ def benchmark_import(
         raise ImportRejected([Problem(str(videos_dir), "clip folder not found")])
     report = progress or (lambda _: None)
     counters = ImportProgress(bytes_total=sum(f.size() for f in (questions, captions) if f is not None))
-    clips = _validated_clips(questions, captions, counters, report)
-    summary = ImportSummary(benchmark=benchmark_name, source=source, dry_run=dry_run, rows_read=counters.rows_read)
-    machine = Actor.machine(source)
-    importer = Actor.person(user) if user is not None else machine
-    counters.phase = "writing"
-    report(counters)
-    with transaction.atomic():
-        benchmark = _benchmark_for(summary.benchmark, kind, importer)
-        benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # no generation or release cut meanwhile
-        linted_before = benchmark_checks.ever_linted(benchmark)
-        # Without items before, a row can match no stored item (the file's qids are unique): nothing to look up.
-        had_items = QAItem.objects.filter(benchmark=benchmark).exists()
-        touched: set[int] = set()  # the clips this import changed: lint looks at these again
-        videos = _videos_for(benchmark, clips, machine, summary, touched)
-        del clips
-        if questions is not None:
-            for items in _checked_batches(questions, QuestionRowChecker):
-                _import_items(benchmark, items, videos, machine, summary, touched, look_up=had_items)
-                counters.rows_written += len(items)
-                report(counters)
-        if captions is not None:
-            for rows in _checked_batches(captions, CaptionRowChecker):
-                _import_captions(benchmark, rows, videos, machine, summary, touched)
-                counters.rows_written += len(rows)
-                report(counters)
-        if videos_dir is not None:
-            _link_clip_files(benchmark, videos_dir, importer, summary, touched)
-        record_import(benchmark=benchmark, actor=importer, summary=summary.as_dict())
-        clip_ids = None if not linted_before else sorted(touched)
-        summary.flags_raised = dict(_lint_in_batches(benchmark, clip_ids, lambda: report(counters)))
-        if dry_run:
-            transaction.set_rollback(True)
-    return summary
+    spools: dict[type, RowSpool] = {
+        checker: RowSpool(batch_size=WRITE_BATCH) for checker in (QuestionRowChecker, CaptionRowChecker)
+    }
+    # The rows, models and findings of an import hold no cycles (what they leave, reference counting frees):
+    # without the cyclic collector, which walked every live object at each of its many collections.
+    with spools[QuestionRowChecker], spools[CaptionRowChecker], collector_paused():
+        clips = _validated_clips(questions, captions, counters, report, spools)
+        summary = ImportSummary(benchmark=benchmark_name, source=source, dry_run=dry_run, rows_read=counters.rows_read)
+        machine = Actor.machine(source)
+        importer = Actor.person(user) if user is not None else machine
+        counters.phase = "writing"
+        report(counters)
+        with transaction.atomic():
+            benchmark = _benchmark_for(summary.benchmark, kind, importer)
+            benchmark_mutex(benchmark.pk, MutexPurpose.CONTENT_WRITES)  # no generation or release cut meanwhile
+            linted_before = benchmark_checks.ever_linted(benchmark)
+            # Without items before, a row can match no stored item (the file's qids are unique): nothing to look up.
+            had_items = QAItem.objects.filter(benchmark=benchmark).exists()
+            touched: set[int] = set()  # the clips this import changed: lint looks at these again
+            videos = _videos_for(benchmark, clips, machine, summary, touched)
+            del clips
+            if questions is not None:
+                for items in spools[QuestionRowChecker].batches():
+                    _import_items(benchmark, items, videos, machine, summary, touched, look_up=had_items)
+                    counters.rows_written += len(items)
+                    report(counters)
+            if captions is not None:
+                for rows in spools[CaptionRowChecker].batches():
+                    _import_captions(benchmark, rows, videos, machine, summary, touched)
+                    counters.rows_written += len(rows)
+                    report(counters)
+            if summary.items_created + summary.captions_created >= ANALYZE_AFTER:
+                _planner_statistics_refreshed()
+            if videos_dir is not None:
+                _link_clip_files(benchmark, videos_dir, importer, summary, touched)
+            record_import(benchmark=benchmark, actor=importer, summary=summary.as_dict())
+            clip_ids = None if not linted_before else sorted(touched)
+            summary.flags_raised = dict(_lint_in_batches(benchmark, clip_ids, lambda: report(counters)))
+            if dry_run:
+                transaction.set_rollback(True)
+        return summary
 
 
 def _validated_clips(
-    questions: ImportSource | None, captions: ImportSource | None, counters: ImportProgress, report: ProgressReport
+    questions: ImportSource | None,
+    captions: ImportSource | None,
+    counters: ImportProgress,
+    report: ProgressReport,
+    spools: dict[type, RowSpool],
 ) -> ClipParticipants:
-    """The first pass: every row of both files checked as it is read; the clips they name, with their
-    participant ids. Raises ImportRejected with the problems (the first ones listed, all counted)."""
+    """The first pass: every row of both files checked as it is read, and kept in its checker's spool while
+    no problem is found; the clips they name, with their participant ids. Raises ImportRejected with the
+    problems (the first ones listed, all counted)."""
     problems, clips, done_bytes = ProblemLog(), ClipParticipants(), 0
     for file, checker_class in ((questions, QuestionRowChecker), (captions, CaptionRowChecker)):
         if file is None:
             continue
-        checker = checker_class(file=file.name, problems=problems)
+        checker, spool = checker_class(file=file.name, problems=problems), spools[checker_class]
         with file.open() as stream:
             reader = RowReader(stream, file=file.name, problems=problems)
             for row in reader:
@@ -203,6 +220,8 @@ def _validated_clips(
                     clash = clips.add(ClipRow(file.name, incoming.row, incoming.clip_name, incoming.participant_id))
                     if clash is not None:
                         problems.add(clash)
+                    if not problems:  # with a problem nothing is written: the rows need not be kept
+                        spool.add(incoming)
                 if counters.rows_read % PROGRESS_EVERY == 0:
                     counters.bytes_read, counters.problems = done_bytes + reader.bytes_read, problems.count
                     report(counters)
@@ -213,27 +232,6 @@ def _validated_clips(
     if problems:
         raise problems.rejected()
     return clips
-
-
-def _checked_batches(file: ImportSource, checker_class) -> Iterator[list]:
-    """The second pass: the file's rows again, checked again, in lists of ``WRITE_BATCH``. A problem now means
-    the file changed since the first pass: the import stops (and its transaction rolls back)."""
-    problems = ProblemLog()
-    checker = checker_class(file=file.name, problems=problems)
-    batch: list = []
-    with file.open() as stream:
-        for row in RowReader(stream, file=file.name, problems=problems):
-            incoming = checker.check(row)
-            if problems:
-                raise ImportRejected([Problem(file.name, "the file changed while it was imported"), *problems.listed])
-            batch.append(incoming)
-            if len(batch) == WRITE_BATCH:
-                yield batch
-                batch = []
-    if problems:
-        raise problems.rejected()
-    if batch:
-        yield batch
 
 
 def _lint_in_batches(benchmark: Benchmark, clip_ids: list[int] | None, beat: Callable[[], None]) -> Counter:
@@ -292,18 +290,48 @@ def _videos_for(
             touched.add(video.pk)
     new = sorted(participants.keys() - videos.keys())
     for start in range(0, len(new), WRITE_BATCH):
-        created = create_audited_many(
-            model=Video,
-            actor=machine,
-            rows=[
-                {"benchmark": benchmark, "clip_name": n, "participant_id": participants[n]}
-                for n in new[start : start + WRITE_BATCH]
-            ],
-        )
+        rows = [
+            {"benchmark_id": benchmark.pk, "clip_name": n, "participant_id": participants[n]}
+            for n in new[start : start + WRITE_BATCH]
+        ]
+        _check_clip_fields(rows)
+        created = [
+            _stored(Video(pk=pk, **row))
+            for pk, row in zip(create_audited_checked(model=Video, actor=machine, rows=rows), rows, strict=True)
+        ]
         summary.videos_created += len(created)
         touched.update(v.pk for v in created)
         videos |= {v.clip_name: v for v in created}
     return videos
+
+
+def _planner_statistics_refreshed() -> None:
+    """ANALYZE the tables a large import filled, in its transaction, before its lint and the next import read
+    them by id lists: without statistics PostgreSQL takes ``= ANY`` of 2,000 ids to match most of a table and
+    scans all of it for each batch (autovacuum analyzes a while after the commit). Skipped, with PostgreSQL's
+    warning, where the database role does not own the tables."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(model._meta.db_table for model in (QAItem, Caption, Video, AuditEvent, QualityFlag))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
+
+
+def _check_clip_fields(rows: list[dict]) -> None:
+    """What ``Video.clean_fields`` says of a new clip's name and participant id (the row checks check the
+    names and ids the rows give; an id derived from a clip name is checked here), as it said it."""
+    for clip_field in (Video._meta.get_field("clip_name"), Video._meta.get_field("participant_id")):
+        for row in rows:
+            try:
+                clip_field.clean(row[clip_field.name], None)
+            except ValidationError as error:
+                raise ValidationError({clip_field.name: error.error_list}) from None
+
+
+def _stored(video: Video) -> Video:
+    """``video`` marked as a row of the database (as ``create_audited_many`` returned them)."""
+    video._state.adding, video._state.db = False, DEFAULT_DB_ALIAS
+    return video
 
 
 def _import_items(
