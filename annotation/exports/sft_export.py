@@ -34,6 +34,7 @@ from django.core.files.storage import Storage, default_storage
 from annotation.domain.mac_format import join_embedded_options
 from annotation.domain.taxonomy import TASKS
 from annotation.errors import DomainError
+from annotation.exports.json_encoding import json_encoder
 from annotation.frames.outputs import local_root, read_manifest
 
 CHUNK_ROWS = 500
@@ -158,9 +159,17 @@ def corpus_row(row: ReleasedClip, caption: str | None = None) -> dict:
     }
 
 
-_ENCODERS = {  # json.dumps(value, ensure_ascii=False, sort_keys=...), without building an encoder per row
-    sorted_keys: json.JSONEncoder(ensure_ascii=False, sort_keys=sorted_keys).encode for sorted_keys in (False, True)
-}
+_ENCODERS = {sorted_keys: json_encoder(sorted_keys=sorted_keys) for sorted_keys in (False, True)}
+_STRING = json.encoder.encode_basestring  # what the encoders write for a str (ensure_ascii=False)
+
+
+def _message(role: str, content) -> str:
+    """``_ENCODERS[False]({"role": role, "content": content})``, put together (``role`` needs no escaping)."""
+    text = _STRING(content) if type(content) is str else _ENCODERS[False](content)
+    return f'{{"role": "{role}", "content": {text}}}'
+
+
+INSTRUCTION_MESSAGE = _message("user", INSTRUCTION)
 
 
 def export_lines(row: ReleasedClip) -> dict[str, str]:
@@ -170,17 +179,17 @@ def export_lines(row: ReleasedClip) -> dict[str, str]:
     ``{"k": v, ...}`` in insertion order, which is how the pieces are joined."""
     dump = _ENCODERS[False]
     caption, qa = caption_text(row.content), _qa_pairs(row)
-    closing = [dump({"role": "user", "content": INSTRUCTION}), dump({"role": "assistant", "content": caption})]
-    after_first = [dump({"role": "assistant", "content": qa[0][1]})] if qa else []
+    closing = [INSTRUCTION_MESSAGE, _message("assistant", caption)]
+    after_first = [_message("assistant", qa[0][1])] if qa else []
     for asked, answered in qa[1:]:
-        after_first += [dump({"role": "user", "content": asked}), dump({"role": "assistant", "content": answered})]
+        after_first += [_message("user", asked), _message("assistant", answered)]
     lines = {}
     for name, fmt in SFT_FORMATS.items():
         media_key, paths, tokens = _media(row, fmt)
         if fmt.with_qa and qa:
-            messages = [dump({"role": "user", "content": tokens + qa[0][0]}), *after_first, *closing]
+            messages = [_message("user", tokens + qa[0][0]), *after_first, *closing]
         else:
-            messages = [dump({"role": "user", "content": tokens + INSTRUCTION}), closing[1]]
+            messages = [_message("user", tokens + INSTRUCTION), closing[1]]
         lines[name] = f'{{"messages": [{", ".join(messages)}], {dump(media_key)}: {dump(paths)}}}\n'
     lines[CANONICAL] = _ENCODERS[True](corpus_row(row, caption)) + "\n"
     return lines

@@ -34,7 +34,7 @@ from .blocker_queries import Found, add_open_flags
 from .bulk_insert import reserved_ids
 from .datasheets import CutSubject, datasheet_build
 from .frozen_rows import JsonText, rows_copy
-from .release_snapshots import caption_snapshot, content_provenance, exclusions
+from .release_snapshots import caption_snapshots, content_provenance, exclusions
 
 RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
 BATCH = 1000
@@ -272,23 +272,23 @@ def _frozen_clips(
             "model_view_indices",
         )
     }
-    captions = {c.video_id: c for c in Caption.objects.filter(video_id__in_array=video_ids)}
+    captions = caption_snapshots(video_ids)
     qa = _accepted_qa(video_ids)
-    provenance = content_provenance(Caption.audit_kind, [c.pk for c in captions.values()], last_event_id)
+    provenance = content_provenance(Caption.audit_kind, [c.caption_id for c in captions.values()], last_event_id)
     return [
         FrozenClip(
             release_id=release_id,
             position=position,
             video_id=video_id,
-            caption_id=captions[video_id].pk,
+            caption_id=captions[video_id].caption_id,
             caption_version=captions[video_id].version,
             clip_name=videos[video_id][0],
             participant_id=videos[video_id][1],
-            content=caption_snapshot(captions[video_id]),
+            content=captions[video_id].snapshot,
             qa=qa[video_id][0] if video_id in qa else [],
             qa_json=qa[video_id][1] if video_id in qa else None,
             media=videos[video_id][2],
-            provenance=provenance[captions[video_id].pk],
+            provenance=provenance[captions[video_id].caption_id],
         )
         for position, video_id in enumerate(video_ids, start=first_position)
     ]
@@ -296,7 +296,8 @@ def _frozen_clips(
 
 QA_FIELDS = ("qid", "task", "question", "options", "answer", "version")
 QA_BY_CLIP = f"""
-    SELECT video_id, json_agg(json_build_object({", ".join(f"'{name}', {name}" for name in QA_FIELDS)}) ORDER BY qid)
+    SELECT video_id,
+        json_agg(json_build_object({", ".join(f"'{name}', {name}" for name in QA_FIELDS)}) ORDER BY qid)::text
     FROM annotation_qaitem WHERE video_id IN (SELECT unnest(%s::bigint[])) AND review_status = %s GROUP BY video_id
 """
 
@@ -309,8 +310,7 @@ def _accepted_qa(video_ids: list[int]) -> dict[int, tuple[list[dict], JsonText |
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(QA_BY_CLIP, [ids_literal(video_ids), ReviewStatus.ACCEPTED.value])
-            for video_id, items in cursor.fetchall():
-                text = items if isinstance(items, str) else json.dumps(items)
+            for video_id, text in cursor.fetchall():  # as text: the client would decode a json value itself
                 qa[video_id] = (json.loads(text), JsonText(text))
         return qa
     items = QAItem.objects.filter(video_id__in=video_ids, review_status=ReviewStatus.ACCEPTED).order_by("qid")
