@@ -123,7 +123,10 @@ def conversation(row: ReleasedClip, fmt: SftFormat) -> dict:
 
 
 def _qa_pairs(row: ReleasedClip) -> list[tuple[str, str]]:
-    return [(join_embedded_options(qa["question"], qa["options"]), qa["answer"]) for qa in qa_turns(row.qa)]
+    return [
+        (join_embedded_options(qa["question"], qa["options"]) if qa["options"] else qa["question"], qa["answer"])
+        for qa in qa_turns(row.qa)
+    ]
 
 
 def _media(row: ReleasedClip, fmt: SftFormat) -> tuple[str, list[str], str]:
@@ -172,27 +175,55 @@ def _message(role: str, content) -> str:
 INSTRUCTION_MESSAGE = _message("user", INSTRUCTION)
 
 
-def export_lines(row: ReleasedClip) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class ClipJson:
+    """A clip's ``content``, ``qa`` and ``provenance`` dumped with sorted keys, as its ``corpus-jsonl`` line holds
+    them (a cut stores the same text)."""
+
+    content: str
+    qa: str
+    provenance: str
+
+
+def export_lines(row: ReleasedClip, dumped: ClipJson | None = None) -> dict[str, str]:
     """Every format's line of ``row`` (``export_chunks``' bytes, decoded), what a cut digests in one pass. The
     conversations are put together from JSON dumped once: the QA turns after the first message are the same
     in ``sft-video-qa`` and ``sft-frames-qa``. json.dumps writes a list as ``[a, b]`` and an object as
-    ``{"k": v, ...}`` in insertion order, which is how the pieces are joined."""
+    ``{"k": v, ...}`` in insertion order, which is how the pieces are joined. ``dumped``: the row's JSON columns
+    when the caller has them (the cut reads the QA so from the database)."""
     dump = _ENCODERS[False]
     caption, qa = caption_text(row.content), _qa_pairs(row)
     closing = [INSTRUCTION_MESSAGE, _message("assistant", caption)]
     after_first = [_message("assistant", qa[0][1])] if qa else []
     for asked, answered in qa[1:]:
         after_first += [_message("user", asked), _message("assistant", answered)]
-    lines = {}
+    lines, media = {}, {}  # media: the placeholders and the paths' JSON of each kind, made once
     for name, fmt in SFT_FORMATS.items():
-        media_key, paths, tokens = _media(row, fmt)
+        if fmt.media not in media:
+            media_key, paths, tokens = _media(row, fmt)
+            media[fmt.media] = (tokens, f"{dump(media_key)}: {dump(paths)}")
+        tokens, media_json = media[fmt.media]
         if fmt.with_qa and qa:
             messages = [_message("user", tokens + qa[0][0]), *after_first, *closing]
         else:
             messages = [_message("user", tokens + INSTRUCTION), closing[1]]
-        lines[name] = f'{{"messages": [{", ".join(messages)}], {dump(media_key)}: {dump(paths)}}}\n'
-    lines[CANONICAL] = _ENCODERS[True](corpus_row(row, caption)) + "\n"
+        lines[name] = f'{{"messages": [{", ".join(messages)}], {media_json}}}\n'
+    lines[CANONICAL] = (
+        _ENCODERS[True](corpus_row(row, caption)) if dumped is None else _corpus_line(row, caption, dumped)
+    ) + "\n"
     return lines
+
+
+def _corpus_line(row: ReleasedClip, caption: str, dumped: ClipJson) -> str:
+    """``_ENCODERS[True](corpus_row(row, caption))`` put together from ``dumped``, in ``corpus_row``'s keys sorted."""
+    dumps = _ENCODERS[True]
+    return (
+        f'{{"caption": {dumped.content}, "caption_text": {_STRING(caption)}, '
+        f'"caption_version": {dumps(row.caption_version)}, "clip": {dumps(row.clip_name)}, '
+        f'"model_view": {dumps({FRAME_STRATEGY: row.media["model_view"][FRAME_STRATEGY]})}, '
+        f'"participant_id": {dumps(row.participant_id)}, "provenance": {dumped.provenance}, "qa": {dumped.qa}, '
+        f'"video": {_STRING(video_path(row))}}}'
+    )
 
 
 def _row_builder(fmt: str) -> Callable[[ReleasedClip], dict]:
