@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +25,7 @@ from pathlib import Path
 MEDIA = Path(tempfile.mkdtemp(prefix="mabench-train-bench-"))
 os.environ["MEDIA_ROOT"] = str(MEDIA)
 
+from own_process import figures_of_own_process, peak_rss_mb  # noqa: E402
 from throwaway_database import refresh_planner_statistics, throwaway_database  # noqa: E402
 
 from django.db import connection  # noqa: E402
@@ -129,14 +128,6 @@ def stream(release, fmt: str) -> tuple[int, float, float]:
     return size, seconds, peak
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM): ru_maxrss would carry the parent's peak across fork and exec."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def cut_in_this_process(database: str, benchmark_id: int, admin_id: int, tag: str = "v1") -> None:
     """``--cut``: cut ``v1`` of the corpus in the benchmark's database; one JSON line of figures on stdout."""
     connection.close()
@@ -195,13 +186,7 @@ def run(db) -> None:
     as_reviewed_and_processed(corpus)
     refresh_planner_statistics()
     # The cut runs in a process of its own, so its peak memory is its own and not the import's above.
-    cut = subprocess.run(
-        [sys.executable, __file__, "--cut", connection.settings_dict["NAME"], str(corpus.pk), str(admin.pk)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    figures = json.loads(cut.stdout.splitlines()[-1])
+    figures = figures_of_own_process(__file__, "--cut", connection.settings_dict["NAME"], str(corpus.pk), str(admin.pk))
     release = Release.objects.get(pk=figures["release"])
     print(
         f"release {release.clip_count:,} clips / {release.item_count:,} QA items (disjointness against "

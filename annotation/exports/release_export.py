@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from annotation.domain.mac_format import join_embedded_options
 from annotation.domain.taxonomy import TASKS
 from annotation.exports import sft_export
+from annotation.exports.json_encoding import json_encoder
 
 CHUNK_ROWS = 500
 
@@ -75,13 +78,77 @@ def rich_row(row: ReleasedRow) -> dict:
     }
 
 
-_ENCODERS = {  # json.dumps(value, ensure_ascii=False, sort_keys=...), without building an encoder per row
-    sorted_keys: json.JSONEncoder(ensure_ascii=False, sort_keys=sorted_keys).encode for sorted_keys in (False, True)
-}
+_ENCODERS = {sorted_keys: json_encoder(sorted_keys=sorted_keys) for sorted_keys in (False, True)}
 
 
 def _dumps(value, *, sorted_keys: bool) -> str:
     return _ENCODERS[sorted_keys](value)
+
+
+_STRING = json.encoder.encode_basestring  # what the encoders write for a str (ensure_ascii=False)
+
+
+def _json(value, *, sorted_keys: bool) -> str:
+    return _STRING(value) if type(value) is str else _ENCODERS[sorted_keys](value)
+
+
+@dataclass(frozen=True, slots=True)
+class RowJson:
+    """One row's line in each format and its JSON columns, put together from its values each encoded once:
+    ``mac``, ``questions_only`` and ``rich`` are ``_dumps`` of ``mac_row``, ``questions_only_row`` and
+    ``rich_row`` (keys sorted), byte for byte; ``content`` and ``provenance`` are the row's values as JSON
+    (keys in any order), for a cut to store as they are."""
+
+    mac: str
+    questions_only: str
+    rich: str
+    content: str
+    provenance: str
+
+
+TASK_JSON = {code: (_STRING(task.answer_format.value), _STRING(task.tier.value)) for code, task in TASKS.items()}
+CONTENT_KEYS = {"clip", "task", "question", "options", "answer", "generated_by"}  # a released item's content
+
+
+def row_json(row: ReleasedRow, caption: str | None = None) -> RowJson:
+    """``RowJson`` of ``row``; ``caption``: ``row.caption`` dumped with sorted keys when the caller has it (a
+    clip's caption is the same in each of its items). json.dumps writes an object as ``{"k": v, ...}``, which
+    is how the pieces are joined; a str is written by the encoders' own string function."""
+    c, text, dumps = row.content, _STRING, _ENCODERS[True]
+    answer_format, tier = TASK_JSON[c["task"]]
+    clip, task, stem, answer, generated_by = c["clip"], c["task"], c["question"], c["answer"], c["generated_by"]
+    task = text(task) if type(task) is str else _json(task, sorted_keys=False)
+    qid = text(row.qid) if type(row.qid) is str else _json(row.qid, sorted_keys=False)
+    question = text(join_embedded_options(stem, c["options"]))
+    if type(answer) is str:
+        mac_answer = rich_answer = text(answer)
+    else:
+        mac_answer, rich_answer = _json(answer, sorted_keys=False), _json(answer, sorted_keys=True)
+    video = text(f"{clip}.mp4")
+    clip = text(clip) if type(clip) is str else _json(clip, sorted_keys=False)
+    stem = text(stem) if type(stem) is str else _json(stem, sorted_keys=False)
+    generated_by = text(generated_by) if type(generated_by) is str else _json(generated_by, sorted_keys=False)
+    options, provenance = dumps(c["options"]), dumps(row.provenance)
+    rich = (
+        f'{{"answer": {rich_answer}, "answer_format": {answer_format}, '
+        f'"caption": {dumps(row.caption) if caption is None else caption}, '
+        f'"generated_by": {generated_by}, "item_version": {dumps(row.item_version)}, '
+        f'"options": {options}, "provenance": {provenance}, "qid": {qid}, '
+        f'"question": {stem}, "task": {task}, "tier": {tier}, "video": {video}}}'
+    )
+    content = (  # a JSON column keeps no key order, nor the order of an object's keys within the options
+        f'{{"clip": {clip}, "task": {task}, "question": {stem}, "options": {options}, "answer": {rich_answer}, '
+        f'"generated_by": {generated_by}}}'
+        if c.keys() == CONTENT_KEYS
+        else _dumps(c, sorted_keys=True)
+    )
+    return RowJson(
+        mac=f'{{"video": {video}, "task": {task}, "qid": {qid}, "question": {question}, "answer": {mac_answer}}}',
+        questions_only=f'{{"video_name": {clip}, "task": {task}, "qid": {qid}, "question": {question}}}',
+        rich=rich,
+        content=content,
+        provenance=provenance,
+    )
 
 
 def _array(rows: Iterable[ReleasedRow], to_row, *, sorted_keys: bool, opening: str = "[", closing: str = "]\n"):
@@ -139,30 +206,55 @@ def export_digest(fmt: str, manifest: dict, rows: Iterable[ReleasedRow]) -> str:
     return digest.hexdigest()
 
 
-def export_digests(manifest: dict, rows: Sequence[ReleasedRow]) -> tuple[dict[str, str], list[str]]:
-    """Every format's ``export_digest`` from one pass over ``rows`` (each row's rich JSON made once for
-    ``jsonl`` and ``json``), and the rich rows' JSON, so the cut can digest ``json`` again with the
-    datasheet in its header without dumping the rows a second time. The same bytes as ``export_chunks``."""
-    rich = [_dumps(rich_row(row), sorted_keys=True) for row in rows]
-    exported = {
-        "mac": _array_text(_dumps(mac_row(row), sorted_keys=False) for row in rows).encode(),
-        "questions-only": _array_text(_dumps(questions_only_row(row), sorted_keys=False) for row in rows).encode(),
-        "jsonl": "".join(line + "\n" for line in rich).encode(),
-        "json": json_export_bytes(manifest, rich),
-    }
-    return {fmt: hashlib.sha256(exported[fmt]).hexdigest() for fmt in FORMATS}, rich
+SPOOL_BYTES = 32 * 2**20  # a cut's json rows held in memory up to this, then in a temporary file
 
 
-def _array_text(dumped: Iterable[str], opening: str = "[", closing: str = "]\n") -> str:
-    """``_array``'s chunks joined: the rows one a line after ``opening``, comma-separated."""
-    body = ",\n".join(dumped)
-    return opening + ("\n" + body if body else "") + "\n" + closing
+class ReleaseDigests:
+    """Every format's ``export_digest`` of rows given batch by batch as ``RowJson`` (in export order), the
+    same bytes as ``export_chunks`` without holding them. The ``json`` rows are kept (in memory up to
+    ``SPOOL_BYTES``, then in a temporary file) to be digested once the manifest is known, with or without the
+    datasheet in its header (``digests``, ``json_digest``)."""
 
+    def __init__(self) -> None:
+        self._hashes = {"mac": hashlib.sha256(b"["), "questions-only": hashlib.sha256(b"["), "jsonl": hashlib.sha256()}
+        self._json_rows = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115  # closed by __exit__
+        self._rows = 0
 
-def json_export_bytes(manifest: dict, rich: list[str]) -> bytes:
-    """The ``json`` export of rows whose rich JSON is ``rich``: ``export_chunks("json", ...)`` joined."""
-    opening = '{"release": ' + _dumps(manifest, sorted_keys=True) + ', "items": ['
-    return _array_text(rich, opening, "]}\n").encode()
+    def __enter__(self) -> ReleaseDigests:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._json_rows.close()
+
+    def add(self, rows: Sequence[RowJson]) -> None:
+        if not rows:
+            return
+        lead = "\n" if self._rows == 0 else ",\n"
+        self._rows += len(rows)
+        self._hashes["mac"].update((lead + ",\n".join(row.mac for row in rows)).encode())
+        self._hashes["questions-only"].update((lead + ",\n".join(row.questions_only for row in rows)).encode())
+        self._hashes["jsonl"].update("".join(row.rich + "\n" for row in rows).encode())
+        self._json_rows.write((lead + ",\n".join(row.rich for row in rows)).encode())
+
+    def digests(self, manifest: dict) -> dict[str, str]:
+        """Every format's digest, the ``json`` export's with ``manifest`` in its header."""
+        found = {}
+        for fmt, digest in self._hashes.items():
+            ending = digest.copy()
+            if fmt != "jsonl":
+                ending.update(b"\n]\n")
+            found[fmt] = ending.hexdigest()
+        found["json"] = self.json_digest(manifest)
+        return {fmt: found[fmt] for fmt in FORMATS}
+
+    def json_digest(self, manifest: dict) -> str:
+        digest = hashlib.sha256(('{"release": ' + _dumps(manifest, sorted_keys=True) + ', "items": [').encode())
+        self._json_rows.seek(0)
+        while block := self._json_rows.read(2**20):
+            digest.update(block)
+        self._json_rows.seek(0, 2)
+        digest.update(b"\n]}\n")
+        return digest.hexdigest()
 
 
 def formats_of(release) -> tuple[str, ...]:

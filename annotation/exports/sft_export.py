@@ -34,6 +34,7 @@ from django.core.files.storage import Storage, default_storage
 from annotation.domain.mac_format import join_embedded_options
 from annotation.domain.taxonomy import TASKS
 from annotation.errors import DomainError
+from annotation.exports.json_encoding import json_encoder
 from annotation.frames.outputs import local_root, read_manifest
 
 CHUNK_ROWS = 500
@@ -122,7 +123,10 @@ def conversation(row: ReleasedClip, fmt: SftFormat) -> dict:
 
 
 def _qa_pairs(row: ReleasedClip) -> list[tuple[str, str]]:
-    return [(join_embedded_options(qa["question"], qa["options"]), qa["answer"]) for qa in qa_turns(row.qa)]
+    return [
+        (join_embedded_options(qa["question"], qa["options"]) if qa["options"] else qa["question"], qa["answer"])
+        for qa in qa_turns(row.qa)
+    ]
 
 
 def _media(row: ReleasedClip, fmt: SftFormat) -> tuple[str, list[str], str]:
@@ -158,32 +162,68 @@ def corpus_row(row: ReleasedClip, caption: str | None = None) -> dict:
     }
 
 
-_ENCODERS = {  # json.dumps(value, ensure_ascii=False, sort_keys=...), without building an encoder per row
-    sorted_keys: json.JSONEncoder(ensure_ascii=False, sort_keys=sorted_keys).encode for sorted_keys in (False, True)
-}
+_ENCODERS = {sorted_keys: json_encoder(sorted_keys=sorted_keys) for sorted_keys in (False, True)}
+_STRING = json.encoder.encode_basestring  # what the encoders write for a str (ensure_ascii=False)
 
 
-def export_lines(row: ReleasedClip) -> dict[str, str]:
+def _message(role: str, content) -> str:
+    """``_ENCODERS[False]({"role": role, "content": content})``, put together (``role`` needs no escaping)."""
+    text = _STRING(content) if type(content) is str else _ENCODERS[False](content)
+    return f'{{"role": "{role}", "content": {text}}}'
+
+
+INSTRUCTION_MESSAGE = _message("user", INSTRUCTION)
+
+
+@dataclass(frozen=True, slots=True)
+class ClipJson:
+    """A clip's ``content``, ``qa`` and ``provenance`` dumped with sorted keys, as its ``corpus-jsonl`` line holds
+    them (a cut stores the same text)."""
+
+    content: str
+    qa: str
+    provenance: str
+
+
+def export_lines(row: ReleasedClip, dumped: ClipJson | None = None) -> dict[str, str]:
     """Every format's line of ``row`` (``export_chunks``' bytes, decoded), what a cut digests in one pass. The
     conversations are put together from JSON dumped once: the QA turns after the first message are the same
     in ``sft-video-qa`` and ``sft-frames-qa``. json.dumps writes a list as ``[a, b]`` and an object as
-    ``{"k": v, ...}`` in insertion order, which is how the pieces are joined."""
+    ``{"k": v, ...}`` in insertion order, which is how the pieces are joined. ``dumped``: the row's JSON columns
+    when the caller has them (the cut reads the QA so from the database)."""
     dump = _ENCODERS[False]
     caption, qa = caption_text(row.content), _qa_pairs(row)
-    closing = [dump({"role": "user", "content": INSTRUCTION}), dump({"role": "assistant", "content": caption})]
-    after_first = [dump({"role": "assistant", "content": qa[0][1]})] if qa else []
+    closing = [INSTRUCTION_MESSAGE, _message("assistant", caption)]
+    after_first = [_message("assistant", qa[0][1])] if qa else []
     for asked, answered in qa[1:]:
-        after_first += [dump({"role": "user", "content": asked}), dump({"role": "assistant", "content": answered})]
-    lines = {}
+        after_first += [_message("user", asked), _message("assistant", answered)]
+    lines, media = {}, {}  # media: the placeholders and the paths' JSON of each kind, made once
     for name, fmt in SFT_FORMATS.items():
-        media_key, paths, tokens = _media(row, fmt)
+        if fmt.media not in media:
+            media_key, paths, tokens = _media(row, fmt)
+            media[fmt.media] = (tokens, f"{dump(media_key)}: {dump(paths)}")
+        tokens, media_json = media[fmt.media]
         if fmt.with_qa and qa:
-            messages = [dump({"role": "user", "content": tokens + qa[0][0]}), *after_first, *closing]
+            messages = [_message("user", tokens + qa[0][0]), *after_first, *closing]
         else:
-            messages = [dump({"role": "user", "content": tokens + INSTRUCTION}), closing[1]]
-        lines[name] = f'{{"messages": [{", ".join(messages)}], {dump(media_key)}: {dump(paths)}}}\n'
-    lines[CANONICAL] = _ENCODERS[True](corpus_row(row, caption)) + "\n"
+            messages = [_message("user", tokens + INSTRUCTION), closing[1]]
+        lines[name] = f'{{"messages": [{", ".join(messages)}], {media_json}}}\n'
+    lines[CANONICAL] = (
+        _ENCODERS[True](corpus_row(row, caption)) if dumped is None else _corpus_line(row, caption, dumped)
+    ) + "\n"
     return lines
+
+
+def _corpus_line(row: ReleasedClip, caption: str, dumped: ClipJson) -> str:
+    """``_ENCODERS[True](corpus_row(row, caption))`` put together from ``dumped``, in ``corpus_row``'s keys sorted."""
+    dumps = _ENCODERS[True]
+    return (
+        f'{{"caption": {dumped.content}, "caption_text": {_STRING(caption)}, '
+        f'"caption_version": {dumps(row.caption_version)}, "clip": {dumps(row.clip_name)}, '
+        f'"model_view": {dumps({FRAME_STRATEGY: row.media["model_view"][FRAME_STRATEGY]})}, '
+        f'"participant_id": {dumps(row.participant_id)}, "provenance": {dumped.provenance}, "qa": {dumped.qa}, '
+        f'"video": {_STRING(video_path(row))}}}'
+    )
 
 
 def _row_builder(fmt: str) -> Callable[[ReleasedClip], dict]:

@@ -13,7 +13,10 @@ from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
+from annotation.exports.json_encoding import json_encoder
+
 BATCH = 1000
+DUMPS = json_encoder(sorted_keys=False)  # json.dumps without its cost per call (a JSON column keeps no key order)
 
 
 class JsonText(str):
@@ -42,9 +45,7 @@ def rows_copy(model: type[models.Model], columns: Sequence[str], rows: Iterable[
         for row in rows:
             copy.write_row(
                 [
-                    json.dumps(value)
-                    if json_column and value is not None and not isinstance(value, JsonText)
-                    else value
+                    DUMPS(value) if json_column and value is not None and not isinstance(value, JsonText) else value
                     for value, json_column in zip(row, is_json, strict=True)
                 ]
             )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, JSONField, When
+from django.db import connection
+from django.db.models import Case, CharField, F, Func, JSONField, When
 
 from annotation.domain.taxonomy import COARSE_LABELS, FINE_LABELS
 from annotation.domain.transitions import ReviewStatus
@@ -32,11 +35,40 @@ VALUES_READ = (Event.EDITED, Event.STATUS_CHANGED, Event.REVIEWED)
 BEFORE_READ = (Event.STATUS_CHANGED, Event.REVIEW_UNDONE)  # an undo names the decision it took back
 
 
-def caption_snapshot(caption: Caption) -> dict:
-    snapshot = {name: getattr(caption, name) for name in CAPTION_FIELDS}
-    snapshot["coarse_name"] = COARSE_LABELS[caption.coarse_label].name
-    snapshot["fine_name"] = FINE_LABELS[caption.fine_label].name
-    return snapshot
+@dataclass(frozen=True, slots=True)
+class CaptionSnapshot:
+    caption_id: int
+    version: int
+    snapshot: dict  # what a release freezes of the caption: ``CAPTION_FIELDS`` and the labels' names
+
+
+def caption_snapshots(video_ids: Collection[int]) -> dict[int, CaptionSnapshot]:
+    """Clip id -> its caption as a release freezes it, for the clips of ``video_ids`` that have one (one query,
+    values rather than model instances)."""
+    rows = Caption.objects.filter(video_id__in_array=video_ids).values_list("video_id", "pk", *CAPTION_FIELDS)
+    found = {}
+    for video_id, pk, *values in rows:
+        snapshot = dict(zip(CAPTION_FIELDS, values, strict=True))
+        snapshot["coarse_name"] = COARSE_LABELS[snapshot["coarse_label"]].name
+        snapshot["fine_name"] = FINE_LABELS[snapshot["fine_label"]].name
+        found[video_id] = CaptionSnapshot(caption_id=pk, version=snapshot["version"], snapshot=snapshot)
+    return found
+
+
+class IsoTimestamp(Func):
+    """PostgreSQL's text of ``at.isoformat()`` for a timestamp read in UTC (the connection's time zone): no
+    datetime is parsed and formatted again per event."""
+
+    template = (  # isoformat leaves out the microseconds when there are none
+        "regexp_replace(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), "
+        "'\\.000000$', '') || '+00:00'"
+    )
+    output_field = CharField()
+
+
+def _event_time() -> IsoTimestamp | F:
+    """The events' time as ``isoformat`` text on PostgreSQL; elsewhere as a datetime (formatted by the reader)."""
+    return IsoTimestamp("at") if connection.vendor == "postgresql" else F("at")
 
 
 def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> dict[int, dict]:
@@ -54,7 +86,7 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
             "event_type",
             "actor_user_id",
             "actor_source",
-            "at",
+            _event_time(),
             "target_version",
             Case(When(event_type__in=BEFORE_READ, then="before"), output_field=JSONField()),
             Case(When(event_type__in=VALUES_READ, then="after"), output_field=JSONField()),
@@ -73,10 +105,11 @@ def content_provenance(kind: str, target_ids: list[int], last_event_id: int) -> 
     for event_id, target_id, event_type, user_id, source, at, version, before, after, reason in events:
         record = provenance[target_id]
         who = users.get(user_id, source)
+        at = at if type(at) is str else at.isoformat()
         if event_type == Event.CREATED:
-            record["generated_by"], record["generated_at"] = source or who, at.isoformat()
+            record["generated_by"], record["generated_at"] = source or who, at
             continue
-        step = {"by": who, "by_person": user_id is not None, "at": at.isoformat(), "version": version}
+        step = {"by": who, "by_person": user_id is not None, "at": at, "version": version}
         if event_type == Event.EDITED:
             assert after is not None  # edits and status changes record their values
             record["revisions"].append(step | {"fields": sorted(after), "reason": reason})

@@ -6,10 +6,11 @@ event (target: the benchmark), kept although the attempt's transaction rolled ba
 
 from __future__ import annotations
 
-import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from django.db import transaction
 from django.db.models import Max, Q
@@ -20,20 +21,23 @@ from annotation.domain.input_rules import tag_problem, text_problem
 from annotation.domain.release_blockers import Blocker, BlockerGroup, BlockerKind, blocked_text, blocker_groups
 from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput, Refused
-from annotation.exports.release_export import export_digests, json_export_bytes
-from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseItem
+from annotation.exports.json_encoding import json_encoder
+from annotation.exports.release_export import ReleaseDigests, RowJson, row_json
+from annotation.models import AuditEvent, Benchmark, QAItem, QualityFlag, Release, ReleaseItem
 from annotation.selectors import evaluation_benchmarks
 
 from .audited_writes import Actor, record_action, records_refusals
 from .blocker_queries import Found, add_open_flags
+from .bulk_insert import reserved_ids
 from .datasheets import CutSubject, datasheet_build
-from .frozen_rows import collector_paused, rows_copy
-from .release_snapshots import caption_snapshot, content_provenance, exclusions
+from .frozen_rows import JsonText, collector_paused, rows_copy
+from .release_snapshots import caption_snapshots, content_provenance, exclusions
 from .train_releases import train_release_blockers, train_release_write
 
 RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
 UNSETTLED = [status for status in ReviewStatus.values if status not in RELEASABLE]  # an index serves IN, not NOT IN
 Event = AuditEvent.EventType
+SNAPSHOT_JSON = json_encoder(sorted_keys=True)  # a caption snapshot as the rich formats write it
 
 
 class ReleaseBlocked(Refused):
@@ -237,90 +241,105 @@ def _release_cut_recorded(release: Release, *, user) -> None:
 @dataclass(frozen=True, slots=True)
 class FrozenItem:
     """One item as the cut freezes it: a ``ReleaseItem``'s values (``release_export.ReleasedRow``), without
-    a model instance per row."""
+    a model instance per row. ``caption_json``: its clip's caption snapshot as JSON (``null`` without one),
+    dumped once for the clip's items."""
 
     position: int
     item_id: int
     item_version: int
     qid: str
     content: dict
-    caption: dict | None
+    caption_json: str
     provenance: dict
 
+    @property
+    def caption(self) -> dict | None:
+        return json.loads(self.caption_json)
 
-ITEM_COLUMNS = ("position", "item_id", "item_version", "qid", "content", "caption", "provenance")
+
+ITEM_COLUMNS = ("release_id", "position", "item_id", "item_version", "qid", "content", "caption", "provenance")
+ITEM_FIELDS = (
+    "pk",
+    "version",
+    "qid",
+    "task",
+    "question",
+    "options",
+    "answer",
+    "generated_by",
+    "video_id",
+    "video__clip_name",
+)
+BATCH = 5000  # items frozen at a time, so a cut's memory does not grow with the release
 
 
 def _eval_release_write(*, benchmark: Benchmark, tag: str, notes: str, user) -> Release:
-    """Freeze the accepted items (the caller holds the release-cut mutex and has checked the blockers)."""
-    items = list(
-        benchmark.items.filter(review_status=ReviewStatus.ACCEPTED)
-        .order_by("id")
-        .values_list(
-            "pk",
-            "version",
-            "qid",
-            "task",
-            "question",
-            "options",
-            "answer",
-            "generated_by",
-            "video_id",
-            "video__clip_name",
-        )
-    )
+    """Freeze the accepted items (the caller holds the release-cut mutex and has checked the blockers), batch by
+    batch from one query (one snapshot of the items): each batch's rows are digested and COPY'd, then dropped."""
     last_event_id = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
     release = Release(
+        pk=reserved_ids(Release, 1)[0],  # the rows are written before the release (foreign keys checked at commit)
         benchmark=benchmark,
         tag=tag,
         notes=notes,
         created_by=user,
         created_at=timezone.now(),
-        item_count=len(items),
-        task_counts=dict(sorted(Counter(item[3] for item in items).items())),
         last_event_id=last_event_id,
         excluded=excluded_items(benchmark, last_event_id),
     )
-    rows = _released_rows(items, last_event_id)
-    subject = CutSubject(
-        release=release,
-        keys={item[0]: (item[3], item[6]) for item in items},
-        video_ids=sorted({item[8] for item in items}),
+    items = (
+        benchmark.items.filter(review_status=ReviewStatus.ACCEPTED)
+        .order_by("id")
+        .values_list(*ITEM_FIELDS)
+        .iterator(chunk_size=BATCH)
     )
-    rich: list[str] = []
-
-    def digests() -> dict[str, str]:
-        found, rich[:] = export_digests(release_manifest(release), rows)
-        return found
-
-    release.datasheet = datasheet_build(subject, digests=digests)
-    # Only the json export carries the manifest, datasheet included: the other formats' bytes are those the
-    # datasheet's digests were taken of.
-    json_digest = hashlib.sha256(json_export_bytes(release_manifest(release), rich)).hexdigest()
+    keys: dict[int, tuple[str, str]] = {}
+    captions: dict[int, str] = {}  # clip id -> its caption's JSON, read once for all the clip's items
+    with ReleaseDigests() as digests:
+        for batch in _batches(items, BATCH):
+            rows = _frozen_items(batch, len(keys) + 1, last_event_id, captions)
+            keys.update((item[0], (item[3], item[6])) for item in batch)
+            encoded = [row_json(row, row.caption_json) for row in rows]
+            digests.add(encoded)
+            rows_copy(ReleaseItem, ITEM_COLUMNS, _stored(release.pk, rows, encoded))
+        release.item_count = len(keys)
+        release.task_counts = dict(sorted(Counter(task for task, _ in keys.values()).items()))
+        found = digests.digests(release_manifest(release))
+        subject = CutSubject(release=release, keys=keys, video_ids=sorted(captions))
+        release.datasheet = datasheet_build(subject, digests=lambda: found)
+        # Only the json export carries the manifest, datasheet included: the other formats' bytes are those the
+        # datasheet's digests were taken of.
+        json_digest = digests.json_digest(release_manifest(release))
     release.export_sha256 = release.datasheet["digests"]["sha256"] | {"json": json_digest}
     release.sha256 = release.export_sha256["jsonl"]
     release.save(force_insert=True)
-    rows_copy(ReleaseItem, ("release_id", *ITEM_COLUMNS), _stored(release.pk, rows))
     return release
 
 
-def _stored(release_id: int, rows: list[FrozenItem]) -> Iterator[tuple]:
-    for row in rows:
+def _batches(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+def _stored(release_id: int, rows: list[FrozenItem], encoded: list[RowJson]) -> Iterator[tuple]:
+    for row, texts in zip(rows, encoded, strict=True):
         yield (
             release_id,
             row.position,
             row.item_id,
             row.item_version,
             row.qid,
-            row.content,
-            row.caption,
-            row.provenance,
+            JsonText(texts.content),
+            None if row.caption_json == "null" else JsonText(row.caption_json),
+            JsonText(texts.provenance),
         )
 
 
-def _released_rows(items: list[tuple], last_event_id: int) -> list[FrozenItem]:
+def _frozen_items(
+    items: list[tuple], first_position: int, last_event_id: int, captions: dict[int, str]
+) -> list[FrozenItem]:
     provenance = item_provenance([item[0] for item in items], last_event_id)
-    captions = _caption_snapshots({item[8] for item in items})
+    _read_captions({item[8] for item in items} - captions.keys(), captions)
     return [
         FrozenItem(
             position=position,
@@ -335,19 +354,23 @@ def _released_rows(items: list[tuple], last_event_id: int) -> list[FrozenItem]:
                 "answer": answer,
                 "generated_by": generated_by,
             },
-            caption=captions.get(video_id),
+            caption_json=captions[video_id],
             provenance=provenance[pk],
         )
         for position, (pk, version, qid, task, question, options, answer, generated_by, video_id, clip) in enumerate(
-            items, start=1
+            items, start=first_position
         )
     ]
 
 
-def _caption_snapshots(video_ids: set[int]) -> dict[int, dict]:
-    return {
-        caption.video_id: caption_snapshot(caption) for caption in Caption.objects.filter(video_id__in_array=video_ids)
-    }
+def _read_captions(video_ids: set[int], captions: dict[int, str]) -> None:
+    """Add each clip's caption snapshot as JSON (``null`` for a clip without a caption) to ``captions``."""
+    if not video_ids:
+        return
+    found = caption_snapshots(video_ids)
+    for video_id in video_ids:
+        caption = found.get(video_id)
+        captions[video_id] = SNAPSHOT_JSON(None if caption is None else caption.snapshot)
 
 
 def item_provenance(item_ids: list[int], last_event_id: int) -> dict[int, dict]:

@@ -26,6 +26,7 @@ from annotation.domain.plurals import counted
 from annotation.domain.release_blockers import Blocker, BlockerKind
 from annotation.domain.transitions import ReviewStatus, VideoStatus
 from annotation.exports import sft_export
+from annotation.exports.json_encoding import json_encoder
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseClip, Video
 from annotation.models.array_lookup import ids_literal
 from annotation.selectors import participant_report
@@ -34,7 +35,7 @@ from .blocker_queries import Found, add_open_flags
 from .bulk_insert import reserved_ids
 from .datasheets import CutSubject, datasheet_build
 from .frozen_rows import JsonText, rows_copy
-from .release_snapshots import caption_snapshot, content_provenance, exclusions
+from .release_snapshots import caption_snapshots, content_provenance, exclusions
 
 RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
 BATCH = 1000
@@ -56,17 +57,15 @@ class FrozenClip:
     qa: list
     media: dict
     provenance: dict
-    qa_json: JsonText | None = None  # ``qa`` as the database gave it, stored as it is
+    dumped: sft_export.ClipJson  # content, qa and provenance as JSON, dumped once for the export and the row
 
     def stored(self) -> list:
-        """The values of ``CLIP_COLUMNS``."""
-        return [
-            self.qa_json if column == "qa" and self.qa_json is not None else getattr(self, column)
-            for column in CLIP_COLUMNS
-        ]
+        """The values of ``CLIP_COLUMNS``, the JSON columns as the text already dumped."""
+        texts = {"content": self.dumped.content, "qa": self.dumped.qa, "provenance": self.dumped.provenance}
+        return [JsonText(texts[column]) if column in texts else getattr(self, column) for column in CLIP_COLUMNS]
 
 
-CLIP_COLUMNS = tuple(name for name in FrozenClip.__dataclass_fields__ if name != "qa_json")
+CLIP_COLUMNS = tuple(name for name in FrozenClip.__dataclass_fields__ if name != "dumped")
 K = BlockerKind
 
 
@@ -188,7 +187,7 @@ def train_release_write(*, benchmark: Benchmark, tag: str, notes: str, user, aga
         rows = _frozen_clips(
             release_id, video_ids[start : start + BATCH], first_position=start + 1, last_event_id=last_event_id
         )
-        lines = [sft_export.export_lines(row) for row in rows]
+        lines = [sft_export.export_lines(row, row.dumped) for row in rows]
         for fmt, digest in digests.items():
             digest.update("".join(line[fmt] for line in lines).encode())
         task_counts.update(qa["task"] for row in rows for qa in row.qa)
@@ -272,51 +271,73 @@ def _frozen_clips(
             "model_view_indices",
         )
     }
-    captions = {c.video_id: c for c in Caption.objects.filter(video_id__in_array=video_ids)}
+    captions = caption_snapshots(video_ids)
     qa = _accepted_qa(video_ids)
-    provenance = content_provenance(Caption.audit_kind, [c.pk for c in captions.values()], last_event_id)
+    provenance = content_provenance(Caption.audit_kind, [c.caption_id for c in captions.values()], last_event_id)
     return [
         FrozenClip(
             release_id=release_id,
             position=position,
             video_id=video_id,
-            caption_id=captions[video_id].pk,
+            caption_id=captions[video_id].caption_id,
             caption_version=captions[video_id].version,
             clip_name=videos[video_id][0],
             participant_id=videos[video_id][1],
-            content=caption_snapshot(captions[video_id]),
+            content=captions[video_id].snapshot,
             qa=qa[video_id][0] if video_id in qa else [],
-            qa_json=qa[video_id][1] if video_id in qa else None,
             media=videos[video_id][2],
-            provenance=provenance[captions[video_id].pk],
+            provenance=provenance[captions[video_id].caption_id],
+            dumped=sft_export.ClipJson(
+                content=SORTED_JSON(captions[video_id].snapshot),
+                qa=qa[video_id][1] if video_id in qa else "[]",
+                provenance=SORTED_JSON(provenance[captions[video_id].caption_id]),
+            ),
         )
         for position, video_id in enumerate(video_ids, start=first_position)
     ]
 
 
 QA_FIELDS = ("qid", "task", "question", "options", "answer", "version")
+# A clip's accepted QA as the exports write the list (json.dumps with sorted keys, ensure_ascii=False): PostgreSQL
+# escapes a string as json.dumps does, writes an int alike, and a JSON array of strings as json.dumps writes the
+# list (the options; ``_accepted_qa`` dumps a clip's list again where its options hold anything else).
+QA_JSON_OF_ITEM = (  # the keys sorted
+    """'{"answer": ' || to_json(answer)::text || ', "options": ' || options::text || ', "qid": ' || to_json(qid)::text"""
+    """ || ', "question": ' || to_json(question)::text || ', "task": ' || to_json(task)::text"""
+    """ || ', "version": ' || version::text || '}'"""
+)
 QA_BY_CLIP = f"""
-    SELECT video_id, json_agg(json_build_object({", ".join(f"'{name}', {name}" for name in QA_FIELDS)}) ORDER BY qid)
+    SELECT video_id, '[' || string_agg({QA_JSON_OF_ITEM}, ', ' ORDER BY qid) || ']', count(*)
     FROM annotation_qaitem WHERE video_id IN (SELECT unnest(%s::bigint[])) AND review_status = %s GROUP BY video_id
 """
+SORTED_JSON = json_encoder(sorted_keys=True)
 
 
-def _accepted_qa(video_ids: list[int]) -> dict[int, tuple[list[dict], JsonText | None]]:
-    """Clip id -> its accepted QA items (``QA_FIELDS``) in qid order, and on PostgreSQL their JSON text as the
-    database built it (one array a clip: a corpus's 250,000 items are not 250,000 rows through the ORM, and
-    the text is what is stored)."""
-    qa: dict[int, tuple[list[dict], JsonText | None]] = {}
+def _options_are_strings(items: list[dict]) -> bool:
+    """Every item's options a list of strings, which PostgreSQL writes as json.dumps does."""
+    return all(type(item["options"]) is list for item in items) and {
+        type(option) for item in items for option in item["options"]
+    } <= {str}
+
+
+def _accepted_qa(video_ids: list[int]) -> dict[int, tuple[list[dict], str]]:
+    """Clip id -> its accepted QA items (``QA_FIELDS``) in qid order and their JSON text, keys sorted, on
+    PostgreSQL as the database built it (one array a clip: a corpus's 250,000 items are not 250,000 rows through
+    the ORM); the text is what is stored and what the ``corpus-jsonl`` line holds."""
+    qa: dict[int, tuple[list[dict], str]] = {}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(QA_BY_CLIP, [ids_literal(video_ids), ReviewStatus.ACCEPTED.value])
-            for video_id, items in cursor.fetchall():
-                text = items if isinstance(items, str) else json.dumps(items)
-                qa[video_id] = (json.loads(text), JsonText(text))
+            for video_id, text, count in cursor.fetchall():
+                items = json.loads(text)
+                if len(items) != count:  # string_agg leaves out a NULL; no column read is nullable
+                    raise AssertionError(f"clip {video_id}: {count} accepted QA items, {len(items)} in its JSON")
+                qa[video_id] = (items, text if _options_are_strings(items) else SORTED_JSON(items))
         return qa
     items = QAItem.objects.filter(video_id__in=video_ids, review_status=ReviewStatus.ACCEPTED).order_by("qid")
     for row in items.values_list(*QA_FIELDS, "video_id"):
-        qa.setdefault(row[-1], ([], None))[0].append(dict(zip(QA_FIELDS, row, strict=False)))
-    return qa
+        qa.setdefault(row[-1], ([], ""))[0].append(dict(zip(QA_FIELDS, row, strict=False)))
+    return {video_id: (items, SORTED_JSON(items)) for video_id, (items, _) in qa.items()}
 
 
 def _media_snapshot(file: str, sha256: str, size_bytes, frames_manifest: str, model_view) -> dict:
