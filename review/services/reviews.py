@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 from django.db import connection, transaction
@@ -53,6 +54,7 @@ from annotation.services.content import caption_edit, item_edit, review_status_s
 from annotation.services.judging import human_score_record
 from review.evidence_span import EvidenceSpan
 from review.models import BlindAnswer, CaptionReview, QueueScopeItem, QueueSlot, Review, User
+from review.plain_rows import ModelColumns, locked
 
 from .blind_answers import blind_phase_check
 from .claims import NotYourClaim, held_slot, lease_renew
@@ -70,6 +72,8 @@ __all__ = [
     "review_record",
     "slot_hand_score_record",
     "slot_open_work",
+    "slot_query_params",
+    "slot_query_sql",
     "slot_work",
 ]
 
@@ -126,6 +130,10 @@ class _Target:
     version_field: str
     shown: tuple[str, ...]  # the fields a person judges on the page
     reject_reasons: type[TextChoices]  # the codes a rejection of it may give
+
+    @cached_property
+    def columns(self) -> ModelColumns:
+        return ModelColumns(self.model, "t")
 
     def edit_fix(self, *, pk: int, actor: Actor, version: int, fix: dict, reason: str):
         if self.model is QAItem:
@@ -308,13 +316,15 @@ def _decide(
     return review
 
 
+_CLIP_FRAMES = ModelColumns(Video, "v", ("frame_count", "frames_manifest"))
+
+
 def _lock_clip(slot: QueueSlot) -> int | None:
     """Decisions on one clip take its video row first (after the slot), so two people completing their copies
     at once settle its items one after the other instead of deadlocking on them (docs/locking.md). Returns the
     clip's decoded frame count (what an evidence span is checked against; None until its frames are decoded:
     before that, ``frame_count`` is only what the container declares)."""
-    video = Video.objects.select_for_update(no_key=True).only("pk", "frame_count", "frames_manifest")
-    clip = video.get(pk=slot.video_id)
+    clip = locked(_CLIP_FRAMES, slot.video_id)
     return clip.frame_count if clip.frames_manifest else None
 
 
@@ -367,7 +377,7 @@ def _edited_since(model, pk: int, seen_version: int) -> bool:
 def _judged_version(target: _Target, pk: int, seen_version: int, actor: Actor, decision: str, fix, reason: str):
     """The current row (locked until commit), if the person judged what it holds: a version that does not
     exist yet, or an older one whose content was edited since, is a conflict."""
-    current = target.model.objects.select_for_update(no_key=True).get(pk=pk)
+    current = locked(target.columns, pk)
     stale = seen_version > current.version or seen_version < 1
     if stale or (seen_version < current.version and _edited_since(target.model, pk, seen_version)):
         conflict = stale_edit(
@@ -521,12 +531,14 @@ def _item_facts(slot: QueueSlot, user: User, pk: int) -> _ItemFacts:
     if slot.queue.caption_only:  # serves no question, takes no blind answer
         return _ItemFacts(0, QAItem.objects.filter(pk=pk, video_id=slot.video_id).exists(), False, False, "")
     with connection.cursor() as cursor:
-        cursor.execute(_slot_sql(_ITEM_FACTS_SQL), _slot_params(slot, user) | {"item": pk})
+        cursor.execute(slot_query_sql(_ITEM_FACTS_SQL), slot_query_params(slot, user) | {"item": pk})
         blind_left, of_clip, served, decided, blind_answer = cursor.fetchone()
     return _ItemFacts(blind_left, of_clip, served, decided, blind_answer or "")
 
 
-def _slot_sql(sql: str) -> str:
+def slot_query_sql(sql: str) -> str:
+    """``sql`` with its tables named and ``{served}`` (``Queue.questions_served`` of question ``i``, in SQL) and
+    ``{closed_tasks}`` filled in; its parameters are ``slot_query_params``."""
     tables = {
         name: model._meta.db_table
         for name, model in (
@@ -544,7 +556,7 @@ def _slot_sql(sql: str) -> str:
     return sql.format(served=_SERVED_SQL.format(**tables), closed_tasks=closed, **tables)
 
 
-def _slot_params(slot: QueueSlot, user: User) -> dict[str, int | bool | str]:
+def slot_query_params(slot: QueueSlot, user: User) -> dict[str, int | bool | str]:
     queue = slot.queue
     params: dict[str, int | bool | str] = {
         "video": slot.video_id,
@@ -566,7 +578,7 @@ def slot_work(slot: QueueSlot, user: User) -> SlotWork:
     still needs a decision, and the blind answers still owed (``BlindAnswers.questions_left``), said in SQL. A
     training corpus's caption queues (``Queue.caption_only``) serve no question and take no blind answer."""
     with connection.cursor() as cursor:
-        cursor.execute(_slot_sql(_SLOT_WORK_SQL), _slot_params(slot, user))
+        cursor.execute(slot_query_sql(_SLOT_WORK_SQL), slot_query_params(slot, user))
         open_items, caption_open, kind, blind_left = cursor.fetchone()
     if kind == Benchmark.Kind.TRAIN and not slot.queue.scoped:  # Queue.caption_only, without its query
         return SlotWork(0, bool(caption_open), 0)
