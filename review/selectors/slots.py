@@ -1,12 +1,13 @@
-"""The claimed slot every review request starts from, with its queue, the queue's benchmark, the clip and
-the clip's caption, in one plain query (``plain_rows``): what
-``QueueSlot.objects.select_related("queue__benchmark", "video__caption")`` reads, at a fifth of its CPU."""
+"""The plain-query reads (``review.plain_rows``) of the hottest requests: the claimed slot every review request
+starts from, with its queue, the queue's benchmark, the clip and the clip's caption (what
+``QueueSlot.objects.select_related("queue__benchmark", "video__caption")`` reads, at a fifth of its CPU), and
+the queue a Start claims from."""
 
 from __future__ import annotations
 
 from annotation.models import Benchmark, Caption, Video
-from review.models import Queue, QueueSlot
-from review.plain_rows import ModelColumns, fetched, row_parts
+from review.models import Queue, QueueSlot, User
+from review.plain_rows import ModelColumns, fetched, instances, row_parts
 
 _SLOT = ModelColumns(QueueSlot, "s")
 _QUEUE = ModelColumns(Queue, "q")
@@ -42,3 +43,19 @@ def slot_with_clip(slot_id: int) -> QueueSlot | None:
     else:
         video.caption = _CAPTION.instance(caption)
     return slot
+
+
+def queue_to_claim_from(queue_id: int, user: User) -> tuple[Queue | None, bool]:
+    """The queue (None: there is none) and whether ``user`` is one of its annotators, in one plain query."""
+    through = Queue.annotators.through
+    queue_column = Queue.annotators.field.m2m_column_name()
+    user_column = Queue.annotators.field.m2m_reverse_name()
+    sql = (
+        f"SELECT {_QUEUE.sql}, EXISTS (SELECT 1 FROM {through._meta.db_table} a"
+        f" WHERE a.{queue_column} = q.id AND a.{user_column} = %s) FROM {Queue._meta.db_table} q WHERE q.id = %s"
+    )
+    rows = instances(sql, [user.pk, queue_id], _QUEUE)
+    if not rows:
+        return None, False
+    [(queue, annotates)] = rows
+    return queue, bool(annotates)

@@ -115,13 +115,18 @@ def claim_next_id(*, queue: Queue, user: User) -> Claim:
     raise NothingToClaim(f"{queue.name!r} is busy; try again")
 
 
+_LEASE = ModelColumns(QueueSlot, "s", ("lease_expires",))
+
+
 def _own_open_claims(queue: Queue, user: User, now) -> tuple[int | None, list[tuple[int, datetime]]]:
     """The person's live claim in the queue (None: none), and their unfinished claims whose lease ran out, in one
     query (the one-claim index allows one unfinished claim per person and queue)."""
     current, expired = None, []
-    for slot_id, lease_expires in QueueSlot.objects.filter(
-        queue=queue, claimed_by=user, completed_at__isnull=True
-    ).values_list("pk", "lease_expires"):
+    sql = (
+        f"SELECT {_LEASE.sql} FROM {QueueSlot._meta.db_table} s"
+        " WHERE s.queue_id = %s AND s.claimed_by_id = %s AND s.completed_at IS NULL"
+    )
+    for slot_id, lease_expires in ((s.pk, s.lease_expires) for (s,) in instances(sql, [queue.pk, user.pk], _LEASE)):
         if lease_expires is not None and lease_expires >= now:
             current = slot_id
         elif lease_expires is not None:
@@ -132,17 +137,16 @@ def _own_open_claims(queue: Queue, user: User, now) -> tuple[int | None, list[tu
 def _claim_one(queue: Queue, user: User, now, lease, expired: list[tuple[int, datetime]]) -> int | None:
     """The claimed slot's id; 0 when another claimer won the race (try again); None when none is left. The
     person's own ran-out claims (``expired``) go back first, so the one-claim rule holds."""
-    candidates = _candidates(queue, user, now)
     with transaction.atomic():
         for slot_id, lease_expires in expired:
             slot_release(slot_id, user.pk, lease_expires, LEASE_EXPIRY, "lease ran out")
         if connection.vendor == "postgresql":
-            picked = _lock_and_claim(candidates, user, now, lease)
+            picked = _lock_and_claim(queue, user, now, lease)
             if picked is None:
                 return None
             slot_id, video_id, copy, claimed_before, won = picked
         else:
-            slot = candidates.values_list("pk", "video_id", "copy", "claimed_by_id").first()
+            slot = _candidates(queue, user, now).values_list("pk", "video_id", "copy", "claimed_by_id").first()
             if slot is None:
                 return None
             slot_id, video_id, copy, claimed_before = slot
@@ -169,13 +173,23 @@ def _claim_one(queue: Queue, user: User, now, lease, expired: list[tuple[int, da
         return slot_id if won else 0
 
 
-def _lock_and_claim(candidates, user: User, now, lease) -> tuple[int, int, int, int | None, bool] | None:
-    """PostgreSQL: the first free candidate locked (``SKIP LOCKED``: concurrent claimers pass over each other's
-    rows) and claimed in one statement, the UPDATE still checking it free (completed_at, lease): the slot's id,
-    video, copy, the claimer it had before (an expired lease's) and whether the claim was won; None when no
-    candidate is left."""
-    picked = candidates.select_for_update(skip_locked=True, no_key=True, of=("self",))
-    select_sql, select_params = picked.values_list("pk", "claimed_by_id")[:1].query.sql_with_params()
+_NEXT_FREE_SQL = """SELECT s.id, s.claimed_by_id FROM {slot} s
+    WHERE s.queue_id = %s AND s.completed_at IS NULL AND (s.claimed_by_id IS NULL OR s.lease_expires < %s)
+      AND NOT (s.video_id IN (SELECT m.video_id FROM {slot} m JOIN {queue} mq ON mq.id = m.queue_id
+                              WHERE mq.benchmark_id = %s AND mq.stage = %s
+                                AND (m.completed_by_id = %s
+                                     OR (m.claimed_by_id = %s AND m.completed_at IS NULL AND m.lease_expires >= %s))))
+    ORDER BY s.position LIMIT 1 FOR NO KEY UPDATE OF s SKIP LOCKED"""
+
+
+def _lock_and_claim(queue: Queue, user: User, now, lease) -> tuple[int, int, int, int | None, bool] | None:
+    """PostgreSQL: the first free candidate (``_candidates``, said in plain SQL: the ORM took longer to build it
+    than PostgreSQL to run it) locked (``SKIP LOCKED``: concurrent claimers pass over each other's rows) and
+    claimed in one statement, the UPDATE still checking it free (completed_at, lease): the slot's id, video,
+    copy, the claimer it had before (an expired lease's) and whether the claim was won; None when no candidate
+    is left."""
+    select_sql = _NEXT_FREE_SQL.format(slot=QueueSlot._meta.db_table, queue=Queue._meta.db_table)
+    select_params = (queue.pk, now, queue.benchmark_id, queue.stage, user.pk, user.pk, now)
     table = QueueSlot._meta.db_table
     sql = f"""WITH picked (id, claimed_before) AS ({select_sql}),
               claimed AS (UPDATE {table} s SET claimed_by_id = %s, lease_expires = %s FROM picked
