@@ -15,7 +15,6 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connection
 from django.db.models import Model
-from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
 
@@ -73,25 +72,6 @@ def instances(sql: str, params, *parts: ModelColumns) -> list[list]:
         [*(part.instance(v) for part, v in zip(parts, cut, strict=False)), *cut[-1]]
         for cut in (row_parts(row, parts) for row in fetched(sql, params))
     ]
-
-
-def row_lock(alias: str) -> str:
-    """The clause that locks a query's rows of table ``alias`` until the transaction ends, as
-    ``select_for_update(no_key=True, of=...)`` does: nothing on SQLite, whose writers queue at BEGIN IMMEDIATE."""
-    if not connection.features.has_select_for_update:
-        return ""
-    if connection.get_autocommit():
-        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-    return f" FOR NO KEY UPDATE OF {alias}"
-
-
-def locked(columns: ModelColumns[M], pk: int) -> M:
-    """The row of ``pk``, locked (``row_lock``): ``select_for_update(no_key=True).get(pk=pk)`` in one plain query."""
-    sql = f"SELECT {columns.sql} FROM {columns.model._meta.db_table} {columns.alias} WHERE {columns.alias}.id = %s"
-    rows = instances(sql + row_lock(columns.alias), [pk], columns)
-    if not rows:
-        raise columns.model.DoesNotExist(f"{columns.model._meta.object_name} matching query does not exist.")
-    return rows[0][0]
 
 
 def placeholders(values: Sequence) -> str:

@@ -24,10 +24,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotation.errors import DomainError, Refused
-from annotation.models import AuditEvent, Benchmark
+from annotation.models import AuditEvent
 from annotation.services.audited_writes import Actor, record_action, records_refusals
 from review.models import Queue, QueueSlot, User
-from review.plain_rows import ModelColumns, instances, row_lock
+from review.plain_rows import ModelColumns, instances
 
 MAX_ATTEMPTS = 20
 SLOT = "queueslot"
@@ -137,16 +137,17 @@ def _own_open_claims(queue: Queue, user: User, now) -> tuple[int | None, list[tu
 def _claim_one(queue: Queue, user: User, now, lease, expired: list[tuple[int, datetime]]) -> int | None:
     """The claimed slot's id; 0 when another claimer won the race (try again); None when none is left. The
     person's own ran-out claims (``expired``) go back first, so the one-claim rule holds."""
+    candidates = _candidates(queue, user, now)
     with transaction.atomic():
         for slot_id, lease_expires in expired:
             slot_release(slot_id, user.pk, lease_expires, LEASE_EXPIRY, "lease ran out")
         if connection.vendor == "postgresql":
-            picked = _lock_and_claim(queue, user, now, lease)
+            picked = _lock_and_claim(candidates, user, now, lease)
             if picked is None:
                 return None
             slot_id, video_id, copy, claimed_before, won = picked
         else:
-            slot = _candidates(queue, user, now).values_list("pk", "video_id", "copy", "claimed_by_id").first()
+            slot = candidates.values_list("pk", "video_id", "copy", "claimed_by_id").first()
             if slot is None:
                 return None
             slot_id, video_id, copy, claimed_before = slot
@@ -173,23 +174,13 @@ def _claim_one(queue: Queue, user: User, now, lease, expired: list[tuple[int, da
         return slot_id if won else 0
 
 
-_NEXT_FREE_SQL = """SELECT s.id, s.claimed_by_id FROM {slot} s
-    WHERE s.queue_id = %s AND s.completed_at IS NULL AND (s.claimed_by_id IS NULL OR s.lease_expires < %s)
-      AND NOT (s.video_id IN (SELECT m.video_id FROM {slot} m JOIN {queue} mq ON mq.id = m.queue_id
-                              WHERE mq.benchmark_id = %s AND mq.stage = %s
-                                AND (m.completed_by_id = %s
-                                     OR (m.claimed_by_id = %s AND m.completed_at IS NULL AND m.lease_expires >= %s))))
-    ORDER BY s.position LIMIT 1 FOR NO KEY UPDATE OF s SKIP LOCKED"""
-
-
-def _lock_and_claim(queue: Queue, user: User, now, lease) -> tuple[int, int, int, int | None, bool] | None:
-    """PostgreSQL: the first free candidate (``_candidates``, said in plain SQL: the ORM took longer to build it
-    than PostgreSQL to run it) locked (``SKIP LOCKED``: concurrent claimers pass over each other's rows) and
-    claimed in one statement, the UPDATE still checking it free (completed_at, lease): the slot's id, video,
-    copy, the claimer it had before (an expired lease's) and whether the claim was won; None when no candidate
-    is left."""
-    select_sql = _NEXT_FREE_SQL.format(slot=QueueSlot._meta.db_table, queue=Queue._meta.db_table)
-    select_params = (queue.pk, now, queue.benchmark_id, queue.stage, user.pk, user.pk, now)
+def _lock_and_claim(candidates, user: User, now, lease) -> tuple[int, int, int, int | None, bool] | None:
+    """PostgreSQL: the first free candidate locked (``SKIP LOCKED``: concurrent claimers pass over each other's
+    rows) and claimed in one statement, the UPDATE still checking it free (completed_at, lease): the slot's id,
+    video, copy, the claimer it had before (an expired lease's) and whether the claim was won; None when no
+    candidate is left."""
+    picked = candidates.select_for_update(skip_locked=True, no_key=True, of=("self",))
+    select_sql, select_params = picked.values_list("pk", "claimed_by_id")[:1].query.sql_with_params()
     table = QueueSlot._meta.db_table
     sql = f"""WITH picked (id, claimed_before) AS ({select_sql}),
               claimed AS (UPDATE {table} s SET claimed_by_id = %s, lease_expires = %s FROM picked
@@ -264,7 +255,12 @@ def held_slot(*, slot_id: int, user: User, action: str) -> QueueSlot:
 
     Every action on a claimed clip goes through here, so no page or endpoint can decide on a clip
     that is not the person's, or whose lease ran out."""
-    slot = _locked_slot(slot_id)
+    # the queue's benchmark with it: whether the queue serves questions at all (Queue.caption_only) reads it
+    slot = (
+        QueueSlot.objects.select_related("queue__benchmark")
+        .select_for_update(no_key=True, of=("self",))
+        .get(pk=slot_id)
+    )
     now = timezone.now()
     actor, attempt = Actor.person(user), {"action": action}
     if slot.claimed_by_id != user.pk or slot.completed_at is not None:
@@ -276,27 +272,6 @@ def held_slot(*, slot_id: int, user: User, action: str) -> QueueSlot:
             f"your lease on this clip ran out at {_clock(slot.lease_expires)}: nothing was saved; "
             f"start {slot.queue.name!r} again to claim it (or another clip)"
         ).recording(actor=actor, target_kind=SLOT, target_id=slot.pk, after=attempt)
-    return slot
-
-
-_SLOT, _QUEUE, _BENCHMARK = ModelColumns(QueueSlot, "s"), ModelColumns(Queue, "q"), ModelColumns(Benchmark, "b")
-
-
-def _locked_slot(slot_id: int) -> QueueSlot:
-    """The slot, its row locked until the transaction ends, with its queue and the queue's benchmark (whether the
-    queue serves questions at all, ``Queue.caption_only``, reads it): one plain query (``review.plain_rows``), as
-    ``select_related("queue__benchmark").select_for_update(no_key=True, of=("self",))`` reads it."""
-    sql = (
-        f"SELECT {_SLOT.sql}, {_QUEUE.sql}, {_BENCHMARK.sql} FROM {QueueSlot._meta.db_table} s"
-        f" JOIN {Queue._meta.db_table} q ON q.id = s.queue_id JOIN {Benchmark._meta.db_table} b ON b.id = q.benchmark_id"
-        f" WHERE s.id = %s{row_lock('s')}"
-    )
-    rows = instances(sql, [slot_id], _SLOT, _QUEUE, _BENCHMARK)
-    if not rows:
-        raise QueueSlot.DoesNotExist("QueueSlot matching query does not exist.")
-    [(slot, queue, benchmark)] = rows
-    queue.benchmark = benchmark
-    slot.queue = queue
     return slot
 
 

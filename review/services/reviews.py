@@ -36,7 +36,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import NamedTuple
 
 from django.db import connection, transaction
@@ -54,7 +53,6 @@ from annotation.services.content import caption_edit, item_edit, review_status_s
 from annotation.services.judging import human_score_record
 from review.evidence_span import EvidenceSpan
 from review.models import BlindAnswer, CaptionReview, QueueScopeItem, QueueSlot, Review, User
-from review.plain_rows import ModelColumns, locked
 
 from .blind_answers import blind_phase_check
 from .claims import NotYourClaim, held_slot, lease_renew
@@ -130,10 +128,6 @@ class _Target:
     version_field: str
     shown: tuple[str, ...]  # the fields a person judges on the page
     reject_reasons: type[TextChoices]  # the codes a rejection of it may give
-
-    @cached_property
-    def columns(self) -> ModelColumns:
-        return ModelColumns(self.model, "t")
 
     def edit_fix(self, *, pk: int, actor: Actor, version: int, fix: dict, reason: str):
         if self.model is QAItem:
@@ -316,15 +310,13 @@ def _decide(
     return review
 
 
-_CLIP_FRAMES = ModelColumns(Video, "v", ("frame_count", "frames_manifest"))
-
-
 def _lock_clip(slot: QueueSlot) -> int | None:
     """Decisions on one clip take its video row first (after the slot), so two people completing their copies
     at once settle its items one after the other instead of deadlocking on them (docs/locking.md). Returns the
     clip's decoded frame count (what an evidence span is checked against; None until its frames are decoded:
     before that, ``frame_count`` is only what the container declares)."""
-    clip = locked(_CLIP_FRAMES, slot.video_id)
+    video = Video.objects.select_for_update(no_key=True).only("pk", "frame_count", "frames_manifest")
+    clip = video.get(pk=slot.video_id)
     return clip.frame_count if clip.frames_manifest else None
 
 
@@ -377,7 +369,7 @@ def _edited_since(model, pk: int, seen_version: int) -> bool:
 def _judged_version(target: _Target, pk: int, seen_version: int, actor: Actor, decision: str, fix, reason: str):
     """The current row (locked until commit), if the person judged what it holds: a version that does not
     exist yet, or an older one whose content was edited since, is a conflict."""
-    current = locked(target.columns, pk)
+    current = target.model.objects.select_for_update(no_key=True).get(pk=pk)
     stale = seen_version > current.version or seen_version < 1
     if stale or (seen_version < current.version and _edited_since(target.model, pk, seen_version)):
         conflict = stale_edit(
