@@ -98,6 +98,9 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# Database sessions as Django's, read with one plain query (review/session_store.py).
+SESSION_ENGINE = "review.session_store"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "review.User"
 LOGIN_URL = "login"

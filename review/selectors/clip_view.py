@@ -12,7 +12,7 @@ from annotation.domain.taxonomy import Tier
 from annotation.models import Caption, QAItem, QualityFlag, Video
 from review.selectors.evidence_spans import spans_by_item
 from review.selectors.history import HistoryLine, clip_history, flag_owner
-from review.selectors.review_page import cards_by_tier, current_predictions
+from review.selectors.review_page import cards_by_tier, current_predictions, model_answers
 
 SHOWN_FLAGS = (QualityFlag.Status.OPEN, QualityFlag.Status.WAIVED)  # resolved ones live on in the history
 
@@ -44,6 +44,7 @@ def clip_evidence(video: Video) -> ClipEvidence:
             "item": item,
             "flags": shown.get((QAItem.audit_kind, item.pk), []),
             "predictions": predictions[item.pk],
+            "model_answers": model_answers(predictions[item.pk]),
             "history": history.get((QAItem.audit_kind, item.pk), []),
             "spans": spans[item.pk],
         }

@@ -27,6 +27,7 @@ from annotation.errors import DomainError, Refused
 from annotation.models import AuditEvent
 from annotation.services.audited_writes import Actor, record_action, records_refusals
 from review.models import Queue, QueueSlot, User
+from review.plain_rows import ModelColumns, instances
 
 MAX_ATTEMPTS = 20
 SLOT = "queueslot"
@@ -114,13 +115,18 @@ def claim_next_id(*, queue: Queue, user: User) -> Claim:
     raise NothingToClaim(f"{queue.name!r} is busy; try again")
 
 
+_LEASE = ModelColumns(QueueSlot, "s", ("lease_expires",))
+
+
 def _own_open_claims(queue: Queue, user: User, now) -> tuple[int | None, list[tuple[int, datetime]]]:
     """The person's live claim in the queue (None: none), and their unfinished claims whose lease ran out, in one
     query (the one-claim index allows one unfinished claim per person and queue)."""
     current, expired = None, []
-    for slot_id, lease_expires in QueueSlot.objects.filter(
-        queue=queue, claimed_by=user, completed_at__isnull=True
-    ).values_list("pk", "lease_expires"):
+    sql = (
+        f"SELECT {_LEASE.sql} FROM {QueueSlot._meta.db_table} s"
+        " WHERE s.queue_id = %s AND s.claimed_by_id = %s AND s.completed_at IS NULL"
+    )
+    for slot_id, lease_expires in ((s.pk, s.lease_expires) for (s,) in instances(sql, [queue.pk, user.pk], _LEASE)):
         if lease_expires is not None and lease_expires >= now:
             current = slot_id
         elif lease_expires is not None:
@@ -272,7 +278,11 @@ def held_slot(*, slot_id: int, user: User, action: str) -> QueueSlot:
 def lease_renew(*, slot: QueueSlot) -> datetime:
     """Extend a held slot's lease from now (inside the action's transaction, on a slot from ``held_slot``)."""
     lease = timezone.now() + timedelta(seconds=slot.queue.lease_seconds)
-    QueueSlot.objects.filter(pk=slot.pk).update(lease_expires=lease)
+    with connection.cursor() as cursor:  # plain: the ORM's UPDATE cost three times its statement
+        cursor.execute(
+            f"UPDATE {QueueSlot._meta.db_table} SET lease_expires = %s WHERE id = %s",
+            [connection.ops.adapt_datetimefield_value(lease), slot.pk],
+        )
     slot.lease_expires = lease
     return lease
 

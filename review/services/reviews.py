@@ -70,6 +70,8 @@ __all__ = [
     "review_record",
     "slot_hand_score_record",
     "slot_open_work",
+    "slot_query_params",
+    "slot_query_sql",
     "slot_work",
 ]
 
@@ -521,12 +523,14 @@ def _item_facts(slot: QueueSlot, user: User, pk: int) -> _ItemFacts:
     if slot.queue.caption_only:  # serves no question, takes no blind answer
         return _ItemFacts(0, QAItem.objects.filter(pk=pk, video_id=slot.video_id).exists(), False, False, "")
     with connection.cursor() as cursor:
-        cursor.execute(_slot_sql(_ITEM_FACTS_SQL), _slot_params(slot, user) | {"item": pk})
+        cursor.execute(slot_query_sql(_ITEM_FACTS_SQL), slot_query_params(slot, user) | {"item": pk})
         blind_left, of_clip, served, decided, blind_answer = cursor.fetchone()
     return _ItemFacts(blind_left, of_clip, served, decided, blind_answer or "")
 
 
-def _slot_sql(sql: str) -> str:
+def slot_query_sql(sql: str) -> str:
+    """``sql`` with its tables named and ``{served}`` (``Queue.questions_served`` of question ``i``, in SQL) and
+    ``{closed_tasks}`` filled in; its parameters are ``slot_query_params``."""
     tables = {
         name: model._meta.db_table
         for name, model in (
@@ -544,7 +548,7 @@ def _slot_sql(sql: str) -> str:
     return sql.format(served=_SERVED_SQL.format(**tables), closed_tasks=closed, **tables)
 
 
-def _slot_params(slot: QueueSlot, user: User) -> dict[str, int | bool | str]:
+def slot_query_params(slot: QueueSlot, user: User) -> dict[str, int | bool | str]:
     queue = slot.queue
     params: dict[str, int | bool | str] = {
         "video": slot.video_id,
@@ -566,7 +570,7 @@ def slot_work(slot: QueueSlot, user: User) -> SlotWork:
     still needs a decision, and the blind answers still owed (``BlindAnswers.questions_left``), said in SQL. A
     training corpus's caption queues (``Queue.caption_only``) serve no question and take no blind answer."""
     with connection.cursor() as cursor:
-        cursor.execute(_slot_sql(_SLOT_WORK_SQL), _slot_params(slot, user))
+        cursor.execute(slot_query_sql(_SLOT_WORK_SQL), slot_query_params(slot, user))
         open_items, caption_open, kind, blind_left = cursor.fetchone()
     if kind == Benchmark.Kind.TRAIN and not slot.queue.scoped:  # Queue.caption_only, without its query
         return SlotWork(0, bool(caption_open), 0)

@@ -9,10 +9,13 @@ from django.shortcuts import get_object_or_404
 
 from annotation.models import Video
 from review.models import QueueSlot
+from review.selectors.slots import slot_with_clip
 
 
 def own_slot(request, slot_id: int) -> QueueSlot:
-    slot = get_object_or_404(QueueSlot.objects.select_related("queue__benchmark", "video__caption"), pk=slot_id)
+    slot = slot_with_clip(slot_id)
+    if slot is None:
+        raise Http404("No QueueSlot matches the given query.")
     if slot.claimed_by_id != request.user.pk and not request.user.is_admin_role:
         raise PermissionDenied
     return slot

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,7 +29,7 @@ from review.forms import (
     form_error_text,
     posted_item_fix,
 )
-from review.models import Queue, QueueSlot, Review, reject_reasons_in_words
+from review.models import QueueSlot, Review, reject_reasons_in_words
 from review.selectors.review_page import (
     caption_context,
     cards_by_tier,
@@ -40,6 +40,7 @@ from review.selectors.review_page import (
     slot_items,
     slot_state,
 )
+from review.selectors.slots import queue_to_claim_from
 from review.services.blind_answers import blind_answer_record
 from review.services.claims import NothingToClaim, QueuePaused, claim_next_id, lease_heartbeat
 from review.services.reviews import review_record
@@ -52,9 +53,10 @@ from review.views.fragments import card_response, seconds_spent, seen_key
 @login_required
 def queue_start(request, queue_id: int):
     # one query for the queue and the person's assignment: this is the hottest write path of a busy day
-    queue = Queue.objects.filter(pk=queue_id, annotators=request.user).first()
+    queue, annotates = queue_to_claim_from(queue_id, request.user)
     if queue is None:
-        get_object_or_404(Queue, pk=queue_id)
+        raise Http404("No Queue matches the given query.")
+    if not annotates:
         raise PermissionDenied
     try:
         claim = claim_next_id(queue=queue, user=request.user)
