@@ -22,9 +22,9 @@ from django.utils.text import Truncator
 
 from annotation.domain.taxonomy import COARSE_LABELS, TASKS, Tier, Trend, fine_labels_of
 from annotation.models import BaselineRun, Caption, JudgeScore, Prediction, QAItem, QualityFlag
+from annotation.plain_sql import ModelColumns, instances, placeholders
 from annotation.predictors.judge import DIMENSIONS
 from review.models import CaptionReview, QueueSlot, Review, User
-from review.plain_rows import ModelColumns, instances, placeholders
 from review.services.blind_answers import answer_choices
 from review.services.reviews import slot_query_params, slot_query_sql, slot_work
 
@@ -89,7 +89,7 @@ _SLOT_QUESTIONS_SQL = (
 def _slot_questions(slot: QueueSlot, user: User, *, pk: int | None = None) -> list[QAItem]:
     """The clip's questions (or its question ``pk``), each with whether the queue serves it
     (``Queue.questions_served``: ``served_here``) and the person's blind answer to it at the queue's stage
-    (``my_blind_answer``), in one plain query (``plain_rows``: the ORM took 1.8 ms of CPU to build it)."""
+    (``my_blind_answer``), in one plain query (``annotation.plain_sql``: the ORM took 1.8 ms of CPU to build it)."""
     sql = _SLOT_QUESTIONS_SQL + (" AND i.id = %(item)s" if pk is not None else " ORDER BY i.qid")
     params = slot_query_params(slot, user) | {"caption_only": slot.queue.caption_only, "item": pk}
     items = []

@@ -1,4 +1,4 @@
-"""The plain-query reads (``review.plain_rows``) of the hottest requests: the claimed slot every review request
+"""The plain-query reads (``annotation.plain_sql``) of the hottest requests: the claimed slot every review request
 starts from, with its queue, the queue's benchmark, the clip and the clip's caption (what
 ``QueueSlot.objects.select_related("queue__benchmark", "video__caption")`` reads, at a fifth of its CPU), and
 the queue a Start claims from."""
@@ -6,8 +6,8 @@ the queue a Start claims from."""
 from __future__ import annotations
 
 from annotation.models import Benchmark, Caption, Video
+from annotation.plain_sql import ModelColumns, fetched, instances, row_parts
 from review.models import Queue, QueueSlot, User
-from review.plain_rows import ModelColumns, fetched, instances, row_parts
 
 _SLOT = ModelColumns(QueueSlot, "s")
 _QUEUE = ModelColumns(Queue, "q")

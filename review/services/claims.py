@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from annotation.errors import DomainError, Refused
 from annotation.models import AuditEvent
+from annotation.plain_sql import ModelColumns, instances
 from annotation.services.audited_writes import Actor, record_action, records_refusals
 from review.models import Queue, QueueSlot, User
-from review.plain_rows import ModelColumns, instances
 
 MAX_ATTEMPTS = 20
 SLOT = "queueslot"
