@@ -32,8 +32,11 @@ def answer_blind(page):
 
 
 def edit(card, question: str):
-    """Shift+E for the edit fields (plain e would answer E on a choice card), then type a new question."""
-    card.press("Shift+E")
+    """Shift+E for the edit fields (plain e would answer E on a choice card), then type a new question. First
+    the page's swaps settle: the last decision's settle moves the focus, and a key pressed meanwhile may land
+    on the card htmx is about to replace."""
+    expect(card.page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+    settled(card).press("Shift+E")
     card.locator("textarea[name=question]").fill(question)
     return card
 
