@@ -166,6 +166,10 @@ def main() -> None:
 
 def run(db) -> None:
     admin = user_create(username="bench-admin", password="bench-pass-1", role="admin", by=Actor.machine("bench"))
+    if (
+        db.vendor != "postgresql"
+    ):  # the cut runs in a process of its own, which an in-memory database is not shared with
+        sys.exit("bench/train_corpus.py needs PostgreSQL (run it with scripts/with_test_services.py)")
     print(f"database: {db.vendor}")
     _, small_seconds, small_queries = import_corpus("bench: 100 clips", 100, 1220)
     _, _, mid_queries = import_corpus("bench: 400 clips", 400, 4880)
