@@ -26,3 +26,10 @@ def json_encoder(*, sorted_keys: bool) -> Callable[[object], str]:
         return join(chunks(value, 0))
 
     return encode
+
+
+# The project's two encoders (made once, shared by every export and cut) and what they write for a str.
+ENCODERS: dict[bool, Callable[[object], str]] = {
+    sorted_keys: json_encoder(sorted_keys=sorted_keys) for sorted_keys in (False, True)
+}
+json_string: Callable[[str], str] = _encoder.encode_basestring

@@ -9,7 +9,6 @@ never in the order a database returns JSON keys.
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from typing import Protocol
 from annotation.domain.mac_format import join_embedded_options
 from annotation.domain.taxonomy import TASKS
 from annotation.exports import sft_export
-from annotation.exports.json_encoding import json_encoder
+from annotation.exports.json_encoding import ENCODERS as _ENCODERS
+from annotation.exports.json_encoding import json_string as _STRING
 
 CHUNK_ROWS = 500
 
@@ -78,14 +78,8 @@ def rich_row(row: ReleasedRow) -> dict:
     }
 
 
-_ENCODERS = {sorted_keys: json_encoder(sorted_keys=sorted_keys) for sorted_keys in (False, True)}
-
-
 def _dumps(value, *, sorted_keys: bool) -> str:
     return _ENCODERS[sorted_keys](value)
-
-
-_STRING = json.encoder.encode_basestring  # what the encoders write for a str (ensure_ascii=False)
 
 
 def _json(value, *, sorted_keys: bool) -> str:
@@ -117,17 +111,17 @@ def row_json(row: ReleasedRow, caption: str | None = None) -> RowJson:
     c, text, dumps = row.content, _STRING, _ENCODERS[True]
     answer_format, tier = TASK_JSON[c["task"]]
     clip, task, stem, answer, generated_by = c["clip"], c["task"], c["question"], c["answer"], c["generated_by"]
-    task = text(task) if type(task) is str else _json(task, sorted_keys=False)
-    qid = text(row.qid) if type(row.qid) is str else _json(row.qid, sorted_keys=False)
+    task = _json(task, sorted_keys=False)
+    qid = _json(row.qid, sorted_keys=False)
     question = text(join_embedded_options(stem, c["options"]))
     if type(answer) is str:
         mac_answer = rich_answer = text(answer)
     else:
         mac_answer, rich_answer = _json(answer, sorted_keys=False), _json(answer, sorted_keys=True)
     video = text(f"{clip}.mp4")
-    clip = text(clip) if type(clip) is str else _json(clip, sorted_keys=False)
-    stem = text(stem) if type(stem) is str else _json(stem, sorted_keys=False)
-    generated_by = text(generated_by) if type(generated_by) is str else _json(generated_by, sorted_keys=False)
+    clip = _json(clip, sorted_keys=False)
+    stem = _json(stem, sorted_keys=False)
+    generated_by = _json(generated_by, sorted_keys=False)
     options, provenance = dumps(c["options"]), dumps(row.provenance)
     rich = (
         f'{{"answer": {rich_answer}, "answer_format": {answer_format}, '

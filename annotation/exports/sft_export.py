@@ -34,7 +34,8 @@ from django.core.files.storage import Storage, default_storage
 from annotation.domain.mac_format import join_embedded_options
 from annotation.domain.taxonomy import TASKS
 from annotation.errors import DomainError
-from annotation.exports.json_encoding import json_encoder
+from annotation.exports.json_encoding import ENCODERS as _ENCODERS
+from annotation.exports.json_encoding import json_string as _STRING
 from annotation.frames.outputs import local_root, read_manifest
 
 CHUNK_ROWS = 500
@@ -160,10 +161,6 @@ def corpus_row(row: ReleasedClip, caption: str | None = None) -> dict:
         "model_view": {FRAME_STRATEGY: row.media["model_view"][FRAME_STRATEGY]},
         "provenance": row.provenance,
     }
-
-
-_ENCODERS = {sorted_keys: json_encoder(sorted_keys=sorted_keys) for sorted_keys in (False, True)}
-_STRING = json.encoder.encode_basestring  # what the encoders write for a str (ensure_ascii=False)
 
 
 def _message(role: str, content) -> str:

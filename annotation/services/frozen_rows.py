@@ -13,10 +13,10 @@ from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
-from annotation.exports.json_encoding import json_encoder
+from annotation.exports.json_encoding import ENCODERS
 
 BATCH = 1000
-DUMPS = json_encoder(sorted_keys=False)  # json.dumps without its cost per call (a JSON column keeps no key order)
+DUMPS = ENCODERS[False]  # json.dumps without its cost per call (a JSON column keeps no key order)
 
 
 class JsonText(str):

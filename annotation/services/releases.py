@@ -21,7 +21,7 @@ from annotation.domain.input_rules import tag_problem, text_problem
 from annotation.domain.release_blockers import Blocker, BlockerGroup, BlockerKind, blocked_text, blocker_groups
 from annotation.domain.transitions import ReviewStatus
 from annotation.errors import InvalidInput, Refused
-from annotation.exports.json_encoding import json_encoder
+from annotation.exports.json_encoding import ENCODERS
 from annotation.exports.release_export import ReleaseDigests, RowJson, row_json
 from annotation.models import AuditEvent, Benchmark, QAItem, QualityFlag, Release, ReleaseItem
 from annotation.selectors import evaluation_benchmarks
@@ -37,7 +37,7 @@ from .train_releases import train_release_blockers, train_release_write
 RELEASABLE = (ReviewStatus.ACCEPTED, ReviewStatus.EXCLUDED)
 UNSETTLED = [status for status in ReviewStatus.values if status not in RELEASABLE]  # an index serves IN, not NOT IN
 Event = AuditEvent.EventType
-SNAPSHOT_JSON = json_encoder(sorted_keys=True)  # a caption snapshot as the rich formats write it
+SNAPSHOT_JSON = ENCODERS[True]  # a caption snapshot as the rich formats write it
 
 
 class ReleaseBlocked(Refused):

@@ -26,7 +26,7 @@ from annotation.domain.plurals import counted
 from annotation.domain.release_blockers import Blocker, BlockerKind
 from annotation.domain.transitions import ReviewStatus, VideoStatus
 from annotation.exports import sft_export
-from annotation.exports.json_encoding import json_encoder
+from annotation.exports.json_encoding import ENCODERS
 from annotation.models import AuditEvent, Benchmark, Caption, QAItem, QualityFlag, Release, ReleaseClip, Video
 from annotation.models.array_lookup import ids_literal
 from annotation.selectors import participant_report
@@ -310,7 +310,7 @@ QA_BY_CLIP = f"""
     SELECT video_id, '[' || string_agg({QA_JSON_OF_ITEM}, ', ' ORDER BY qid) || ']', count(*)
     FROM annotation_qaitem WHERE video_id IN (SELECT unnest(%s::bigint[])) AND review_status = %s GROUP BY video_id
 """
-SORTED_JSON = json_encoder(sorted_keys=True)
+SORTED_JSON = ENCODERS[True]
 
 
 def _options_are_strings(items: list[dict]) -> bool:
